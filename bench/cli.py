@@ -1,0 +1,51 @@
+"""The ``imputebench`` command line. Each command area lives in its own module under
+``imputebench.commands`` and exposes ``register(subparsers)``; a handler returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import ImputeBenchError
+
+COMMAND_MODULES = (
+    "imputebench.commands.run",
+    "imputebench.commands.report",
+    "imputebench.commands.imputers",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imputebench", description="Benchmark missing-data imputers under one protocol."
+    )
+    parser.add_argument("--version", action="version", version=f"imputebench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        argv = ["run"]  # the embedded default (README's first command)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ImputeBenchError as exc:
+        print(f"imputebench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("imputebench: interrupted; finished jobs are kept in the store", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

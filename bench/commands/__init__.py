@@ -1,0 +1,1 @@
+"""Command modules of the ``imputebench`` CLI (see :mod:`imputebench.cli`)."""

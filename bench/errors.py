@@ -1,0 +1,21 @@
+"""Exceptions that carry a one-line, user-facing message (DEVELOPERS.md: bad input gets a clear error)."""
+
+
+class ImputeBenchError(Exception):
+    """Base class: its message is printed as a single line by the CLI, without a traceback."""
+
+
+class UsageError(ImputeBenchError):
+    """A command-line value is invalid; the message says what is valid."""
+
+
+class DatasetError(ImputeBenchError):
+    """A dataset cannot be found, loaded or verified."""
+
+
+class InfeasibleMaskError(ImputeBenchError):
+    """A missingness mechanism cannot reach the asked rate (PROTOCOL §2): the job is infeasible."""
+
+
+class ContractViolation(ImputeBenchError):
+    """An imputer's output breaks the imputer contract (PROTOCOL §4)."""

@@ -1,0 +1,150 @@
+"""The canonical table (PROTOCOL §1): what every dataset becomes before anything else happens."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+TargetKind = Literal["classification", "regression"]
+
+# PROTOCOL §1: "max_rows subsamples rows with a fixed seed".
+SUBSAMPLE_SEED = 0
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A canonical table: typed features, an optional target, and where it came from."""
+
+    name: str
+    X: pd.DataFrame
+    y: pd.Series | None
+    target_kind: TargetKind | None
+    checksum: str
+    source: str = "unknown"
+    dropped_rows: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def categorical(self) -> np.ndarray:
+        """Boolean per feature: True where the column is categorical."""
+        return np.array([isinstance(self.X[c].dtype, pd.CategoricalDtype) for c in self.X.columns])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.X.shape
+
+
+def clean_label(values: pd.Series) -> pd.Series:
+    """PROTOCOL §1: text labels are cleaned, e.g. ``>50K.`` and ``>50K`` are one class."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values
+    s = values.astype("string").str.strip().str.rstrip(".").str.strip()
+    return s
+
+
+def canonicalize(
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    target: str | None,
+    target_kind: TargetKind | None,
+    categorical: list[str] = (),
+    drop: list[str] = (),
+    source: str = "unknown",
+    missing_values: tuple = ("?", "NA", ""),
+) -> Dataset:
+    """Raw table -> canonical table (PROTOCOL §1).
+
+    Drops ``drop`` columns, turns ``missing_values`` into NaN, drops rows that already miss a
+    feature or the target (counted), casts ``categorical`` columns to pandas categories (sorted
+    categories, so every source yields the same codes) and everything else to float64.
+    """
+    df = frame.drop(columns=list(drop), errors="raise").copy()
+    for c in df.columns:
+        col = df[c]
+        if not pd.api.types.is_numeric_dtype(col.dtype):
+            stripped = col.astype("string").str.strip()
+            df[c] = stripped.mask(stripped.isin(list(missing_values)))
+    before = len(df)
+    df = df.dropna(axis=0, how="any").reset_index(drop=True)
+    dropped = before - len(df)
+
+    y = None
+    if target is not None:
+        y = df.pop(target)
+        if target_kind == "classification":
+            y = clean_label(y)
+            y = y.astype(str) if not pd.api.types.is_numeric_dtype(y.dtype) else y
+            y = pd.Series(pd.Categorical(y), name=target)
+        else:
+            y = pd.Series(pd.to_numeric(y, errors="raise").astype("float64"), name=target)
+
+    cat_set = set(categorical)
+    data = {}
+    for c in df.columns:
+        if c in cat_set:
+            v = df[c]
+            if pd.api.types.is_numeric_dtype(v.dtype):
+                # Integer-coded categories keep their numbers as labels ("3", not "3.0").
+                v = v.map(lambda t: str(int(t)) if float(t).is_integer() else str(t))
+            data[c] = pd.Categorical(v.astype(str))
+        else:
+            data[c] = pd.to_numeric(df[c], errors="raise").astype("float64")
+    X = pd.DataFrame(data, columns=list(df.columns))
+    return Dataset(
+        name=name,
+        X=X,
+        y=y,
+        target_kind=target_kind,
+        checksum=table_checksum(X, y),
+        source=source,
+        dropped_rows=dropped,
+    )
+
+
+def table_checksum(X: pd.DataFrame, y: pd.Series | None) -> str:
+    """Content checksum of a canonical table (PROTOCOL §1): names, types, categories and values."""
+    h = hashlib.sha256()
+    for c in X.columns:
+        col = X[c]
+        h.update(f"{c}|{col.dtype}".encode())
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            h.update("\x1f".join(map(str, col.cat.categories)).encode())
+            h.update(np.ascontiguousarray(col.cat.codes.to_numpy(), dtype=np.int32).tobytes())
+        else:
+            h.update(np.ascontiguousarray(col.to_numpy(dtype=float)).round(10).tobytes())
+    if y is not None:
+        h.update(f"target|{y.name}|{y.dtype}".encode())
+        if isinstance(y.dtype, pd.CategoricalDtype):
+            h.update("\x1f".join(map(str, y.cat.categories)).encode())
+            h.update(np.ascontiguousarray(y.cat.codes.to_numpy(), dtype=np.int32).tobytes())
+        else:
+            h.update(np.ascontiguousarray(y.to_numpy(dtype=float)).round(10).tobytes())
+    return h.hexdigest()[:16]
+
+
+def subsample(ds: Dataset, max_rows: int | None) -> Dataset:
+    """PROTOCOL §1 ``max_rows``: a fixed-seed subsample, stratified by ``y`` when it is a class."""
+    if max_rows is None or len(ds.X) <= max_rows:
+        return ds
+    strat = None
+    if ds.target_kind == "classification" and ds.y is not None:
+        counts = ds.y.value_counts()
+        # Stratify only when every class can appear in the sample.
+        if counts.min() >= 2 and counts.size <= max_rows:
+            strat = ds.y.to_numpy()
+    idx, _ = train_test_split(
+        np.arange(len(ds.X)), train_size=max_rows, random_state=SUBSAMPLE_SEED, stratify=strat
+    )
+    idx = np.sort(idx)
+    X = ds.X.iloc[idx].reset_index(drop=True)
+    y = None if ds.y is None else ds.y.iloc[idx].reset_index(drop=True)
+    if y is not None and isinstance(y.dtype, pd.CategoricalDtype):
+        y = y.cat.remove_unused_categories()
+    X = X.apply(lambda s: s.cat.remove_unused_categories() if isinstance(s.dtype, pd.CategoricalDtype) else s)
+    return replace(ds, X=X, y=y, checksum=table_checksum(X, y), meta={**ds.meta, "max_rows": max_rows})

@@ -1,0 +1,38 @@
+"""Mean imputation: numeric columns by the observed mean, categorical ones by the mode."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+
+
+def column_fill_values(X: pd.DataFrame, numeric_stat: str) -> dict:
+    """Per column: ``numeric_stat`` ('mean' or 'median') of observed numbers, or the modal category."""
+    values = {}
+    for c in X.columns:
+        col = X[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            counts = col.value_counts(sort=False)
+            # Ties break towards the first category, so the fill is deterministic.
+            values[c] = counts.index[int(counts.to_numpy().argmax())] if counts.sum() else col.cat.categories[0]
+        else:
+            v = getattr(col, numeric_stat)()
+            values[c] = 0.0 if pd.isna(v) else float(v)
+    return values
+
+
+class MeanImputer(Imputer):
+    info = ImputerInfo(
+        name="mean", family="simple", native_categorical=True,
+        description="Column mean for numbers, most frequent category for categories.",
+    )
+
+    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MeanImputer":
+        self.fill_values_ = column_fill_values(check_frame(X), "mean")
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = check_frame(X)
+        filled = pd.DataFrame({c: [self.fill_values_[c]] * len(X) for c in X.columns}, index=X.index)
+        return restore_observed(X, filled)
