@@ -1,0 +1,1 @@
+"""Leaderboard maths (pure functions), plots and the static site."""
