@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "imputebench.commands.report",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
+    "imputebench.commands.baseline",
+    "imputebench.commands.check",
 )
 
 

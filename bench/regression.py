@@ -1,0 +1,551 @@
+"""Regression gate: compare a results directory with a committed baseline, job by job.
+
+A job is identified by what fixes its mask and its setting (PROTOCOL §2, §3): dataset, max_rows,
+mechanism, rate, seed, setting, plus the imputer. Rows pair first on that identity *and* the
+imputer's params; rows left over pair on the identity alone when that pairing is one-to-one, and
+the verdict then says that the hyper-parameters changed (a likely cause of a regression, so it is
+reported rather than turned into a "missing" plus a "new" job).
+
+A pair is only comparable when the same masks were scored: the dataset checksum, the realised
+missing rate and the protocol version must agree (PROTOCOL §1, §2); otherwise the verdict is
+``incomparable`` and the gate fails with a request to re-create the baseline.
+
+Everything above the "Baseline files" section is pure: DataFrames in, verdict objects and text out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import PROTOCOL_VERSION, __version__
+from .errors import ImputeBenchError, UsageError
+from .store import HIGHER_IS_BETTER, METRICS, SCHEMA
+
+# What fixes a job's masks and its evaluation (PROTOCOL §2: one mask per dataset, mechanism, rate,
+# seed; max_rows subsamples the table first; §3: the setting), plus who imputed.
+IDENTITY_COLUMNS = ("imputer", "dataset", "mechanism", "rate", "setting", "seed", "max_rows")
+# Must agree for the two rows to have been scored on the same masks.
+COMPARABILITY_COLUMNS = ("dataset_checksum", "realised_rate", "protocol_version")
+TIMING_COLUMNS = ("fit_seconds", "transform_seconds")
+# What a baseline file keeps: enough to match, to check comparability, and to compare.
+BASELINE_COLUMNS = (
+    IDENTITY_COLUMNS + COMPARABILITY_COLUMNS + ("params", "profile", "status", "error") + METRICS + TIMING_COLUMNS
+)
+# Metrics a tolerance may name. Time is not quality: fit_seconds is compared only when a
+# tolerance names it.
+COMPARABLE_METRICS = tuple(HIGHER_IS_BETTER)
+DEFAULT_METRICS = METRICS
+# Exact reproducibility, up to float noise of a re-run on the same platform.
+DEFAULT_ABSOLUTE_TOLERANCE = 1e-9
+ALL_METRICS_KEY = "all"
+
+OK = "ok"
+BROKEN_STATUSES = ("failed", "timeout", "infeasible")
+
+
+# -- tolerances ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse a metric may get: ``max(absolute, relative * |baseline value|)``."""
+
+    absolute: float = DEFAULT_ABSOLUTE_TOLERANCE
+    relative: float = 0.0
+
+    def allowed(self, old: float) -> float:
+        return max(self.absolute, self.relative * abs(old))
+
+    def describe(self) -> str:
+        parts = [f"{self.absolute:g}"]
+        if self.relative:
+            parts.append(f"{self.relative * 100:g}%")
+        return " or ".join(parts)
+
+
+_TOLERANCE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9.eE+-]+)\s*(%?)\s*$")
+
+
+def parse_tolerances(specs: Iterable[str]) -> dict[str, Tolerance]:
+    """``["rmse=5%", "mae=0.01", "all=1e-6"]`` -> a tolerance per compared metric.
+
+    A plain number is an absolute tolerance, ``N%`` a relative one; both may be given for one
+    metric. ``all`` sets every default metric; a named metric overrides ``all``. Naming
+    ``fit_seconds`` adds it to the compared metrics.
+    """
+    valid = ", ".join((ALL_METRICS_KEY,) + COMPARABLE_METRICS)
+    settings: dict[str, dict[str, float]] = {}
+    for spec in specs:
+        m = _TOLERANCE_RE.match(spec)
+        if not m:
+            raise UsageError(
+                f"bad --tolerance {spec!r}; expected METRIC=NUMBER or METRIC=NUMBER% with METRIC one of: {valid}"
+            )
+        metric, number, percent = m.group(1), m.group(2), m.group(3)
+        if metric not in COMPARABLE_METRICS and metric != ALL_METRICS_KEY:
+            raise UsageError(f"unknown metric {metric!r} in --tolerance {spec!r}; valid: {valid}")
+        try:
+            value = float(number)
+        except ValueError:
+            raise UsageError(f"bad number {number!r} in --tolerance {spec!r}; expected e.g. rmse=0.01 or rmse=5%") from None
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"--tolerance {spec!r} must be a finite number >= 0")
+        settings.setdefault(metric, {})["relative" if percent else "absolute"] = value / 100 if percent else value
+    base = settings.pop(ALL_METRICS_KEY, {})
+    tolerances = {metric: Tolerance(**base) for metric in DEFAULT_METRICS}
+    for metric, values in settings.items():
+        tolerances[metric] = Tolerance(**{**base, **values})
+    return tolerances
+
+
+# -- verdicts -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobId:
+    imputer: str
+    dataset: str
+    mechanism: str
+    rate: float
+    setting: str
+    seed: int
+    max_rows: int | None
+
+    def where(self) -> str:
+        rows = "all rows" if self.max_rows is None else f"max_rows {self.max_rows}"
+        return f"{self.mechanism}, rate {self.rate:g}, {self.setting}, seed {self.seed}, {rows}"
+
+    def sort_key(self) -> tuple:
+        return (self.imputer, self.dataset, self.mechanism, self.rate, self.setting, self.seed,
+                -1 if self.max_rows is None else self.max_rows)
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric of one job, baseline against now. ``worse_by`` > 0 means worse."""
+
+    metric: str
+    old: float
+    new: float
+    allowed: float
+
+    @property
+    def worse_by(self) -> float:
+        if not (math.isfinite(self.old) and math.isfinite(self.new)):
+            return math.inf if math.isfinite(self.old) else -math.inf
+        delta = self.new - self.old
+        return -delta if HIGHER_IS_BETTER[self.metric] else delta
+
+    @property
+    def regressed(self) -> bool:
+        # A metric the baseline measured that is no longer measured (NaN) is a regression too.
+        return self.worse_by > self.allowed
+
+    @property
+    def improved(self) -> bool:
+        return -self.worse_by > self.allowed
+
+
+# Outcomes; the first group fails the gate.
+REGRESSED = "regressed"          # a metric got worse beyond tolerance
+BROKEN = "broken"                # ok in the baseline, failed / timeout / infeasible now
+MISSING = "missing"              # in the baseline, not in the results
+INCOMPARABLE = "incomparable"    # different masks or protocol: the baseline must be re-created
+IMPROVED = "improved"
+UNCHANGED = "unchanged"
+FIXED = "fixed"                  # not ok in the baseline, ok now
+STILL_NOT_OK = "still-not-ok"    # not ok in either
+NEW = "new"                      # in the results, not in the baseline
+FAILING_OUTCOMES = (REGRESSED, BROKEN, MISSING, INCOMPARABLE)
+OUTCOMES = FAILING_OUTCOMES + (IMPROVED, UNCHANGED, FIXED, STILL_NOT_OK, NEW)
+
+
+@dataclass(frozen=True)
+class JobVerdict:
+    job: JobId
+    outcome: str
+    changes: tuple[MetricChange, ...] = ()
+    detail: str = ""
+    old_params: str | None = None
+    new_params: str | None = None
+    allowed_missing: bool = False
+
+    @property
+    def failed(self) -> bool:
+        if self.outcome == MISSING and self.allowed_missing:
+            return False
+        return self.outcome in FAILING_OUTCOMES
+
+    @property
+    def params_changed(self) -> bool:
+        return self.old_params is not None and self.new_params is not None and self.old_params != self.new_params
+
+    def messages(self) -> list[str]:
+        """One line per problem, naming imputer, dataset, metric, old and new value."""
+        j = self.job
+        head = f"{j.imputer} on {j.dataset} ({j.where()})"
+        cause = f" [params changed: {self.old_params} -> {self.new_params}]" if self.params_changed else ""
+        if self.outcome == REGRESSED:
+            return [
+                f"REGRESSED {head}: {c.metric} {_fmt_pair(c.old, c.new)} "
+                f"(worse by {_fmt(c.worse_by)}, allowed {_fmt(c.allowed)}){cause}"
+                for c in self.changes if c.regressed
+            ]
+        if self.outcome in (BROKEN, INCOMPARABLE):
+            return [f"{self.outcome.upper()} {head}: {self.detail}{cause}"]
+        if self.outcome == MISSING:
+            label = "MISSING (allowed)" if self.allowed_missing else "MISSING"
+            return [f"{label} {head}: {self.detail}"]
+        return []
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    verdicts: tuple[JobVerdict, ...]
+    tolerances: Mapping[str, Tolerance]
+    baseline_meta: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return any(v.failed for v in self.verdicts)
+
+    @property
+    def failures(self) -> list[JobVerdict]:
+        return [v for v in self.verdicts if v.failed]
+
+    def count(self, outcome: str) -> int:
+        return sum(v.outcome == outcome for v in self.verdicts)
+
+    def failure_messages(self) -> list[str]:
+        return [m for v in self.failures for m in v.messages()]
+
+
+def _fmt(x: float, digits: int = 6) -> str:
+    return "NaN" if isinstance(x, float) and math.isnan(x) else f"{x:.{digits}g}"
+
+
+def _fmt_pair(old: float, new: float) -> str:
+    """``old -> new`` with enough digits that two different values never print alike."""
+    digits = 6
+    while digits < 17 and _fmt(old, digits) == _fmt(new, digits) and old != new:
+        digits += 3
+    return f"{_fmt(old, digits)} -> {_fmt(new, digits)}"
+
+
+# -- matching and comparing ----------------------------------------------------------------------
+def job_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The columns a comparison needs, one row per job (the latest when a store holds several),
+    in a stable order. Columns absent from ``df`` (an older store) come back as missing values."""
+    out = df.copy()
+    for column in BASELINE_COLUMNS:
+        if column not in out.columns:
+            out[column] = None
+    if "finished_at" in out.columns:
+        out = out.sort_values("finished_at", kind="stable")
+    out = out.drop_duplicates(list(IDENTITY_COLUMNS) + ["params"], keep="last")
+    out = out[list(BASELINE_COLUMNS)].copy()
+    out["error"] = out["error"].map(_first_line)
+    return out.sort_values(list(IDENTITY_COLUMNS) + ["params"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _first_line(error: object, limit: int = 200) -> str | None:
+    if error is None or (isinstance(error, float) and math.isnan(error)) or error is pd.NA:
+        return None
+    line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return line[:limit]
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _job_id(row: Mapping[str, object]) -> JobId:
+    max_rows = row["max_rows"]
+    return JobId(
+        imputer=str(row["imputer"]), dataset=str(row["dataset"]), mechanism=str(row["mechanism"]),
+        rate=float(row["rate"]), setting=str(row["setting"]), seed=int(row["seed"]),
+        max_rows=None if _missing(max_rows) else int(max_rows),
+    )
+
+
+def _params(row: Mapping[str, object]) -> str:
+    return "" if _missing(row["params"]) else str(row["params"])
+
+
+def _float(value: object) -> float:
+    return math.nan if _missing(value) else float(value)
+
+
+def _incomparability(old: Mapping[str, object], new: Mapping[str, object]) -> str:
+    """Why two rows were not scored on the same masks, or '' when they were."""
+    reasons = []
+    if not _missing(old["dataset_checksum"]) and not _missing(new["dataset_checksum"]) \
+            and old["dataset_checksum"] != new["dataset_checksum"]:
+        reasons.append(f"dataset checksum {old['dataset_checksum']} -> {new['dataset_checksum']}")
+    old_rate, new_rate = _float(old["realised_rate"]), _float(new["realised_rate"])
+    if math.isfinite(old_rate) and math.isfinite(new_rate) and old_rate != new_rate:
+        reasons.append(f"realised missing rate {old_rate:.6g} -> {new_rate:.6g} (the masks changed)")
+    if not _missing(old["protocol_version"]) and not _missing(new["protocol_version"]) \
+            and int(old["protocol_version"]) != int(new["protocol_version"]):
+        reasons.append(f"protocol version {int(old['protocol_version'])} -> {int(new['protocol_version'])}")
+    return "; ".join(reasons)
+
+
+def compare_job(old: Mapping[str, object], new: Mapping[str, object],
+                tolerances: Mapping[str, Tolerance]) -> JobVerdict:
+    """The verdict for one matched pair of rows."""
+    job = _job_id(new)
+    params = {"old_params": _params(old), "new_params": _params(new)}
+    why = _incomparability(old, new)
+    if why:
+        return JobVerdict(job, INCOMPARABLE, detail=f"not the same masks ({why}); re-create the baseline", **params)
+    old_ok, new_ok = old["status"] == OK, new["status"] == OK
+    if old_ok and not new_ok:
+        error = _first_line(new["error"]) or "no error message"
+        return JobVerdict(job, BROKEN, detail=f"was ok, now {new['status']}: {error}", **params)
+    if not old_ok:
+        outcome = FIXED if new_ok else STILL_NOT_OK
+        return JobVerdict(job, outcome, detail=f"was {old['status']}, now {new['status']}", **params)
+    changes = []
+    for metric in sorted(tolerances, key=COMPARABLE_METRICS.index):
+        before, after = _float(old[metric]), _float(new[metric])
+        if math.isnan(before) and math.isnan(after):
+            continue  # nothing to measure in either (PROTOCOL §5: NaN, never 0)
+        if math.isnan(before):
+            continue  # newly measured: nothing to compare against
+        changes.append(MetricChange(metric, before, after, tolerances[metric].allowed(before)))
+    if any(c.regressed for c in changes):
+        outcome = REGRESSED
+    elif any(c.improved for c in changes):
+        outcome = IMPROVED
+    else:
+        outcome = UNCHANGED
+    return JobVerdict(job, outcome, tuple(changes), **params)
+
+
+def match_jobs(baseline: pd.DataFrame, current: pd.DataFrame) -> tuple[list[tuple[dict, dict]], list[dict], list[dict]]:
+    """Pairs of (baseline row, current row), then unmatched baseline rows, then new current rows.
+
+    First pass: identity and params equal. Second pass: identity alone, when exactly one row on
+    each side is left for it (a changed hyper-parameter; reported by the verdict).
+    """
+    old_rows, new_rows = job_rows(baseline).to_dict("records"), job_rows(current).to_dict("records")
+    new_by_key = {(_job_id(r), _params(r)): r for r in new_rows}
+    pairs, old_left = [], []
+    for r in old_rows:
+        partner = new_by_key.pop((_job_id(r), _params(r)), None)
+        if partner is None:
+            old_left.append(r)
+        else:
+            pairs.append((r, partner))
+    old_by_id: dict[JobId, list[dict]] = {}
+    for r in old_left:
+        old_by_id.setdefault(_job_id(r), []).append(r)
+    new_by_id: dict[JobId, list[dict]] = {}
+    for r in new_by_key.values():
+        new_by_id.setdefault(_job_id(r), []).append(r)
+    missing, new = [], []
+    for job, olds in old_by_id.items():
+        news = new_by_id.pop(job, [])
+        if len(olds) == 1 and len(news) == 1:
+            pairs.append((olds[0], news[0]))
+        else:
+            missing.extend(olds)
+            new.extend(news)
+    for news in new_by_id.values():
+        new.extend(news)
+    return pairs, missing, new
+
+
+def compare(baseline: pd.DataFrame, current: pd.DataFrame, tolerances: Mapping[str, Tolerance] | None = None,
+            *, allow_missing: bool = False, baseline_meta: Mapping[str, object] | None = None) -> CheckReport:
+    """Every job's verdict, in a stable order (imputer, dataset, mechanism, rate, setting, seed)."""
+    tolerances = parse_tolerances([]) if tolerances is None else dict(tolerances)
+    pairs, missing, new = match_jobs(baseline, current)
+    verdicts = [compare_job(old, now, tolerances) for old, now in pairs]
+    verdicts += [
+        JobVerdict(_job_id(r), MISSING, detail=f"in the baseline (status {r['status']}), not in the results",
+                   old_params=_params(r), allowed_missing=allow_missing)
+        for r in missing
+    ]
+    verdicts += [JobVerdict(_job_id(r), NEW, detail=f"status {r['status']}", new_params=_params(r)) for r in new]
+    verdicts.sort(key=lambda v: (v.job.sort_key(), v.outcome, v.old_params or "", v.new_params or ""))
+    return CheckReport(tuple(verdicts), tolerances, dict(baseline_meta or {}))
+
+
+# -- markdown -------------------------------------------------------------------------------------
+MAX_TABLE_ROWS = 200
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _failure_rows(report: CheckReport) -> list[list[str]]:
+    rows = []
+    for v in report.failures:
+        j = v.job
+        cells = [j.imputer, j.dataset, j.mechanism, f"{j.rate:g}", j.setting, str(j.seed)]
+        if v.outcome == REGRESSED:
+            for c in v.changes:
+                if c.regressed:
+                    old, new = _fmt_pair(c.old, c.new).split(" -> ")
+                    rows.append(cells + [v.outcome, c.metric, old, new, f"{_fmt(c.worse_by)} (allowed {_fmt(c.allowed)})"])
+        else:
+            rows.append(cells + [v.outcome, "", "", "", v.detail])
+    return rows
+
+
+def to_markdown(report: CheckReport) -> str:
+    """A summary for a terminal, a pull request or ``$GITHUB_STEP_SUMMARY``."""
+    verdict = "FAILED" if report.failed else "passed"
+    lines = [f"## imputebench regression check: {verdict}", ""]
+    meta = report.baseline_meta
+    if meta:
+        lines.append(
+            f"Baseline: `{meta.get('path', '?')}` ({meta.get('jobs', '?')} jobs; imputebench "
+            f"{meta.get('package_version', '?')}, protocol {meta.get('protocol_version', '?')}, "
+            f"created {meta.get('created_at', '?')})."
+        )
+    counts = ", ".join(f"{report.count(o)} {o}" for o in OUTCOMES if report.count(o))
+    lines.append(f"Jobs: {len(report.verdicts)} ({counts or 'none'}).")
+    by_tolerance: dict[str, list[str]] = {}
+    for metric in sorted(report.tolerances, key=COMPARABLE_METRICS.index):
+        by_tolerance.setdefault(report.tolerances[metric].describe(), []).append(metric)
+    tol = "; ".join(f"{', '.join(metrics)}: {allowed}" for allowed, metrics in by_tolerance.items())
+    lines += [f"Tolerances (how much worse a metric may get): {tol}.", ""]
+
+    per_imputer: dict[str, dict[str, int]] = {}
+    for v in report.verdicts:
+        counts_of = per_imputer.setdefault(v.job.imputer, {o: 0 for o in OUTCOMES})
+        counts_of[v.outcome] += 1
+    shown = [o for o in OUTCOMES if any(c[o] for c in per_imputer.values())]
+    if per_imputer:
+        lines += ["| imputer | result | " + " | ".join(shown) + " |", "|---|---|" + "---|" * len(shown)]
+        for imputer, c in sorted(per_imputer.items()):
+            bad = any(v.failed for v in report.verdicts if v.job.imputer == imputer)
+            lines.append(f"| {_md_escape(imputer)} | {'FAIL' if bad else 'ok'} | "
+                         + " | ".join(str(c[o]) for o in shown) + " |")
+        lines.append("")
+
+    failures = _failure_rows(report)
+    if failures:
+        lines += ["### Failures", "",
+                  "| imputer | dataset | mechanism | rate | setting | seed | outcome | metric | old | new | detail |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in failures[:MAX_TABLE_ROWS]]
+        if len(failures) > MAX_TABLE_ROWS:
+            lines.append(f"\n... and {len(failures) - MAX_TABLE_ROWS} more (see the JUnit report).")
+        lines.append("")
+
+    notes = [v for v in report.verdicts if not v.failed and (v.outcome in (IMPROVED, FIXED, NEW, MISSING) or v.params_changed)]
+    if notes:
+        lines += ["<details><summary>Other changes (not failures)</summary>", ""]
+        for v in notes[:MAX_TABLE_ROWS]:
+            parts = [f"{c.metric} {_fmt_pair(c.old, c.new)}" for c in v.changes if c.improved] or [v.detail]
+            if v.params_changed:
+                parts.append(f"params changed: {v.old_params} -> {v.new_params}")
+            text = "; ".join(p for p in parts if p)
+            lines.append(f"- {v.outcome}: {_md_escape(v.job.imputer)} on {v.job.dataset} ({v.job.where()}): {_md_escape(text)}")
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+# -- JUnit XML ------------------------------------------------------------------------------------
+def to_junit(report: CheckReport) -> bytes:
+    """JUnit XML: one test suite per imputer, one test case per job (dataset, mechanism, rate,
+    setting, seed); a regression is a ``failure`` naming metric, old and new value; an allowed
+    missing job is ``skipped``."""
+    suites = ET.Element("testsuites", name="imputebench regression check")
+    by_imputer: dict[str, list[JobVerdict]] = {}
+    for v in report.verdicts:
+        by_imputer.setdefault(v.job.imputer, []).append(v)
+    total_failures = total_skipped = 0
+    for imputer, verdicts in sorted(by_imputer.items()):
+        suite = ET.SubElement(suites, "testsuite", name=f"imputebench.{imputer}")
+        failures = skipped = 0
+        for v in verdicts:
+            j = v.job
+            case = ET.SubElement(suite, "testcase", classname=f"imputebench.{imputer}",
+                                 name=f"{j.dataset} {j.where()}", time="0")
+            if v.failed:
+                failures += 1
+                failure = ET.SubElement(case, "failure", message="; ".join(v.messages()), type=v.outcome)
+                failure.text = "\n".join(v.messages())
+            elif v.outcome == MISSING:
+                skipped += 1
+                ET.SubElement(case, "skipped", message=v.messages()[0])
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = v.outcome + (f": {v.detail}" if v.detail else "") + "".join(
+                    f"\n{c.metric}: {_fmt_pair(c.old, c.new)}" for c in v.changes)
+        suite.set("tests", str(len(verdicts)))
+        suite.set("failures", str(failures))
+        suite.set("errors", "0")
+        suite.set("skipped", str(skipped))
+        total_failures += failures
+        total_skipped += skipped
+    suites.set("tests", str(len(report.verdicts)))
+    suites.set("failures", str(total_failures))
+    suites.set("errors", "0")
+    suites.set("skipped", str(total_skipped))
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
+# -- baseline files -------------------------------------------------------------------------------
+BASELINE_FORMAT = 1
+METADATA_KEY = b"imputebench.baseline"
+
+
+def save_baseline(rows: pd.DataFrame, path: str | Path, *, command: str,
+                  created_at: datetime | None = None) -> dict:
+    """Write the job rows needed for a later check as a small parquet file with a metadata header.
+
+    Returns the header. Rows are sorted so the same results always give the same table.
+    """
+    table_rows = job_rows(rows)
+    if table_rows.empty:
+        raise ImputeBenchError("no job rows to save; run `imputebench run` first")
+    meta = {
+        "format": BASELINE_FORMAT,
+        "protocol_version": PROTOCOL_VERSION,
+        "package_version": __version__,
+        "created_at": (created_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "command": command,
+        "jobs": int(len(table_rows)),
+    }
+    # The results schema's column types, so a baseline reads back like a store.
+    schema = pa.schema([SCHEMA.field(column) for column in BASELINE_COLUMNS], metadata={METADATA_KEY: json.dumps(meta, sort_keys=True).encode()})
+    table = pa.Table.from_pandas(table_rows, schema=schema, preserve_index=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd")
+    return meta
+
+
+def load_baseline(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """The baseline's rows and its metadata header (with ``path`` added)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"baseline file {str(path)!r} not found; create one with `imputebench baseline save {path}`")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UsageError(f"{str(path)!r} is not a readable parquet baseline: {exc}") from exc
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise UsageError(f"{str(path)!r} has no imputebench baseline header; create one with `imputebench baseline save`")
+    meta = json.loads(raw)
+    if int(meta.get("format", 0)) > BASELINE_FORMAT:
+        raise UsageError(f"baseline {str(path)!r} has format {meta['format']}; this imputebench reads up to "
+                         f"{BASELINE_FORMAT} (upgrade imputebench)")
+    meta["path"] = str(path)
+    return table.to_pandas(), meta

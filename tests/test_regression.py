@@ -1,0 +1,361 @@
+"""The regression gate (bench/regression.py, `imputebench baseline` and `imputebench check`) on
+generated result stores: no imputer runs here (see test_regression_e2e.py for that)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import xml.etree.ElementTree as ET
+from itertools import product
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from imputebench import cli
+from imputebench.errors import UsageError
+from imputebench.regression import (BROKEN, FIXED, IMPROVED, INCOMPARABLE, METADATA_KEY, MISSING, NEW, REGRESSED,
+                                    UNCHANGED, Tolerance, compare, load_baseline, parse_tolerances, save_baseline,
+                                    to_junit, to_markdown)
+from imputebench.store import HIGHER_IS_BETTER, METRICS, ResultStore
+
+IMPUTERS = ("mean", "knn")
+DATASETS = ("wine", "iris")
+
+
+def _value(*parts: object) -> float:
+    """A deterministic metric value in (0.1, 0.9) per job and metric."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return 0.1 + 0.8 * int.from_bytes(digest[:4], "big") / 2**32
+
+
+def make_rows(imputers=IMPUTERS, datasets=DATASETS, mechanisms=("mcar", "mar"), seeds=(0, 1),
+              settings=("in-sample", "downstream")) -> pd.DataFrame:
+    rows = []
+    for imputer, dataset, mechanism, seed, setting in product(imputers, datasets, mechanisms, seeds, settings):
+        job = (imputer, dataset, mechanism, 0.2, seed, setting)
+        row = {
+            "job_key": hashlib.sha256(repr(job).encode()).hexdigest()[:16], "dataset": dataset,
+            "dataset_checksum": f"sum-{dataset}", "max_rows": 300, "n_rows": 150, "n_features": 4,
+            "mechanism": mechanism, "rate": 0.2, "realised_rate": 0.2 + seed / 1000, "seed": seed,
+            "imputer": imputer, "params": json.dumps({"k": 5} if imputer == "knn" else {}), "profile": "ci",
+            "setting": setting, "status": "ok", "error": None, "protocol_version": 1,
+            "fit_seconds": 0.01, "transform_seconds": 0.01,
+        }
+        row.update({m: _value(job, m) for m in METRICS})
+        if setting == "in-sample":
+            row["downstream"] = math.nan  # PROTOCOL §5: nothing measured is NaN
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _set(df: pd.DataFrame, column: str, value, **where) -> pd.DataFrame:
+    df = df.copy()
+    selected = pd.Series(True, index=df.index)
+    for key, wanted in where.items():
+        selected &= df[key] == wanted
+    assert selected.any()
+    df.loc[selected, column] = value
+    return df
+
+
+def _shift(df: pd.DataFrame, metric: str, delta: float, **where) -> pd.DataFrame:
+    df = df.copy()
+    selected = pd.Series(True, index=df.index)
+    for key, wanted in where.items():
+        selected &= df[key] == wanted
+    df.loc[selected, metric] = df.loc[selected, metric] + delta
+    return df
+
+
+def _outcomes(report) -> dict[str, int]:
+    return {o: report.count(o) for o in {v.outcome for v in report.verdicts}}
+
+
+# -- comparison ---------------------------------------------------------------------------------------
+def test_unchanged_results_pass_with_every_job_unchanged():
+    rows = make_rows()
+    report = compare(rows, rows.sample(frac=1.0, random_state=3))  # row order must not matter
+    assert not report.failed
+    assert _outcomes(report) == {UNCHANGED: len(rows)}
+    assert report.failure_messages() == []
+
+
+def test_degraded_imputer_fails_naming_imputer_dataset_metric_old_and_new():
+    base = make_rows()
+    old = float(base.loc[(base.imputer == "knn") & (base.dataset == "wine") & (base.mechanism == "mcar")
+                         & (base.seed == 0) & (base.setting == "in-sample"), "rmse"].iloc[0])
+    now = _shift(base, "rmse", 0.05, imputer="knn", dataset="wine", mechanism="mcar", seed=0, setting="in-sample")
+    report = compare(base, now)
+    assert report.failed
+    assert _outcomes(report) == {REGRESSED: 1, UNCHANGED: len(base) - 1}
+    [message] = report.failure_messages()
+    assert "knn" in message and "wine" in message and "rmse" in message
+    assert f"{old:.6g} -> {old + 0.05:.6g}" in message
+    assert "mcar" in message and "seed 0" in message and "in-sample" in message
+    assert "mean" not in message
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_direction_per_metric(metric):
+    base = make_rows()
+    where = dict(imputer="mean", dataset="iris", setting="downstream")  # downstream is measured there
+    worse = -0.01 if HIGHER_IS_BETTER[metric] else 0.01
+    regressed = compare(base, _shift(base, metric, worse, **where))
+    improved = compare(base, _shift(base, metric, -worse, **where))
+    n = len(base[(base.imputer == "mean") & (base.dataset == "iris") & (base.setting == "downstream")])
+    assert regressed.count(REGRESSED) == n and regressed.failed
+    assert all(c.metric == metric for v in regressed.failures for c in v.changes if c.regressed)
+    assert improved.count(IMPROVED) == n and not improved.failed
+
+
+def test_higher_is_better_metrics_are_the_accuracies():
+    assert {m for m in METRICS if HIGHER_IS_BETTER[m]} == {"cat_accuracy", "downstream"}
+
+
+def test_absolute_tolerance():
+    base = make_rows()
+    now = _shift(base, "mae", 0.005, imputer="knn")
+    assert compare(base, now).failed  # default: exact reproducibility
+    assert not compare(base, now, parse_tolerances(["mae=0.01"])).failed
+    assert compare(base, now, parse_tolerances(["mae=0.004"])).failed
+    assert compare(base, now, parse_tolerances(["rmse=0.01"])).failed  # another metric's tolerance does not help
+
+
+def test_relative_tolerance_scales_with_the_baseline_value():
+    base = _set(make_rows(), "w1", 0.2, imputer="knn")
+    assert not compare(base, _shift(base, "w1", 0.0099, imputer="knn"), parse_tolerances(["w1=5%"])).failed
+    report = compare(base, _shift(base, "w1", 0.0101, imputer="knn"), parse_tolerances(["w1=5%"]))
+    assert report.failed
+    change = next(c for v in report.failures for c in v.changes if c.regressed)
+    assert change.allowed == pytest.approx(0.01)
+
+
+def test_parse_tolerances_all_and_override():
+    tol = parse_tolerances(["all=1%", "rmse=0.5", "rmse=10%"])
+    assert set(tol) == set(METRICS)
+    assert tol["mae"] == Tolerance(absolute=1e-9, relative=0.01)
+    assert tol["rmse"] == Tolerance(absolute=0.5, relative=0.10)
+    assert parse_tolerances([])["rmse"] == Tolerance(1e-9, 0.0)
+
+
+@pytest.mark.parametrize("spec", ["rmse", "rmse=", "rmse=abc", "rmse=-1", "speed=1", "rmse=1%%", "rmse=inf"])
+def test_bad_tolerance_is_a_usage_error_listing_valid_metrics(spec):
+    with pytest.raises(UsageError) as err:
+        parse_tolerances([spec])
+    assert "\n" not in str(err.value)
+    if spec != "rmse=-1" and spec != "rmse=inf":
+        assert "cat_accuracy" in str(err.value)
+
+
+def test_time_is_not_compared_unless_a_tolerance_names_it():
+    base = make_rows()
+    slower = _set(base, "fit_seconds", 100.0, imputer="knn")
+    assert not compare(base, slower).failed
+    report = compare(base, slower, parse_tolerances(["fit_seconds=50%"]))
+    assert report.failed
+    assert {c.metric for v in report.failures for c in v.changes if c.regressed} == {"fit_seconds"}
+
+
+@pytest.mark.parametrize("status", ["failed", "timeout"])
+def test_ok_job_that_now_fails_is_a_failure(status):
+    base = make_rows()
+    now = _set(_set(base, "status", status, imputer="mean", dataset="wine", seed=1, mechanism="mar",
+                    setting="in-sample"),
+               "error", "ValueError: boom\nTraceback ...", imputer="mean", dataset="wine", seed=1, mechanism="mar",
+               setting="in-sample")
+    for m in METRICS:
+        now = _set(now, m, math.nan, imputer="mean", dataset="wine", seed=1, mechanism="mar", setting="in-sample")
+    report = compare(base, now)
+    assert report.failed
+    [verdict] = report.failures
+    assert verdict.outcome == BROKEN
+    [message] = verdict.messages()
+    assert "mean" in message and "wine" in message and f"now {status}" in message and "ValueError: boom" in message
+    assert "Traceback" not in message
+
+
+def test_failed_job_that_now_works_is_fixed_not_a_failure():
+    now = make_rows()
+    base = _set(now, "status", "failed", imputer="knn", dataset="iris")
+    report = compare(base, now)
+    assert not report.failed
+    assert report.count(FIXED) == 8
+
+
+def test_missing_jobs_fail_unless_allowed_and_new_jobs_are_reported():
+    base = make_rows()
+    now = make_rows(imputers=("mean", "newcomer"))
+    report = compare(base, now)
+    assert report.failed
+    assert report.count(MISSING) == 16 and report.count(NEW) == 16
+    assert all("knn" in m and "MISSING" in m for m in report.failure_messages())
+    allowed = compare(base, now, allow_missing=True)
+    assert not allowed.failed
+    assert allowed.count(MISSING) == 16
+
+
+def test_changed_params_are_matched_and_named_as_the_cause():
+    base = make_rows()
+    now = _shift(_set(base, "params", json.dumps({"k": 1}), imputer="knn"), "mae", 0.1, imputer="knn")
+    report = compare(base, now)
+    assert report.count(MISSING) == 0 and report.count(NEW) == 0
+    assert report.count(REGRESSED) == 16
+    assert all('{"k": 5} -> {"k": 1}' in m for m in report.failure_messages())
+
+
+def test_two_param_settings_of_one_imputer_stay_apart():
+    base = make_rows(imputers=("knn",))
+    other = _shift(_set(base, "params", json.dumps({"k": 1}), imputer="knn"), "mae", 0.1)
+    both = pd.concat([base, other], ignore_index=True)
+    report = compare(both, both)
+    assert _outcomes(report) == {UNCHANGED: 32}
+
+
+def test_different_masks_are_incomparable():
+    base = make_rows()
+    for column, value in (("dataset_checksum", "other"), ("realised_rate", 0.25), ("protocol_version", 2)):
+        report = compare(base, _set(base, column, value, dataset="iris"))
+        assert report.count(INCOMPARABLE) == 16 and report.failed
+        assert all("re-create the baseline" in m for m in report.failure_messages())
+
+
+def test_metric_no_longer_measured_is_a_regression_and_newly_measured_is_not():
+    base = make_rows()
+    lost = compare(base, _set(base, "jsdist", math.nan, imputer="mean", dataset="wine"))
+    assert lost.count(REGRESSED) == 8
+    assert all("jsdist" in m and "NaN" in m for m in lost.failure_messages())
+    gained = compare(_set(base, "jsdist", math.nan, imputer="mean", dataset="wine"), base)
+    assert not gained.failed
+
+
+# -- outputs -------------------------------------------------------------------------------------------
+def test_junit_xml_parses_and_counts_failures():
+    base = make_rows()
+    now = _shift(base, "rmse", 0.1, imputer="knn", dataset="wine")
+    now = now[~((now.imputer == "mean") & (now.dataset == "iris") & (now.seed == 1))]
+    report = compare(base, now, allow_missing=True)
+    root = ET.fromstring(to_junit(report))
+    assert root.tag == "testsuites"
+    assert int(root.get("tests")) == len(base) == len(root.findall(".//testcase"))
+    assert int(root.get("failures")) == 8 == len(root.findall(".//failure"))
+    assert int(root.get("skipped")) == 4 == len(root.findall(".//skipped"))
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"imputebench.knn", "imputebench.mean"}
+    assert suites["imputebench.knn"].get("failures") == "8" and suites["imputebench.mean"].get("failures") == "0"
+    failure = root.find(".//failure")
+    assert "rmse" in failure.get("message") and "wine" in failure.get("message")
+
+
+def test_markdown_names_failures_and_is_deterministic():
+    base = make_rows()
+    now = _shift(base, "cat_accuracy", -0.2, imputer="mean", dataset="iris", seed=0, mechanism="mcar",
+                 setting="downstream")
+    text = to_markdown(compare(base, now))
+    assert text.startswith("## imputebench regression check: FAILED")
+    [row] = [line for line in text.splitlines() if line.startswith("| mean | iris |")]
+    assert "cat_accuracy" in row and "regressed" in row
+    assert text == to_markdown(compare(base.iloc[::-1], now.sample(frac=1.0, random_state=0)))
+    assert to_markdown(compare(base, base)).startswith("## imputebench regression check: passed")
+
+
+# -- baseline files ------------------------------------------------------------------------------------
+def test_baseline_round_trip_keeps_what_a_check_needs(tmp_path):
+    rows = make_rows()
+    meta = save_baseline(rows, tmp_path / "b.parquet", command="imputebench baseline save b.parquet")
+    again, loaded_meta = load_baseline(tmp_path / "b.parquet")
+    assert loaded_meta["jobs"] == len(rows) == len(again) == meta["jobs"]
+    assert loaded_meta["command"] == "imputebench baseline save b.parquet"
+    assert {"protocol_version", "package_version", "created_at"} <= set(loaded_meta)
+    assert "job_key" not in again.columns and "finished_at" not in again.columns
+    assert _outcomes(compare(again, rows)) == {UNCHANGED: len(rows)}
+    assert METADATA_KEY in pq.read_schema(tmp_path / "b.parquet").metadata
+    save_baseline(rows.sample(frac=1.0, random_state=1), tmp_path / "c.parquet", command="x")
+    assert pq.read_table(tmp_path / "c.parquet").equals(pq.read_table(tmp_path / "b.parquet"))
+
+
+def test_missing_or_foreign_baseline_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="not found"):
+        load_baseline(tmp_path / "nope.parquet")
+    make_rows().to_parquet(tmp_path / "plain.parquet")
+    with pytest.raises(UsageError, match="no imputebench baseline header"):
+        load_baseline(tmp_path / "plain.parquet")
+
+
+# -- command line ----------------------------------------------------------------------------------------
+@pytest.fixture
+def imputebench(monkeypatch):
+    """``imputebench ...`` with only the commands under test, so other commands' imports do not matter."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("imputebench.commands.baseline", "imputebench.commands.check"))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return lambda *argv: cli.main([str(a) for a in argv])
+
+
+def test_cli_registers_the_commands():
+    assert {"imputebench.commands.baseline", "imputebench.commands.check"} <= set(cli.COMMAND_MODULES)
+
+
+def test_cli_unchanged_passes_and_degraded_fails(tmp_path, imputebench, capsys):
+    base_dir, now_dir, baseline = tmp_path / "base", tmp_path / "now", tmp_path / "ci-baseline.parquet"
+    rows = make_rows()
+    ResultStore(base_dir).append(rows.to_dict("records"))
+    assert imputebench("baseline", "save", baseline, "--results", base_dir) == 0
+    assert "32 jobs" in capsys.readouterr().out
+
+    assert imputebench("check", "--baseline", baseline, "--results", base_dir, "--junit", tmp_path / "ok.xml") == 0
+    out = capsys.readouterr()
+    assert "regression check: passed" in out.out
+    assert ET.parse(tmp_path / "ok.xml").getroot().get("failures") == "0"
+
+    ResultStore(now_dir).append(_shift(rows, "mae", 0.03, imputer="knn", dataset="iris").to_dict("records"))
+    code = imputebench("check", "--baseline", baseline, "--results", now_dir, "--junit", tmp_path / "bad.xml")
+    out = capsys.readouterr()
+    assert code == 1
+    assert "regression check: FAILED" in out.out
+    failures = [line for line in out.err.splitlines() if line.startswith("REGRESSED")]
+    assert len(failures) == 8 and all("knn on iris" in f and "mae" in f for f in failures)
+    assert ET.parse(tmp_path / "bad.xml").getroot().get("failures") == "8"
+    assert imputebench("check", "--baseline", baseline, "--results", now_dir, "--tolerance", "mae=0.05") == 0
+
+
+def test_cli_appends_markdown_to_github_step_summary(tmp_path, imputebench, monkeypatch, capsys):
+    ResultStore(tmp_path / "r").append(make_rows().to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("# earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "r") == 0
+    text = summary.read_text()
+    assert text.startswith("# earlier step\n## imputebench regression check: passed")
+    assert text.count("regression check") == 1
+
+
+def test_cli_github_annotations(tmp_path, imputebench, monkeypatch, capsys):
+    rows = make_rows()
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    ResultStore(tmp_path / "n").append(_shift(rows, "rmse", 1.0, imputer="mean", dataset="wine", seed=0,
+                                              mechanism="mar", setting="downstream").to_dict("records"))
+    capsys.readouterr()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "n") == 1
+    [annotation] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("::error")]
+    assert "mean on wine" in annotation and "rmse" in annotation
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["check", "--baseline", "{tmp}/none.parquet", "--results", "{tmp}/r"], "not found"),
+    (["check", "--baseline", "{tmp}/b.parquet", "--results", "{tmp}/r", "--tolerance", "speed=1"], "unknown metric"),
+    (["check", "--baseline", "{tmp}/b.parquet", "--results", "{tmp}/r", "--tolerance", "rmse"], "METRIC=NUMBER"),
+    (["check", "--baseline", "{tmp}/b.parquet", "--results", "{tmp}/empty"], "no job rows"),
+    (["baseline", "save", "{tmp}/x.parquet", "--results", "{tmp}/empty"], "no job rows"),
+])
+def test_cli_usage_errors_exit_2_with_one_line(tmp_path, imputebench, capsys, argv, fragment):
+    ResultStore(tmp_path / "r").append(make_rows().to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    capsys.readouterr()
+    assert imputebench(*[a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1
