@@ -3,18 +3,18 @@
 # built-in classical imputers and datasets into a temporary results directory and check it
 # against the committed baseline. Called by .ci/run.
 #
-#   .ci/regression.sh            check; exit 1 when an imputer got worse
-#   .ci/regression.sh --update   re-create results/ci-baseline.parquet (after an intended change)
+#   .ci/regression.sh            replay the baseline's grid and check it; exit 1 when an imputer got worse
+#   .ci/regression.sh --update   re-create results/ci-baseline.parquet from every available classical
+#                                imputer (after an intended change, or when an imputer was added)
 #
 # Environment: PYTHON (default: python), IMPUTEBENCH_CI_OUT (keep the results, JUnit report and
-# summary there instead of a temporary directory), IMPUTEBENCH_CI_JOBS (workers, default 2).
+# summary there instead of in a temporary directory), IMPUTEBENCH_CI_JOBS (workers, default 2).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
 BASELINE=results/ci-baseline.parquet
-IMPUTERS=(mean median knn mice missforest xgbi pcai softimpute em)
-DATASETS=(wine iris breast_cancer diabetes)
+DATASETS=wine,iris,breast_cancer,diabetes   # built in (scikit-learn): no network
 
 # One thread per BLAS/OpenMP pool: sums in a fixed order, so numbers repeat bit for bit.
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
@@ -29,16 +29,21 @@ else
 fi
 
 imputebench() { "$PYTHON" -m imputebench.cli "$@"; }
-
-echo "imputebench regression: running the ci profile into $out/results"
-imputebench run --profile ci --imputers "${IMPUTERS[@]}" --datasets "${DATASETS[@]}" \
-    --results "$out/results" --jobs "${IMPUTEBENCH_CI_JOBS:-2}"
+run_opts=(--results "$out/results" --jobs "${IMPUTEBENCH_CI_JOBS:-2}" --no-report --quiet --offline)
 
 if [[ "${1:-}" == "--update" ]]; then
+    imputers=$("$PYTHON" -c 'from imputebench.registry import CLASSICAL, discover
+print(",".join(n for n in CLASSICAL if discover()[n].available))')
+    echo "imputebench regression: running the ci profile ($imputers on $DATASETS)"
+    imputebench run --profile ci --imputers "$imputers" --datasets "$DATASETS" "${run_opts[@]}"
     imputebench baseline save "$BASELINE" --results "$out/results"
     echo "imputebench regression: re-created $BASELINE; commit it with the change that moved the numbers"
     exit 0
 fi
 
+# Replay exactly the baseline's grid: an imputer that can no longer be imported fails the run.
+read -r -a grid <<< "$(imputebench baseline show "$BASELINE" --run-args)"
+echo "imputebench regression: imputebench run ${grid[*]}"
+imputebench run "${grid[@]}" "${run_opts[@]}"
 imputebench check --baseline "$BASELINE" --results "$out/results" \
     --junit "$out/junit.xml" --summary "$out/summary.md"

@@ -380,6 +380,24 @@ def compare(baseline: pd.DataFrame, current: pd.DataFrame, tolerances: Mapping[s
     return CheckReport(tuple(verdicts), tolerances, dict(baseline_meta or {}))
 
 
+def run_arguments(rows: pd.DataFrame) -> list[str]:
+    """``imputebench run`` arguments that replay the grid of ``rows`` (a baseline), so a check runs
+    exactly the baseline's jobs. Hyper-parameters are left to the profile on purpose: a changed
+    default is a regression cause the check must see, not something to pin away."""
+    if rows.empty:
+        raise ImputeBenchError("the baseline has no rows")
+    profiles = sorted(set(rows["profile"].dropna()))
+    if len(profiles) != 1:
+        raise ImputeBenchError(f"the baseline mixes profiles {profiles}; its grid cannot be replayed by one run")
+
+    def joined(column: str, fmt=str) -> str:
+        return ",".join(fmt(v) for v in sorted(set(rows[column].dropna())))
+
+    return ["--profile", profiles[0], "--imputers", joined("imputer"), "--datasets", joined("dataset"),
+            "--mechanisms", joined("mechanism"), "--rates", joined("rate", lambda r: f"{r:g}"),
+            "--seeds", joined("seed", lambda s: str(int(s))), "--setting", joined("setting")]
+
+
 # -- markdown -------------------------------------------------------------------------------------
 MAX_TABLE_ROWS = 200
 

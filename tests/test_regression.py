@@ -359,3 +359,19 @@ def test_cli_usage_errors_exit_2_with_one_line(tmp_path, imputebench, capsys, ar
     assert imputebench(*[a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err.strip()
     assert fragment in err and len(err.splitlines()) == 1
+
+
+def test_run_arguments_replay_the_baseline_grid(tmp_path, imputebench, capsys):
+    rows = make_rows()
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    capsys.readouterr()
+    assert imputebench("baseline", "show", tmp_path / "b.parquet", "--run-args") == 0
+    assert capsys.readouterr().out.split() == [
+        "--profile", "ci", "--imputers", "knn,mean", "--datasets", "iris,wine", "--mechanisms", "mar,mcar",
+        "--rates", "0.2", "--seeds", "0,1", "--setting", "downstream,in-sample"]
+    mixed = _set(rows, "profile", "quick", imputer="knn")
+    ResultStore(tmp_path / "m").append(mixed.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "m.parquet", "--results", tmp_path / "m")
+    assert imputebench("baseline", "show", tmp_path / "m.parquet", "--run-args") == 2
+    assert "mixes profiles" in capsys.readouterr().err

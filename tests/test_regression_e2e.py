@@ -62,9 +62,7 @@ def _write_plugin(folder, source: str) -> None:
 def plugin_dir(tmp_path, monkeypatch):
     folder = tmp_path / "plugin"
     folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    # Worker processes import the plugin by dotted path too.
-    monkeypatch.setenv("PYTHONPATH", f"{folder}:{':'.join(p for p in sys.path if p)}")
+    monkeypatch.syspath_prepend(str(folder))  # spawned workers inherit sys.path (tests/conftest.py)
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)

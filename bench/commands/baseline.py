@@ -6,7 +6,7 @@ import argparse
 import shlex
 
 from ..errors import ImputeBenchError
-from ..regression import load_baseline, save_baseline
+from ..regression import load_baseline, run_arguments, save_baseline
 from ..store import ResultStore
 
 DEFAULT_RESULTS = "results"
@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     save.set_defaults(func=_save)
     show = bsub.add_parser("show", help="print a baseline's header and jobs per imputer")
     show.add_argument("file")
+    show.add_argument("--run-args", action="store_true",
+                      help="print only the `imputebench run` arguments that replay the baseline's grid")
     show.set_defaults(func=_show)
 
 
@@ -41,6 +43,9 @@ def _save(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     rows, meta = load_baseline(args.file)
+    if args.run_args:
+        print(shlex.join(run_arguments(rows)))
+        return 0
     for key in ("path", "command", "created_at", "package_version", "protocol_version", "jobs"):
         print(f"{key}: {meta.get(key)}")
     counts = rows.groupby(["imputer", "status"]).size().unstack(fill_value=0)
