@@ -51,7 +51,6 @@ DEFAULT_ABSOLUTE_TOLERANCE = 1e-9
 ALL_METRICS_KEY = "all"
 
 OK = "ok"
-BROKEN_STATUSES = ("failed", "timeout", "infeasible")
 
 
 # -- tolerances ---------------------------------------------------------------------------------

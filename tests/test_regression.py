@@ -8,6 +8,7 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from itertools import product
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -19,6 +20,8 @@ from imputebench.regression import (BROKEN, FIXED, IMPROVED, INCOMPARABLE, METAD
                                     UNCHANGED, Tolerance, compare, load_baseline, parse_tolerances, save_baseline,
                                     to_junit, to_markdown)
 from imputebench.store import HIGHER_IS_BETTER, METRICS, ResultStore
+
+REPO = Path(__file__).resolve().parent.parent
 
 IMPUTERS = ("mean", "knn")
 DATASETS = ("wine", "iris")
@@ -304,9 +307,11 @@ def test_cli_unchanged_passes_and_degraded_fails(tmp_path, imputebench, capsys):
     assert imputebench("baseline", "save", baseline, "--results", base_dir) == 0
     assert "32 jobs" in capsys.readouterr().out
 
-    assert imputebench("check", "--baseline", baseline, "--results", base_dir, "--junit", tmp_path / "ok.xml") == 0
+    assert imputebench("check", "--baseline", baseline, "--results", base_dir, "--junit", tmp_path / "ok.xml",
+                       "--summary", tmp_path / "summary.md") == 0
     out = capsys.readouterr()
     assert "regression check: passed" in out.out
+    assert (tmp_path / "summary.md").read_text().strip() == out.out.strip()
     assert ET.parse(tmp_path / "ok.xml").getroot().get("failures") == "0"
 
     ResultStore(now_dir).append(_shift(rows, "mae", 0.03, imputer="knn", dataset="iris").to_dict("records"))
@@ -375,3 +380,16 @@ def test_run_arguments_replay_the_baseline_grid(tmp_path, imputebench, capsys):
     imputebench("baseline", "save", tmp_path / "m.parquet", "--results", tmp_path / "m")
     assert imputebench("baseline", "show", tmp_path / "m.parquet", "--run-args") == 2
     assert "mixes profiles" in capsys.readouterr().err
+
+
+def test_committed_ci_baseline_is_small_and_replays_the_ci_profile(imputebench, capsys):
+    path = REPO / "results" / "ci-baseline.parquet"
+    if not path.exists():
+        pytest.skip("no committed ci baseline on this branch")
+    rows, meta = load_baseline(path)
+    assert path.stat().st_size < 200_000
+    assert meta["protocol_version"] == 1 and meta["jobs"] == len(rows) > 0
+    assert set(rows["profile"]) == {"ci"} and set(rows["status"]) == {"ok"}
+    assert {"mean", "median"} <= set(rows["imputer"])
+    assert imputebench("baseline", "show", path, "--run-args") == 0
+    assert capsys.readouterr().out.split()[:2] == ["--profile", "ci"]

@@ -23,7 +23,9 @@ STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="compare results with a baseline; non-zero exit when an imputer got worse",
-                       description=__doc__.split("\n\n")[0])
+                       description="Compare a results directory with a baseline, job by job on the same masks.",
+                       epilog="Exit status: 0 passed; 1 an imputer got worse, an ok job failed, a job is missing "
+                              "or the masks differ; 2 usage error. See docs/ci-regression.md.")
     p.add_argument("--baseline", required=True, metavar="FILE", help="a file from `imputebench baseline save`")
     p.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
                    help=f"results directory to check (default: {DEFAULT_RESULTS})")
