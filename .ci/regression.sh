@@ -7,8 +7,9 @@
 #   .ci/regression.sh --update   re-create results/ci-baseline.parquet from every available classical
 #                                imputer (after an intended change, or when an imputer was added)
 #
-# Environment: PYTHON (default: python), IMPUTEBENCH_CI_OUT (keep the results, JUnit report and
-# summary there instead of in a temporary directory), IMPUTEBENCH_CI_JOBS (workers, default 2).
+# Environment: PYTHON (default: python); IMPUTEBENCH_CI_OUT (keep the results, JUnit report and
+# summary there instead of in a temporary directory; default $IMPUTEBENCH_ARTIFACTS/regression when
+# .ci/run sets IMPUTEBENCH_ARTIFACTS); IMPUTEBENCH_CI_JOBS (workers, default 2).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ DATASETS=wine,iris,breast_cancer,diabetes   # built in (scikit-learn): no networ
 # One thread per BLAS/OpenMP pool: sums in a fixed order, so numbers repeat bit for bit.
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
+if [[ -z "${IMPUTEBENCH_CI_OUT:-}" && -n "${IMPUTEBENCH_ARTIFACTS:-}" ]]; then
+    IMPUTEBENCH_CI_OUT=$IMPUTEBENCH_ARTIFACTS/regression
+fi
 if [[ -n "${IMPUTEBENCH_CI_OUT:-}" ]]; then
     out=$IMPUTEBENCH_CI_OUT
     rm -rf "$out/results"
