@@ -306,7 +306,7 @@ def compare_job(old: Mapping[str, object], new: Mapping[str, object],
     if why:
         return JobVerdict(job, INCOMPARABLE, detail=f"not the same masks ({why}); re-create the baseline", **params)
     old_ok, new_ok = old["status"] == OK, new["status"] == OK
-    if old_ok and not new_ok:
+    if old_ok and not new_ok:  # PROTOCOL §6: a failed job is shown as failed, never dropped silently
         error = _first_line(new["error"]) or "no error message"
         return JobVerdict(job, BROKEN, detail=f"was ok, now {new['status']}: {error}", **params)
     if not old_ok:
@@ -315,10 +315,8 @@ def compare_job(old: Mapping[str, object], new: Mapping[str, object],
     changes = []
     for metric in sorted(tolerances, key=COMPARABLE_METRICS.index):
         before, after = _float(old[metric]), _float(new[metric])
-        if math.isnan(before) and math.isnan(after):
-            continue  # nothing to measure in either (PROTOCOL §5: NaN, never 0)
         if math.isnan(before):
-            continue  # newly measured: nothing to compare against
+            continue  # nothing measured in the baseline (PROTOCOL §5: NaN, never 0): nothing to compare
         changes.append(MetricChange(metric, before, after, tolerances[metric].allowed(before)))
     if any(c.regressed for c in changes):
         outcome = REGRESSED
