@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "imputebench.commands.report",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
+    "imputebench.commands.datasets",
 )
 
 
