@@ -68,8 +68,7 @@ def canonical_from_raw(entry: CatalogEntry, raw: pd.DataFrame, source: str) -> D
         ds = canonicalize(entry.name, raw, target=entry.target, target_kind=entry.target_kind,
                           categorical=list(entry.categorical), drop=list(entry.drop), source=source)
     except (ValueError, TypeError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(f"{entry.name}: {source} cannot be parsed ({first_line}); "
+        raise DatasetError(f"{entry.name}: {source} cannot be parsed ({_first_line(exc)}); "
                            "the file is corrupt or not the UCI original") from None
     verify(entry, ds)
     return ds
@@ -87,6 +86,11 @@ def verify(entry: CatalogEntry, ds: Dataset) -> None:
             f"{entry.name}: checksum mismatch for {ds.source} (got {ds.checksum}, catalog "
             f"{entry.checksum}); the source is corrupt or differs from the UCI original"
         )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _short(columns: Any, n: int = 4) -> str:
@@ -176,8 +180,7 @@ def read_mirror(entry: CatalogEntry, mirror: Path) -> Dataset:
     except FileNotFoundError:
         raise DatasetError(f"{entry.name}: no mirror file {path}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(f"{entry.name}: mirror file {path} is corrupt ({first_line}); "
+        raise DatasetError(f"{entry.name}: mirror file {path} is corrupt ({_first_line(exc)}); "
                            "replace it with the UCI original") from None
     return canonical_from_raw(entry, raw, source=f"mirror:{path.resolve()}")
 
@@ -224,23 +227,29 @@ def online_sources(entry: CatalogEntry) -> list[str]:
 
 
 def fetch_online(entry: CatalogEntry, work_dir: Path) -> Dataset:
-    """UCI through ucimlrepo, then OpenML through openml, each retried with backoff in one deadline."""
-    sources = online_sources(entry)
-    if not sources:
+    """UCI through ucimlrepo, then OpenML through openml, each retried with backoff within a deadline.
+
+    A service that fails to deliver hands over to the next; a table that arrives but is not the
+    catalog's (shape, checksum) is an error at once, never replaced by another source (PROTOCOL §1).
+    """
+    services = online_sources(entry)
+    if not services:
         raise DatasetError(f"{entry.name}: needs the network (UCI/OpenML unreachable); fetch it where "
                            f"there is a network, or put {entry.mirror_file} in a mirror directory (--mirror)")
-    errors = []
-    for source in sources:
-        fetch = _fetch_uci if source == "uci" else _fetch_openml
+    failures = []
+    for service in services:
+        fetch = _retrying(_fetch_uci if service == "uci" else _fetch_openml)
         try:
-            raw = _with_deadline(lambda: _retrying(fetch)(entry, work_dir), NETWORK_TIMEOUT_S,
-                                 f"{entry.name}: {source} download")
-            return canonical_from_raw(entry, align_columns(entry, raw), source=source)
+            raw = _with_deadline(lambda: fetch(entry, work_dir), NETWORK_TIMEOUT_S,
+                                 f"{entry.name}: {service} download")
         except DatasetError as exc:
-            errors.append(str(exc))
-        except Exception as exc:  # a client's own error type: report it, try the next source
-            errors.append(f"{entry.name}: {source} failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
-    raise DatasetError("; ".join(errors))
+            failures.append(str(exc))
+            continue
+        except Exception as exc:  # a client's own error type (not found, server error): try the next
+            failures.append(f"{entry.name}: {service} failed ({type(exc).__name__}: {_first_line(exc)})")
+            continue
+        return canonical_from_raw(entry, align_columns(entry, raw), source=service)
+    raise DatasetError("; ".join(failures))
 
 
 def _retrying(fetch: Callable) -> Callable:
@@ -301,14 +310,16 @@ def _normalised(name: str) -> str:
 
 
 def align_columns(entry: CatalogEntry, raw: pd.DataFrame) -> pd.DataFrame:
-    """Give an online frame the catalog's columns: by name (ignoring case and punctuation) when
-    every catalog column is there, else by position when the counts agree. The checksum then says
-    whether the values are the UCI original's."""
+    """Give an online frame the catalog's columns: by name, ignoring case and punctuation (UCI's
+    CSVs and OpenML spell some names differently from the original files, e.g. wine's
+    ``0D280_0D315...``); the columns no name matches pair up in their order. The checksum then
+    says whether the values are the original's."""
     by_name = {_normalised(c): c for c in raw.columns}
-    wanted = [_normalised(c) for c in entry.columns]
-    if all(w in by_name for w in wanted):
-        return raw[[by_name[w] for w in wanted]].set_axis(list(entry.columns), axis=1)
-    if raw.shape[1] == len(entry.columns):
-        return raw.set_axis(list(entry.columns), axis=1)
-    raise DatasetError(f"{entry.name}: the online table has columns {_short(raw.columns)}, which do not "
-                       f"match the catalog's {_short(entry.columns)}")
+    matched = {c: by_name[_normalised(c)] for c in entry.columns if _normalised(c) in by_name}
+    left_raw = [c for c in raw.columns if c not in set(matched.values())]
+    left_entry = [c for c in entry.columns if c not in matched]
+    if len(left_raw) != len(left_entry):
+        raise DatasetError(f"{entry.name}: the online table has columns {_short(raw.columns)}, which do not "
+                           f"match the catalog's {_short(entry.columns)}")
+    matched.update(zip(left_entry, left_raw))
+    return raw[[matched[c] for c in entry.columns]].set_axis(list(entry.columns), axis=1)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import DatasetError, UsageError
 from .canonical import Dataset, TargetKind, canonicalize
-from .sources import _atomic_write
+from .sources import _atomic_write, _first_line
 
 REGISTRY_FILE = "user_datasets.json"
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
@@ -93,7 +93,7 @@ def _canonicalize_user(name: str, raw: pd.DataFrame, target: str, target_kind: T
         return canonicalize(name, raw, target=target, target_kind=target_kind,
                             categorical=list(categorical), source=source)
     except (ValueError, TypeError) as exc:
-        raise DatasetError(f"{name}: a column not declared categorical holds text ({str(exc).splitlines()[0]}); "
+        raise DatasetError(f"{name}: a column not declared categorical holds text ({_first_line(exc)}); "
                            "list it with --categorical") from None
 
 

@@ -109,12 +109,16 @@ class FakeServices:
             uci_id = int(path.split("=")[1])
             if uci_id != UCI_ID:
                 return 200, json.dumps({"status": 404, "message": "not found"}).encode(), "application/json"
-            variables = [{"name": c, "role": "Target" if c == "label" else "Feature"} for c in COLUMNS]
+            variables = [{"name": c, "role": "Target" if c == "Label" else "Feature"}
+                         for c in ("Label", "Size", "COLOUR", "weight_g")]
             meta = {"uci_id": UCI_ID, "name": "toy", "data_url": f"{self.base}/static/toy.csv",
                     "variables": variables, "additional_info": None, "intro_paper": None}
             return 200, json.dumps({"status": 200, "data": meta}).encode(), "application/json"
         if path == "/static/toy.csv":
-            return 200, self.uci_raw.to_csv(index=False).encode(), "text/csv"
+            # UCI's CSV spells and orders columns its own way: target first, other case, a renamed one.
+            uci = self.uci_raw[["label", "size", "colour", "weight"]]
+            uci = uci.set_axis(["Label", "Size", "COLOUR", "weight_g"], axis=1)
+            return 200, uci.to_csv(index=False).encode(), "text/csv"
         if path.startswith(f"/api/v1/xml/data/{OPENML_ID}"):
             return 200, _openml_description(self.base, _arff(self.raw)).encode(), "text/xml"
         if path.startswith(f"/data/v1/download/{OPENML_ID}/"):
@@ -177,17 +181,26 @@ def test_transient_failures_are_retried_with_backoff(services: FakeServices, tmp
     assert sum(h.startswith("/api/dataset") for h in services.hits) == 3
 
 
-def test_a_checksum_mismatch_online_is_an_error_and_leaves_no_cache(services: FakeServices, tmp_path: Path,
-                                                                    monkeypatch) -> None:
+def test_a_checksum_mismatch_online_is_an_error_and_leaves_no_cache(services: FakeServices,
+                                                                    tmp_path: Path) -> None:
     tampered = services.raw.copy()
     tampered.loc[0, "size"] = 99.0
     services.uci_raw = tampered
-    monkeypatch.setitem(D.CATALOG, "toy", _entry(services.raw, openml_id=None))
     with pytest.raises(DatasetError, match="checksum mismatch") as err:
         D.load_dataset("toy", data_home=tmp_path)
     assert "\n" not in str(err.value)
+    # PROTOCOL §1: a mismatch is an error, not a reason to quietly take OpenML's copy instead.
+    assert not any(h.startswith("/api/v1/xml") for h in services.hits)
     assert not (tmp_path / "datasets" / "toy.parquet").exists()
     assert not (tmp_path / "datasets" / "toy.json").exists()
+
+
+def test_online_columns_that_cannot_be_paired_are_an_error() -> None:
+    entry = _entry(_raw_table())
+    with pytest.raises(DatasetError, match="do not match"):
+        sources.align_columns(entry, pd.DataFrame(columns=["Size", "colour", "label"]))
+    aligned = sources.align_columns(entry, pd.DataFrame(columns=["LABEL", "x", "Colour", "SIZE"]))
+    assert list(aligned.columns) == list(COLUMNS)
 
 
 def test_a_download_past_its_deadline_times_out_and_caches_nothing(services: FakeServices, tmp_path: Path,

@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=_add)
 
 
-def _kind_of(name: str, home: Path) -> str:
+def _kind_of(name: str) -> str:
     if name in ds_api.CATALOG:
         return "catalog"
     return "builtin" if name in BUILTIN_LOADERS else "user"
@@ -69,7 +69,7 @@ def _list(args: argparse.Namespace) -> int:
     rows = []
     for name in names:
         entry = ds_api.CATALOG.get(name)
-        rows.append({"name": name, "kind": _kind_of(name, home),
+        rows.append({"name": name, "kind": _kind_of(name),
                      "shape": list(entry.shape) if entry and entry.shape else None,
                      "target_kind": entry.target_kind if entry else None,
                      "cached": cache.has(name), "available": avail[name] is None, "reason": avail[name]})
@@ -90,7 +90,7 @@ def _info(args: argparse.Namespace) -> int:
     if name not in ds_api.dataset_names(data_home=home):
         raise UsageError(f"unknown dataset {name!r}; see `imputebench datasets list`")
     entry = ds_api.CATALOG.get(name)
-    info: dict = {"name": name, "kind": _kind_of(name, home)}
+    info: dict = {"name": name, "kind": _kind_of(name)}
     if entry is not None:
         info.update({"uci_id": entry.uci_id, "openml_id": entry.openml_id, "papers": list(entry.papers),
                      "dropped_columns": list(entry.drop), "note": entry.note,
