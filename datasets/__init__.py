@@ -67,7 +67,7 @@ def clear_memo() -> None:
     _load_full.cache_clear()
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)  # the whole catalog fits; tables are small
 def _load_full(name: str, home: str, mirror: str | None, allow_network: bool) -> Dataset:
     home_path = Path(home)
     if name in CATALOG:
@@ -85,7 +85,8 @@ def _load_catalog(entry: CatalogEntry, home: Path, mirror: Path | None, allow_ne
     cache = Cache(home)
     if cache.has(entry.name):  # PROTOCOL §1 source order: cache, mirror, network
         ds = cache.read(entry.name)
-        verify(entry, ds)
+        verify(entry, ds, remedy="the cache entry is stale; run "
+                                 f"`imputebench datasets fetch {entry.name} --refresh`")
         return ds
     if mirror is not None and (mirror / entry.mirror_file).is_file():
         ds = read_mirror(entry, mirror)

@@ -74,17 +74,18 @@ def canonical_from_raw(entry: CatalogEntry, raw: pd.DataFrame, source: str) -> D
     return ds
 
 
-def verify(entry: CatalogEntry, ds: Dataset) -> None:
+def verify(entry: CatalogEntry, ds: Dataset, *, remedy: str = "the source is corrupt or differs "
+           "from the UCI original") -> None:
     """PROTOCOL §1: a table that is not the catalog's is an error, never a silent reload."""
     if entry.shape is not None and ds.X.shape != entry.shape:
         raise DatasetError(
             f"{entry.name}: {ds.source} gives {ds.X.shape[0]} x {ds.X.shape[1]} after canonicalisation, "
-            f"the catalog expects {entry.shape[0]} x {entry.shape[1]}; the source is corrupt or differs"
+            f"the catalog expects {entry.shape[0]} x {entry.shape[1]}; {remedy}"
         )
     if entry.checksum is not None and ds.checksum != entry.checksum:
         raise DatasetError(
             f"{entry.name}: checksum mismatch for {ds.source} (got {ds.checksum}, catalog "
-            f"{entry.checksum}); the source is corrupt or differs from the UCI original"
+            f"{entry.checksum}); {remedy}"
         )
 
 

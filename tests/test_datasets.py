@@ -197,6 +197,18 @@ def test_a_cache_entry_whose_content_changed_fails_its_checksum(toy_mirror: Path
         D.load_dataset("toy", data_home=home)
 
 
+def test_a_cache_entry_that_is_not_the_catalogs_table_is_stale(toy_mirror: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    home = tmp_path / "home"
+    D.load_dataset("toy", mirror=toy_mirror, data_home=home)
+    monkeypatch.setitem(D.CATALOG, "toy", replace(D.CATALOG["toy"], checksum="0123456789abcdef"))
+    D.clear_memo()
+    with pytest.raises(DatasetError, match="checksum mismatch.*stale.*--refresh"):
+        D.load_dataset("toy", mirror=toy_mirror, data_home=home)
+
+
 def test_an_interrupted_cache_write_leaves_no_entry(toy_mirror: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(self, f, **kwargs):
