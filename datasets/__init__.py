@@ -43,6 +43,7 @@ def dataset_names(*, data_home: PathLike = None) -> list[str]:
 
 
 def _home(path: PathLike) -> Path:
+    # The public keyword ``data_home`` shadows the function of that name inside the API functions.
     return data_home(path)
 
 
