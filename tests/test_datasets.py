@@ -296,7 +296,6 @@ def test_user_dataset_mistakes_are_usage_errors(tmp_path: Path) -> None:
 # --- the command line ------------------------------------------------------------------------------------
 
 def _cli(monkeypatch: pytest.MonkeyPatch, capsys, *argv: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("imputebench.commands.datasets",))
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err

@@ -50,7 +50,6 @@ def test_manifest_lists_exactly_the_mirrored_catalog_files() -> None:
 
 
 def test_fetch_all_loads_the_18_mirrored_datasets_at_their_shapes(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("imputebench.commands.datasets",))
     code = cli.main(["datasets", "fetch", "--all", "--mirror", str(MIRROR), "--data-home", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1  # three need the network
