@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "imputebench.commands.run",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
+    "imputebench.commands.datasets",
 )
 
 
