@@ -16,6 +16,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 SAMPLES_DIRNAME = "samples"
 # One schema for numeric and categorical features: the numeric pair or the label pair is filled.
@@ -91,11 +93,11 @@ def write_samples(results_dir: str | os.PathLike, job_key: str, samples: pd.Data
 def read_samples(results_dir: str | os.PathLike, job_keys: Iterable[str]) -> pd.DataFrame:
     """The samples of the given jobs (those that have one), with a ``job_key`` column; reads only
     those files, so a site over a large store stays fast."""
-    frames = []
+    tables = []
     for key in dict.fromkeys(job_keys):
         path = sample_path(results_dir, key)
         if path.exists():
-            frames.append(pd.read_parquet(path))
-    if not frames:
+            tables.append(pq.read_table(path))
+    if not tables:
         return empty_samples().assign(job_key=pd.Series([], dtype="string"))
-    return pd.concat(frames, ignore_index=True)
+    return pa.concat_tables(tables, promote_options="default").to_pandas()  # one conversion, not one per file

@@ -164,6 +164,7 @@ def test_leaderboards_filters_and_keeps_unranked_imputers() -> None:
 def test_describe_values() -> None:
     d = lb.describe_values(np.array([1.0, 2.0, 3.0, 4.0, 100.0]))
     assert d["median"] == 3.0 and d["iqr"] == 2.0 and d["skewness"] > 1
+    assert d["skewness"] == pytest.approx(stats.skew([1.0, 2.0, 3.0, 4.0, 100.0]))
     assert lb.describe_values(np.full(5, 2.0))["skewness"] == 0.0
 
 
