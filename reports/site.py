@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from functools import lru_cache, partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import jinja2
 import markupsafe
@@ -50,7 +50,7 @@ NOT_OK = [s for s in STATUSES if s != "ok"]
 TEMPLATES = files("imputebench.reports") / "templates"
 # Plot budget: matplotlib costs 0.1-0.5 s a figure, so a large store gets its key figures (by
 # PRIORITY) and the rest is left to the tables and CSVs, with a note in place of the figure.
-DEFAULT_MAX_PLOTS = 60
+DEFAULT_MAX_PLOTS = 40
 HISTOGRAM_FEATURES = 3
 
 
@@ -72,7 +72,7 @@ class PlotRequest:
     order: int
     path: str
     function: str
-    args: tuple
+    args: tuple | Callable[[], tuple]
     figure: Figure
 
 
@@ -273,9 +273,10 @@ class SiteBuilder:
         self.downloads.append(entry)
         return entry
 
-    def figure(self, name: str, caption: str, priority: str, function: str, args: tuple,
+    def figure(self, name: str, caption: str, priority: str, function: str, args: tuple | Callable[[], tuple],
                attrs: Mapping[str, str] | None = None) -> Figure:
-        """Plan a figure; it is drawn (or noted as over budget) in :meth:`finish`."""
+        """Plan a figure; it is drawn (or noted as over budget) in :meth:`finish`. ``args`` may be a
+        function that builds them, so that figures over the budget cost nothing."""
         figure = Figure(caption, dict(attrs or {}))
         self.requests.append(PlotRequest(PRIORITY[priority], len(self.requests), f"plots/{name}.svg", function,
                                          args, figure))
@@ -292,6 +293,7 @@ class SiteBuilder:
         drawn, skipped = ranked[:self.max_plots], ranked[self.max_plots:]
         for r in drawn:
             r.figure.path = r.path
+            r.args = r.args() if callable(r.args) else r.args
         for r in skipped:
             r.figure.note = BUDGET_NOTE
         draw_all(self.out, drawn, self.workers)
@@ -619,7 +621,8 @@ class SiteBuilder:
                 columns = ["mechanism", "imputer", "rate", f"{metric}_mean", f"{metric}_std"]
                 figures.append(self.figure(f"rate-{slug(dataset)}-{slug(setting)}-{metric}", caption,
                                            "primary" if metric == primary else "other", "metric_vs_rate",
-                                           (sagg[columns], metric, METRIC_LABELS[metric], self.colours), attrs))
+                                           lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m], self.colours),
+                                           attrs))
         paretos = [self._pareto_figure(s, f"pareto-{slug(dataset)}-{slug(s)}", None, dataset=dataset)
                    for s in self.settings if s in self.settings_of["dataset"].get(dataset, set())]
         samples = None if self.ref_samples is None else self.ref_samples[self.ref_samples["dataset"] == dataset]
