@@ -55,10 +55,13 @@ def aggregate(rows: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.DataFr
     return out.reset_index().sort_values(GROUP_KEYS, kind="stable").reset_index(drop=True)
 
 
-def best_mask(values: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """True where a cell holds its row's best value (ties all marked; NaN never best)."""
-    best = values.max(axis=1) if higher_is_better(metric) else values.min(axis=1)
-    return values.eq(best, axis=0) & values.notna()
+def best_within(values: np.ndarray, groups: Sequence[np.ndarray], metric: str) -> np.ndarray:
+    """True where a value is the best of its group (e.g. the imputers of one dataset, mechanism and
+    rate: the same masks, PROTOCOL §6); ties are all best, NaN never is."""
+    values = np.asarray(values, dtype=float)
+    oriented = pd.Series(-values if higher_is_better(metric) else values)
+    best = oriented.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
+    return ~np.isnan(values) & np.isclose(oriented.to_numpy(), best, rtol=0, atol=1e-12)
 
 
 # -- ranks -----------------------------------------------------------------------------------------

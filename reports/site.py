@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from functools import lru_cache, partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import jinja2
 import markupsafe
@@ -174,10 +174,7 @@ def annotate_cells(agg: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
         std = agg[f"{metric}_std"].to_numpy(dtype=float)
         if np.isnan(mean).all() and n_bad.sum() == 0:
             continue
-        hib = lb.higher_is_better(metric)
-        oriented = pd.Series(-mean if hib else mean, index=agg.index)
-        best_val = oriented.groupby([agg[k] for k in cell_keys], sort=False).transform("min").to_numpy()
-        best = ~np.isnan(mean) & np.isclose(oriented.to_numpy(), best_val, rtol=0, atol=1e-12)
+        best = lb.best_within(mean, [agg[k].to_numpy() for k in cell_keys], metric)
         text = np.array([("" if np.isnan(m) else (f"{m:.3f} ± {s:.3f}" if not np.isnan(s) else f"{m:.3f}"))
                          for m, s in zip(mean, std)], dtype=object)
         all_bad = (n_ok == 0) & (n_bad > 0)

@@ -137,12 +137,12 @@ def test_aggregate_mean_std_and_failure_counts() -> None:
     assert np.isnan(agg.loc["B", "armse_mean"]) and agg.loc["B", "n_infeasible"] == 1
 
 
-def test_best_mask_marks_ties_and_never_nan() -> None:
-    values = pd.DataFrame({"A": [0.1, np.nan], "B": [0.1, 0.4], "C": [0.3, 0.2]})
-    np.testing.assert_array_equal(lb.best_mask(values, "armse").to_numpy(),
-                                  [[True, True, False], [False, False, True]])
-    np.testing.assert_array_equal(lb.best_mask(values, "downstream").to_numpy(),
-                                  [[False, False, True], [False, True, False]])
+def test_best_within_groups_marks_ties_and_never_nan() -> None:
+    values = np.array([0.1, 0.1, 0.3, np.nan, 0.4, 0.2])
+    groups = [np.array(["r1", "r1", "r1", "r2", "r2", "r2"])]
+    np.testing.assert_array_equal(lb.best_within(values, groups, "armse"), [True, True, False, False, False, True])
+    np.testing.assert_array_equal(lb.best_within(values, groups, "downstream"),
+                                  [False, False, True, False, True, False])
 
 
 def test_leaderboards_filters_and_keeps_unranked_imputers() -> None:
