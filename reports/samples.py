@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -18,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from ..atomic import atomic_write
 
 SAMPLES_DIRNAME = "samples"
 # One schema for numeric and categorical features: the numeric pair or the label pair is filled.
@@ -77,16 +78,9 @@ def sample_path(results_dir: str | os.PathLike, job_key: str) -> Path:
 def write_samples(results_dir: str | os.PathLike, job_key: str, samples: pd.DataFrame) -> Path:
     """Write one job's sample atomically (temporary file, then rename) and return its path."""
     path = sample_path(results_dir, job_key)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frame = samples.assign(job_key=pd.Series([job_key] * len(samples), dtype="string", index=samples.index))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    atomic_write(path, lambda f: pq.write_table(table, f))
     return path
 
 
