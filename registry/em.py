@@ -85,56 +85,58 @@ class EMImputer(RemembersFitTable, Imputer):
 def conditional_fill(Z: np.ndarray, mean: np.ndarray, cov: np.ndarray, *, with_covariance: bool
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Missing cells of ``Z`` replaced by their conditional means under N(mean, cov); and, if asked,
-    the sum over rows of the conditional covariances of the missing parts (zero elsewhere)."""
+    the sum over rows of the conditional covariances of the missing parts (zero elsewhere).
+
+    Through the precision matrix ``K = cov^-1``: given the observed part, the missing part has
+    covariance ``K_mm^-1`` and mean ``mu_m - K_mm^-1 K_mo (x_o - mu_o)``. So each pattern costs one
+    inverse of the size of its *missing* block (small at low missingness) instead of its observed one.
+    """
     n, p = Z.shape
     missing = np.isnan(Z)
     filled = np.where(missing, 0.0, Z)
     correction = np.zeros((p, p))
+    precision = np.linalg.inv(cov)
     patterns, pattern_of_row = np.unique(missing, axis=0, return_inverse=True)
     pattern_of_row = pattern_of_row.ravel()
     rows_per_pattern = np.bincount(pattern_of_row, minlength=len(patterns))
     row_order = np.argsort(pattern_of_row, kind="stable")  # rows grouped by pattern
     sorted_patterns = pattern_of_row[row_order]
     n_missing = patterns.sum(axis=1)
+    per_chunk = max(1, CHUNK_CELLS // (p * p))
     for m in np.unique(n_missing):
         if m == 0:
             continue
         q = p - m
         group = np.flatnonzero(n_missing == m)
-        per_chunk = max(1, CHUNK_CELLS // (p * p))
         for start in range(0, group.size, per_chunk):
             pats = group[start:start + per_chunk]
             # Observed coordinates first, then missing ones (stable: each part keeps column order).
             order = np.argsort(patterns[pats], axis=1, kind="stable")
             obs_idx, mis_idx = order[:, :q], order[:, q:]
-            cov_mm = cov[mis_idx[:, :, None], mis_idx[:, None, :]]
-            if q:
-                cov_oo = cov[obs_idx[:, :, None], obs_idx[:, None, :]]
-                cov_om = cov[obs_idx[:, :, None], mis_idx[:, None, :]]
-                coef = np.linalg.solve(cov_oo, cov_om)  # (patterns, q, m): Sigma_oo^-1 Sigma_om
+            cond_cov = np.linalg.inv(precision[mis_idx[:, :, None], mis_idx[:, None, :]])  # (patterns, m, m)
             in_chunk = np.isin(sorted_patterns, pats)
             rows = row_order[in_chunk]
             local = np.searchsorted(pats, sorted_patterns[in_chunk])  # each row's pattern within the chunk
             cond = mean[mis_idx[local]]
             if q:
+                gain = cond_cov @ precision[mis_idx[:, :, None], obs_idx[:, None, :]]  # (patterns, m, q)
                 deviation = Z[rows[:, None], obs_idx[local]] - mean[obs_idx[local]]
-                cond = cond + _rowwise_product(deviation, coef, local)
+                cond = cond - _rowwise_product(gain, deviation, local)
             filled[rows[:, None], mis_idx[local]] = cond
             if with_covariance:
-                cond_cov = cov_mm - np.einsum("kqm,kql->kml", cov_om, coef) if q else cov_mm
-                cond_cov = cond_cov * rows_per_pattern[pats][:, None, None]
+                weighted = cond_cov * rows_per_pattern[pats][:, None, None]
                 flat = (mis_idx[:, :, None] * p + mis_idx[:, None, :]).ravel()
-                correction += np.bincount(flat, weights=cond_cov.ravel(), minlength=p * p).reshape(p, p)
+                correction += np.bincount(flat, weights=weighted.ravel(), minlength=p * p).reshape(p, p)
     return filled, correction
 
 
-def _rowwise_product(deviation: np.ndarray, coef: np.ndarray, local: np.ndarray) -> np.ndarray:
-    """``deviation[r] @ coef[local[r]]`` for every row r, in pieces that bound the gathered coefficients."""
+def _rowwise_product(gain: np.ndarray, deviation: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """``gain[local[r]] @ deviation[r]`` for every row r, in pieces that bound the gathered gains."""
     r, q = deviation.shape
-    m = coef.shape[2]
+    m = gain.shape[1]
     out = np.empty((r, m))
     per_chunk = max(1, CHUNK_CELLS // max(q * m, 1))
     for start in range(0, r, per_chunk):
         part = slice(start, start + per_chunk)
-        out[part] = np.einsum("rq,rqm->rm", deviation[part], coef[local[part]])
+        out[part] = np.matmul(gain[local[part]], deviation[part, :, None])[:, :, 0]
     return out
