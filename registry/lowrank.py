@@ -56,8 +56,19 @@ class LowRankModel:
         return Xc * self.scale + self.mean
 
 
+@dataclass
+class LowRankFit:
+    """What :func:`fit_low_rank` returns."""
+
+    model: LowRankModel
+    filled: np.ndarray  # the fit table, missing cells imputed (original units)
+    n_iter: int
+    residual_ss: float  # sum over observed cells of the squared standardised reconstruction error
+    n_observed: int
+
+
 def fit_low_rank(Z: np.ndarray, factors_for, *, standardise: bool, recenter: bool, max_iter: int,
-                 tol: float, criterion: Criterion) -> tuple[LowRankModel, np.ndarray, int]:
+                 tol: float, criterion: Criterion) -> LowRankFit:
     """Iterative low-rank imputation of ``Z`` (NaN = missing).
 
     ``factors_for(d, n, p)`` maps the singular values ``d`` of the standardised filled matrix to the
@@ -65,13 +76,13 @@ def fit_low_rank(Z: np.ndarray, factors_for, *, standardise: bool, recenter: boo
     from the filled matrix every iteration, as imputePCA does. ``criterion``: ``"objective"``
     (imputePCA: relative change of the fit error on observed cells, at least 5 iterations) or
     ``"change"`` (SoftImpute: relative change of the imputed cells).
-    Returns the model, the filled matrix and the number of iterations.
     """
     n, p = Z.shape
     missing = np.isnan(Z)
     mean, scale = _column_stats(Z, standardise)
     X = np.where(missing, mean, Z)
     old_objective = np.inf
+    residual_ss = float((((Z - mean) / scale)[~missing] ** 2).sum())  # rank 0: the means
     model = LowRankModel(mean, scale, np.zeros((0, p)), np.zeros(0))
     iterations = 0
     for iterations in range(1, max_iter + 1):
@@ -84,15 +95,16 @@ def fit_low_rank(Z: np.ndarray, factors_for, *, standardise: bool, recenter: boo
         fitted = model.reconstruct(Xc)
         previous = X[missing]
         X[missing] = (fitted * scale + mean)[missing]
+        residual_ss = float(((Xc - fitted)[~missing] ** 2).sum())
         if criterion == "objective":
-            objective = float(((Xc - fitted)[~missing] ** 2).sum()) / n
+            objective = residual_ss / n
             done = iterations > 5 and (abs(1 - objective / old_objective) < tol or objective < tol)
             old_objective = objective
         else:
             done = _relative_change(previous, X[missing]) < tol
         if done or not missing.any():
             break
-    return model, X, iterations
+    return LowRankFit(model, X, iterations, residual_ss, int((~missing).sum()))
 
 
 def _column_stats(Z: np.ndarray, standardise: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -121,14 +133,16 @@ class LowRankImputer(RemembersFitTable, Imputer):
     def _factors(self, d: np.ndarray, n: int, p: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _fit_matrix(self, Z: np.ndarray) -> LowRankFit:
+        return fit_low_rank(Z, self._factors, standardise=True, recenter=self.recenter,
+                            max_iter=int(self.max_iter), tol=float(self.tol), criterion=self.criterion)
+
     def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "LowRankImputer":
         X = check_frame(X)
         self.encoder_ = MixedEncoder(scaling="none").fit(X)
-        Z = self.encoder_.encode(X)
-        self.model_, filled, self.n_iter_ = fit_low_rank(
-            Z, self._factors, standardise=True, recenter=self.recenter, max_iter=int(self.max_iter),
-            tol=float(self.tol), criterion=self.criterion)
-        self._remember_fit_table(X, restore_observed(X, self.encoder_.decode(filled, index=X.index)))
+        result = self._fit_matrix(self.encoder_.encode(X))
+        self.model_, self.n_iter_ = result.model, result.n_iter
+        self._remember_fit_table(X, restore_observed(X, self.encoder_.decode(result.filled, index=X.index)))
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -178,3 +178,14 @@ def test_mice_posterior_draws_differ_from_the_mean_but_repeat_with_the_seed(diab
     pd.testing.assert_frame_equal(draws[0], draws[1])
     hidden = X["bmi"].isna().to_numpy()
     assert not np.allclose(draws[0]["bmi"][hidden], mean_fill["bmi"][hidden])
+
+
+def test_pcai_gcv_finds_the_rank_of_a_low_rank_table() -> None:
+    rng = np.random.default_rng(11)
+    scores, loadings = rng.normal(size=(300, 3)), rng.normal(size=(3, 12))
+    loadings /= np.linalg.norm(loadings, axis=0)  # same signal-to-noise in every column, so rank 3 after scaling
+    X = pd.DataFrame(scores @ loadings + 0.1 * rng.normal(size=(300, 12)), columns=[f"x{i}" for i in range(12)])
+    observed = mcar_mask(X.shape, 0.2, seed=12)
+    imputer = quick("pcai").fit(masked(X, observed))
+    assert imputer.ncp_ == 3, imputer.gcv_criteria_
+    assert scaled_rmse(X, imputer.transform(masked(X, observed)), observed) < 0.05
