@@ -3,8 +3,9 @@
 One implementation of the loop, parameterised by the per-column learners a subclass makes
 (``_regressor(seed)``, ``_classifier(seed)``) and by its stopping rule:
 
-1. Encode the table (:class:`~imputebench.encoding.MixedEncoder`, numeric columns standardised,
-   categorical ones one-hot) and fill missing cells with the column mean / modal category.
+1. Encode the table (:class:`~imputebench.encoding.MixedEncoder`, numeric columns in their own
+   units as scikit-learn's IterativeImputer and missForest use them, categorical ones one-hot;
+   a learner that needs scaled inputs scales them itself) and fill missing cells with the column mean / modal category.
 2. Visit the columns that have missing cells in increasing order of missingness; for each, fit its
    learner on the rows where it is observed, using every other column as predictors (one-hot blocks
    for categorical predictors), and overwrite its missing cells with the prediction (a category
@@ -80,7 +81,7 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "ChainedEquationsImputer":
         X = check_frame(X)
-        self.encoder_ = MixedEncoder(scaling="standard").fit(X)
+        self.encoder_ = MixedEncoder(scaling="none").fit(X)
         blocks = self.encoder_.blocks_
         Z = self.encoder_.encode(X)
         observed = X.notna().to_numpy()
@@ -179,7 +180,7 @@ def _predictors(design: np.ndarray, block: ColumnBlock) -> np.ndarray:
 
 
 def _initial_fill_row(Z: np.ndarray, blocks: list[ColumnBlock]) -> np.ndarray:
-    """Per encoded column the start value: the (standardised) mean, or the modal category's one-hot."""
+    """Per encoded column the start value: the mean, or the modal category's one-hot."""
     row = np.zeros(Z.shape[1])
     for b in blocks:
         if b.kind == "numeric":
