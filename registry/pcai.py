@@ -24,7 +24,7 @@ table mixes one-hot cells with numbers on any scale).
 Profiles: ``paper`` = missMDA's workflow with its defaults: ``estim_ncpPCA`` (GCV, ncp 0..5), then
 imputePCA with ``coeff_ridge=1``, ``threshold=1e-6``, ``maxiter=1000``; ``quick`` = the same GCV
 choice with ``threshold=1e-4``, ``max_iter=50`` (breast_cancer, 50% MCAR, one thread: about
-0.3 s fit+transform; fixed ``ncp=2`` would take 0.05 s but loses 0.02 RMSE there).
+0.3 s CPU fit+transform; fixed ``ncp=2`` would take 0.05 s but loses 0.02 RMSE there).
 """
 
 from __future__ import annotations
