@@ -10,8 +10,11 @@ Categorical columns enter as one-hot blocks and decode by arg-max. New rows: the
 singular vectors and shrinkage, iterated to the fixed point on their missing cells.
 
 Profiles: ``paper`` = fancyimpute's defaults (``shrinkage_fraction=1/50``, ``tol=1e-3``,
-``max_iter=100``, no rank cap); ``quick`` = the same with ``max_iter=50`` (breast_cancer, 50% MCAR,
-one thread: about 0.1 s CPU fit+transform).
+``max_iter=100``, no rank cap); ``quick`` = ``shrinkage_fraction=0.1``, ``max_iter=50``: the
+stronger shrinkage converges in about a third of the iterations, and at 20% and 50% MCAR on iris,
+wine, diabetes, breast_cancer and digits it scored best or within 0.005 RMSE of best among
+fractions 0.02-0.5 (1/50 barely moves low-dimensional tables off the mean start). Breast_cancer,
+50% MCAR, one thread: about 0.1 s CPU fit+transform.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class SoftImputer(LowRankImputer):
         reference="Mazumder, Hastie & Tibshirani (2010), Spectral regularization algorithms for learning large "
                   "incomplete matrices, JMLR 11",
         native_categorical=False,
-        profiles={"quick": {"shrinkage_fraction": 0.02, "tol": 1e-3, "max_iter": 50},
+        profiles={"quick": {"shrinkage_fraction": 0.1, "tol": 1e-3, "max_iter": 50},
                   "paper": {"shrinkage_fraction": 0.02, "tol": 1e-3, "max_iter": 100}},
     )
     recenter = False
