@@ -162,10 +162,11 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
             return remembered
         missing = X.isna().to_numpy()
         design = _fill(self.encoder_.encode(X), self.fill_row_)
-        late = [j for j in range(missing.shape[1]) if missing[:, j].any() and j not in self.models_]
-        for j in late:  # complete at fit time: learn it now from the fit table's final imputation
-            self.models_[j] = self._fit_column(self.design_, self.observed_, j,
-                                               seed_for(self.random_state, SEED_LATE_MODEL, j))
+        late = [j for j in range(missing.shape[1]) if missing[:, j].any() and j not in self.order_]
+        for j in late:  # complete at fit time: learn it (once) from the fit table's final imputation
+            if j not in self.models_:
+                self.models_[j] = self._fit_column(self.design_, self.observed_, j,
+                                                   seed_for(self.random_state, SEED_LATE_MODEL, j))
         order = late + [j for j in self.order_ if missing[:, j].any()]
         rng = np.random.default_rng(seed_for(self.random_state, SEED_TRANSFORM_DRAWS))
         for _ in range(max(self.n_iter_, 1)):
