@@ -10,7 +10,8 @@ columns). Stops when mu and Sigma change by less than ``tol`` (largest absolute 
 ``max_iter``.
 
 Speed: rows are grouped by missingness pattern and patterns by how many cells they miss, so each
-group is one batched solve over its patterns' observed blocks; no Python loop over rows.
+group is one batched inverse over its patterns' *missing* blocks of the precision matrix
+(``Sigma_mm|o = (K_mm)^-1`` with ``K = Sigma^-1``: small at low missingness); no Python loop over rows.
 New rows (inductive, PROTOCOL §3) get the conditional means under the fitted mu and Sigma.
 Categorical cells decode by arg-max of their block's conditional mean.
 
