@@ -16,10 +16,17 @@ One implementation of the loop, parameterised by the per-column learners a subcl
    ``"tolerance"`` (scikit-learn's IterativeImputer: stop when the largest change is below
    ``tol`` times the largest observed absolute value).
 
-Inductive use (PROTOCOL §3): the per-column models of the kept sweep are stored; ``transform`` on
-new rows starts from the fit table's means/modes and applies as many chained sweeps with those
-models as the fit kept. A column that was complete in the fit table but misses cells in new rows
-gets its model then, fitted on the fit table's final imputation.
+Inductive use (PROTOCOL §3): ``transform`` on new rows starts from the fit table's means/modes
+and replays the chained sweeps with stored models. ``transform_models="every-sweep"`` keeps every
+kept sweep's models and replays them in order, as scikit-learn's IterativeImputer does: sweep t's
+models then see inputs like those they were trained on (the first sweep's saw the mean fill), and
+the fit rows themselves would get their fit imputation back. ``"last-sweep"`` keeps only the last
+sweep's models (MissForest's inductive use; memory: one set of forests) and applies them as many
+times as the fit swept. Measured on breast_cancer (MNAR 50%, 70/30 split, quick profiles): the
+fit rows pushed through the inductive path scored RMSE 0.88 (MICE, the collinear Bayesian ridge
+chain diverges from the mean start) and 0.17-0.18 (forests, boosting) with the last sweep's
+models, against 0.13-0.15 in the fit. A column that was complete in the fit table but misses cells
+in new rows gets its model then, fitted (once) on the fit table's final imputation.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
     stop_rule: ClassVar[StopRule] = "tolerance"
     max_iter: int
     random_state: int | None
+    transform_models: Literal["every-sweep", "last-sweep"]
 
     # -- what a subclass provides -------------------------------------------------------------
     def _regressor(self, seed: int) -> Any:  # pragma: no cover - abstract
@@ -90,7 +98,11 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
         n_missing = (~observed).sum(axis=0)
         # Increasing missingness, as MissForest and IterativeImputer("ascending") visit them.
         self.order_ = [int(j) for j in np.argsort(n_missing, kind="stable") if n_missing[j] > 0]
-        self.models_: dict[int, ColumnModel] = {}
+        if self.transform_models not in ("every-sweep", "last-sweep"):
+            raise ValueError("transform_models must be 'every-sweep' or 'last-sweep', "
+                             f"got {self.transform_models!r}")
+        self.sweeps_: list[dict[int, ColumnModel]] = []  # the kept sweeps' models, in order
+        self.late_models_: dict[int, ColumnModel] = {}
         rng = np.random.default_rng(seed_for(self.random_state, SEED_FIT_DRAWS))
         scale = max(float(np.abs(np.nan_to_num(Z)).max(initial=0.0)), 1e-12)
         change_prev = (np.inf, np.inf)
@@ -105,7 +117,8 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
             if self.stop_rule == "increase" and it > 0 and _increased_for_every_type(change, change_prev):
                 break  # MissForest keeps the previous imputation and its models
             design_before = design
-            design, self.models_, kept_sweeps = new, models, it + 1
+            design, kept_sweeps = new, it + 1
+            self.sweeps_ = [*self.sweeps_, models] if self.transform_models == "every-sweep" else [models]
             if self.stop_rule == "tolerance" and np.abs(new - design_before).max(initial=0.0) < self.tol * scale:
                 break
             change_prev = change
@@ -164,14 +177,17 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
         design = _fill(self.encoder_.encode(X), self.fill_row_)
         late = [j for j in range(missing.shape[1]) if missing[:, j].any() and j not in self.order_]
         for j in late:  # complete at fit time: learn it (once) from the fit table's final imputation
-            if j not in self.models_:
-                self.models_[j] = self._fit_column(self.design_, self.observed_, j,
-                                                   seed_for(self.random_state, SEED_LATE_MODEL, j))
+            if j not in self.late_models_:
+                self.late_models_[j] = self._fit_column(self.design_, self.observed_, j,
+                                                        seed_for(self.random_state, SEED_LATE_MODEL, j))
         order = late + [j for j in self.order_ if missing[:, j].any()]
         rng = np.random.default_rng(seed_for(self.random_state, SEED_TRANSFORM_DRAWS))
-        for _ in range(max(self.n_iter_, 1)):
+        # "every-sweep" replays the fit's trajectory: sweep t's models meet inputs like those they
+        # were trained on (sweep 1's saw the mean fill). "last-sweep" applies the last models as often.
+        replay = self.sweeps_ if self.transform_models == "every-sweep" else self.sweeps_ * self.n_iter_
+        for models in replay or [{}]:
             for j in order:
-                self._impute_column(design, missing[:, j], j, self.models_[j], rng)
+                self._impute_column(design, missing[:, j], j, models.get(j) or self.late_models_[j], rng)
         return restore_observed(X, self.encoder_.decode(design, index=X.index))
 
 

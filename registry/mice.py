@@ -10,13 +10,15 @@ predictive instead (normal with BayesianRidge's predictive std; a category from 
 probabilities), as one draw of multiple imputation.
 
 Profiles: ``paper`` = scikit-learn IterativeImputer's defaults (``max_iter=10``, ``tol=1e-3``,
-logistic ``max_iter=100``); ``quick`` = ``max_iter=5``, logistic ``max_iter=50`` (breast_cancer,
+logistic ``max_iter=100``); ``quick`` = ``max_iter=5``, logistic ``max_iter=50``. Both replay every
+sweep's models on new rows (``transform_models="every-sweep"``, as IterativeImputer; see
+:mod:`imputebench.registry.iterative` for why) (breast_cancer,
 50% MCAR, one thread: about 0.4 s CPU fit+transform).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.linear_model import BayesianRidge, LogisticRegression
@@ -40,12 +42,15 @@ class MICEImputer(ChainedEquationsImputer):
     stop_rule = "tolerance"
 
     def __init__(self, max_iter: int = 10, tol: float = 1e-3, sample_posterior: bool = False,
-                 logistic_max_iter: int = 100, logistic_C: float = 1.0, random_state: int | None = None) -> None:
+                 logistic_max_iter: int = 100, logistic_C: float = 1.0,
+                 transform_models: Literal["every-sweep", "last-sweep"] = "every-sweep",
+                 random_state: int | None = None) -> None:
         self.max_iter = max_iter
         self.tol = tol
         self.sample_posterior = sample_posterior
         self.logistic_max_iter = logistic_max_iter
         self.logistic_C = logistic_C
+        self.transform_models = transform_models
         self.random_state = random_state
 
     def _regressor(self, seed: int) -> Any:

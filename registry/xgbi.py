@@ -7,12 +7,14 @@ IterativeImputer(XGBRegressor) recipe do.
 
 Profiles: ``paper`` = XGBoost's defaults (100 trees, depth 6, learning rate 0.3), ``max_iter=10``;
 ``quick`` = 20 trees of depth 3, learning rate 0.3, 32 histogram bins, ``max_iter=2``, one thread (breast_cancer,
-50% MCAR, one thread: about 0.7 s CPU fit+transform).
+50% MCAR, one thread: about 0.7 s CPU fit+transform). Both replay every sweep's boosters on new
+rows (``transform_models="every-sweep"``: boosters of shallow trees are small; see
+:mod:`imputebench.registry.iterative`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from xgboost import XGBClassifier, XGBRegressor
 
@@ -33,13 +35,16 @@ class XGBImputer(ChainedEquationsImputer):
     stop_rule = "increase"
 
     def __init__(self, n_estimators: int = 100, max_depth: int = 6, learning_rate: float = 0.3,
-                 max_bin: int = 256, max_iter: int = 10, n_jobs: int = 1, random_state: int | None = None) -> None:
+                 max_bin: int = 256, max_iter: int = 10, n_jobs: int = 1,
+                 transform_models: Literal["every-sweep", "last-sweep"] = "every-sweep",
+                 random_state: int | None = None) -> None:
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.max_bin = max_bin
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.transform_models = transform_models
         self.random_state = random_state
 
     def _booster_params(self, seed: int) -> dict[str, Any]:
