@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import tenacity
 
+from ..atomic import atomic_write
 from ..errors import DatasetError
 from .canonical import Dataset, canonicalize, table_checksum
 from .catalog import CatalogEntry
@@ -147,27 +148,13 @@ class Cache:
                 "dropped_rows": ds.dropped_rows, "shape": list(ds.X.shape)}
         table, sidecar = self.table_path(ds.name), self.sidecar_path(ds.name)
         sidecar.unlink(missing_ok=True)  # the entry is incomplete until the new sidecar lands
-        _atomic_write(table, lambda f: frame.to_parquet(f, index=False))
-        _atomic_write(sidecar, lambda f: f.write(json.dumps(meta, indent=1).encode()))
+        atomic_write(table, lambda f: frame.to_parquet(f, index=False))
+        atomic_write(sidecar, lambda f: f.write(json.dumps(meta, indent=1).encode()))
         return table
 
     def remove(self, name: str) -> None:
         self.sidecar_path(name).unlink(missing_ok=True)
         self.table_path(name).unlink(missing_ok=True)
-
-
-def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- the mirror ----------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..errors import DatasetError, UsageError
 from .canonical import Dataset, TargetKind, canonicalize
-from .sources import _atomic_write, _first_line
+from ..atomic import atomic_write
+from .sources import _first_line
 
 REGISTRY_FILE = "user_datasets.json"
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
@@ -120,5 +121,5 @@ def add_user_dataset(home: Path, name: str, file: Path, *, target: str, categori
     registry[name] = entry
     home.mkdir(parents=True, exist_ok=True)
     payload = json.dumps({n: e.to_dict() for n, e in sorted(registry.items())}, indent=1)
-    _atomic_write(_registry_path(home), lambda f: f.write(payload.encode()))
+    atomic_write(_registry_path(home), lambda f: f.write(payload.encode()))
     return entry
