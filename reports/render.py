@@ -14,6 +14,14 @@ from .site import DEFAULT_MAX_PLOTS, build_site, provenance_from_rows
 provenance_of = provenance_from_rows
 
 
+def site_is_current(results_dir: Path, out_dir: Path | None = None) -> bool:
+    """True when the site exists and no job row was written after it (nothing to re-render)."""
+    store = ResultStore(results_dir)
+    index = (Path(out_dir) if out_dir else store.site_dir) / "index.html"
+    files = store.files()
+    return index.exists() and bool(files) and index.stat().st_mtime >= max(p.stat().st_mtime for p in files)
+
+
 def render_report(results_dir: Path, out_dir: Path | None = None, command: str = "imputebench report",
                   max_plots: int = DEFAULT_MAX_PLOTS) -> Path | None:
     """Render the site for a results directory (with the samples the runner left in
