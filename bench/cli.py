@@ -12,18 +12,24 @@ from .errors import ImputeBenchError
 
 COMMAND_MODULES = (
     "imputebench.commands.run",
-    "imputebench.commands.report",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad input gets one line naming what was wrong and where to look (DEVELOPERS.md)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="imputebench", description="Benchmark missing-data imputers under one protocol."
     )
     parser.add_argument("--version", action="version", version=f"imputebench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser
