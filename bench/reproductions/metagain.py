@@ -9,6 +9,8 @@ the imputers that stand for the paper's methods, and prints the published number
   ``Complete`` column is the suite's complete-data score of the same model.
 The paper defines ARMSE only loosely; ours is PROTOCOL §5's, and its downstream protocol is the suite's
 70/30 split, so differences in level are expected; the order of methods is what to compare.
+``--ablation`` adds Table 5: Meta-GAIN with its KL term (ID), meta network (MN) and task regulariser (TR)
+each on or off, ARMSE at 20% MCAR, in-sample.
 Published values: ``imputebench/data/metagain.csv`` (transcribed from the paper; its ``source`` column).
 """
 
@@ -34,14 +36,23 @@ METHOD_TO_IMPUTER = {
 }
 COMPLETE = "Complete"  # Table 4's no-missing-values column
 TABLES = {"Table 1": "mcar", "Table 2": "mar", "Table 3": "mnar", "Table 4": "mcar"}
+ABLATION = "Table 5"  # ID = KL term, MN = meta network, TR = task regulariser; ARMSE, MCAR, in-sample
+SWITCHES = {"ID": "use_kl", "MN": "use_meta", "TR": "use_task"}
 RATE = 0.2
 
 
-def published() -> pd.DataFrame:
-    """The paper's Tables 1-4 as rows (package data, with its source)."""
+def published(ablation: bool = False) -> pd.DataFrame:
+    """The paper's Tables 1-4 (and 5 with ``ablation``) as rows (package data, with its source)."""
     text = resources.files("imputebench").joinpath("data/metagain.csv").read_text(encoding="utf-8")
     rows = pd.read_csv(io.StringIO(text))
-    return rows[rows["table"].isin(list(TABLES))].reset_index(drop=True)
+    tables = [*TABLES, *([ABLATION] if ablation else [])]
+    return rows[rows["table"].isin(tables)].reset_index(drop=True)
+
+
+def ablation_switches(method: str) -> dict[str, bool]:
+    """'Meta-GAIN ID=on;MN=off;TR=on' -> Meta-GAIN's switches (use_kl, use_meta, use_task)."""
+    pairs = dict(part.split("=") for part in method.split(" ", 1)[1].split(";"))
+    return {SWITCHES[k]: v == "on" for k, v in pairs.items()}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,6 +67,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="override an imputer's hyper-parameter (repeatable), as in `imputebench run`")
     add_source_arguments(p)  # --mirror (default $IMPUTEBENCH_MIRROR), --data-home, --offline
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
+    p.add_argument("--ablation", action="store_true",
+                   help="also rerun Table 5 (Meta-GAIN with its KL term, meta network and task regulariser "
+                        "switched on/off; 8 variants, MCAR, in-sample)")
     p.add_argument("--json", action="store_true", help="emit rows as JSON instead of tables")
 
 
@@ -87,7 +101,14 @@ def measure(datasets: list[str], imputers: list[str], args: argparse.Namespace) 
     insample = run(RunConfig(mechanisms=("mcar", "mar", "mnar"), settings=("in-sample",), **common))
     downstream = run(RunConfig(mechanisms=("mcar",), settings=("downstream",), **common))
     unavailable = {**insample.unavailable, **downstream.unavailable}
-    return pd.concat([insample.rows, downstream.rows], ignore_index=True), unavailable
+    parts = [insample.rows.assign(variant=""), downstream.rows.assign(variant="")]
+    if args.ablation and "metagain" in imputers:
+        for method in published(ablation=True).query("table == @ABLATION")["method"].unique():
+            variant = {**params, "metagain": {**params.get("metagain", {}), **ablation_switches(method)}}
+            cfg = RunConfig(mechanisms=("mcar",), settings=("in-sample",), **{**common, "imputers": ["metagain"],
+                                                                               "params": variant})
+            parts.append(run(cfg).rows.assign(variant=method))
+    return pd.concat(parts, ignore_index=True), unavailable
 
 
 def compare(pub: pd.DataFrame, rows: pd.DataFrame, have: dict[str, str]) -> pd.DataFrame:
@@ -97,7 +118,11 @@ def compare(pub: pd.DataFrame, rows: pd.DataFrame, have: dict[str, str]) -> pd.D
     for r in pub.itertuples(index=False):
         setting = "downstream" if r.table == "Table 4" else "in-sample"
         sel = ok[(ok["dataset"] == r.dataset) & (ok["mechanism"] == r.mechanism) & (ok["setting"] == setting)]
-        if r.method == COMPLETE:
+        if r.table != ABLATION:
+            sel = sel[sel["variant"] == ""]
+        if r.table == ABLATION:
+            values = sel[sel["variant"] == r.method]["armse"]
+        elif r.method == COMPLETE:
             values = sel.groupby("seed")["complete_downstream"].first()  # one per seed, not per imputer
         elif r.method in have:
             metric = "downstream" if r.table == "Table 4" else "armse"
@@ -129,7 +154,7 @@ def render(table: pd.DataFrame) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..datasets import dataset_names
 
-    pub = published()
+    pub = published(ablation=args.ablation)
     paper_sets = list(dict.fromkeys(pub["dataset"]))
     wanted = args.datasets or paper_sets
     unknown = [d for d in wanted if d not in paper_sets]
@@ -145,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown method(s) {', '.join(bad)}; valid: {', '.join(METHOD_TO_IMPUTER)}")
         have = {m: i for m, i in have.items() if m in args.methods}
         missing = {m: why for m, why in missing.items() if m in args.methods}
-    measured = pd.DataFrame(columns=list(COLUMNS))
+    measured = pd.DataFrame(columns=[*COLUMNS, "variant"])
     if datasets:
         measured, unavailable = measure(datasets, sorted(set(have.values())), args)
         not_loadable.update(unavailable)
@@ -155,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"rows": table.to_dict(orient="records"),
                           "skipped_methods": missing, "skipped_datasets": not_loadable}, indent=1, default=str))
         return 0
-    print(f"Meta-GAIN (Tong, Zhu & Gan, AAAI 2026), Tables 1-4 at {RATE:.0%}; profile {args.profile}; "
+    tables = "1-5" if args.ablation else "1-4"
+    print(f"Meta-GAIN (Tong, Zhu & Gan, AAAI 2026), Tables {tables} at {RATE:.0%}; profile {args.profile}; "
           f"source of published values: {pub['source'].iloc[0] if len(pub) else '-'}")
     print(render(table))
     if missing:
