@@ -57,3 +57,12 @@ def test_reproduce_prints_tables_and_reuses_the_store(tmp_path, capsys):
     assert main(args) == 0  # the second run finds every job in the store: same numbers
     again = [line for line in capsys.readouterr().out.splitlines() if line.startswith("wine")]
     assert first == again
+
+
+def test_ablation_variants_map_to_metagain_switches():
+    from imputebench.reproductions.metagain import ablation_switches
+
+    methods = published(ablation=True).query("table == 'Table 5'")["method"].unique()
+    switches = [ablation_switches(m) for m in methods]
+    assert len(methods) == 8 and len({tuple(sorted(s.items())) for s in switches}) == 8
+    assert ablation_switches("Meta-GAIN ID=on;MN=off;TR=on") == {"use_kl": True, "use_meta": False, "use_task": True}
