@@ -1,4 +1,4 @@
-"""Torch pieces the seed-paper imputers share (Meta-GAIN, DiffPuter, ReMasker).
+"""Torch pieces the encoded-matrix seed imputers share (Meta-GAIN, DiffPuter).
 
 A mixed table is encoded once by :class:`~imputebench.encoding.MixedEncoder` (numeric columns scaled,
 categorical ones as one-hot blocks); the helpers here turn a network's raw output over that encoded
@@ -17,7 +17,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .encoding import MixedEncoder
-from .neural import to_tensor
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,6 @@ def encode_table(encoder: MixedEncoder, X: pd.DataFrame, fill: float | np.ndarra
     return EncodedTable(values=filled.astype(float), observed=observed.astype(float))
 
 
-def observed_means(table: EncodedTable) -> np.ndarray:
-    """Per encoded column, the mean of observed cells (category frequencies for one-hot blocks)."""
-    counts = table.observed.sum(axis=0)
-    sums = (table.values * table.observed).sum(axis=0)
-    return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-
-
 def activate(raw: torch.Tensor, layout: EncodedLayout) -> torch.Tensor:
     """Raw network output -> values: sigmoid on min-max scaled numbers, softmax per categorical block."""
     out = torch.empty_like(raw)
@@ -85,15 +77,6 @@ def reconstruction_loss(raw: torch.Tensor, target: torch.Tensor, weight: torch.T
         total = total - ((target[:, start:stop] * log_p).sum(dim=1) * w).sum()
         count = count + w.sum()
     return total / count.clamp_min(1.0)
-
-
-def decode_rows(encoder: MixedEncoder, values: np.ndarray, index: pd.Index) -> pd.DataFrame:
-    """Encoded values -> a table (categorical by arg-max of the block, PROTOCOL §4)."""
-    return encoder.decode(values, index=index)
-
-
-def table_tensors(table: EncodedTable, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    return to_tensor(table.values, device), to_tensor(table.observed, device)
 
 
 def class_codes(y: pd.Series | None, n_rows: int, who: str) -> tuple[np.ndarray, int]:

@@ -30,7 +30,7 @@ from torch import nn
 from ..encoding import MixedEncoder
 from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
-from ..seed_support import decode_rows, encode_table
+from ..seed_support import encode_table
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0  # EDM sampler (Karras et al. 2022), as the reference
 S_CHURN = 1.0
@@ -233,4 +233,4 @@ class DiffPuterImputer(Imputer):
         gen = seeded_generator(self.random_state, dev)
         x, observed = self._standardised(X, dev)
         imputed = self._e_step(self.model_, x, observed, gen).cpu().numpy() * 2 * self.scale_ + self.loc_
-        return restore_observed(X, decode_rows(self.encoder_, imputed, X.index))
+        return restore_observed(X, self.encoder_.decode(imputed, index=X.index))

@@ -17,7 +17,7 @@ The fitted sweeps are kept, so ``transform`` replays them on new rows (inductive
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

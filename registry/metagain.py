@@ -39,8 +39,8 @@ from torch.func import functional_call
 from ..encoding import MixedEncoder
 from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
 from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
-from ..seed_support import (EncodedLayout, activate, class_codes, decode_rows, encode_table,
-                            reconstruction_loss, xavier_init_)
+from ..seed_support import (EncodedLayout, activate, class_codes, encode_table, reconstruction_loss,
+                            xavier_init_)
 
 # Which weight multiplies which auxiliary term (the paper's names).
 WEIGHT_OF_TERM = {"kl": "beta", "tr": "gamma", "ad": "eta"}
@@ -298,7 +298,7 @@ class MetaGAINImputer(Imputer):
             raw = self.generator_(self._noisy_inputs(x, m, gen), m, None)[0]
             values = (m * x + (1 - m) * activate(raw, self.layout_)).cpu().numpy()
         self.generator_.train()
-        return restore_observed(X, decode_rows(self.encoder_, values, X.index))
+        return restore_observed(X, self.encoder_.decode(values, index=X.index))
 
     def get_loss_weights(self) -> dict[str, Any]:
         """The last logged (beta, gamma, eta) of the terms in the objective."""
