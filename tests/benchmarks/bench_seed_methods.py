@@ -133,18 +133,17 @@ def paper_diffputer(p: dict, X, y):
 def paper_hyperimpute(p: dict, X, y):
     from imputebench.encoding import MixedEncoder
     from imputebench.registry.hyperimpute import HyperImputeImputer
-    from imputebench.registry.mean import column_fill_values
+    from imputebench.registry.iterative import _fill, _initial_fill_row
 
-    # One column's model selection (every learner of the pool, k-fold) plus its fit, then x columns;
-    # the fitted state ``fit`` would set up first is set here by hand.
+    # One column's model selection (every learner of the pool, k-fold) plus its fit, x columns = one
+    # sweep; the state ``fit`` sets up before its first sweep is set here by hand.
     imp = HyperImputeImputer(**p, random_state=0)
-    imp.fill_values_ = column_fill_values(X, "mean")
-    imp.encoder_ = MixedEncoder("minmax").fit(X)
-    imp.selection_scores_ = []
-    current = imp._initial(X)
-    column = X.columns[0]
+    imp.encoder_ = MixedEncoder(scaling="none").fit(X)
+    Z = imp.encoder_.encode(X)
+    design = _fill(Z, _initial_fill_row(Z, imp.encoder_.blocks_))
+    imp.chosen_, imp.selection_scores_ = {}, []
     with Clock() as c:
-        imp._fit_column(current, column, None, X[column].isna().to_numpy(), np.random.default_rng(0))
+        imp._fit_column(design, X.notna().to_numpy(), 0, seed=0)
     n_cols = X.shape[1]
     note = (f"one column's selection + fit timed, x {n_cols} columns = one sweep; shown for one sweep "
             f"(sweeps stop when imputations settle, at most {p['max_iter']})")
