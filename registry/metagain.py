@@ -14,8 +14,8 @@ The generator is an encoder -> Gaussian embedding Z -> decoder that imputes. Its
 positive weights and is trained through the bi-level update of the paper's Eq. 11-13:
 
 1. look-ahead: theta' = theta - lr * grad_theta L_G(theta; weights(phi)) (kept differentiable in phi);
-2. meta step: phi <- phi - meta_lr * grad_phi L_rc(theta'; meta batch), the reconstruction error on the
-   observed entries of a meta set (10% of the samples of each class);
+2. meta step: an Adam step (as Meta-Weight-Net) on phi for L_rc(theta'; meta batch), the reconstruction
+   error on the observed entries of a meta set (10% of the samples of each class);
 3. real step: theta <- SGD-momentum step on L_G(theta; weights(phi_new)).
 
 Paper settings: 5-layer MLPs of 100 ReLU units, SGD with momentum 0.9, learning rate 1e-2 with a decay
@@ -111,7 +111,7 @@ class MetaGAINImputer(Imputer):
 
     def __init__(self, n_iterations: int = 10000, batch_size: int = 64, hidden_dim: int = 100,
                  n_layers: int = 5, latent_dim: int = 100, lr: float = 1e-2, momentum: float = 0.9,
-                 decay: float = 1e-5, meta_lr: float = 1e-2, meta_fraction: float = 0.1,
+                 decay: float = 1e-5, meta_lr: float = 1e-3, meta_fraction: float = 0.1,
                  hint_rate: float = 0.9, use_kl: bool = True, use_task: bool = True, use_meta: bool = True,
                  beta: float = 0.01, gamma: float = 0.01, eta: float = 0.01, log_every: int = 10,
                  device: str = "auto", random_state: int | None = None) -> None:
@@ -239,8 +239,9 @@ class MetaGAINImputer(Imputer):
         fixed = self._fixed_weights()
         if self.use_meta:
             self.meta_net_ = MetaWeightNet(len(self.terms_), self.hidden_dim, fixed).to(dev)
-            self.meta_opt_ = torch.optim.SGD(self.meta_net_.parameters(), lr=self.meta_lr, momentum=self.momentum)
-            schedulers.append(torch.optim.lr_scheduler.LambdaLR(self.meta_opt_, schedule))
+            # Adam for the meta network, as Meta-Weight-Net (Shu et al. 2019), whose bi-level update Eq. 11-13
+            # follows: the meta gradient carries a factor lr * <grad meta loss, grad term>, tiny under SGD.
+            self.meta_opt_ = torch.optim.Adam(self.meta_net_.parameters(), lr=self.meta_lr)
             self.meta_rows_ = stratified_meta_rows(codes, self.meta_fraction, rng)
         fixed_t = torch.as_tensor(fixed, dtype=torch.float32, device=dev)
 
