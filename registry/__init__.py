@@ -32,6 +32,10 @@ BUILTINS: dict[str, str] = {
     "pcai": "imputebench.registry.pcai:PCAImputer",
     "softimpute": "imputebench.registry.softimpute:SoftImputer",
     "em": "imputebench.registry.em:EMImputer",
+    "metagain": "imputebench.registry.metagain:MetaGAINImputer",
+    "diffputer": "imputebench.registry.diffputer:DiffPuterImputer",
+    "remasker": "imputebench.registry.remasker:ReMaskerImputer",
+    "hyperimpute": "imputebench.registry.hyperimpute:HyperImputeImputer",
 }
 
 # The classical family: the default run's imputers.

@@ -16,7 +16,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 def mirror_dir() -> Path | None:
     """The shared dataset mirror, if present (never committed to the repo)."""
     env = os.environ.get("IMPUTEBENCH_MIRROR")
-    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "datasets"]:
+    # ../shared beside the clone (CI), or one level further up (a git worktree in a subfolder)
+    for cand in ([Path(env)] if env else []) + [p / "shared" / "datasets" for p in REPO.parents[:2]]:
         if cand.is_dir() and (cand / "MANIFEST.tsv").exists():
             return cand
     return None

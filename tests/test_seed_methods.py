@@ -1,0 +1,136 @@
+"""The seed-paper imputers (issue 5): Meta-GAIN, DiffPuter, ReMasker, HyperImpute.
+
+Tiny budgets throughout (CPU, one thread); speed lives in tests/benchmarks/bench_seed_methods.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imputebench.datasets import load_dataset
+from imputebench.imputer import validate_output
+from imputebench.masks import apply_mask, draw_mask
+from imputebench.metrics import imputation_metrics
+from imputebench.registry import make_imputer, resolve
+from imputebench.registry.metagain import MetaGAINImputer
+
+pytest.importorskip("torch")
+
+# Budgets that only exercise the code paths.
+TINY = {
+    "metagain": {"n_iterations": 15, "batch_size": 32, "hidden_dim": 16, "latent_dim": 8, "log_every": 1},
+    "diffputer": {"n_em_iterations": 2, "n_epochs": 5, "width": 16, "n_steps": 4, "n_samples": 2,
+                  "resample_steps": 2, "patience": None},
+    "remasker": {"embed_dim": 8, "depth": 1, "decoder_depth": 1, "num_heads": 2, "max_epochs": 2,
+                 "warmup_epochs": 1, "batch_size": 64},
+    "hyperimpute": {"pool": "small", "max_iter": 2, "selection_rows": 60, "reselect_every_iteration": False},
+}
+# Small budgets that learn something on wine (178 x 13).
+SMALL = {
+    "metagain": {"n_iterations": 300, "lr": 0.2},
+    "diffputer": {"n_em_iterations": 2, "n_epochs": 200, "width": 64, "n_steps": 15, "n_samples": 2,
+                  "resample_steps": 2, "patience": None},
+    "remasker": {"embed_dim": 32, "depth": 2, "decoder_depth": 1, "num_heads": 4, "max_epochs": 80,
+                 "warmup_epochs": 8, "batch_size": 32, "lr": 1e-2},
+    "hyperimpute": {"pool": "small", "max_iter": 2, "selection_rows": 120, "reselect_every_iteration": False},
+}
+SEEDS = tuple(TINY)
+
+
+def masked(name: str, rate: float = 0.2, seed: int = 0):
+    ds = load_dataset(name)
+    mask = draw_mask(ds.X, "mcar", rate, np.random.default_rng(seed))
+    return ds, mask, apply_mask(ds.X, mask)
+
+
+def fitted(name: str, params: dict, X: pd.DataFrame, y, seed: int = 0):
+    return make_imputer(name, params, random_state=seed).fit(X, y)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_registered_with_both_profiles(name):
+    entry = resolve(name)
+    assert entry.available, entry.error
+    assert set(entry.info.profiles) >= {"quick", "paper"}
+    assert entry.info.uses_labels == (name == "metagain")  # PROTOCOL §3: only Meta-GAIN sees labels
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_contract_in_sample_and_new_rows_with_a_categorical_column(name):
+    # diabetes has the categorical column 'sex'; Meta-GAIN needs a class, so it gets wine's labels
+    # on iris-sized data instead (its label handling is tested below).
+    ds, mask, X = masked("wine" if name == "metagain" else "diabetes", rate=0.3)
+    if name == "metagain":
+        X = X.assign(kind=pd.Categorical(np.where(ds.X["alcohol"] > 13, "high", "low")))
+        X.loc[X.index[::5], "kind"] = np.nan
+    train, new = X.iloc[:120], X.iloc[120:]
+    y = ds.y.iloc[:120] if name == "metagain" else None
+    imp = fitted(name, TINY[name], train, y)
+    out_train, out_new = imp.transform(train), imp.transform(new)
+    validate_output(train, out_train)  # PROTOCOL §4
+    validate_output(new, out_new)  # inductive (PROTOCOL §3 downstream)
+    cat = "kind" if name == "metagain" else "sex"
+    assert isinstance(out_new[cat].dtype, pd.CategoricalDtype)
+    assert set(out_new[cat].unique()) <= set(X[cat].cat.categories)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_deterministic_on_cpu(name):
+    ds, _, X = masked("wine")
+    X = X.iloc[:, :6]  # fewer columns: fewer model selections for HyperImpute
+    params = {**TINY[name], **({"device": "cpu"} if name != "hyperimpute" else {})}
+    a = fitted(name, params, X, ds.y, seed=3).transform(X)
+    b = fitted(name, params, X, ds.y, seed=3).transform(X)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_beats_mean_imputation_on_wine_mcar_20(name):
+    ds, mask, X = masked("wine")
+    ours = imputation_metrics(ds.X, fitted(name, SMALL[name], X, ds.y).transform(X), mask)
+    mean = imputation_metrics(ds.X, make_imputer("mean").fit(X).transform(X), mask)
+    assert ours["rmse"] < mean["rmse"], (ours["rmse"], mean["rmse"])
+    assert ours["armse"] < mean["armse"], (ours["armse"], mean["armse"])
+
+
+def test_metagain_without_labels_says_it_needs_a_class_target():
+    ds, _, X = masked("wine")
+    with pytest.raises(ValueError, match="needs a class target"):
+        MetaGAINImputer(**TINY["metagain"]).fit(X)
+    diabetes = load_dataset("diabetes")  # a regression target is not a class
+    with pytest.raises(ValueError, match="needs a class target"):
+        MetaGAINImputer(**TINY["metagain"]).fit(diabetes.X, diabetes.y)
+
+
+def test_metagain_ablation_switches_change_the_objective():
+    ds, _, X = masked("wine")
+    full = MetaGAINImputer(**TINY["metagain"], random_state=0).fit(X, ds.y)
+    assert full.terms_ == ["kl", "tr", "ad"]
+    assert {"beta", "gamma", "eta", "meta"} <= set(full.history_)
+    # The meta network moves the weights away from their starting values.
+    assert not np.allclose(full.history_["beta"], full.history_["beta"][0])
+
+    no_kl = MetaGAINImputer(**TINY["metagain"], use_kl=False, random_state=0).fit(X, ds.y)
+    assert "kl" not in no_kl.terms_ and "kl" not in no_kl.history_ and "beta" not in no_kl.history_
+
+    no_task = MetaGAINImputer(**TINY["metagain"], use_task=False, random_state=0).fit(X, ds.y)
+    assert "tr" not in no_task.history_ and "gamma" not in no_task.history_
+
+    fixed = MetaGAINImputer(**TINY["metagain"], use_meta=False, beta=0.3, gamma=0.2, eta=0.1,
+                            random_state=0).fit(X, ds.y)
+    assert "meta" not in fixed.history_
+    for weight, value in {"beta": 0.3, "gamma": 0.2, "eta": 0.1}.items():
+        assert np.allclose(fixed.history_[weight], value)
+
+    # With both TR and MN off nothing reads the labels.
+    MetaGAINImputer(**TINY["metagain"], use_task=False, use_meta=False).fit(X)
+
+
+def test_metagain_meta_set_is_ten_percent_of_each_class():
+    ds, _, X = masked("wine")
+    imp = MetaGAINImputer(**TINY["metagain"], random_state=0).fit(X, ds.y)
+    per_class = ds.y.iloc[imp.meta_rows_].value_counts()
+    expected = (ds.y.value_counts() * 0.1).round().astype(int)
+    assert per_class.sort_index().tolist() == expected.sort_index().tolist()
