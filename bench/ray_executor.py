@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import UsageError
 from .executors import THREAD_ENV, RowCallback, init_worker, preload_modules
@@ -34,6 +34,9 @@ GPU_SHARE = 0.5  # a deep imputer on a small table leaves most of a GPU idle: tw
 IN_FLIGHT_PER_SLOT = 2  # tasks kept submitted per CPU slot: workers never wait on the driver
 POLL_SECONDS = 0.25  # how often timeouts are checked while nothing finishes
 LOCAL_OBJECT_STORE_MB = 256  # rows are small; a local cluster need not reserve 30% of RAM
+# Ray retries a task killed by its out-of-memory monitor without end unless told otherwise, and the
+# task's owner (this driver) decides: set before ``ray.init``, a killed job gets one retry like a crash.
+DRIVER_ENV = {"RAY_task_oom_retries": "1"}
 
 
 def _import_ray():
@@ -63,36 +66,26 @@ def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
         _worker_modules.update(new)
 
 
-def run_job_task(job: Job, preload: list[str], driver_path: list[str], clock: Any) -> dict[str, Any]:
-    """The Ray task: one job's row (:func:`imputebench.job.run_job` never raises).
+STARTED = "imputebench:job-started"  # first item of every task's stream
 
-    It tells ``clock`` when the job itself starts, after the worker's start-up, so that neither
-    queueing nor a fresh worker's start-up counts against ``--timeout`` (as with the local pool).
+
+def run_job_task(job: Job, preload: list[str], driver_path: list[str]) -> Iterator[Any]:
+    """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
+
+    The first item tells the driver when the job itself starts, after the worker's start-up, so that
+    neither queueing nor a fresh worker's start-up counts against ``--timeout`` (as with the local
+    pool). :func:`imputebench.job.run_job` never raises.
     """
     _prepare_worker(preload, driver_path)
-    clock.started.remote(job.key)  # fire and forget
-    return run_job(job)
-
-
-class StartClock:
-    """A tiny actor (no CPU) that collects the keys of jobs that have started, for the driver."""
-
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-
-    def started(self, key: str) -> None:
-        self.keys.append(key)
-
-    def drain(self) -> list[str]:
-        keys, self.keys = self.keys, []
-        return keys
+    yield STARTED
+    yield run_job(job)
 
 
 # -- in the driver ----------------------------------------------------------------------------
 @dataclass
 class _Running:
     job: Job
-    started: float | None = None  # driver's monotonic time when the job reported its start
+    started: float | None = None  # driver's monotonic time when the task reported STARTED
 
 
 class RayExecutor:
@@ -111,10 +104,16 @@ class RayExecutor:
 
     # -- cluster ---------------------------------------------------------------------------
     def _connect(self) -> bool:
-        """Initialise Ray; True when this call started the session (so it must shut it down)."""
+        """Initialise Ray; True when this call started the session (so it must shut it down).
+
+        A session already initialised by the caller is used as it is (set :data:`DRIVER_ENV` before
+        starting it for the retry-once rule on out-of-memory kills).
+        """
         ray = self.ray
         if ray.is_initialized():
             return False
+        for name, value in DRIVER_ENV.items():
+            os.environ.setdefault(name, value)  # an explicit setting of the user's wins
         runtime_env = {"env_vars": WORKER_ENV}
         if self.address:
             ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=True)
@@ -150,50 +149,39 @@ class RayExecutor:
 
     def _execute(self, jobs: list[Job], on_row: RowCallback) -> None:
         ray = self.ray
-        clock = ray.remote(num_cpus=0)(StartClock).remote()
-        args = (preload_modules(jobs), list(sys.path), clock)  # every task's arguments after the job
+        args = (preload_modules(jobs), list(sys.path))  # every task's arguments after the job
         gpu = self._gpu_shares(jobs)
-        options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, runtime_env={"env_vars": WORKER_ENV})
+        options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
+                       runtime_env={"env_vars": WORKER_ENV})
         task = ray.remote(run_job_task)
         in_flight_max = IN_FLIGHT_PER_SLOT * self._slots()
         queue = list(reversed(jobs))  # pop() from the end: submission in grid order
-        running: dict[Any, _Running] = {}  # ObjectRef -> job, in submission order
+        running: dict[Any, _Running] = {}  # task's ObjectRefGenerator -> job, in submission order
         try:
             while queue or running:
                 while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
                     job = queue.pop()
-                    ref = task.options(**options, num_gpus=gpu[job.imputer],
-                                       name=f"imputebench:{job.imputer}:{job.dataset}").remote(job, *args)
-                    running[ref] = _Running(job)
-                if self.timeout is not None:
-                    self._start_clocks(running, ray.get(clock.drain.remote()))
+                    stream = task.options(**options, num_gpus=gpu[job.imputer],
+                                          name=f"imputebench:{job.imputer}:{job.dataset}").remote(job, *args)
+                    running[stream] = _Running(job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
-                if ready:  # collect whatever else is done too, without waiting
+                if ready:  # collect whatever else is ready too, without waiting
                     rest = [r for r in running if r not in ready]
                     ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0] if rest else []
-                for ref in ready:
-                    on_row(self._row(ref, running.pop(ref).job))
-                for ref in self._overdue(running):
-                    ray.cancel(ref, force=True)  # kills the worker; a cancelled task is not retried
-                    job = running.pop(ref).job
+                for stream in ready:
+                    item = self._next_item(stream, running[stream].job)
+                    if item == STARTED:
+                        running[stream].started = time.monotonic()
+                    else:
+                        del running[stream]
+                        on_row(item)
+                for stream in self._overdue(running):
+                    ray.cancel(stream, force=True)  # kills the worker; a cancelled task is not retried
+                    job = running.pop(stream).job
                     on_row(failure_row(job, "timeout", f"timeout: no result after {self.timeout:g} s; Ray task cancelled"))
         finally:
-            for ref in running:  # only when interrupted: leave no task running on the cluster
-                ray.cancel(ref, force=True)
-            ray.kill(clock)
-
-    @staticmethod
-    def _start_clocks(running: dict[Any, _Running], started_keys: list[str]) -> None:
-        """Start the timeout clocks of the jobs that reported their start since the last call.
-
-        A key can be reported twice (a retried task): the clock restarts, each attempt gets ``timeout``.
-        """
-        if not started_keys:
-            return
-        now, keys = time.monotonic(), set(started_keys)
-        for entry in running.values():
-            if entry.job.key in keys:
-                entry.started = now
+            for stream in running:  # only when interrupted: leave no task running on the cluster
+                ray.cancel(stream, force=True)
 
     def _overdue(self, running: dict[Any, _Running]) -> list[Any]:
         if self.timeout is None:
@@ -201,11 +189,11 @@ class RayExecutor:
         now = time.monotonic()
         return [ref for ref, e in running.items() if e.started is not None and now - e.started > self.timeout]
 
-    def _row(self, ref: Any, job: Job) -> dict[str, Any]:
-        """The task's row, or a failure row saying why the task gave none."""
+    def _next_item(self, stream: Any, job: Job) -> Any:
+        """The task's next item (:data:`STARTED` or its row), or a failure row saying why it gave none."""
         ex = self.ray.exceptions
         try:
-            return self.ray.get(ref)
+            return self.ray.get(next(stream))
         except ex.OutOfMemoryError as exc:
             why = f"worker killed by Ray's out-of-memory monitor, also on its retry: {_first_line(exc)}"
         except (ex.WorkerCrashedError, ex.NodeDiedError, ex.LocalRayletDiedError) as exc:

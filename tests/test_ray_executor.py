@@ -55,16 +55,38 @@ class CrashesCounted(MeanImputer):
         return super().fit(X, y)
 
 
+class Hog(MeanImputer):
+    """Grows its memory in steps (up to 5 GB) until Ray's out-of-memory monitor kills it; counts attempts."""
+
+    info = ImputerInfo(name="hog", family="test", description="grows until killed, counting attempts")
+
+    def __init__(self, tally: str = ""):
+        self.tally = tally
+
+    def fit(self, X, y=None):
+        with open(self.tally, "a") as f:
+            f.write("attempt\n")
+        self.hoard_ = []
+        for _ in range(50):
+            self.hoard_.append(np.ones(100 * 2 ** 20 // 8))  # touched pages: resident, not just mapped
+            time.sleep(0.05)
+        return super().fit(X, y)
+
+
 # -- fixtures ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray", reason="the ray executor tests need Ray: pip install 'imputebench[ray]'")
-    from imputebench.ray_executor import LOCAL_OBJECT_STORE_MB, WORKER_ENV
+    from imputebench.ray_executor import DRIVER_ENV, LOCAL_OBJECT_STORE_MB, WORKER_ENV
 
+    saved = {k: os.environ.get(k) for k in DRIVER_ENV}
+    os.environ.update(DRIVER_ENV)
     ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, runtime_env={"env_vars": WORKER_ENV},
              object_store_memory=LOCAL_OBJECT_STORE_MB * 1024 * 1024, log_to_driver=False)
     yield ray
     ray.shutdown()
+    for k, v in saved.items():
+        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 def ci_grid(results: Path, **kw) -> RunConfig:
@@ -150,6 +172,31 @@ def test_gpu_imputers_get_a_gpu_share_and_others_none(ray_cluster, tmp_path):
     assert (rows["status"] == "ok").all(), rows["error"]
     assert set(rows.loc[rows.imputer == probe, "device"]) == {"ray-gpus:[0]"}
     assert set(rows.loc[rows.imputer == "mean", "device"]) == {"cpu"}
+
+
+def test_cli_on_ray_turns_an_out_of_memory_kill_into_a_failed_row_after_one_retry(tmp_path):
+    """Ray's own memory monitor (threshold set 1.5 GB above the node's use now) kills the hog; the CLI
+    starts and stops its own local cluster, retries the job once, records it as failed and completes."""
+    pytest.importorskip("ray", reason="the ray executor tests need Ray: pip install 'imputebench[ray]'")
+    import psutil
+
+    vm = psutil.virtual_memory()
+    threshold = (vm.total - vm.available + 1.5e9) / vm.total
+    tally = tmp_path / "hog.txt"
+    env = dict(os.environ, RAY_memory_usage_threshold=f"{threshold:.4f}",
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-m", "imputebench.cli", "run", "--executor", "ray", "--jobs", "1", "--profile", "ci",
+           "--datasets", "iris", "--mechanisms", "mcar", "--setting", "in-sample",
+           "--imputers", f"mean,{MODULE}:Hog", "--param", f"{MODULE}:Hog.tally={tally}",
+           "--results", str(tmp_path / "res"), "--no-report", "--quiet"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = ResultStore(tmp_path / "res").load().set_index("imputer")
+    hog = rows.loc[f"{MODULE}:Hog"]
+    assert hog["status"] == "failed" and "out-of-memory" in hog["error"], hog["error"]
+    assert len(tally.read_text().splitlines()) == 2  # killed, retried once, killed again: not retried forever
+    assert rows.loc["mean", "status"] == "ok"
+    assert "2 jobs: 0 already in the store, 2 run (1 failed, 1 ok)" in out.stdout
 
 
 def test_without_ray_the_ray_executor_fails_at_once_with_one_line(tmp_path):
