@@ -199,6 +199,19 @@ def test_cli_on_ray_turns_an_out_of_memory_kill_into_a_failed_row_after_one_retr
     assert "2 jobs: 0 already in the store, 2 run (1 failed, 1 ok)" in out.stdout
 
 
+def test_cli_joins_an_existing_cluster_by_address_and_leaves_it_running(ray_cluster, tmp_path):
+    address = ray_cluster.get_runtime_context().gcs_address
+    cmd = [sys.executable, "-m", "imputebench.cli", "run", "--executor", "ray", "--address", address,
+           "--profile", "ci", "--datasets", "iris", "--imputers", "mean,median", "--mechanisms", "mcar",
+           "--setting", "in-sample", "--results", str(tmp_path), "--no-report", "--quiet"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "2 jobs: 0 already in the store, 2 run (2 ok)" in out.stdout
+    assert ray_cluster.cluster_resources().get("CPU") == 2  # the cluster it joined is still up
+    ran_here = run(small(tmp_path / "here", ["mean", "median"]))
+    pd.testing.assert_frame_equal(by_key(ResultStore(tmp_path).load()), by_key(ran_here.rows), check_exact=True)
+
+
 def test_without_ray_the_ray_executor_fails_at_once_with_one_line(tmp_path):
     code = ("import sys; sys.modules['ray'] = None\n"  # makes `import ray` raise ImportError
             "from imputebench.cli import main\n"
