@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from . import __version__
@@ -14,6 +15,7 @@ COMMAND_MODULES = (
     "imputebench.commands.run",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
+    "imputebench.commands.datasets",
 )
 
 
@@ -35,12 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_stderr() -> None:
+    """The package's own messages as ``imputebench: ...`` lines; other libraries' logs stay quiet."""
+    log = logging.getLogger("imputebench")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("imputebench: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv:
         argv = ["run"]  # the embedded default (README's first command)
     args = parser.parse_args(argv)
+    _log_to_stderr()
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -14,7 +14,7 @@ import resource
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -94,11 +94,8 @@ def versions_json() -> str:
 def _dataset(name: str, max_rows: int | None, source: DataSource):
     from .datasets import load_dataset
 
-    kwargs = {k: v for k, v in asdict(source).items() if v is not None}
-    try:
-        return load_dataset(name, max_rows=max_rows, **kwargs)
-    except TypeError:  # a catalog without source options
-        return load_dataset(name, max_rows=max_rows)
+    return load_dataset(name, max_rows=max_rows, mirror=source.mirror, data_home=source.data_home,
+                        allow_network=source.allow_network)
 
 
 def get_mask(job: Job, X: pd.DataFrame) -> tuple[np.ndarray, dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -18,6 +19,8 @@ from .job import DataSource, Job
 from .masks import check_mechanism, check_rate
 from .profiles import SETTINGS, get_profile
 from .store import ResultStore
+
+log = logging.getLogger("imputebench")
 
 DEFAULT_DATASETS = ("wine", "iris", "breast_cancer", "diabetes")  # issue 2: the embedded default
 
@@ -66,7 +69,7 @@ class RunSummary:
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
         msg = f"{self.planned} jobs: {self.skipped} already in the store, {ran} run ({parts or 'none'}) in {self.wall_seconds:.1f} s"
         if self.unavailable:
-            msg += f"; skipped datasets: {', '.join(sorted(self.unavailable))}"
+            msg += f"; unavailable datasets skipped: {', '.join(sorted(self.unavailable))}"
         return msg
 
 
@@ -85,10 +88,10 @@ def resolve_imputers(names: Sequence[str] | None) -> list[str]:
     return names
 
 
-def check_dataset_names(names: Sequence[str]) -> None:
+def check_dataset_names(names: Sequence[str], data_home: str | None = None) -> None:
     from . import datasets as dsmod
 
-    valid = set(dsmod.dataset_names())
+    valid = set(dsmod.dataset_names(data_home=data_home))
     for n in names:
         if n not in valid:
             raise UsageError(f"unknown dataset {n!r}; valid: {', '.join(sorted(valid))}")
@@ -101,21 +104,21 @@ def resolve_datasets(cfg: RunConfig) -> tuple[dict[str, Any], dict[str, str]]:
 
     profile = get_profile(cfg.profile)
     max_rows = profile.max_rows if cfg.max_rows == "profile" else cfg.max_rows
-    loaded, unavailable = {}, {}
+    src = cfg.source
+    # Issue 3: datasets that cannot be had are reported before the run starts, and the rest runs.
+    unavailable = {n: why for n, why in dsmod.availability(
+        list(cfg.datasets), mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network).items()
+        if why is not None}
+    loaded = {}
     for n in cfg.datasets:
+        if n in unavailable:
+            continue
         try:
-            loaded[n] = _load(dsmod, n, max_rows, cfg.source)
+            loaded[n] = dsmod.load_dataset(n, max_rows=max_rows, mirror=src.mirror, data_home=src.data_home,
+                                           allow_network=src.allow_network)
         except DatasetError as exc:
             unavailable[n] = str(exc)
     return loaded, unavailable
-
-
-def _load(dsmod, name: str, max_rows: int | None, source: DataSource):
-    kwargs = {k: v for k, v in vars(source).items() if v is not None}
-    try:
-        return dsmod.load_dataset(name, max_rows=max_rows, **kwargs)
-    except TypeError:
-        return dsmod.load_dataset(name, max_rows=max_rows)
 
 
 def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
@@ -130,7 +133,7 @@ def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
     for s in settings:
         if s not in SETTINGS:
             raise UsageError(f"unknown setting {s!r}; valid: {', '.join(SETTINGS)}")
-    check_dataset_names(cfg.datasets)
+    check_dataset_names(cfg.datasets, cfg.source.data_home)
     imputers = resolve_imputers(cfg.imputers)
     tables, unavailable = resolve_datasets(cfg)
     params = {}
@@ -166,6 +169,8 @@ def run(cfg: RunConfig) -> RunSummary:
     """Run every job of the grid that the store does not hold yet; return the grid's rows."""
     t0 = time.perf_counter()
     jobs, unavailable = plan(cfg)
+    for name, why in sorted(unavailable.items()):
+        log.warning("skipped dataset %s", why if why.startswith(f"{name}:") else f"{name}: {why}")
     store = ResultStore(cfg.results_dir)
     done = store.finished_keys(retry_failed=cfg.retry_failed)
     pending = [j for j in jobs if j.key not in done]

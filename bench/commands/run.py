@@ -98,7 +98,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
     if args.all:
         from .. import datasets as dsmod
 
-        names = dsmod.dataset_names()
+        names = dsmod.dataset_names(data_home=args.data_home)
     else:
         names = args.datasets or list(DEFAULT_DATASETS)
     params: dict[str, dict] = {}
@@ -117,8 +117,6 @@ def config_from(args: argparse.Namespace) -> RunConfig:
 def main(args: argparse.Namespace) -> int:
     cfg = config_from(args)
     summary = run(cfg)
-    for name, why in sorted(summary.unavailable.items()):
-        print(f"imputebench: dataset {name} unavailable: {why}", file=sys.stderr)
     print(summary.line())
     if not args.no_report:
         from ..reports.render import render_report
