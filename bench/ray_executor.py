@@ -78,7 +78,17 @@ def run_job_task(job: Job, preload: list[str], driver_path: list[str]) -> Iterat
     """
     _prepare_worker(preload, driver_path)
     yield STARTED
-    yield run_job(job)
+    row = run_job(job)
+    _release_gpu_memory()
+    yield row
+
+
+def _release_gpu_memory() -> None:
+    """Workers are reused, also for GPU tasks (Ray's one-call default applies only to functions
+    declared with ``num_gpus``): hand torch's cached GPU memory back to the GPU's other sharer."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
 
 
 # -- in the driver ----------------------------------------------------------------------------
@@ -97,7 +107,7 @@ class RayExecutor:
     """
 
     def __init__(self, workers: int, timeout: float | None, address: str | None = None) -> None:
-        self.ray = _import_ray()  # fail at once, before any job is planned to run
+        self.ray = _import_ray()  # fail at once with one line, before any job runs
         self.workers = max(1, int(workers))
         self.timeout = timeout
         self.address = address
@@ -116,7 +126,7 @@ class RayExecutor:
             os.environ.setdefault(name, value)  # an explicit setting of the user's wins
         runtime_env = {"env_vars": WORKER_ENV}
         if self.address:
-            ray.init(address=self.address, runtime_env=runtime_env, log_to_driver=True)
+            ray.init(address=self.address, runtime_env=runtime_env)
         else:
             ray.init(num_cpus=self.workers, include_dashboard=False, runtime_env=runtime_env,
                      object_store_memory=LOCAL_OBJECT_STORE_MB * 1024 * 1024)
