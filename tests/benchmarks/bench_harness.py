@@ -24,6 +24,7 @@ import platform
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -130,6 +131,7 @@ def throughput_section(imputers: list[str], executors: list[str], workdir: Path)
 def scaling_section(imputers: list[str], rows_grid: tuple[int, ...], budget_s: float) -> str:
     """Per imputer and table size; a size is skipped once the previous one took over ``budget_s``."""
     init_worker([])  # one thread, as in every worker (numbers and times comparable to the runner's)
+    warnings.simplefilter("ignore")  # convergence chatter of quick-profile solvers; timings only here
     out = []
     for imputer in imputers:
         cells, last = [], 0.0
