@@ -13,6 +13,7 @@ from .errors import ImputeBenchError
 
 COMMAND_MODULES = (
     "imputebench.commands.run",
+    "imputebench.commands.report",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
     "imputebench.commands.datasets",

@@ -226,6 +226,7 @@ def run_job(job: Job) -> dict[str, Any]:
             if job.setting == "in-sample":  # PROTOCOL §3 in-sample: fit then transform, masked cells
                 (out,), fit_s, tr_s = _fit_transform(imputer, X_masked, ds.y, [X_masked])
                 scores = imputation_metrics(ds.X, out, mask, ranges)
+                _keep_samples(job, ds.X, out, mask)
             else:  # PROTOCOL §3 downstream: fit on masked train only, transform both parts
                 if ds.y is None or ds.target_kind is None:
                     row.update(status="infeasible", error="downstream needs a target; this dataset has none")
@@ -249,6 +250,14 @@ def run_job(job: Job) -> dict[str, Any]:
         if os.environ.get("IMPUTEBENCH_DEBUG"):
             traceback.print_exc(file=sys.stderr)
     return row
+
+
+def _keep_samples(job: Job, X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray) -> None:
+    """A bounded sample of true vs imputed cells, for the site's histograms (mode collapse)."""
+    from .reports.samples import sample_cells, write_samples
+
+    write_samples(job.results_dir, job.key, sample_cells(X_true, X_imputed, mask, max_cells=500,
+                                                         rng=np.random.default_rng(0)))
 
 
 @lru_cache(maxsize=64)

@@ -177,7 +177,9 @@ def run(cfg: RunConfig) -> RunSummary:
     timeout = cfg.timeout if cfg.timeout is not None else get_profile(cfg.profile).timeout
     statuses: Counter = Counter()
     imputer_seconds = 0.0
-    bar = tqdm(total=len(pending), unit="job", disable=not cfg.progress or not pending, dynamic_ncols=True)
+    # disable=None: the bar shows on a terminal only, so CI logs get the summary line, not redraws.
+    bar = tqdm(total=len(pending), unit="job", disable=None if cfg.progress and pending else True,
+               dynamic_ncols=True)
 
     def on_row(row: dict) -> None:
         nonlocal imputer_seconds

@@ -119,9 +119,11 @@ def main(args: argparse.Namespace) -> int:
     summary = run(cfg)
     print(summary.line())
     if not args.no_report:
-        from ..reports.render import render_report
+        from ..reports.render import render_report, site_is_current
 
-        index = render_report(cfg.results_dir, command="imputebench " + " ".join(sys.argv[1:]))
-        if index is not None:
+        if sum(summary.statuses.values()) == 0 and site_is_current(cfg.results_dir):
+            print(f"report: {cfg.results_dir / 'site' / 'index.html'} (unchanged)")
+        else:
+            index = render_report(cfg.results_dir, command="imputebench " + " ".join(sys.argv[1:]))
             print(f"report: {index}")
     return 0

@@ -1,0 +1,143 @@
+"""EM imputation under a multivariate normal model (Dempster, Laird & Rubin 1977; Little & Rubin 2019, ch. 11).
+
+The encoded table (numeric columns standardised, categorical ones one-hot) is modelled as
+N(mu, Sigma). E-step: each row's missing part is replaced by its conditional mean given the
+observed part, ``mu_m + Sigma_mo Sigma_oo^-1 (x_o - mu_o)``, and the conditional covariance
+``Sigma_mm - Sigma_mo Sigma_oo^-1 Sigma_om`` is added to the scatter matrix (the correction that
+makes this EM rather than iterated regression). M-step: mean and covariance of the completed rows,
+plus ``ridge * I`` so Sigma stays invertible (one-hot blocks are collinear, few rows, constant
+columns). Stops when mu and Sigma change by less than ``tol`` (largest absolute change) or after
+``max_iter``.
+
+Speed: rows are grouped by missingness pattern and patterns by how many cells they miss, so each
+group is one batched inverse over its patterns' *missing* blocks of the precision matrix
+(``Sigma_mm|o = (K_mm)^-1`` with ``K = Sigma^-1``: small at low missingness); no Python loop over rows.
+New rows (inductive, PROTOCOL §3) get the conditional means under the fitted mu and Sigma.
+Categorical cells decode by arg-max of their block's conditional mean.
+
+Profiles: ``paper`` = ``max_iter=200, tol=1e-5, ridge=1e-3``; ``quick`` = ``max_iter=30, tol=1e-3``
+(breast_cancer, 50% MCAR, one thread: about 0.5 s CPU fit+transform).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..encoding import MixedEncoder
+from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+from .transductive import RemembersFitTable
+
+# Batched arrays are cut into pieces of about this many cells.
+CHUNK_CELLS = 4_000_000
+
+
+class EMImputer(RemembersFitTable, Imputer):
+    info = ImputerInfo(
+        name="em", family="likelihood",
+        description="Expectation-maximisation for a multivariate normal; conditional means fill the gaps.",
+        reference="Dempster, Laird & Rubin (1977), Maximum likelihood from incomplete data via the EM algorithm, "
+                  "JRSS B 39(1); Little & Rubin (2019), Statistical Analysis with Missing Data, ch. 11",
+        native_categorical=False,
+        profiles={"quick": {"max_iter": 30, "tol": 1e-3, "ridge": 1e-3},
+                  "paper": {"max_iter": 200, "tol": 1e-5, "ridge": 1e-3}},
+    )
+
+    def __init__(self, max_iter: int = 200, tol: float = 1e-5, ridge: float = 1e-3) -> None:
+        self.max_iter = max_iter
+        self.tol = tol
+        self.ridge = ridge
+
+    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "EMImputer":
+        X = check_frame(X)
+        self.encoder_ = MixedEncoder(scaling="standard").fit(X)
+        Z = self.encoder_.encode(X)
+        n, p = Z.shape
+        missing = np.isnan(Z)
+        observed_count = np.maximum((~missing).sum(axis=0), 1)
+        mean = np.where(missing, 0.0, Z).sum(axis=0) / observed_count
+        completed = np.where(missing, mean, Z)
+        ridge = float(self.ridge) * np.eye(p)
+        cov = np.cov(completed, rowvar=False, bias=True).reshape(p, p) + ridge
+        self.n_iter_ = 0
+        for it in range(1, int(self.max_iter) + 1):
+            completed, correction = conditional_fill(Z, mean, cov, with_covariance=True)
+            new_mean = completed.mean(axis=0)
+            centred = completed - new_mean
+            new_cov = (centred.T @ centred + correction) / n + ridge
+            change = max(np.abs(new_mean - mean).max(initial=0.0), np.abs(new_cov - cov).max(initial=0.0))
+            mean, cov, self.n_iter_ = new_mean, new_cov, it
+            if change < self.tol:
+                break
+        self.mean_, self.covariance_ = mean, cov
+        filled, _ = conditional_fill(Z, mean, cov, with_covariance=False)
+        self._remember_fit_table(X, restore_observed(X, self.encoder_.decode(filled, index=X.index)))
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = check_frame(X)
+        remembered = self._recall_fit_imputation(X)
+        if remembered is not None:
+            return remembered
+        filled, _ = conditional_fill(self.encoder_.encode(X), self.mean_, self.covariance_, with_covariance=False)
+        return restore_observed(X, self.encoder_.decode(filled, index=X.index))
+
+
+def conditional_fill(Z: np.ndarray, mean: np.ndarray, cov: np.ndarray, *, with_covariance: bool
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Missing cells of ``Z`` replaced by their conditional means under N(mean, cov); and, if asked,
+    the sum over rows of the conditional covariances of the missing parts (zero elsewhere).
+
+    Through the precision matrix ``K = cov^-1``: given the observed part, the missing part has
+    covariance ``K_mm^-1`` and mean ``mu_m - K_mm^-1 K_mo (x_o - mu_o)``. So each pattern costs one
+    inverse of the size of its *missing* block (small at low missingness) instead of its observed one.
+    """
+    n, p = Z.shape
+    missing = np.isnan(Z)
+    filled = np.where(missing, 0.0, Z)
+    correction = np.zeros((p, p))
+    precision = np.linalg.inv(cov)
+    patterns, pattern_of_row = np.unique(missing, axis=0, return_inverse=True)
+    pattern_of_row = pattern_of_row.ravel()
+    rows_per_pattern = np.bincount(pattern_of_row, minlength=len(patterns))
+    row_order = np.argsort(pattern_of_row, kind="stable")  # rows grouped by pattern
+    sorted_patterns = pattern_of_row[row_order]
+    n_missing = patterns.sum(axis=1)
+    per_chunk = max(1, CHUNK_CELLS // (p * p))
+    for m in np.unique(n_missing):
+        if m == 0:
+            continue
+        q = p - m
+        group = np.flatnonzero(n_missing == m)
+        for start in range(0, group.size, per_chunk):
+            pats = group[start:start + per_chunk]
+            # Observed coordinates first, then missing ones (stable: each part keeps column order).
+            order = np.argsort(patterns[pats], axis=1, kind="stable")
+            obs_idx, mis_idx = order[:, :q], order[:, q:]
+            cond_cov = np.linalg.inv(precision[mis_idx[:, :, None], mis_idx[:, None, :]])  # (patterns, m, m)
+            in_chunk = np.isin(sorted_patterns, pats)
+            rows = row_order[in_chunk]
+            local = np.searchsorted(pats, sorted_patterns[in_chunk])  # each row's pattern within the chunk
+            cond = mean[mis_idx[local]]
+            if q:
+                gain = cond_cov @ precision[mis_idx[:, :, None], obs_idx[:, None, :]]  # (patterns, m, q)
+                deviation = Z[rows[:, None], obs_idx[local]] - mean[obs_idx[local]]
+                cond = cond - _rowwise_product(gain, deviation, local)
+            filled[rows[:, None], mis_idx[local]] = cond
+            if with_covariance:
+                weighted = cond_cov * rows_per_pattern[pats][:, None, None]
+                flat = (mis_idx[:, :, None] * p + mis_idx[:, None, :]).ravel()
+                correction += np.bincount(flat, weights=weighted.ravel(), minlength=p * p).reshape(p, p)
+    return filled, correction
+
+
+def _rowwise_product(gain: np.ndarray, deviation: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """``gain[local[r]] @ deviation[r]`` for every row r, in pieces that bound the gathered gains."""
+    r, q = deviation.shape
+    m = gain.shape[1]
+    out = np.empty((r, m))
+    per_chunk = max(1, CHUNK_CELLS // max(q * m, 1))
+    for start in range(0, r, per_chunk):
+        part = slice(start, start + per_chunk)
+        out[part] = np.matmul(gain[local[part]], deviation[part, :, None])[:, :, 0]
+    return out

@@ -1,0 +1,361 @@
+"""Leaderboard maths as pure functions over result rows (schema ``imputebench.store.SCHEMA``).
+
+No HTML here: the site (``reports/site.py``) only formats what these functions return.
+
+Ranking rules (PROTOCOL §6): imputers are compared on the same masks only. A *block* is one mask,
+``(dataset, mechanism, rate, seed)``; a block enters a comparison only when every compared imputer
+has a successful, defined score on it. Blocks dropped for that reason are counted and shown, never
+filled in. Per dataset, an imputer's score is its mean over the dataset's complete blocks; imputers
+are ranked per dataset on those scores (1 = best, ties share the mean rank, as in Demšar 2006),
+and the mean rank over datasets is the leaderboard's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..store import HIGHER_IS_BETTER, METRICS, STATUSES
+
+GROUP_KEYS = ["setting", "dataset", "mechanism", "rate", "imputer"]
+BLOCK_KEYS = ["dataset", "mechanism", "rate", "seed"]
+ALL = "all"  # the pooled value of a mechanism or rate filter
+
+
+def higher_is_better(metric: str) -> bool:
+    return HIGHER_IS_BETTER.get(metric, False)
+
+
+# -- per-cell aggregation (PROTOCOL §6: mean and std over seeds) ---------------------------------------
+def aggregate(rows: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.DataFrame:
+    """Per (setting, dataset, mechanism, rate, imputer): job counts per status, the first error of a
+    job that did not succeed, and mean / std (ddof=1) over successful seeds of each metric, of
+    ``complete_downstream`` and of the run time (fit + transform seconds)."""
+    if rows.empty:
+        cols = GROUP_KEYS + ["n_jobs"] + [f"n_{s}" for s in STATUSES] + ["error"]
+        cols += [f"{m}_{s}" for m in (*metrics, "complete_downstream", "seconds") for s in ("mean", "std")]
+        return pd.DataFrame(columns=cols)
+    frame = rows.assign(seconds=rows["fit_seconds"].astype(float) + rows["transform_seconds"].astype(float))
+    counts = pd.crosstab([frame[k] for k in GROUP_KEYS], frame["status"])
+    counts = counts.reindex(columns=list(STATUSES), fill_value=0).add_prefix("n_")
+    counts.insert(0, "n_jobs", counts.sum(axis=1))
+    not_ok = frame[frame["status"] != "ok"]
+    errors = (not_ok.assign(error=not_ok["error"].fillna(not_ok["status"]).astype(str))
+              .groupby(GROUP_KEYS, sort=False)["error"].first())
+    values = [*metrics, "complete_downstream", "seconds"]
+    ok = frame[frame["status"] == "ok"]
+    stats_ = ok.groupby(GROUP_KEYS, sort=False)[values].agg(["mean", "std"])
+    stats_.columns = [f"{m}_{s}" for m, s in stats_.columns]
+    out = counts.join(errors).join(stats_)
+    return out.reset_index().sort_values(GROUP_KEYS, kind="stable").reset_index(drop=True)
+
+
+def best_within(values: np.ndarray, groups: Sequence[np.ndarray], metric: str) -> np.ndarray:
+    """True where a value is the best of its group (e.g. the imputers of one dataset, mechanism and
+    rate: the same masks, PROTOCOL §6); ties are all best, NaN never is."""
+    values = np.asarray(values, dtype=float)
+    oriented = pd.Series(-values if higher_is_better(metric) else values)
+    best = oriented.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
+    return ~np.isnan(values) & np.isclose(oriented.to_numpy(), best, rtol=0, atol=1e-12)
+
+
+# -- ranks -----------------------------------------------------------------------------------------
+def rank_rows(values: np.ndarray, higher_better: bool) -> np.ndarray:
+    """Rank each row's entries, 1 = best, ties averaged (rows must be complete)."""
+    oriented = -values if higher_better else values
+    return stats.rankdata(oriented, axis=1, method="average")
+
+
+@dataclass(frozen=True)
+class BlockMatrix:
+    """One metric's scores on masks: rows are blocks (one mask each, :data:`BLOCK_KEYS` in the
+    ``keys`` arrays), columns imputers; NaN where the imputer has no successful, defined score."""
+
+    keys: dict[str, np.ndarray]  # BLOCK_KEYS -> one value per block (numpy: cheap to slice)
+    imputers: list[str]
+    values: np.ndarray  # (n_blocks, n_imputers)
+
+    @property
+    def blocks(self) -> pd.DataFrame:
+        return pd.DataFrame(self.keys)
+
+    def take(self, rows: np.ndarray, columns: np.ndarray | None = None) -> "BlockMatrix":
+        """The sub-matrix of some blocks (boolean or index array) and optionally some imputers."""
+        values = self.values[rows]
+        imputers = self.imputers
+        if columns is not None:
+            values = values[:, columns]
+            imputers = [imp for imp, keep in zip(self.imputers, columns) if keep]
+        return BlockMatrix({k: v[rows] for k, v in self.keys.items()}, imputers, values)
+
+
+def block_matrix(rows: pd.DataFrame, metric: str) -> BlockMatrix:
+    """Scores of successful jobs on each mask (rows of other statuses give NaN)."""
+    return block_matrices(rows.assign(setting=""), [metric])[("", metric)]
+
+
+def block_matrices(rows: pd.DataFrame, metrics: Sequence[str]) -> dict[tuple[str, str], BlockMatrix]:
+    """:class:`BlockMatrix` per (setting, metric), from one groupby per setting. Imputers that have
+    jobs in a setting but no success still belong to its comparisons (all NaN)."""
+    out: dict[tuple[str, str], BlockMatrix] = {}
+    for setting, srows in rows.groupby("setting", sort=True):
+        imputers = sorted(set(srows["imputer"]))
+        ok = srows[srows["status"] == "ok"]
+        wide = ok.groupby([*BLOCK_KEYS, "imputer"], sort=True)[list(metrics)].mean().unstack("imputer")
+        keys = {k: wide.index.get_level_values(k).to_numpy(dtype=float if k == "rate" else object)
+                for k in BLOCK_KEYS}
+        for metric in metrics:
+            values = (wide[metric].reindex(columns=imputers).to_numpy(dtype=float) if len(wide)
+                      else np.empty((0, len(imputers))))
+            out[(str(setting), metric)] = BlockMatrix(keys, imputers, values)
+    return out
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The leaderboard of one comparison."""
+
+    table: pd.DataFrame  # per ranked imputer: mean_rank, ci_low, ci_high, win_rate, n_datasets
+    unranked: list[str]  # imputers with no successful defined score at all
+    n_blocks: int  # complete masks used
+    n_blocks_dropped: int  # masks left out because some compared imputer had no score there
+    dataset_ranks: pd.DataFrame  # datasets x imputers
+    dataset_scores: pd.DataFrame  # datasets x imputers (mean metric over complete blocks)
+
+
+def complete_blocks(matrix: BlockMatrix) -> tuple[BlockMatrix, list[str], int]:
+    """Keep imputers with at least one score, then masks where all of them have one (PROTOCOL §6).
+    Returns the reduced matrix, the imputers left out, and the masks dropped (masks where nobody
+    has a score, e.g. RMSE on an all-categorical table, are not comparisons and not counted)."""
+    has_any = ~np.isnan(matrix.values).all(axis=0)
+    kept = [imp for imp, keep in zip(matrix.imputers, has_any) if keep]
+    unranked = [imp for imp, keep in zip(matrix.imputers, has_any) if not keep]
+    scored = ~np.isnan(matrix.values[:, has_any])
+    complete = scored.all(axis=1)
+    dropped = int((scored.any(axis=1) & ~complete).sum())
+    return matrix.take(complete, has_any), unranked, dropped
+
+
+def bootstrap_mean_rank_ci(ranks: np.ndarray, n_boot: int = 1000, level: float = 0.95,
+                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of the mean rank, resampling datasets (rows) with replacement.
+    Deterministic for a given seed. A resample is drawn as multinomial counts of each dataset
+    (the same distribution as drawing n indices), so the means are one matrix product."""
+    n = ranks.shape[0]
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)  # (n_boot, n)
+    means = counts @ ranks / n  # (n_boot, k)
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(means, [tail, 100.0 - tail], axis=0)
+    return low, high
+
+
+def win_rate(values: np.ndarray, higher_better: bool) -> np.ndarray:
+    """Per imputer, the share of head-to-head comparisons on the same mask that it wins against
+    each other imputer (ties count half). ``values``: complete (n_blocks, k)."""
+    n, k = values.shape
+    if n == 0 or k < 2:
+        return np.full(k, np.nan)
+    oriented = -values if higher_better else values
+    a = oriented[:, :, None]
+    b = oriented[:, None, :]
+    wins = (a < b).sum(axis=(0, 2)) + 0.5 * ((a == b).sum(axis=(0, 2)) - n)  # minus self-ties
+    return wins / (n * (k - 1))
+
+
+@lru_cache(maxsize=64)
+def nemenyi_q(k: int, alpha: float = 0.05) -> float:
+    """Nemenyi's critical value q_alpha for k groups: the studentized range quantile over sqrt(2)."""
+    return float(stats.studentized_range.ppf(1.0 - alpha, k, np.inf) / np.sqrt(2.0))
+
+
+def critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
+    """Nemenyi critical difference of mean ranks (Demšar 2006): q_alpha sqrt(k (k+1) / (6 N))."""
+    return nemenyi_q(k, alpha) * float(np.sqrt(k * (k + 1) / (6.0 * n_datasets)))
+
+
+@dataclass(frozen=True)
+class FriedmanResult:
+    statistic: float
+    pvalue: float
+    cd: float
+    alpha: float
+    mean_ranks: pd.Series  # imputer -> mean rank, ascending
+
+
+def friedman_nemenyi(scores: pd.DataFrame, higher_better: bool, alpha: float = 0.05) -> FriedmanResult | None:
+    """Friedman test over datasets (rows) x imputers (columns) with the Nemenyi critical difference;
+    None when there are fewer than 3 imputers or 2 datasets (scipy's test is undefined)."""
+    n, k = scores.shape
+    if k < 3 or n < 2:
+        return None
+    oriented = -scores.to_numpy(dtype=float) if higher_better else scores.to_numpy(dtype=float)
+    stat, p = stats.friedmanchisquare(*oriented.T)
+    ranks = pd.Series(rank_rows(scores.to_numpy(dtype=float), higher_better).mean(axis=0), index=scores.columns)
+    return FriedmanResult(float(stat), float(p), critical_difference(k, n, alpha), alpha,
+                          ranks.sort_values(kind="stable"))
+
+
+RANKING_COLUMNS = ["imputer", "mean_rank", "ci_low", "ci_high", "win_rate", "n_datasets"]
+
+
+@dataclass(frozen=True)
+class RankArrays:
+    """A comparison's results as arrays (imputers in the order of ``imputers``, not sorted)."""
+
+    imputers: list[str]
+    datasets: np.ndarray
+    scores: np.ndarray  # (n_datasets, k) mean metric over complete blocks
+    ranks: np.ndarray  # (n_datasets, k)
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    win_rate: np.ndarray
+    n_blocks: int
+
+
+def rank_arrays(reduced: BlockMatrix, higher_better: bool, n_boot: int = 1000, seed: int = 0) -> RankArrays:
+    """Ranks, bootstrap CI and win rate of a complete block matrix (see :func:`complete_blocks`)."""
+    names, codes = np.unique(reduced.keys["dataset"].astype(str), return_inverse=True)
+    sums = np.zeros((len(names), reduced.values.shape[1]))
+    np.add.at(sums, codes, reduced.values)
+    scores = sums / np.bincount(codes, minlength=len(names))[:, None]
+    ranks = rank_rows(scores, higher_better)
+    low, high = bootstrap_mean_rank_ci(ranks, n_boot=n_boot, seed=seed)
+    return RankArrays(list(reduced.imputers), names, scores, ranks, low, high,
+                      win_rate(reduced.values, higher_better), int(reduced.values.shape[0]))
+
+
+def rank_imputers(matrix: BlockMatrix, metric: str, n_boot: int = 1000, seed: int = 0) -> Ranking:
+    """The leaderboard of one comparison (one setting, metric and mask selection), best first."""
+    reduced, unranked, dropped = complete_blocks(matrix)
+    if reduced.values.shape[0] == 0 or not reduced.imputers:
+        return Ranking(pd.DataFrame(columns=RANKING_COLUMNS), list(matrix.imputers), 0, dropped,
+                       pd.DataFrame(), pd.DataFrame())
+    r = rank_arrays(reduced, higher_is_better(metric), n_boot=n_boot, seed=seed)
+    table = pd.DataFrame({
+        "imputer": r.imputers, "mean_rank": r.ranks.mean(axis=0), "ci_low": r.ci_low, "ci_high": r.ci_high,
+        "win_rate": r.win_rate, "n_datasets": len(r.datasets),
+    }).sort_values(["mean_rank", "imputer"], kind="stable").reset_index(drop=True)
+    index = pd.Index(r.datasets, name="dataset")
+    return Ranking(table, unranked, r.n_blocks, dropped, pd.DataFrame(r.ranks, index=index, columns=r.imputers),
+                   pd.DataFrame(r.scores, index=index, columns=r.imputers))
+
+
+def select_blocks(matrix: BlockMatrix, mechanism: str = ALL, rate: float | str = ALL) -> BlockMatrix:
+    """The blocks of one mechanism and/or rate (``ALL`` pools them)."""
+    keep = np.ones(len(matrix.values), dtype=bool)
+    if mechanism != ALL:
+        keep &= matrix.keys["mechanism"] == mechanism
+    if rate != ALL:
+        keep &= np.isclose(matrix.keys["rate"], float(rate))
+    return matrix.take(keep)
+
+
+LEADERBOARD_COLUMNS = ["setting", "metric", "mechanism", "rate", *RANKING_COLUMNS, "n_blocks", "n_blocks_dropped",
+                       *[f"n_{s}" for s in STATUSES]]
+
+
+def leaderboards(rows: pd.DataFrame, metrics: Sequence[str] = METRICS, n_boot: int = 1000, seed: int = 0,
+                 matrices: Mapping[tuple[str, str], BlockMatrix] | None = None) -> pd.DataFrame:
+    """Every comparison the site offers: per setting, metric, mechanism (or pooled) and rate (or
+    pooled), one row per imputer with its mean rank, CI, win rate and job counts per status;
+    imputers that could not be ranked keep a row with NaN rank. Long format, ready to filter."""
+    matrices = block_matrices(rows, metrics) if matrices is None else matrices
+    out = []
+    for setting, srows in rows.groupby("setting", sort=True):
+        # Job counts per imputer, mechanism, rate and status, summed per comparison below.
+        counts = pd.crosstab([srows["imputer"], srows["mechanism"], srows["rate"]], srows["status"])
+        counts = counts.reindex(columns=list(STATUSES), fill_value=0)
+        c_imputer = counts.index.get_level_values("imputer").to_numpy(dtype=object)
+        c_imputer_names = sorted(set(c_imputer))
+        c_imputer_code = np.array([c_imputer_names.index(i) for i in c_imputer], dtype=int)
+        c_mechanism = counts.index.get_level_values("mechanism").to_numpy(dtype=object)
+        c_rate = counts.index.get_level_values("rate").to_numpy(dtype=float)
+        c_values = counts.to_numpy()
+        for metric in metrics:
+            full = matrices[(str(setting), metric)]
+            if np.isnan(full.values).all():
+                continue  # nothing measured for this metric in this setting (PROTOCOL §5)
+            mechanisms = [ALL, *sorted(set(full.keys["mechanism"]))]
+            rates = [ALL, *sorted(set(full.keys["rate"]))]
+            for mechanism in mechanisms:
+                for rate in rates:
+                    part = select_blocks(full, mechanism, rate)
+                    if len(part.values) == 0:
+                        continue
+                    reduced, _, dropped = complete_blocks(part)
+                    n = len(full.imputers)
+                    block = {c: np.full(n, np.nan) for c in RANKING_COLUMNS[1:]}
+                    n_used = 0
+                    if reduced.values.shape[0] and reduced.imputers:
+                        r = rank_arrays(reduced, higher_is_better(metric), n_boot=n_boot, seed=seed)
+                        n_used = r.n_blocks
+                        at = np.array([full.imputers.index(i) for i in r.imputers])
+                        block["mean_rank"][at] = r.ranks.mean(axis=0)
+                        block["ci_low"][at], block["ci_high"][at] = r.ci_low, r.ci_high
+                        block["win_rate"][at] = r.win_rate
+                        block["n_datasets"][at] = len(r.datasets)
+                    # Best first; imputers without a rank (NaN) stay listed, last, so their failures show.
+                    order = np.lexsort((np.arange(n), np.nan_to_num(block["mean_rank"], nan=np.inf)))
+                    names = [full.imputers[i] for i in order]
+                    block = {c: v[order] for c, v in block.items()}
+                    sel = np.ones(len(c_imputer), dtype=bool)
+                    if mechanism != ALL:
+                        sel &= c_mechanism == mechanism
+                    if rate != ALL:
+                        sel &= np.isclose(c_rate, float(rate))
+                    per_imputer = np.zeros((len(c_imputer_names), len(STATUSES)))
+                    np.add.at(per_imputer, c_imputer_code[sel], c_values[sel])
+                    at_name = [c_imputer_names.index(i) if i in c_imputer_names else -1 for i in names]
+                    for j, status in enumerate(STATUSES):
+                        block[f"n_{status}"] = np.array([per_imputer[a, j] if a >= 0 else 0 for a in at_name])
+                    out.append({"setting": [setting] * len(names), "metric": [metric] * len(names),
+                                "mechanism": [mechanism] * len(names),
+                                "rate": [rate if rate == ALL else f"{float(rate):g}"] * len(names),
+                                "imputer": names, **block,
+                                "n_blocks": [n_used] * len(names), "n_blocks_dropped": [dropped] * len(names)})
+    if not out:
+        return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
+    merged = {c: np.concatenate([np.asarray(o[c], dtype=object if c in ("setting", "metric", "mechanism", "rate",
+                                                                          "imputer") else float) for o in out])
+              for c in LEADERBOARD_COLUMNS}
+    frame = pd.DataFrame(merged)
+    for c in ("n_datasets", "n_blocks", "n_blocks_dropped", *[f"n_{s}" for s in STATUSES]):
+        frame[c] = frame[c].fillna(0).astype(int)
+    for c in ("setting", "metric", "mechanism", "rate", "imputer"):
+        frame[c] = frame[c].astype(str)
+    return frame
+
+
+# -- cost against quality --------------------------------------------------------------------------
+def pareto_front(cost: np.ndarray, quality: np.ndarray, higher_quality_better: bool) -> np.ndarray:
+    """True for points no other point dominates (no more cost and no worse quality, one strictly
+    better). NaN points are never on the front."""
+    cost = np.asarray(cost, dtype=float)
+    q = np.asarray(quality, dtype=float)
+    q = -q if higher_quality_better else q  # now lower is better on both axes
+    valid = ~(np.isnan(cost) | np.isnan(q))
+    c_i, c_j = cost[:, None], cost[None, :]
+    q_i, q_j = q[:, None], q[None, :]
+    dominated_by = (c_j <= c_i) & (q_j <= q_i) & ((c_j < c_i) | (q_j < q_i)) & valid[None, :]
+    return valid & ~dominated_by.any(axis=1)
+
+
+# -- descriptive statistics (PROTOCOL §5 RL's ingredients) ------------------------------------------
+def describe_values(values: np.ndarray) -> dict[str, float]:
+    """Median, IQR and skewness (0 for a constant) of one sample."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"median": np.nan, "iqr": np.nan, "skewness": np.nan}
+    q1, med, q3 = np.percentile(v, [25, 50, 75])
+    centred = v - v.mean()
+    spread = np.mean(centred ** 2)
+    # Biased sample skewness (scipy.stats.skew's default), without its per-call overhead.
+    skew = 0.0 if np.ptp(v) == 0 else float(np.mean(centred ** 3) / spread ** 1.5)
+    return {"median": float(med), "iqr": float(q3 - q1), "skewness": skew}

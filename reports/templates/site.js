@@ -1,0 +1,88 @@
+/* imputebench site: filters and sortable tables. No dependency, works from file://. */
+(function () {
+  "use strict";
+
+  function applyFilters() {
+    var selects = document.querySelectorAll("select[data-filter]");
+    document.querySelectorAll(".filterable").forEach(function (el) {
+      var show = true;
+      selects.forEach(function (s) {
+        var value = el.getAttribute("data-" + s.getAttribute("data-filter"));
+        if (value !== null && value !== s.value) { show = false; }
+      });
+      el.hidden = !show;
+    });
+    document.querySelectorAll(".empty-note").forEach(function (note) {
+      var siblings = note.parentElement.querySelectorAll(".filterable");
+      var any = Array.prototype.some.call(siblings, function (el) { return !el.hidden; });
+      note.hidden = any || siblings.length === 0;
+    });
+  }
+
+  function cellAt(row, column) {
+    var position = 0;
+    for (var i = 0; i < row.cells.length; i++) {
+      var cell = row.cells[i];
+      if (column < position + cell.colSpan) { return cell; }
+      position += cell.colSpan;
+    }
+    return null;
+  }
+
+  function sortKey(cell, numeric) {
+    if (!cell) { return null; }
+    var raw = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
+    if (raw === "") { return null; }
+    if (numeric) {
+      var n = parseFloat(raw);
+      return isNaN(n) ? null : n;
+    }
+    return raw.toLowerCase();
+  }
+
+  function sortTable(table, column, th) {
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var numeric = th.getAttribute("data-type") === "num";
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = sortKey(cellAt(a, column), numeric), y = sortKey(cellAt(b, column), numeric);
+      if (x === null && y === null) { return 0; }
+      if (x === null) { return 1; }  /* missing and failed values always last */
+      if (y === null) { return -1; }
+      var order = x < y ? -1 : (x > y ? 1 : 0);
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-filter]").forEach(function (s) {
+      s.addEventListener("change", applyFilters);
+    });
+    applyFilters();
+    document.querySelectorAll("table.sortable").forEach(function (table) {
+      var headers = table.tHead ? table.tHead.rows[0].cells : [];
+      var position = 0;
+      Array.prototype.forEach.call(headers, function (th) {
+        var column = position;
+        position += th.colSpan;
+        if (th.getAttribute("data-type") === "num") {  /* numbers align right, text left */
+          th.classList.add("num");
+          Array.prototype.forEach.call(table.tBodies[0] ? table.tBodies[0].rows : [], function (row) {
+            var cell = cellAt(row, column);
+            if (cell && cell.colSpan === 1) { cell.classList.add("num"); }
+          });
+        }
+        th.classList.add("sort-handle");
+        th.tabIndex = 0;
+        th.addEventListener("click", function () { sortTable(table, column, th); });
+        th.addEventListener("keydown", function (e) {
+          if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortTable(table, column, th); }
+        });
+      });
+    });
+  });
+}());

@@ -1,0 +1,168 @@
+"""The static site from a generated store: files, escaping, failures marked, provenance, the command."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imputebench.commands import report
+from imputebench.reports.site import build_site, provenance_from_rows, slug
+from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
+from imputebench.store import ResultStore
+
+EVIL = "<script>alert(1)</script>"
+EVIL_IMPUTER = 'x"><img src=x onerror=alert(2)>'
+PROVENANCE = {"protocol_version": 1, "versions": {"imputebench": "0.1.0", "numpy": "2.4"}, "seeds": [0, 1],
+              "date": "2026-11-21T09:00:00Z", "command": "imputebench run --datasets wine"}
+
+
+def small_rows(**kw) -> pd.DataFrame:
+    args = dict(datasets=("wine", EVIL), imputers=("mean", "knn", EVIL_IMPUTER), mechanisms=("mcar", "mar"),
+                rates=(0.2, 0.3), seeds=(0, 1), failure_share=0.05, seed=2)
+    args.update(kw)
+    return synthetic_rows(**args)
+
+
+def fail_cell(rows: pd.DataFrame, dataset: str, imputer: str, error: str) -> pd.DataFrame:
+    """Every seed of one (in-sample, mcar, 0.2) cell fails with ``error``."""
+    rows = rows.copy()
+    where = ((rows["dataset"] == dataset) & (rows["imputer"] == imputer) & (rows["setting"] == "in-sample")
+             & (rows["mechanism"] == "mcar") & (rows["rate"] == 0.2))
+    rows.loc[where, "status"] = "failed"
+    rows.loc[where, "error"] = error
+    rows.loc[where, ["mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1"]] = np.nan
+    return rows
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    results = tmp_path_factory.mktemp("results")
+    rows = fail_cell(small_rows(), "wine", "knn", "RuntimeError: <b>singular</b> matrix")
+    synthetic_samples(rows, results)
+    build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, workers=1, n_boot=100)
+    return results / "site"
+
+
+def pages(site: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in site.glob("*.html")}
+
+
+def test_pages_assets_and_tables_exist(site: Path) -> None:
+    names = set(pages(site))
+    assert {"index.html", "paper.html", "results-in-sample-mcar.html", "results-downstream-mar.html",
+            "dataset-wine.html", f"dataset-{slug(EVIL)}.html", "imputer-knn.html",
+            f"imputer-{slug(EVIL_IMPUTER)}.html"} <= names
+    assert (site / "assets" / "site.js").exists() and (site / "assets" / "style.css").exists()
+    assert len(pd.read_parquet(site / "data" / "jobs.parquet")) == 2 * 2 * 2 * 2 * 2 * 3  # the whole store
+    for table in ("aggregate", "leaderboard", "failures", "paper-metagain-table1"):
+        csv, parquet = site / "data" / f"{table}.csv", site / "data" / f"{table}.parquet"
+        assert csv.exists() and parquet.exists(), table
+        assert len(pd.read_parquet(parquet)) == len(pd.read_csv(csv)) > 0
+    assert len(list((site / "plots").glob("*.svg"))) == 10  # the plot budget
+
+
+def test_every_link_and_asset_is_local(site: Path) -> None:
+    for name, html in pages(site).items():
+        assert not re.search(r'(src|href)="(https?:)?//', html), name
+        for target in re.findall(r'(?:src|href)="([^"#]+)"', html):
+            assert (site / target).exists(), f"{name} links to missing {target}"
+
+
+def test_strings_from_datasets_and_plugins_are_escaped(site: Path) -> None:
+    for name, html in pages(site).items():
+        assert EVIL not in html, name
+        assert "<img src=x" not in html, name
+        assert html.count("<script") == 1, name  # the site's own script tag only
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "x&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in index
+
+
+def test_failed_cell_is_marked_with_its_error(site: Path) -> None:
+    html = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+    cell = re.search(r'<td class="st-failed" title="([^"]*)" data-sort="">failed</td>', html)
+    assert cell is not None
+    assert "2 of 2 jobs did not succeed (failed): RuntimeError: &lt;b&gt;singular&lt;/b&gt; matrix" in cell.group(1)
+    failures = pd.read_csv(site / "data" / "failures.csv")
+    assert ((failures["dataset"] == "wine") & (failures["imputer"] == "knn") & (failures["status"] == "failed")).sum() >= 2
+    imputer_page = (site / "imputer-knn.html").read_text(encoding="utf-8")
+    assert "RuntimeError: &lt;b&gt;singular&lt;/b&gt; matrix" in imputer_page
+
+
+def test_best_value_marked_per_row(site: Path) -> None:
+    aggregate = pd.read_parquet(site / "data" / "aggregate.parquet")
+    part = aggregate[(aggregate["setting"] == "in-sample") & (aggregate["mechanism"] == "mar")
+                     & (aggregate["rate"] == 0.3) & (aggregate["dataset"] == "wine")]
+    best = part.loc[part["armse_mean"].idxmin()]
+    html = (site / "results-in-sample-mar.html").read_text(encoding="utf-8")
+    table = html[html.index('data-rate="0.3" data-metric="armse"'):]
+    row = table[table.index('href="dataset-wine.html"'):]
+    row = row[:row.index("</tr>")]
+    assert re.search(r'class="[^"]*best[^"]*"[^>]*>' + f"{best['armse_mean']:.3f}", row)
+    assert row.count("best") == 1
+
+
+def test_provenance_on_every_page(site: Path) -> None:
+    for name, html in pages(site).items():
+        assert "imputebench run --datasets wine" in html, name
+        assert "imputebench 0.1.0, numpy 2.4" in html, name
+
+
+def test_histograms_and_descriptive_statistics_from_samples(site: Path) -> None:
+    html = (site / "dataset-wine.html").read_text(encoding="utf-8")
+    assert "Descriptive statistics, true vs imputed" in html
+    stats = pd.read_csv(site / "data" / "describe-ds-wine.csv")
+    mean_rows = stats[stats["panel"] == "mean"]
+    assert (mean_rows["imputed_iqr"] == 0).all()  # the collapsed imputer shows no spread
+    assert (stats.loc[stats["panel"] == "knn", "imputed_iqr"] > 0).all()
+
+
+def test_no_samples_gives_a_note(tmp_path: Path) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, workers=1, n_boot=20)
+    html = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
+    assert "No samples of imputed values in this store" in html
+    assert "Not drawn: the site&#39;s plot budget is spent" in html
+    assert not list((tmp_path / "site" / "plots").glob("*.svg"))
+
+
+def test_paper_views_follow_the_store(tmp_path: Path) -> None:
+    rows = small_rows(mechanisms=("mcar",), rates=(0.2, 0.3))
+    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, workers=1, n_boot=20)
+    html = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
+    assert "The store holds no in-sample mar jobs at 20%." in html  # no MAR in this store
+    assert "The store holds no in-sample MCAR jobs at 30%." not in html
+    diffputer = pd.read_csv(tmp_path / "site" / "data" / "paper-diffputer-in-sample.csv")
+    assert set(diffputer["metric"]) == {"mae", "rmse"} and set(diffputer["rate"]) == {0.3}
+    table4 = pd.read_csv(tmp_path / "site" / "data" / "paper-metagain-table4.csv")
+    assert set(table4["metric"]) == {"downstream"} and table4["complete"].notna().all()
+
+
+def test_provenance_from_rows() -> None:
+    rows = small_rows(mechanisms=("mcar",), rates=(0.2,))
+    prov = provenance_from_rows(rows, "imputebench report")
+    assert prov["protocol_version"] == [1] and prov["seeds"] == [0, 1]
+    assert prov["versions"]["imputebench"] == "0.1.0" and prov["command"] == "imputebench report"
+    assert prov["date"].startswith("2026-11-21")
+
+
+def test_report_command_renders_the_store(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+    ResultStore(tmp_path / "results").append(rows.to_dict("records"))
+    argv = ["report", "--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"), "--max-plots", "2"]
+    monkeypatch.setattr("sys.argv", ["imputebench", *argv])
+    # The command module's own parser: the test does not depend on bench/cli.py's module list.
+    parser = argparse.ArgumentParser(prog="imputebench")
+    report.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    assert args.func(args) == 0
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "imputebench report --results" in index
+    assert f"{len(rows)} jobs" in index
+    assert "site written" in capsys.readouterr().out

@@ -1,0 +1,182 @@
+"""Drive the rendered site in real headless Chromium (Debian's ``chromium`` through Playwright).
+
+Every page must load from ``file://`` with no console error; sorting and filters must work; a
+dataset named ``<script>alert(1)</script>`` must render as text. Screenshots are kept in
+``$IMPUTEBENCH_ARTIFACTS`` (default ``tests/artifacts/site``). Set up with ``.ci/setup-browser.sh``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from imputebench.reports.site import build_site
+from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (.ci/setup-browser.sh)")
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup-browser.sh)")
+
+EVIL = "<script>alert(1)</script>"
+
+
+def artifacts_dir() -> Path:
+    root = os.environ.get("IMPUTEBENCH_ARTIFACTS")
+    path = Path(root) if root else Path(__file__).parent / "artifacts"
+    path = path / "site"
+    path.mkdir(parents=True, exist_ok=True)
+    # Self-ignoring folder: screenshots never end up in a commit.
+    ignore = path.parent / ".gitignore"
+    if not root and not ignore.exists():
+        ignore.write_text("*\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    results = tmp_path_factory.mktemp("results")
+    rows = synthetic_rows(datasets=("wine", EVIL, "letter"), imputers=("mean", "knn", "mice", "missforest"),
+                          mechanisms=("mcar", "mar"), rates=(0.2, 0.3), seeds=(0, 1), failure_share=0.08, seed=3)
+    synthetic_samples(rows, results)
+    provenance = {"protocol_version": 1, "versions": {"imputebench": "0.1.0"}, "seeds": [0, 1],
+                  "date": "2026-11-21", "command": "imputebench run --datasets wine"}
+    build_site(rows, results / "site", provenance, samples=results, max_plots=24)
+    return results / "site"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"])
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """A page that records console errors, page errors and dialogs (an executed alert)."""
+
+    def __init__(self, browser) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"failed request {r.url}"))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_load_state("load")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def visible_texts(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "els => els.filter(e => e.offsetParent !== null)"
+                                               ".map(e => e.textContent.trim())")
+
+
+def test_every_page_loads_without_console_error(site: Path, browser) -> None:
+    pages = sorted(site.glob("*.html"))
+    assert len(pages) >= 10
+    out = artifacts_dir()
+    for path in pages:
+        watch = PageWatch(browser)
+        watch.open(path)
+        # Figures load lazily (and hidden ones not at all): load every one, then check it decoded.
+        images = watch.page.evaluate("""() => Promise.all(Array.from(document.images).map(img => {
+            img.loading = "eager";
+            return img.complete && img.naturalWidth ? [img.src, img.naturalWidth] : new Promise(done => {
+                img.onload = img.onerror = () => done([img.src, img.naturalWidth]);
+                if (img.complete) { done([img.src, img.naturalWidth]); }
+            });
+        }))""")
+        watch.page.screenshot(path=str(out / f"{path.stem}.png"), full_page=True)
+        watch.close()
+        assert watch.errors == [], f"{path.name}: {watch.errors}"
+        assert watch.dialogs == [], f"{path.name} ran a script: {watch.dialogs}"
+        broken = [src for src, width in images if width == 0]
+        assert broken == [], f"{path.name}: images that did not load: {broken}"
+
+
+def test_filters_show_exactly_the_selected_ranking(site: Path, browser) -> None:
+    watch = PageWatch(browser)
+    watch.open(site / "index.html")
+    page = watch.page
+    visible = "div.ranking:not([hidden])"
+    assert page.locator(visible).count() == 1
+    page.select_option("select[data-filter=metric]", "mae")
+    page.select_option("select[data-filter=mechanism]", "mar")
+    page.select_option("select[data-filter=rate]", "0.3")
+    shown = page.locator(visible)
+    assert shown.count() == 1
+    assert shown.get_attribute("data-metric") == "mae"
+    assert shown.get_attribute("data-mechanism") == "mar"
+    assert shown.get_attribute("data-rate") == "0.3"
+    # CD diagrams follow the setting and metric filters.
+    cds = page.eval_on_selector_all("figure.plot[data-metric]:not([hidden])",
+                                    "els => els.map(e => e.dataset.metric + '|' + e.dataset.setting)")
+    assert cds == ["mae|in-sample"]
+    page.select_option("select[data-filter=setting]", "downstream")
+    page.select_option("select[data-filter=metric]", "downstream")
+    assert page.locator(visible).get_attribute("data-setting") == "downstream"
+    page.screenshot(path=str(artifacts_dir() / "index-filtered.png"), full_page=False)
+    assert watch.errors == []
+    watch.close()
+
+
+def test_sorting_reorders_rows_both_ways(site: Path, browser) -> None:
+    watch = PageWatch(browser)
+    watch.open(site / "index.html")
+    page = watch.page
+    table = page.locator("div.ranking:not([hidden]) table")
+    names = lambda: visible_texts(page, "div.ranking:not([hidden]) tbody tr td:first-child")  # noqa: E731
+    table.locator("thead th", has_text="imputer").click()
+    assert names() == sorted(names())
+    table.locator("thead th", has_text="imputer").click()
+    assert names() == sorted(names(), reverse=True)
+    table.locator("thead th", has_text="win rate").click()  # ascending: the worst first
+    rates = [float(t.rstrip("%")) for t in visible_texts(page, "div.ranking:not([hidden]) tbody tr td:nth-child(4)")
+             if t]
+    assert rates == sorted(rates) and len(rates) >= 2
+    # A results page: sort the datasets column of the visible table.
+    watch.open(site / "results-in-sample-mcar.html")
+    grid = page.locator("section.filterable:not([hidden]) table")
+    grid.locator("thead th").first.click()
+    grid.locator("thead th").first.click()
+    rows = visible_texts(page, "section.filterable:not([hidden]) tbody th")
+    assert rows == sorted(rows, key=str.lower, reverse=True)
+    assert watch.errors == []
+    watch.close()
+
+
+def test_script_dataset_name_renders_as_text(site: Path, browser) -> None:
+    watch = PageWatch(browser)
+    dataset_pages = [p for p in site.glob("dataset-*.html") if "script" in p.name]
+    assert len(dataset_pages) == 1
+    watch.open(dataset_pages[0])
+    assert watch.page.locator("h1").inner_text() == f"Dataset: {EVIL}"
+    watch.open(site / "results-in-sample-mcar.html")
+    assert EVIL in visible_texts(watch.page, "section.filterable:not([hidden]) tbody th")
+    assert watch.page.locator("script").count() == 1  # only the site's own site.js
+    assert watch.dialogs == []
+    watch.close()
+
+
+def test_failed_cells_carry_their_error_in_a_tooltip(site: Path, browser) -> None:
+    watch = PageWatch(browser)
+    found = False
+    for path in sorted(site.glob("results-*.html")):
+        watch.open(path)
+        titles = watch.page.eval_on_selector_all(
+            "td.st-failed, td.st-timeout, td.st-infeasible, td.st-partial", "els => els.map(e => e.title)")
+        if titles:
+            found = True
+            assert all("did not succeed" in t for t in titles)
+    assert found, "the generated store has failures; some results cell must show one"
+    watch.close()
