@@ -1,0 +1,224 @@
+"""Jobs as Ray tasks, on a local Ray cluster or an existing one by address (issue 8).
+
+Rows are the same as with :class:`imputebench.executors.LocalExecutor`: the task runs the same
+:func:`imputebench.job.run_job` under the same one-thread environment, so each job's numbers depend
+only on the job; the runner's store, resume and compaction stay in the calling process (``on_row``).
+
+Faults become rows, never lost jobs:
+
+- a worker that dies (crash, Ray's OOM killer) is retried once (``max_retries=1``), then the job is
+  a ``failed`` row that says so;
+- a job past ``timeout`` is cancelled (its worker killed) and becomes a ``timeout`` row;
+- ``--memory-limit`` is the in-job address-space limit of :class:`imputebench.job.MemoryLimit`,
+  which works in a Ray worker as in any process: a greedy job becomes a ``failed`` row.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .errors import UsageError
+from .executors import THREAD_ENV, RowCallback, init_worker, preload_modules
+from .job import Job, failure_row, run_job
+
+RAY_MISSING = "the ray executor needs Ray: pip install 'imputebench[ray]'"
+
+# What every worker process runs under: one thread per task (the local executor's THREAD_ENV, so
+# numbers match it exactly), and few malloc arenas so --memory-limit counts the job, not the threads.
+WORKER_ENV = {**THREAD_ENV, "MALLOC_ARENA_MAX": "2"}
+GPU_SHARE = 0.5  # a deep imputer on a small table leaves most of a GPU idle: two share one
+IN_FLIGHT_PER_SLOT = 2  # tasks kept submitted per CPU slot: workers never wait on the driver
+POLL_SECONDS = 0.25  # how often timeouts are checked while nothing finishes
+LOCAL_OBJECT_STORE_MB = 256  # rows are small; a local cluster need not reserve 30% of RAM
+# Ray retries a task killed by its out-of-memory monitor without end unless told otherwise, and the
+# task's owner (this driver) decides: set before ``ray.init``, a killed job gets one retry like a crash.
+DRIVER_ENV = {"RAY_task_oom_retries": "1"}
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_MISSING) from None
+    return ray
+
+
+# -- inside a Ray worker process --------------------------------------------------------------
+_worker_modules: set[str] = set()  # per worker process: what it has preloaded already
+
+
+def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
+    """Start-up paid once per Ray worker process (Ray reuses them), and again only for new modules.
+
+    The driver's import path is appended, as a spawned local worker inherits it, so plugins named by
+    dotted path (``module:Class``) resolve; entries that do not exist on this node are skipped.
+    """
+    for entry in driver_path:
+        if entry not in sys.path and os.path.isdir(entry or "."):
+            sys.path.append(entry)
+    new = [m for m in preload if m not in _worker_modules]
+    if new:
+        init_worker(new)
+        _worker_modules.update(new)
+
+
+STARTED = "imputebench:job-started"  # first item of every task's stream
+
+
+def run_job_task(job: Job, preload: list[str], driver_path: list[str]) -> Iterator[Any]:
+    """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
+
+    The first item tells the driver when the job itself starts, after the worker's start-up, so that
+    neither queueing nor a fresh worker's start-up counts against ``--timeout`` (as with the local
+    pool). :func:`imputebench.job.run_job` never raises.
+    """
+    _prepare_worker(preload, driver_path)
+    yield STARTED
+    row = run_job(job)
+    _release_gpu_memory()
+    yield row
+
+
+def _release_gpu_memory() -> None:
+    """Workers are reused, also for GPU tasks (Ray's one-call default applies only to functions
+    declared with ``num_gpus``): hand torch's cached GPU memory back to the GPU's other sharer."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+
+
+# -- in the driver ----------------------------------------------------------------------------
+@dataclass
+class _Running:
+    job: Job
+    started: float | None = None  # driver's monotonic time when the task reported STARTED
+
+
+class RayExecutor:
+    """Jobs as Ray tasks: ``num_cpus=1`` each, plus a GPU share for GPU imputers when the cluster has GPUs.
+
+    Without ``address`` a local cluster of ``workers`` CPUs is started and shut down afterwards;
+    with one, the existing cluster is joined and its CPUs set the concurrency. A Ray session that
+    is already initialised in this process is used as it is and left running.
+    """
+
+    def __init__(self, workers: int, timeout: float | None, address: str | None = None) -> None:
+        self.ray = _import_ray()  # fail at once with one line, before any job runs
+        self.workers = max(1, int(workers))
+        self.timeout = timeout
+        self.address = address
+
+    # -- cluster ---------------------------------------------------------------------------
+    def _connect(self) -> bool:
+        """Initialise Ray; True when this call started the session (so it must shut it down).
+
+        A session already initialised by the caller is used as it is (set :data:`DRIVER_ENV` before
+        starting it for the retry-once rule on out-of-memory kills).
+        """
+        ray = self.ray
+        if ray.is_initialized():
+            return False
+        for name, value in DRIVER_ENV.items():
+            os.environ.setdefault(name, value)  # an explicit setting of the user's wins
+        runtime_env = {"env_vars": WORKER_ENV}
+        if self.address:
+            ray.init(address=self.address, runtime_env=runtime_env)
+        else:
+            ray.init(num_cpus=self.workers, include_dashboard=False, runtime_env=runtime_env,
+                     object_store_memory=LOCAL_OBJECT_STORE_MB * 1024 * 1024)
+        return True
+
+    def _slots(self) -> int:
+        return max(1, int(self.ray.cluster_resources().get("CPU", self.workers)))
+
+    def _gpu_shares(self, jobs: list[Job]) -> dict[str, float]:
+        """GPU share per imputer: ``GPU_SHARE`` for GPU imputers when the cluster has a GPU, else 0."""
+        from .registry import resolve
+
+        has_gpu = self.ray.cluster_resources().get("GPU", 0) > 0
+        shares = {}
+        for name in {j.imputer for j in jobs}:
+            info = resolve(name).info
+            shares[name] = GPU_SHARE if has_gpu and info is not None and info.gpu else 0.0
+        return shares
+
+    # -- execution -------------------------------------------------------------------------
+    def execute(self, jobs: list[Job], on_row: RowCallback) -> None:
+        if not jobs:
+            return
+        started_here = self._connect()
+        try:
+            self._execute(jobs, on_row)
+        finally:
+            if started_here:
+                self.ray.shutdown()
+
+    def _execute(self, jobs: list[Job], on_row: RowCallback) -> None:
+        ray = self.ray
+        args = (preload_modules(jobs), list(sys.path))  # every task's arguments after the job
+        gpu = self._gpu_shares(jobs)
+        options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
+                       runtime_env={"env_vars": WORKER_ENV})
+        task = ray.remote(run_job_task)
+        in_flight_max = IN_FLIGHT_PER_SLOT * self._slots()
+        queue = list(reversed(jobs))  # pop() from the end: submission in grid order
+        running: dict[Any, _Running] = {}  # task's ObjectRefGenerator -> job, in submission order
+        try:
+            while queue or running:
+                while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
+                    job = queue.pop()
+                    stream = task.options(**options, num_gpus=gpu[job.imputer],
+                                          name=f"imputebench:{job.imputer}:{job.dataset}").remote(job, *args)
+                    running[stream] = _Running(job)
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
+                if ready:  # collect whatever else is ready too, without waiting
+                    rest = [r for r in running if r not in ready]
+                    ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0] if rest else []
+                for stream in ready:
+                    item = self._next_item(stream, running[stream].job)
+                    if item == STARTED:
+                        running[stream].started = time.monotonic()
+                    else:
+                        del running[stream]
+                        on_row(item)
+                for stream in self._overdue(running):
+                    ray.cancel(stream, force=True)  # kills the worker; a cancelled task is not retried
+                    job = running.pop(stream).job
+                    on_row(failure_row(job, "timeout", f"timeout: no result after {self.timeout:g} s; Ray task cancelled"))
+        finally:
+            for stream in running:  # only when interrupted: leave no task running on the cluster
+                ray.cancel(stream, force=True)
+
+    def _overdue(self, running: dict[Any, _Running]) -> list[Any]:
+        if self.timeout is None:
+            return []
+        now = time.monotonic()
+        return [ref for ref, e in running.items() if e.started is not None and now - e.started > self.timeout]
+
+    def _next_item(self, stream: Any, job: Job) -> Any:
+        """The task's next item (:data:`STARTED` or its row), or a failure row saying why it gave none."""
+        ex = self.ray.exceptions
+        try:
+            return self.ray.get(next(stream))
+        except ex.OutOfMemoryError as exc:
+            why = f"worker killed by Ray's out-of-memory monitor, also on its retry: {_first_line(exc)}"
+        except (ex.WorkerCrashedError, ex.NodeDiedError, ex.LocalRayletDiedError) as exc:
+            why = f"worker crashed, also on its retry: {_first_line(exc)}"
+        except ex.TaskCancelledError as exc:
+            return failure_row(job, "timeout", f"timeout: Ray task cancelled: {_first_line(exc)}")
+        except ex.RayTaskError as exc:  # the task function itself raised (e.g. an unimportable plugin)
+            cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+            why = f"{type(cause).__name__}: {_first_line(cause)}"
+        except ex.RayError as exc:
+            why = f"Ray error: {type(exc).__name__}: {_first_line(exc)}"
+        return failure_row(job, "failed", why[:500])
+
+
+def _first_line(exc: BaseException) -> str:
+    """Ray's messages are long and multi-line; the row keeps the first non-empty line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
