@@ -32,6 +32,11 @@ BUILTINS: dict[str, str] = {
     "pcai": "imputebench.registry.pcai:PCAImputer",
     "softimpute": "imputebench.registry.softimpute:SoftImputer",
     "em": "imputebench.registry.em:EMImputer",
+    "gain": "imputebench.registry.gain:GAINImputer",
+    "midae": "imputebench.registry.midae:MIDAEImputer",
+    "vaei": "imputebench.registry.vaei:VAEImputer",
+    "hivae": "imputebench.registry.hivae:HIVAEImputer",
+    "miwae": "imputebench.registry.miwae:MIWAEImputer",
 }
 
 # The classical family: the default run's imputers.
