@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from . import __version__
@@ -12,21 +13,39 @@ from .errors import ImputeBenchError
 
 COMMAND_MODULES = (
     "imputebench.commands.run",
-    "imputebench.commands.report",
     "imputebench.commands.imputers",
     "imputebench.commands.reproduce",
+    "imputebench.commands.datasets",
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad input gets one line naming what was wrong and where to look (DEVELOPERS.md)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="imputebench", description="Benchmark missing-data imputers under one protocol."
     )
     parser.add_argument("--version", action="version", version=f"imputebench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
     return parser
+
+
+def _log_to_stderr() -> None:
+    """The package's own messages as ``imputebench: ...`` lines; other libraries' logs stay quiet."""
+    log = logging.getLogger("imputebench")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("imputebench: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         argv = ["run"]  # the embedded default (README's first command)
     args = parser.parse_args(argv)
+    _log_to_stderr()
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -92,20 +92,23 @@ def check_frame(X: Any) -> pd.DataFrame:
 def restore_observed(X: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
     """Observed cells of ``X``, missing cells of ``filled``, with ``X``'s index, columns and dtypes."""
     out = X.copy()
+    num = [c for c in numeric_columns(X) if X[c].dtype == np.float64]
+    if num:
+        a = X[num].to_numpy(dtype=float)
+        out[num] = np.where(np.isnan(a), np.asarray(filled[num].to_numpy(dtype=float)), a)
     for c in X.columns:
-        miss = X[c].isna().to_numpy()
-        if not miss.any():
-            continue
         col = X[c]
+        if c in num or not col.isna().any():
+            continue
+        miss = col.isna().to_numpy()
         if isinstance(col.dtype, pd.CategoricalDtype):
-            values = pd.Categorical(filled[c].to_numpy(), categories=col.cat.categories)
-            merged = col.copy()
-            merged[miss] = values[miss]
-            out[c] = merged
+            values = pd.Categorical(np.asarray(filled[c].to_numpy())[miss], categories=col.cat.categories)
+            codes = col.cat.codes.to_numpy().copy()
+            codes[miss] = values.codes
+            out[c] = pd.Categorical.from_codes(codes, dtype=col.dtype)
         else:
-            values = np.asarray(filled[c].to_numpy(), dtype=float)
             merged = col.to_numpy(dtype=float, copy=True)
-            merged[miss] = values[miss]
+            merged[miss] = np.asarray(filled[c].to_numpy(dtype=float))[miss]
             out[c] = pd.Series(merged, index=X.index, name=c).astype(col.dtype)
     return out
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -26,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic import atomic_write
 from .errors import ImputeBenchError
 
 # The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
@@ -86,19 +86,6 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_pandas(df, schema=SCHEMA, preserve_index=False)
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class ResultStore:
     """A results directory: job rows, masks, and the site beside them."""
 
@@ -115,7 +102,7 @@ class ResultStore:
             return None
         table = rows_to_table(rows)
         path = self.jobs_dir / f"part-{uuid.uuid4().hex}.parquet"
-        _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
         return path
 
     def files(self) -> list[Path]:
@@ -151,7 +138,7 @@ class ResultStore:
         table = pa.Table.from_pandas(self.load(), schema=SCHEMA, preserve_index=False)
         digest = hashlib.sha256("".join(p.name for p in files).encode()).hexdigest()[:12]
         target = self.jobs_dir / f"store-{digest}.parquet"
-        _atomic_write(target, lambda tmp: pq.write_table(table, tmp))
+        atomic_write(target, lambda tmp: pq.write_table(table, tmp))
         for p in files:
             if p != target:
                 p.unlink(missing_ok=True)
@@ -173,4 +160,4 @@ class ResultStore:
     def save_mask(self, key: str, mask: np.ndarray, meta: Mapping[str, Any]) -> None:
         bits = np.packbits(mask.astype(bool).ravel())
         payload = {"bits": bits, "shape": np.asarray(mask.shape), "meta": np.asarray(json.dumps(dict(meta)))}
-        _atomic_write(self.mask_path(key), lambda tmp: np.savez_compressed(tmp, **payload))
+        atomic_write(self.mask_path(key), lambda tmp: np.savez_compressed(tmp, **payload))

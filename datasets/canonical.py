@@ -47,6 +47,40 @@ def clean_label(values: pd.Series) -> pd.Series:
     return s
 
 
+def _category_label(value: object) -> str:
+    """One spelling per category, whatever the source: ``3``, ``3.0`` and ``"3"`` are ``"3"``;
+    ``TRUE``, ``true`` and ``True`` are ``"True"`` (a CSV keeps text, a parser may give bools)."""
+    text = str(value).strip()
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered.capitalize()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _category_order(label: str) -> tuple:
+    # Numbers in numeric order, before text in text order: "2" < "10" on every source.
+    try:
+        return (0, float(label), "")
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def as_categories(values: pd.Series) -> pd.Categorical:
+    """PROTOCOL §1: categorical columns hold categories, spelled and ordered the same on every
+    source (so the content checksum does not depend on where the table came from)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    spelling = {u: _category_label(u) for u in uniques}
+    labels = values.map(spelling).astype(object)
+    categories = sorted(set(spelling.values()), key=_category_order)
+    return pd.Categorical(labels, categories=categories)
+
+
 def canonicalize(
     name: str,
     frame: pd.DataFrame,
@@ -78,9 +112,7 @@ def canonicalize(
     if target is not None:
         y = df.pop(target)
         if target_kind == "classification":
-            y = clean_label(y)
-            y = y.astype(str) if not pd.api.types.is_numeric_dtype(y.dtype) else y
-            y = pd.Series(pd.Categorical(y), name=target)
+            y = pd.Series(as_categories(clean_label(y)), name=target)
         else:
             y = pd.Series(pd.to_numeric(y, errors="raise").astype("float64"), name=target)
 
@@ -88,11 +120,7 @@ def canonicalize(
     data = {}
     for c in df.columns:
         if c in cat_set:
-            v = df[c]
-            if pd.api.types.is_numeric_dtype(v.dtype):
-                # Integer-coded categories keep their numbers as labels ("3", not "3.0").
-                v = v.map(lambda t: str(int(t)) if float(t).is_integer() else str(t))
-            data[c] = pd.Categorical(v.astype(str))
+            data[c] = as_categories(df[c])
         else:
             data[c] = pd.to_numeric(df[c], errors="raise").astype("float64")
     X = pd.DataFrame(data, columns=list(df.columns))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
@@ -34,5 +35,6 @@ class MeanImputer(Imputer):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = check_frame(X)
-        filled = pd.DataFrame({c: [self.fill_values_[c]] * len(X) for c in X.columns}, index=X.index)
+        filled = pd.DataFrame({c: np.repeat(np.asarray([self.fill_values_[c]], dtype=object), len(X))
+                               for c in X.columns}, index=X.index)
         return restore_observed(X, filled)

@@ -1,0 +1,127 @@
+"""``imputebench run``: run the job grid, resume from the store, render the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..errors import UsageError
+from ..job import DataSource
+from ..profiles import PROFILES, SETTINGS
+from ..runner import DEFAULT_DATASETS, RunConfig, run
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        return [float(t) for t in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"rates must be numbers in (0, 1), e.g. 0.2,0.5; got {text!r}")
+
+
+def _seeds(text: str) -> list[int]:
+    """``0,1,2`` or a range ``0-4``."""
+    try:
+        out: list[int] = []
+        for part in _csv(text):
+            lo, sep, hi = part.partition("-")
+            out += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be integers, e.g. 0,1 or 0-4; got {text!r}")
+
+
+def _param(text: str) -> tuple[str, str, object]:
+    """``IMPUTER.PARAM=VALUE``; VALUE parsed as JSON when it can be (numbers, true, null)."""
+    key, sep, value = text.partition("=")
+    imputer, dot, param = key.partition(".")
+    if not sep or not dot or not imputer or not param:
+        raise argparse.ArgumentTypeError(f"--param takes IMPUTER.PARAM=VALUE, e.g. knn.n_neighbors=10; got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return imputer, param, parsed
+
+
+def add_source_arguments(p: argparse.ArgumentParser) -> None:
+    """PROTOCOL §1 source options, shared by every command that loads datasets."""
+    p.add_argument("--mirror", metavar="DIR", default=os.environ.get("IMPUTEBENCH_MIRROR"),
+                   help="directory of raw dataset CSVs (default: $IMPUTEBENCH_MIRROR)")
+    p.add_argument("--data-home", metavar="DIR", default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
+                   help="dataset cache directory (default: $IMPUTEBENCH_DATA_HOME or the user cache)")
+    p.add_argument("--offline", action="store_true", help="never use the network")
+
+
+def source_from(args: argparse.Namespace) -> DataSource:
+    return DataSource(mirror=args.mirror, data_home=args.data_home, allow_network=not args.offline)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the benchmark grid (the default command)",
+                       description="Run every job of the grid that the store does not hold yet, then render the report.")
+    p.add_argument("--datasets", type=_csv, help=f"comma-separated (default: {','.join(DEFAULT_DATASETS)})")
+    p.add_argument("--all", action="store_true", help="every dataset of the catalog")
+    p.add_argument("--imputers", type=_csv, help="comma-separated names or module:Class paths (default: classical)")
+    p.add_argument("--mechanisms", type=_csv, help="comma-separated: mcar,mar,mnar,mnar_logistic")
+    p.add_argument("--rates", type=_rates, help="comma-separated missing rates in (0, 1)")
+    p.add_argument("--seeds", type=_seeds, help="e.g. 0,1 or 0-4")
+    p.add_argument("--setting", type=_csv, help=f"comma-separated: {','.join(SETTINGS)}")
+    p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
+    p.add_argument("--param", type=_param, action="append", default=[], metavar="IMPUTER.PARAM=VALUE",
+                   help="override a hyper-parameter (repeatable)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per job (default: the profile's)")
+    p.add_argument("--memory-limit", type=float, default=None, metavar="MB", help="memory per job")
+    p.add_argument("--retry-failed", action="store_true", help="re-run jobs the store holds as failed or timeout")
+    p.add_argument("--executor", default="local", choices=("local", "ray"), help="where jobs run")
+    p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
+    p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_source_arguments(p)
+    p.set_defaults(func=main)
+
+
+def config_from(args: argparse.Namespace) -> RunConfig:
+    if args.profile not in PROFILES:
+        raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.all:
+        from .. import datasets as dsmod
+
+        names = dsmod.dataset_names(data_home=args.data_home)
+    else:
+        names = args.datasets or list(DEFAULT_DATASETS)
+    params: dict[str, dict] = {}
+    for imputer, param, value in args.param:
+        params.setdefault(imputer, {})[param] = value
+    opts = {"address": args.address} if args.address else {}
+    return RunConfig(
+        datasets=names, imputers=args.imputers, mechanisms=args.mechanisms, rates=args.rates,
+        seeds=args.seeds, settings=args.setting, profile=args.profile, results_dir=args.results,
+        jobs=args.jobs, timeout=args.timeout, memory_limit_mb=args.memory_limit,
+        retry_failed=args.retry_failed, source=source_from(args), params=params,
+        executor=args.executor, executor_options=opts, progress=not args.quiet,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = config_from(args)
+    summary = run(cfg)
+    print(summary.line())
+    if not args.no_report:
+        from ..reports.render import render_report
+
+        index = render_report(cfg.results_dir, command="imputebench " + " ".join(sys.argv[1:]))
+        if index is not None:
+            print(f"report: {index}")
+    return 0

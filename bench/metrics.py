@@ -1,0 +1,107 @@
+"""Imputation metrics (PROTOCOL §5) as pure functions of (true table, imputed table, mask).
+
+Numeric columns are min-max scaled by the complete column's range before scoring; a metric with
+nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import wasserstein_distance
+
+IMPUTATION_METRICS = ("mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1")
+Ranges = Mapping[str, tuple[float, float]]
+
+
+def column_ranges(X: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """(min, max) of each complete numeric column: the scale of PROTOCOL §5."""
+    return {c: (float(X[c].min()), float(X[c].max()))
+            for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)}
+
+
+def _scale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """PROTOCOL §5: min-max to [0, 1]; a constant column scales to 0."""
+    return (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v, dtype=float)
+
+
+def _skewness(v: np.ndarray) -> float:
+    """Sample skewness m3 / m2^1.5 (scipy.stats.skew's default); 0 for a constant (PROTOCOL §5 RL)."""
+    if v.size < 2 or np.ptp(v) == 0:
+        return 0.0
+    d = v - v.mean()
+    return float(np.mean(d ** 3) / np.mean(d ** 2) ** 1.5)
+
+
+def _iqr(v: np.ndarray) -> float:
+    q75, q25 = np.percentile(v, [75, 25])
+    return float(q75 - q25)
+
+
+def js_distance(true: np.ndarray, imputed: np.ndarray, bins: np.ndarray | None) -> float:
+    """Jensen-Shannon distance (base 2) between two samples: histograms over ``bins``, or by value."""
+    if bins is None:
+        cats = np.union1d(true, imputed)
+        p = np.array([(true == c).sum() for c in cats], dtype=float)
+        q = np.array([(imputed == c).sum() for c in cats], dtype=float)
+    else:
+        p = np.histogram(true, bins=bins)[0].astype(float)
+        q = np.histogram(imputed, bins=bins)[0].astype(float)
+    return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+
+
+def imputation_metrics(
+    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, ranges: Ranges | None = None
+) -> dict[str, float]:
+    """MAE, RMSE, ARMSE, categorical accuracy, JSDist, RL and W1 at the masked cells (PROTOCOL §5).
+
+    ``ranges`` gives each numeric column's complete (min, max); by default ``X_true``'s own.
+    """
+    ranges = column_ranges(X_true) if ranges is None else ranges
+    missing = ~np.asarray(mask, dtype=bool)
+    abs_err, sq_err = [], []
+    feature_err, js, rl, w1 = [], [], [], []
+    cat_right = cat_total = 0
+    for j, c in enumerate(X_true.columns):
+        rows = missing[:, j]
+        if not rows.any():
+            continue
+        if isinstance(X_true[c].dtype, pd.CategoricalDtype):
+            t = X_true[c].to_numpy()[rows].astype(str)
+            i = X_imputed[c].to_numpy()[rows].astype(str)
+            right = int((t == i).sum())
+            cat_right += right
+            cat_total += rows.sum()
+            feature_err.append(1.0 - right / rows.sum())  # PROTOCOL §5 ARMSE: error rate
+            js.append(js_distance(t, i, None))
+            continue
+        lo, hi = ranges[c]
+        t = _scale(X_true[c].to_numpy(dtype=float)[rows], lo, hi)
+        i = _scale(X_imputed[c].to_numpy(dtype=float)[rows], lo, hi)
+        diff = i - t
+        abs_err.append(np.abs(diff))
+        sq_err.append(diff ** 2)
+        feature_err.append(float(np.sqrt(np.mean(diff ** 2))))  # PROTOCOL §5 ARMSE: column RMSE
+        # PROTOCOL §5 JSDist: min(10, unique values) equal-width bins over the complete range.
+        n_unique = X_true[c].nunique()
+        bins = np.linspace(0.0, 1.0, max(1, min(10, n_unique)) + 1)
+        js.append(js_distance(t, np.clip(i, 0.0, 1.0), bins))
+        rl.append(np.mean([
+            abs(np.median(t) - np.median(i)), abs(_iqr(t) - _iqr(i)), abs(_skewness(t) - _skewness(i))
+        ]))
+        w1.append(wasserstein_distance(t, i))
+    pooled_abs = np.concatenate(abs_err) if abs_err else np.array([])
+    pooled_sq = np.concatenate(sq_err) if sq_err else np.array([])
+    nan = float("nan")
+    return {
+        "mae": float(pooled_abs.mean()) if pooled_abs.size else nan,
+        "rmse": float(np.sqrt(pooled_sq.mean())) if pooled_sq.size else nan,
+        "armse": float(np.mean(feature_err)) if feature_err else nan,
+        "cat_accuracy": float(cat_right / cat_total) if cat_total else nan,
+        "jsdist": float(np.mean(js)) if js else nan,
+        "rl": float(np.mean(rl)) if rl else nan,
+        "w1": float(np.mean(w1)) if w1 else nan,
+    }

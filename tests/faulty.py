@@ -1,0 +1,82 @@
+"""Deliberately broken imputers for the runner's fault-isolation tests (named by dotted path)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pandas as pd
+
+from imputebench.imputer import ImputerInfo
+from imputebench.registry.mean import MeanImputer
+
+
+class Raises(MeanImputer):
+    info = ImputerInfo(name="raises", family="test", description="raises in fit")
+
+    def fit(self, X, y=None):
+        raise RuntimeError("boom in fit")
+
+
+class Hangs(MeanImputer):
+    info = ImputerInfo(name="hangs", family="test", description="never returns")
+
+    def fit(self, X, y=None):
+        time.sleep(3600)
+
+
+class ReturnsNaN(MeanImputer):
+    info = ImputerInfo(name="nan", family="test", description="leaves NaN")
+
+    def transform(self, X):
+        out = super().transform(X)
+        c = [c for c in out.columns if out[c].dtype == float][0]
+        out[c] = np.nan
+        return out
+
+
+class ChangesObserved(MeanImputer):
+    info = ImputerInfo(name="changes", family="test", description="edits observed cells")
+
+    def transform(self, X):
+        out = super().transform(X)
+        c = [c for c in out.columns if out[c].dtype == float][0]
+        out[c] = out[c] + 1.0
+        return out
+
+
+class Crashes(MeanImputer):
+    info = ImputerInfo(name="crashes", family="test", description="kills its process")
+
+    def fit(self, X, y=None):
+        os._exit(3)
+
+
+class Greedy(MeanImputer):
+    info = ImputerInfo(name="greedy", family="test", description="allocates 4 GB")
+
+    def fit(self, X, y=None):
+        self.hoard_ = np.ones((4 * 1024 ** 3) // 8)
+        return super().fit(X, y)
+
+
+class Noisy(MeanImputer):
+    """A plugin-style imputer with a random_state parameter (for dotted-path tests)."""
+
+    info = ImputerInfo(name="noisy", family="test", description="mean plus seeded noise")
+
+    def __init__(self, scale: float = 0.1, random_state: int | None = None):
+        self.scale = scale
+        self.random_state = random_state
+
+    def transform(self, X):
+        out = super().transform(X)
+        rng = np.random.default_rng(self.random_state)
+        for c in out.columns:
+            if out[c].dtype == float:
+                miss = X[c].isna().to_numpy()
+                vals = out[c].to_numpy(copy=True)
+                vals[miss] += rng.normal(0, self.scale * (np.nanstd(vals) or 1.0), miss.sum())
+                out[c] = pd.Series(vals, index=out.index)
+        return out

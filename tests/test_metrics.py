@@ -1,0 +1,108 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import skew, wasserstein_distance
+
+from imputebench.metrics import imputation_metrics
+
+
+def frame(**cols):
+    return pd.DataFrame(cols)
+
+
+def test_hand_computed_numeric():
+    # column a ranges 0..10, column b ranges 0..4; masked cells: a[0], a[1], b[2]
+    X = frame(a=[0.0, 10.0, 5.0, 2.0], b=[0.0, 4.0, 2.0, 1.0])
+    Xi = frame(a=[2.0, 7.0, 5.0, 2.0], b=[0.0, 4.0, 3.0, 1.0])
+    mask = np.array([[False, True], [False, True], [True, False], [True, True]])
+    m = imputation_metrics(X, Xi, mask)
+    # scaled errors: a: 0.2, -0.3; b: 0.25
+    assert m["mae"] == pytest.approx((0.2 + 0.3 + 0.25) / 3)
+    assert m["rmse"] == pytest.approx(math.sqrt((0.04 + 0.09 + 0.0625) / 3))
+    assert m["armse"] == pytest.approx((math.sqrt((0.04 + 0.09) / 2) + 0.25) / 2)
+    assert math.isnan(m["cat_accuracy"])
+    assert m["w1"] == pytest.approx((wasserstein_distance([0.0, 1.0], [0.2, 0.7]) + 0.25) / 2)
+
+
+def test_categorical_accuracy_and_armse_mix():
+    X = frame(a=[0.0, 1.0, 2.0, 3.0], k=pd.Categorical(["x", "y", "x", "y"]))
+    Xi = frame(a=[0.0, 1.0, 2.0, 0.0], k=pd.Categorical(["y", "y", "x", "y"], categories=["x", "y"]))
+    mask = np.array([[True, False], [True, False], [True, False], [False, True]])
+    m = imputation_metrics(X, Xi, mask)
+    assert m["cat_accuracy"] == pytest.approx(2 / 3)
+    assert m["rmse"] == pytest.approx(1.0)  # a[3]: 3 -> 0 is the whole range
+    assert m["armse"] == pytest.approx((1.0 + 1 / 3) / 2)
+
+
+def test_all_categorical_gives_nan_numeric_metrics():
+    X = frame(k=pd.Categorical(["x", "y", "x"]))
+    m = imputation_metrics(X, X, np.array([[False], [True], [True]]))
+    for key in ("mae", "rmse", "rl", "w1"):
+        assert math.isnan(m[key]), key
+    assert m["cat_accuracy"] == 1.0 and m["armse"] == 0.0
+
+
+def test_jsdist_matches_scipy_on_binned_values():
+    rng = np.random.default_rng(0)
+    t = rng.uniform(0, 100, 200)
+    i = np.clip(t + rng.normal(0, 20, 200), -50, 150)
+    X, Xi = frame(a=t), frame(a=i)
+    mask = np.zeros((200, 1), bool)
+    m = imputation_metrics(X, Xi, mask)
+    lo, hi = t.min(), t.max()
+    bins = np.linspace(lo, hi, 11)  # min(10, unique) equal-width bins over the complete range
+    p = np.histogram(t, bins)[0]
+    q = np.histogram(np.clip(i, lo, hi), bins)[0]
+    assert m["jsdist"] == pytest.approx(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+    assert 0 < m["jsdist"] < 1
+
+
+def test_jsdist_bins_follow_unique_values():
+    X = frame(a=[0.0, 1.0, 0.0, 1.0])  # two unique values -> two bins
+    Xi = frame(a=[0.0, 0.0, 0.0, 1.0])
+    mask = np.array([[False], [False], [True], [True]])
+    m = imputation_metrics(X, Xi, mask)
+    # true {0, 1} vs imputed {0, 0}: p = (.5, .5), q = (1, 0)
+    assert m["jsdist"] == pytest.approx(jensenshannon([0.5, 0.5], [1.0, 0.0], base=2))
+
+
+def test_rl_median_iqr_skew():
+    rng = np.random.default_rng(1)
+    t = rng.exponential(size=300)
+    i = np.full(300, np.median(t))  # mode collapse: the median is right, IQR and skew are not
+    X, Xi = frame(a=t), frame(a=i)
+    mask = np.zeros((300, 1), bool)
+    m = imputation_metrics(X, Xi, mask)
+    ts = (t - t.min()) / (t.max() - t.min())
+    is_ = (i - t.min()) / (t.max() - t.min())
+    expected = np.mean([abs(np.median(ts) - np.median(is_)),
+                        abs(np.subtract(*np.percentile(ts, [75, 25])) - 0.0),
+                        abs(skew(ts) - 0.0)])  # the skewness of a constant is 0
+    assert m["rl"] == pytest.approx(expected)
+
+
+def test_perfect_imputation_scores_zero():
+    rng = np.random.default_rng(2)
+    X = frame(a=rng.normal(size=50), k=pd.Categorical(rng.choice(list("xyz"), 50)))
+    mask = rng.random((50, 2)) > 0.3
+    m = imputation_metrics(X, X, mask)
+    assert m["mae"] == 0 and m["rmse"] == 0 and m["armse"] == 0 and m["jsdist"] == 0
+    assert m["cat_accuracy"] == 1 and m["rl"] == 0 and m["w1"] == 0
+
+
+def test_ranges_argument_uses_complete_column():
+    X = frame(a=[0.0, 5.0])
+    Xi = frame(a=[1.0, 5.0])
+    mask = np.array([[False], [True]])
+    assert imputation_metrics(X, Xi, mask)["mae"] == pytest.approx(0.2)
+    assert imputation_metrics(X, Xi, mask, ranges={"a": (0.0, 10.0)})["mae"] == pytest.approx(0.1)
+
+
+def test_constant_column_scales_to_zero():
+    X = frame(a=[3.0, 3.0, 3.0])
+    Xi = frame(a=[3.0, 9.0, 3.0])
+    m = imputation_metrics(X, Xi, np.array([[True], [False], [True]]))
+    assert m["mae"] == 0.0

@@ -1,0 +1,128 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imputebench import registry
+from imputebench.datasets import load_dataset
+from imputebench.errors import ContractViolation, UsageError
+from imputebench.imputer import restore_observed, validate_output
+from imputebench.masks import apply_mask, draw_mask
+
+
+@pytest.fixture
+def masked():
+    ds = load_dataset("diabetes")
+    M = draw_mask(ds.X, "mcar", 0.3, np.random.default_rng(0))
+    return ds.X, apply_mask(ds.X, M)
+
+
+@pytest.fixture
+def plugin_dist(tmp_path, monkeypatch):
+    """A fake installed distribution declaring two entry points, one of them broken."""
+    dist = tmp_path / "fakeplugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fakeplugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[imputebench.imputers]\nnoisy_plugin = faulty:Noisy\nbroken_plugin = no_such_module_xyz:Imputer\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.discover.cache_clear()
+    yield
+    registry.discover.cache_clear()
+
+
+def test_entry_points_are_found_and_a_broken_one_is_listed_unavailable(plugin_dist, masked):
+    found = registry.discover()
+    assert found["noisy_plugin"].available and found["noisy_plugin"].source == "entry-point"
+    broken = found["broken_plugin"]
+    assert not broken.available and "no_such_module_xyz" in broken.error
+    assert found["mean"].available  # the rest still work
+    X, Xm = masked
+    out = registry.make_imputer("noisy_plugin", random_state=1).fit(Xm).transform(Xm)
+    validate_output(Xm, out)
+    with pytest.raises(UsageError, match="unavailable"):
+        registry.make_imputer("broken_plugin")
+
+
+def test_dotted_path_to_a_sklearn_imputer(masked):
+    X, Xm = masked
+    imp = registry.make_imputer("sklearn.impute:KNNImputer", {"n_neighbors": 3}, random_state=0)
+    out = imp.fit(Xm).transform(Xm)
+    validate_output(Xm, out)
+    assert isinstance(out["sex"].dtype, pd.CategoricalDtype)
+    assert registry.resolve("sklearn.impute:KNNImputer").info.family == "external"
+
+
+def test_unknown_names():
+    with pytest.raises(UsageError, match="valid: .*mean"):
+        registry.resolve("nosuch")
+    entry = registry.resolve("no_module_here:Thing")
+    assert not entry.available and "No module named" in entry.error
+
+
+def test_random_state_is_passed_only_when_accepted():
+    assert registry.make_imputer("faulty:Noisy", random_state=5).random_state == 5
+    registry.make_imputer("mean", random_state=5)  # no random_state parameter: not passed, no error
+
+
+def test_builtin_imputers_follow_the_estimator_contract():
+    from sklearn.base import clone
+    for name, entry in registry.discover().items():
+        if not entry.available:
+            continue
+        est = registry.make_imputer(name, entry.info.params_for("quick"), random_state=0)
+        params = est.get_params()
+        assert clone(est).get_params().keys() == params.keys(), name  # no work in __init__
+        assert entry.info.name == name
+
+
+def test_validate_output_catches_each_breach(masked):
+    X, Xm = masked
+    good = registry.make_imputer("mean").fit(Xm).transform(Xm)
+    validate_output(Xm, good)
+    bad = good.copy(); bad.iloc[0, 0] = np.nan
+    with pytest.raises(ContractViolation, match="NaN"):
+        validate_output(Xm, bad)
+    obs_row = int(np.flatnonzero(Xm["age"].notna().to_numpy())[0])
+    bad = good.copy(); bad.loc[obs_row, "age"] += 1
+    with pytest.raises(ContractViolation, match="observed cells were changed"):
+        validate_output(Xm, bad)
+    bad = good.copy(); bad["sex"] = bad["sex"].cat.codes.astype(float)
+    with pytest.raises(ContractViolation, match="category"):
+        validate_output(Xm, bad)
+    with pytest.raises(ContractViolation, match="columns"):
+        validate_output(Xm, good[good.columns[::-1]])
+    with pytest.raises(ContractViolation, match="index"):
+        validate_output(Xm, good.reset_index(drop=True).set_axis(good.index + 1))
+    with pytest.raises(ContractViolation, match="DataFrame"):
+        validate_output(Xm, good.to_numpy())
+
+
+def test_restore_observed_keeps_observed_and_dtypes(masked):
+    X, Xm = masked
+    filled = X.copy()
+    filled[[c for c in X.columns if c != "sex"]] += 1000.0
+    out = restore_observed(Xm, filled)
+    num = [c for c in X.columns if c != "sex"]
+    obs = Xm[num].notna().to_numpy()
+    o, m, f = out[num].to_numpy(), Xm[num].to_numpy(), filled[num].to_numpy()
+    assert np.array_equal(o[obs], m[obs]) and np.array_equal(o[~obs], f[~obs])
+    assert (out["sex"][Xm["sex"].isna()] == filled["sex"][Xm["sex"].isna()]).all()
+    assert (out.dtypes == X.dtypes).all() and out.notna().all().all()
+
+
+def test_imputers_cli_list_and_info_json():
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "list", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    listed = {d["name"]: d for d in json.loads(out.stdout)}
+    assert listed["mean"]["available"] and listed["mean"]["native_categorical"]
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "info", "median", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert json.loads(out.stdout)["family"] == "simple"
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "info", "nosuch"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "unknown imputer 'nosuch'" in out.stderr
