@@ -154,3 +154,18 @@ def test_beats_mean_imputation(name: str, structured_table: pd.DataFrame) -> Non
     deep_rmse = scaled_rmse(structured_table, deep, observed)
     mean_rmse = scaled_rmse(structured_table, mean, observed)
     assert deep_rmse < 0.95 * mean_rmse, (deep_rmse, mean_rmse)
+
+
+def test_run_through_the_runner(tmp_path: Path) -> None:
+    """All five run as ordinary jobs of `imputebench run` (diabetes has a category; the downstream
+    setting's fit-on-train/transform-test path is covered by the contract test's new rows)."""
+    from imputebench.runner import RunConfig, run
+
+    summary = run(RunConfig(datasets=["diabetes"], imputers=NAMES, mechanisms=["mcar"], rates=[0.2], seeds=[0],
+                            settings=["in-sample"], profile="ci", results_dir=tmp_path, jobs=1,
+                            progress=False, params={n: {**TINY[n], "device": "cpu"} for n in NAMES}))
+    rows = summary.rows
+    assert len(rows) == len(NAMES)
+    assert (rows["status"] == "ok").all(), rows[["imputer", "status", "error"]]
+    assert rows["rmse"].notna().all() and rows["cat_accuracy"].notna().all()
+    assert set(rows["device"]) == {"cpu"}
