@@ -3,8 +3,13 @@
 The generator sees the data (missing cells replaced by U(0, 0.01) noise) and the mask and fills
 the missing cells; the discriminator sees the filled matrix and a hint and guesses, cell by cell,
 which were observed. Data are min-max scaled to [0, 1] as in the reference code; numeric outputs
-go through a sigmoid, each categorical column through a softmax over its one-hot block with a
-cross-entropy reconstruction term (the reference code treats every column as a float and rounds).
+go through a sigmoid, each categorical column through a softmax over its one-hot block (the
+reference code treats every column as a float and rounds). The reconstruction term is GAIN's
+squared error, for a block the squared error of its softmax probabilities against the one-hot
+truth (``categorical_loss="brier"``, on the same scale as the numeric terms that alpha weighs;
+``"cross_entropy"`` is the alternative). The hint's ``B`` is drawn once per source column, so the
+slots of one block share it: a per-slot hint would tell D a categorical cell's mask through its
+sibling slots and starve G of any signal for it.
 
 ``hint="paper"`` (default) is the paper's hint ``H = B*M + 0.5(1-B)`` with ``B ~ Bernoulli(hint_rate)``,
 and both adversarial losses count only the cells the hint leaves open (``B = 0``), as in the paper's
@@ -32,7 +37,7 @@ class GAINImputer(DeepTabularImputer):
                   "Adversarial Nets. ICML 2018.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"iterations": 1000},
+            "quick": {"iterations": 600},
             "paper": {"iterations": 10000, "batch_size": 128, "hint_rate": 0.9, "alpha": 100.0},
         },
     )

@@ -69,7 +69,7 @@ class HIVAEImputer(DeepTabularImputer):
                   "Pattern Recognition 107, 2020.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 60, "batch_size": 100},
+            "quick": {"epochs": 30, "batch_size": 100},
             "paper": {"epochs": 100, "batch_size": 1000, "dim_s": 10, "dim_z": 10, "dim_y": 5},
         },
     )

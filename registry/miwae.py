@@ -29,7 +29,7 @@ class MIWAEImputer(DeepTabularImputer):
                   "Data Sets. ICML 2019.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 15, "n_samples": 10, "n_impute_samples": 100},
+            "quick": {"epochs": 8, "n_samples": 10, "n_impute_samples": 100},
             "paper": {"epochs": 2002, "batch_size": 64, "hidden": 128, "latent_dim": 10, "n_samples": 20,
                       "n_impute_samples": 10000},
         },

@@ -28,7 +28,7 @@ class VAEImputer(DeepTabularImputer):
                   "Application to a Simulated Milling Circuit. IFAC-PapersOnLine 51(21), 2018.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 40, "batch_size": 64},
+            "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003},
             "paper": {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25},
         },
     )
