@@ -22,11 +22,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
+from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
 from ..imputer import ImputerInfo
 from ..neural import mlp
 
 EPS = 1e-8  # inside the logs, as in the reference code
+
+
+def reference_init(module: nn.Module) -> None:
+    """The reference code's ``xavier_init``: weights ~ N(0, 2 / fan_in), zero biases. It matters:
+    with Glorot-uniform weights the 10,000-iteration Letter RMSE came out about 10% worse."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=(2.0 / m.in_features) ** 0.5)
+            nn.init.zeros_(m.bias)
 
 
 class GAINImputer(DeepTabularImputer):
@@ -71,8 +80,8 @@ class GAINImputer(DeepTabularImputer):
         # Reference architecture: both nets 2*dim -> dim -> dim -> dim (h_dim = dim).
         self.generator_net_ = mlp([2 * dim, dim, dim, dim]).to(self.device_)
         self.discriminator_net_ = mlp([2 * dim, dim, dim, dim], out=nn.Sigmoid()).to(self.device_)
-        xavier_init(self.generator_net_)
-        xavier_init(self.discriminator_net_)
+        reference_init(self.generator_net_)
+        reference_init(self.discriminator_net_)
         opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=self.learning_rate)
         opt_d = torch.optim.Adam(self.discriminator_net_.parameters(), lr=self.learning_rate)
         layout = self.layout_
