@@ -1,0 +1,218 @@
+"""What the five deep imputers (GAIN, MIDAE, VAEI, HI-VAE, MIWAE) share.
+
+- :class:`DeepTabularImputer`: the fit/transform scaffold (contract checks, mixed encoding,
+  device choice, seeding, decoding by arg-max, restoring observed cells; PROTOCOL §4).
+- :class:`EncodedLayout`: where numeric slots and one-hot blocks live in the encoded matrix, with
+  the per-block softmax activation, cross-entropy and categorical log-likelihood, so categorical
+  columns are modelled as categories (never floats rounded afterwards).
+- :func:`training_batches` and :func:`sgd_step`: the one training loop's pieces.
+
+torch is imported here, so importing any deep imputer fails cleanly without torch and the registry
+lists it as unavailable.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .encoding import MixedEncoder, Scaling
+from .imputer import Imputer, check_frame, restore_observed
+from .neural import resolve_device, seeded_generator, to_tensor
+
+
+class EncodedLayout:
+    """Numeric slots and categorical one-hot blocks of a fitted :class:`MixedEncoder`, on a device."""
+
+    def __init__(self, encoder: MixedEncoder, device: torch.device) -> None:
+        self.width = int(encoder.n_encoded_)
+        self.numeric = torch.as_tensor(encoder.numeric_slots, dtype=torch.long, device=device)
+        self.blocks = [(b.start, b.stop) for b in encoder.categorical_blocks]
+        # One slot per source column (a block's first slot stands for its column): the per-cell view
+        # of the observed mask, so a categorical cell counts once, not once per category.
+        starts = sorted([int(s) for s in encoder.numeric_slots] + [s for s, _ in self.blocks])
+        self.column_slots = torch.as_tensor(starts, dtype=torch.long, device=device)
+        # Source column of every encoded slot: a per-column draw (a hint, a mask) spreads over its block.
+        owner = np.empty(self.width, dtype=np.int64)
+        for j, b in enumerate(encoder.blocks_):
+            owner[b.start:b.stop] = j
+        self.slot_column = torch.as_tensor(owner, dtype=torch.long, device=device)
+        # Contiguous runs of numeric slots and the blocks, in column order, so activation is one cat.
+        self.segments: list[tuple[str, int, int]] = []
+        for b in encoder.blocks_:
+            if b.kind == "numeric" and self.segments and self.segments[-1][0] == "numeric":
+                self.segments[-1] = ("numeric", self.segments[-1][1], b.stop)
+            else:
+                self.segments.append((b.kind, b.start, b.stop))
+
+    @property
+    def n_columns(self) -> int:
+        return int(self.column_slots.numel())
+
+    def per_slot(self, per_column: torch.Tensor) -> torch.Tensor:
+        """A ``(..., n_columns)`` tensor spread to ``(..., width)``: every slot of a block gets its column's value."""
+        return per_column[..., self.slot_column]
+
+    @property
+    def n_numeric(self) -> int:
+        return int(self.numeric.numel())
+
+    def activate(self, raw: torch.Tensor, numeric: str = "identity") -> torch.Tensor:
+        """Numeric slots through ``numeric`` ('identity' or 'sigmoid'), each block through a softmax."""
+        if not self.blocks:
+            return torch.sigmoid(raw) if numeric == "sigmoid" else raw
+        pieces = []
+        for kind, s, e in self.segments:
+            part = raw[..., s:e]
+            if kind == "categorical":
+                pieces.append(torch.softmax(part, dim=-1))
+            else:
+                pieces.append(torch.sigmoid(part) if numeric == "sigmoid" else part)
+        return torch.cat(pieces, dim=-1)
+
+    def categorical_log_prob(self, raw: torch.Tensor, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        """Sum over observed categorical cells of log p(true category); shape ``raw.shape[:-1]``.
+
+        ``raw`` holds logits in the block slots, ``x`` the one-hot truth (zeros where missing),
+        ``obs`` the encoded observed mask; broadcasting over leading sample dimensions is allowed.
+        """
+        total = raw.new_zeros(torch.broadcast_shapes(raw.shape[:-1], x.shape[:-1]))
+        for s, e in self.blocks:
+            logp = torch.log_softmax(raw[..., s:e], dim=-1)
+            total = total + (logp * x[..., s:e]).sum(-1) * obs[..., s]
+        return total
+
+    def numeric_log_prob(self, dist: torch.distributions.Distribution, x: torch.Tensor,
+                         obs: torch.Tensor) -> torch.Tensor:
+        """Sum over observed numeric cells of ``dist.log_prob`` (``dist`` is over the numeric slots)."""
+        if not self.n_numeric:
+            return x.new_zeros(x.shape[:-1])
+        return (dist.log_prob(x[..., self.numeric]) * obs[..., self.numeric]).sum(-1)
+
+    def log_likelihood(self, dist: torch.distributions.Distribution | None, raw: torch.Tensor,
+                       x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        """log p(x_obs | ...) per row: ``dist`` for numeric slots, softmax of ``raw`` for blocks."""
+        total = self.categorical_log_prob(raw, x, obs)
+        if dist is not None and self.n_numeric:
+            total = total + self.numeric_log_prob(dist, x, obs)
+        return total
+
+    def observed_cells(self, obs: torch.Tensor) -> torch.Tensor:
+        """Observed source cells per row (a categorical cell counts once)."""
+        return obs[..., self.column_slots].sum(-1)
+
+    def reconstruction_loss(self, raw: torch.Tensor, x: torch.Tensor, obs: torch.Tensor,
+                            numeric: str = "identity", categorical: str = "cross_entropy") -> torch.Tensor:
+        """Mean over observed cells of squared error (numeric, after ``numeric`` activation) and, per
+        categorical block, cross-entropy or (``categorical="brier"``) the squared error of the softmax
+        probabilities against the one-hot truth: the autoencoder/GAIN reconstruction term."""
+        if categorical == "brier":
+            total = raw.new_zeros(())
+            for s, e in self.blocks:
+                err = (torch.softmax(raw[..., s:e], dim=-1) - x[..., s:e]) ** 2
+                total = total + (err.sum(-1) * obs[..., s]).sum()
+        else:
+            total = -self.categorical_log_prob(raw, x, obs).sum()
+        if self.n_numeric:
+            pred = raw[..., self.numeric]
+            if numeric == "sigmoid":
+                pred = torch.sigmoid(pred)
+            err = (pred - x[..., self.numeric]) ** 2 * obs[..., self.numeric]
+            total = total + err.sum()
+        return total / self.observed_cells(obs).sum().clamp_min(1.0)
+
+
+def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,
+                     epochs: int | None = None, iterations: int | None = None) -> Iterator[np.ndarray]:
+    """Row indices of every mini-batch of a training run: ``epochs`` shuffled passes, or exactly
+    ``iterations`` batches drawn from back-to-back shuffled passes (GAIN counts iterations)."""
+    batch_size = max(1, min(int(batch_size), n_rows))
+    if iterations is not None:
+        done = 0
+        while done < iterations:
+            order = rng.permutation(n_rows)
+            for start in range(0, n_rows - batch_size + 1, batch_size):
+                yield order[start:start + batch_size]
+                done += 1
+                if done >= iterations:
+                    return
+        return
+    for _ in range(int(epochs or 0)):
+        order = rng.permutation(n_rows)
+        for start in range(0, n_rows, batch_size):
+            yield order[start:start + batch_size]
+
+
+def sgd_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def xavier_init(module: nn.Module) -> None:
+    """Glorot-uniform weights and zero biases (GAIN's and MIDA's reference initialisation)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+class DeepTabularImputer(Imputer):
+    """Scaffold: subclasses implement ``_fit_model(x, obs)`` and ``_impute(x, obs) -> encoded``.
+
+    ``x`` is the encoded matrix as a float32 tensor with missing cells set to 0 (one-hot blocks all
+    0), ``obs`` the encoded observed mask (1 = observed) as float32; both on ``self.device_``.
+    The randomness of a model comes from ``self.generator_`` (torch) and ``self.rng_`` (numpy,
+    batch order), both seeded from ``random_state`` (PROTOCOL §4).
+    """
+
+    scaling: Scaling = "minmax"
+
+    def _setup(self, random_state_offset: int = 0) -> None:
+        self.device_ = resolve_device(getattr(self, "device", "auto"))
+        seed = getattr(self, "random_state", None)
+        seed = (0 if seed is None else int(seed)) + random_state_offset
+        self.generator_ = seeded_generator(seed, self.device_)
+        self.rng_ = np.random.default_rng(seed)
+
+    def _tensors(self, X: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        Z = self.encoder_.encode(X)
+        obs = ~np.isnan(Z)
+        return (to_tensor(np.where(obs, Z, 0.0), self.device_), to_tensor(obs.astype(np.float32), self.device_))
+
+    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DeepTabularImputer":
+        X = check_frame(X)
+        self.encoder_ = MixedEncoder(self.scaling).fit(X)
+        self._setup()
+        self.layout_ = EncodedLayout(self.encoder_, self.device_)
+        x, obs = self._tensors(X)
+        self._fit_model(x, obs)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = check_frame(X)
+        if not X.isna().to_numpy().any():
+            return X.copy()
+        # A fresh generator per call: the same rows give the same imputation (PROTOCOL §4).
+        self._setup(random_state_offset=1)
+        x, obs = self._tensors(X)
+        with torch.no_grad():
+            encoded = self._impute(x, obs)
+        filled = self.encoder_.decode(encoded.detach().cpu().double().numpy(), index=X.index)
+        return restore_observed(X, filled)
+
+    def column_means(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        """Observed mean per encoded slot (category frequencies in a block): the initial fill."""
+        return (x * obs).sum(0) / obs.sum(0).clamp_min(1.0)
+
+    # --- subclass API ---
+    def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError

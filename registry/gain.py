@@ -1,0 +1,121 @@
+"""GAIN: Generative Adversarial Imputation Nets (Yoon, Jordon & van der Schaar, ICML 2018).
+
+The generator sees the data (missing cells replaced by U(0, 0.01) noise) and the mask and fills
+the missing cells; the discriminator sees the filled matrix and a hint and guesses, cell by cell,
+which were observed. Data are min-max scaled to [0, 1] as in the reference code; numeric outputs
+go through a sigmoid, each categorical column through a softmax over its one-hot block (the
+reference code treats every column as a float and rounds). The reconstruction term is GAIN's
+squared error, for a block the squared error of its softmax probabilities against the one-hot
+truth (``categorical_loss="brier"``, on the same scale as the numeric terms that alpha weighs;
+``"cross_entropy"`` is the alternative). The hint's ``B`` is drawn once per source column, so the
+slots of one block share it: a per-slot hint would tell D a categorical cell's mask through its
+sibling slots and starve G of any signal for it.
+
+``hint="paper"`` (default) is the paper's hint ``H = B*M + 0.5(1-B)`` with ``B ~ Bernoulli(hint_rate)``,
+and both adversarial losses count only the cells the hint leaves open (``B = 0``), as in the paper's
+objective. ``hint="reference"`` is the published code's variant (jsyoon0823/GAIN): ``H = B*M``
+and losses averaged over all cells.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
+from ..imputer import ImputerInfo
+from ..neural import mlp
+
+EPS = 1e-8  # inside the logs, as in the reference code
+
+
+def reference_init(module: nn.Module) -> None:
+    """The reference code's ``xavier_init``: weights ~ N(0, 2 / fan_in), zero biases. It matters:
+    with Glorot-uniform weights the 10,000-iteration Letter RMSE came out about 10% worse."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=(2.0 / m.in_features) ** 0.5)
+            nn.init.zeros_(m.bias)
+
+
+class GAINImputer(DeepTabularImputer):
+    info = ImputerInfo(
+        name="gain", family="deep",
+        description="Generative adversarial imputation: generator fills, discriminator with a hint guesses the mask.",
+        reference="Yoon, Jordon & van der Schaar. GAIN: Missing Data Imputation using Generative "
+                  "Adversarial Nets. ICML 2018.",
+        native_categorical=True, gpu=True,
+        profiles={
+            "quick": {"iterations": 600},
+            "paper": {"iterations": 10000, "batch_size": 128, "hint_rate": 0.9, "alpha": 100.0},
+        },
+    )
+    scaling = "minmax"
+
+    def __init__(self, iterations: int = 10000, batch_size: int = 128, hint_rate: float = 0.9,
+                 alpha: float = 100.0, learning_rate: float = 1e-3, hint: str = "paper",
+                 categorical_loss: str = "brier", device: str = "auto", random_state: int | None = None) -> None:
+        self.iterations = iterations
+        self.batch_size = batch_size
+        self.hint_rate = hint_rate
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.hint = hint
+        self.categorical_loss = categorical_loss
+        self.device = device
+        self.random_state = random_state
+
+    def _noisy_input(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        noise = torch.rand(x.shape, generator=self.generator_, device=x.device) * 0.01
+        return obs * x + (1 - obs) * noise
+
+    def _generate(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        """Raw generator output (logits) on the noisy input and the mask."""
+        return self.generator_net_(torch.cat([self._noisy_input(x, obs), obs], dim=1))
+
+    def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:
+        if self.hint not in ("paper", "reference"):
+            raise ValueError(f"hint must be 'paper' or 'reference', got {self.hint!r}")
+        dim = self.layout_.width
+        # Reference architecture: both nets 2*dim -> dim -> dim -> dim (h_dim = dim).
+        self.generator_net_ = mlp([2 * dim, dim, dim, dim]).to(self.device_)
+        self.discriminator_net_ = mlp([2 * dim, dim, dim, dim], out=nn.Sigmoid()).to(self.device_)
+        reference_init(self.generator_net_)
+        reference_init(self.discriminator_net_)
+        opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=self.learning_rate)
+        opt_d = torch.optim.Adam(self.discriminator_net_.parameters(), lr=self.learning_rate)
+        layout = self.layout_
+        for idx in training_batches(len(x), self.batch_size, self.rng_, iterations=int(self.iterations)):
+            mb = obs[idx]
+            # One noise draw per batch serves both steps, as in the reference code's feed.
+            xb = self._noisy_input(x[idx], mb)
+            # B is drawn per source column: a block's slots share it, or D would read a categorical
+            # cell's mask off the hint of a sibling slot.
+            b_cols = torch.rand((len(idx), layout.n_columns), generator=self.generator_, device=mb.device)
+            b = layout.per_slot((b_cols < self.hint_rate).float())
+            if self.hint == "paper":
+                hint = b * mb + 0.5 * (1 - b)
+                weight = 1 - b  # the paper's losses count only cells the hint leaves open
+            else:
+                hint = b * mb
+                weight = torch.ones_like(mb)
+            norm = weight.sum().clamp_min(1.0)
+
+            # Discriminator step (generator fixed).
+            raw = self.generator_net_(torch.cat([xb, mb], dim=1)).detach()
+            filled = mb * xb + (1 - mb) * layout.activate(raw, numeric="sigmoid")
+            d_prob = self.discriminator_net_(torch.cat([filled, hint], dim=1))
+            d_loss = -(weight * (mb * torch.log(d_prob + EPS) + (1 - mb) * torch.log(1 - d_prob + EPS))).sum() / norm
+            sgd_step(opt_d, d_loss)
+
+            # Generator step: fool D on the missing cells + alpha * reconstruction of observed ones.
+            raw = self.generator_net_(torch.cat([xb, mb], dim=1))
+            filled = mb * xb + (1 - mb) * layout.activate(raw, numeric="sigmoid")
+            d_prob = self.discriminator_net_(torch.cat([filled, hint], dim=1))
+            g_adv = -(weight * (1 - mb) * torch.log(d_prob + EPS)).sum() / norm
+            g_rec = layout.reconstruction_loss(raw, xb, mb, numeric="sigmoid", categorical=self.categorical_loss)
+            sgd_step(opt_g, g_adv + self.alpha * g_rec)
+
+    def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        self.generator_net_.eval()
+        return self.layout_.activate(self._generate(x, obs), numeric="sigmoid")
