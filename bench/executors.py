@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Callable, Iterable, Protocol
 
 from .job import Job, failure_row, run_job
@@ -83,18 +83,27 @@ class LocalExecutor:
         pool = ProcessPool(max_workers=min(self.workers, len(jobs)), initializer=init_worker,
                            initargs=(preload_modules(jobs),), context=multiprocessing.get_context("spawn"))
         try:
+            # A job whose worker dies is retried once in a fresh worker (as on Ray), then recorded.
+            attempts = {job.key: 1 for job in jobs}
             futures = {pool.schedule(run_job, args=(job,), timeout=self.timeout): job for job in jobs}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    row = fut.result()
-                except FutureTimeout:
-                    row = failure_row(job, "timeout", f"timeout: no result after {self.timeout:g} s; worker replaced")
-                except ProcessExpired as exc:
-                    row = failure_row(job, "failed", worker_death_message(exc.exitcode, job.memory_limit_mb))
-                except Exception as exc:  # the job function itself broke: still a row, never a lost job
-                    row = failure_row(job, "failed", f"{type(exc).__name__}: {exc}"[:500])
-                on_row(row)
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = futures.pop(fut)
+                    try:
+                        row = fut.result()
+                    except FutureTimeout:
+                        row = failure_row(job, "timeout", f"timeout: no result after {self.timeout:g} s; worker replaced")
+                    except ProcessExpired as exc:
+                        if attempts[job.key] < 2:
+                            attempts[job.key] += 1
+                            futures[pool.schedule(run_job, args=(job,), timeout=self.timeout)] = job
+                            continue
+                        row = failure_row(job, "failed", worker_death_message(exc.exitcode, job.memory_limit_mb)
+                                          + ", also on its retry")
+                    except Exception as exc:  # the job function itself broke: still a row, never a lost job
+                        row = failure_row(job, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                    on_row(row)
         finally:
             pool.stop()
             pool.join()

@@ -52,6 +52,7 @@ class RunConfig:
 @dataclass
 class RunSummary:
     planned: int
+    workers: int
     skipped: int
     statuses: Counter
     wall_seconds: float
@@ -61,8 +62,9 @@ class RunSummary:
 
     @property
     def overhead_share(self) -> float:
-        """Harness overhead: run wall time minus summed imputer time, as a share of wall time."""
-        return max(0.0, 1.0 - self.imputer_seconds / self.wall_seconds) if self.wall_seconds > 0 else 0.0
+        """Harness overhead: the share of worker time (wall x workers) not spent in imputers."""
+        capacity = self.wall_seconds * self.workers
+        return max(0.0, 1.0 - self.imputer_seconds / capacity) if capacity > 0 else 0.0
 
     def line(self) -> str:
         ran = sum(self.statuses.values())
@@ -152,8 +154,12 @@ def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
     return jobs, unavailable
 
 
+def worker_count(cfg: RunConfig) -> int:
+    return cfg.jobs or os.cpu_count() or 1
+
+
 def make_executor(cfg: RunConfig, timeout: float | None):
-    workers = cfg.jobs or os.cpu_count() or 1
+    workers = worker_count(cfg)
     if cfg.executor == "local":
         from .executors import LocalExecutor
 
@@ -168,13 +174,14 @@ def make_executor(cfg: RunConfig, timeout: float | None):
 def run(cfg: RunConfig) -> RunSummary:
     """Run every job of the grid that the store does not hold yet; return the grid's rows."""
     t0 = time.perf_counter()
+    timeout = cfg.timeout if cfg.timeout is not None else get_profile(cfg.profile).timeout
+    executor = make_executor(cfg, timeout)  # first: a missing engine fails before any dataset loads
     jobs, unavailable = plan(cfg)
     for name, why in sorted(unavailable.items()):
         log.warning("skipped dataset %s", why if why.startswith(f"{name}:") else f"{name}: {why}")
     store = ResultStore(cfg.results_dir)
     done = store.finished_keys(retry_failed=cfg.retry_failed)
     pending = [j for j in jobs if j.key not in done]
-    timeout = cfg.timeout if cfg.timeout is not None else get_profile(cfg.profile).timeout
     statuses: Counter = Counter()
     imputer_seconds = 0.0
     # disable=None: the bar shows on a terminal only, so CI logs get the summary line, not redraws.
@@ -192,13 +199,13 @@ def run(cfg: RunConfig) -> RunSummary:
             bar.set_postfix(not_ok=bad, refresh=False)
 
     try:
-        make_executor(cfg, timeout).execute(pending, on_row)
+        executor.execute(pending, on_row)
     finally:
         bar.close()
         store.compact()
     keys = {j.key for j in jobs}
     rows = store.load()
     rows = rows[rows["job_key"].isin(keys)].reset_index(drop=True)
-    return RunSummary(planned=len(jobs), skipped=len(jobs) - len(pending), statuses=statuses,
+    return RunSummary(planned=len(jobs), workers=worker_count(cfg), skipped=len(jobs) - len(pending), statuses=statuses,
                       wall_seconds=time.perf_counter() - t0, imputer_seconds=imputer_seconds,
                       unavailable=unavailable, rows=rows)

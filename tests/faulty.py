@@ -80,3 +80,18 @@ class Noisy(MeanImputer):
                 vals[miss] += rng.normal(0, self.scale * (np.nanstd(vals) or 1.0), miss.sum())
                 out[c] = pd.Series(vals, index=out.index)
         return out
+
+
+class CrashesOnce(MeanImputer):
+    """Kills its worker on the first attempt only (a marker file remembers the attempt)."""
+
+    info = ImputerInfo(name="crashes_once", family="test", description="kills its first worker")
+
+    def __init__(self, marker: str = ""):
+        self.marker = marker
+
+    def fit(self, X, y=None):
+        if not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os._exit(3)
+        return super().fit(X, y)

@@ -18,7 +18,7 @@ FAULTY = {
     "faulty:Hangs": ("timeout", "timeout"),
     "faulty:ReturnsNaN": ("failed", "NaN"),
     "faulty:ChangesObserved": ("failed", "observed cells were changed"),
-    "faulty:Crashes": ("failed", "worker crashed"),
+    "faulty:Crashes": ("failed", "worker crashed: exit code 3, also on its retry"),
 }
 
 
@@ -83,6 +83,16 @@ def test_faulty_imputers_become_rows_and_the_run_completes(tmp_path):
         assert rows.loc[name, "status"] == status, (name, rows.loc[name, "error"])
         assert text in rows.loc[name, "error"], (name, rows.loc[name, "error"])
         assert np.isnan(rows.loc[name, "rmse"])
+
+
+def test_a_job_whose_worker_dies_is_retried_once(tmp_path):
+    marker = str(tmp_path / "crashed-once")
+    s = run(small(tmp_path / "res", imputers=["faulty:CrashesOnce", "faulty:Crashes"],
+                  params={"faulty:CrashesOnce": {"marker": marker}}))
+    rows = s.rows.set_index("imputer")
+    assert rows.loc["faulty:CrashesOnce", "status"] == "ok"  # the retry in a fresh worker succeeded
+    assert rows.loc["faulty:Crashes", "status"] == "failed"
+    assert rows.loc["faulty:Crashes", "error"].endswith("also on its retry")
 
 
 def test_memory_limit_turns_greedy_imputer_into_failed_row(tmp_path):
