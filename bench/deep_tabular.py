@@ -1,4 +1,4 @@
-"""What the five deep imputers (GAIN, MIDAE, VAEI, HI-VAE, MIWAE) share.
+"""What the torch imputers (GAIN, MIDAE, VAEI, HI-VAE, MIWAE, Meta-GAIN, DiffPuter) share.
 
 - :class:`DeepTabularImputer`: the fit/transform scaffold (contract checks, mixed encoding,
   device choice, seeding, decoding by arg-max, restoring observed cells; PROTOCOL §4).
@@ -13,6 +13,7 @@ lists it as unavailable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -154,12 +155,50 @@ def sgd_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
     return float(loss.detach())
 
 
-def xavier_init(module: nn.Module) -> None:
-    """Glorot-uniform weights and zero biases (GAIN's and MIDA's reference initialisation)."""
+def xavier_init(module: nn.Module, distribution: str = "uniform") -> nn.Module:
+    """Glorot weights (``"uniform"``: MIDA's reference; ``"normal"``: Meta-GAIN's) and zero biases."""
+    init = nn.init.xavier_normal_ if distribution == "normal" else nn.init.xavier_uniform_
     for m in module.modules():
         if isinstance(m, nn.Linear):
-            nn.init.xavier_uniform_(m.weight)
+            init(m.weight)
             nn.init.zeros_(m.bias)
+    return module
+
+
+@dataclass
+class EncodedTable:
+    """A table in encoded space: values with missing cells set to ``fill`` and the observed mask."""
+
+    values: np.ndarray  # float, missing cells filled
+    observed: np.ndarray  # float 0/1, same shape
+
+
+def encode_table(encoder: MixedEncoder, X: pd.DataFrame, fill: float | np.ndarray = 0.0) -> EncodedTable:
+    """Encode ``X``; missing encoded cells take ``fill`` (a scalar or one value per encoded column)."""
+    values = encoder.encode(X)
+    observed = encoder.observed(X)
+    filled = np.where(observed, np.nan_to_num(values), np.broadcast_to(fill, values.shape))
+    return EncodedTable(values=filled.astype(float), observed=observed.astype(float))
+
+
+def class_codes(y: pd.Series | None, n_rows: int, who: str) -> tuple[np.ndarray, int]:
+    """Integer class codes of a class target, or a ValueError saying that ``who`` needs one (PROTOCOL §3)."""
+    if y is None:
+        raise ValueError(f"{who} needs a class target (it uses the train labels, PROTOCOL §3); "
+                         "this dataset has none, or the harness passed no labels")
+    y = pd.Series(y)
+    if len(y) != n_rows:
+        raise ValueError(f"{who}: got {len(y)} labels for {n_rows} rows")
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        codes = y.cat.remove_unused_categories().cat.codes.to_numpy()
+    elif pd.api.types.is_float_dtype(y.dtype):
+        # Canonical class targets are categories (PROTOCOL §1); floats are a regression target.
+        raise ValueError(f"{who} needs a class target; got a regression target ({y.name!r})")
+    else:
+        codes = pd.Categorical(y).codes
+    if (codes < 0).any():
+        raise ValueError(f"{who}: the class target has missing labels")
+    return codes.astype(np.int64), int(codes.max()) + 1
 
 
 class DeepTabularImputer(Imputer):

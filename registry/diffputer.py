@@ -30,7 +30,7 @@ from torch import nn
 from ..encoding import MixedEncoder
 from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
-from ..seed_support import encode_table
+from ..deep_tabular import encode_table
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0  # EDM sampler (Karras et al. 2022), as the reference
 S_CHURN = 1.0

@@ -39,8 +39,7 @@ from torch.func import functional_call
 from ..encoding import MixedEncoder
 from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
 from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
-from ..seed_support import (EncodedLayout, activate, class_codes, encode_table, reconstruction_loss,
-                            xavier_init_)
+from ..deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
 
 # Which weight multiplies which auxiliary term (the paper's names).
 WEIGHT_OF_TERM = {"kl": "beta", "tr": "gamma", "ad": "eta"}
@@ -58,7 +57,7 @@ class MetaGAINGenerator(nn.Module):
         self.encoder = mlp([2 * n_encoded, *hidden, 2 * latent_dim])
         self.decoder = mlp([latent_dim + n_encoded, *hidden, n_encoded])
         self.classifier = mlp([latent_dim, *hidden, max(n_classes, 1)])
-        xavier_init_(self)
+        xavier_init(self, "normal")
         with torch.no_grad():  # start near-deterministic: unit-variance noise on Z would drown mu early on
             self.encoder[-1].bias[latent_dim:].fill_(INITIAL_LOG_VAR)
 
@@ -163,7 +162,7 @@ class MetaGAINImputer(Imputer):
         args = (x_in, m, eps)
         raw, mu, log_var, logits = (functional_call(self.generator_, params, args) if params is not None
                                     else self.generator_(*args))
-        l_rc = reconstruction_loss(raw, x, m, self.layout_)
+        l_rc = self.layout_.reconstruction_loss(raw, x, m, numeric="sigmoid")
         terms = []
         for t in self.terms_:
             if t == "kl":
@@ -171,7 +170,7 @@ class MetaGAINImputer(Imputer):
             elif t == "tr":
                 terms.append(F.cross_entropy(logits, y))
             else:
-                x_hat = m * x + (1 - m) * activate(raw, self.layout_)
+                x_hat = m * x + (1 - m) * self.layout_.activate(raw, numeric="sigmoid")
                 d_prob = self.discriminator_(torch.cat([x_hat, hint], dim=1))
                 terms.append(-((1 - m) * torch.log(d_prob + EPS)).mean())
         return l_rc, torch.stack(terms)
@@ -179,12 +178,12 @@ class MetaGAINImputer(Imputer):
     def _meta_reconstruction(self, params: dict[str, torch.Tensor], x, m, gen) -> torch.Tensor:
         x_in = self._noisy_inputs(x, m, gen)
         raw, _, _, _ = functional_call(self.generator_, params, (x_in, m, None))
-        return reconstruction_loss(raw, x, m, self.layout_)
+        return self.layout_.reconstruction_loss(raw, x, m, numeric="sigmoid")
 
     def _discriminator_step(self, x, m, hint, gen) -> float:
         with torch.no_grad():
             raw = self.generator_(self._noisy_inputs(x, m, gen), m, None)[0]
-            x_hat = m * x + (1 - m) * activate(raw, self.layout_)
+            x_hat = m * x + (1 - m) * self.layout_.activate(raw, numeric="sigmoid")
         d_prob = self.discriminator_(torch.cat([x_hat, hint], dim=1))
         loss = -(m * torch.log(d_prob + EPS) + (1 - m) * torch.log(1 - d_prob + EPS)).mean()
         self.d_opt_.zero_grad()
@@ -222,15 +221,15 @@ class MetaGAINImputer(Imputer):
         rng = np.random.default_rng(self.random_state)
 
         self.encoder_ = MixedEncoder("minmax").fit(X)
-        self.layout_ = EncodedLayout.from_encoder(self.encoder_, dev)
+        self.layout_ = EncodedLayout(self.encoder_, dev)
         table = encode_table(self.encoder_, X, fill=0.0)
         x_all, m_all = to_tensor(table.values, dev), to_tensor(table.observed, dev)
         y_all = torch.as_tensor(codes, device=dev)
         d = table.values.shape[1]
 
         self.generator_ = MetaGAINGenerator(d, n_classes, self.hidden_dim, self.n_layers, self.latent_dim).to(dev)
-        self.discriminator_ = xavier_init_(
-            mlp([2 * d, *[self.hidden_dim] * (self.n_layers - 1), d], out=nn.Sigmoid())).to(dev)
+        self.discriminator_ = xavier_init(
+            mlp([2 * d, *[self.hidden_dim] * (self.n_layers - 1), d], out=nn.Sigmoid()), "normal").to(dev)
         self.g_opt_ = torch.optim.SGD(self.generator_.parameters(), lr=self.lr, momentum=self.momentum)
         self.d_opt_ = torch.optim.SGD(self.discriminator_.parameters(), lr=self.lr, momentum=self.momentum)
         # Keras-style decay: lr_t = lr / (1 + decay * t).
@@ -297,7 +296,7 @@ class MetaGAINImputer(Imputer):
         self.generator_.eval()
         with torch.no_grad():
             raw = self.generator_(self._noisy_inputs(x, m, gen), m, None)[0]
-            values = (m * x + (1 - m) * activate(raw, self.layout_)).cpu().numpy()
+            values = (m * x + (1 - m) * self.layout_.activate(raw, numeric="sigmoid")).cpu().numpy()
         self.generator_.train()
         return restore_observed(X, self.encoder_.decode(values, index=X.index))
 
