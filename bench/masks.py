@@ -93,11 +93,30 @@ def _logistic_columns(Z_in: np.ndarray, n_targets: int, target: float, rng: np.r
     return probs
 
 
+def _initial_d_obs(d: int) -> int:
+    """PROTOCOL §2: d_obs = max(1, round(0.3 d)), rounding half up."""
+    return max(1, int(np.floor(0.3 * d + 0.5)))
+
+
+def _logistic_mask(values: np.ndarray, categorical: np.ndarray, d_obs: int, per_column: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``d_obs`` random input columns stay observed; every other column misses with a logistic
+    probability of the standardised inputs, mean ``per_column``. Returns (mask, input columns)."""
+    n, d = values.shape
+    order = rng.permutation(d)
+    inputs, targets = order[:d_obs], order[d_obs:]
+    Z = standardise(values, categorical)
+    mask = np.ones((n, d), dtype=bool)
+    for j, prob in zip(targets, _logistic_columns(Z[:, inputs], targets.size, per_column, rng)):
+        mask[:, j] = _bernoulli_column(prob, rng)
+    return mask, inputs
+
+
 def _mar_split(d: int, rate: float) -> tuple[int, float]:
     """PROTOCOL §2: d_obs = max(1, round(0.3 d)), shrunk while a masked column would need > 0.95."""
     if d < 2:
         raise InfeasibleMaskError("mar needs at least two features (one stays observed)")
-    d_obs = max(1, int(np.floor(0.3 * d + 0.5)))  # round half up
+    d_obs = _initial_d_obs(d)
     while True:
         per_column = rate * d / (d - d_obs)
         if per_column <= MAX_COLUMN_PROBABILITY:
@@ -113,15 +132,8 @@ def _mar_split(d: int, rate: float) -> tuple[int, float]:
 def mar(values: np.ndarray, categorical: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
     """PROTOCOL §2 mar (logistic, after GAIN / Muzellec et al.): ``d_obs`` columns stay fully observed;
     each other column misses with a logistic probability of the observed ones, mean ``p d / (d - d_obs)``."""
-    n, d = values.shape
-    d_obs, per_column = _mar_split(d, rate)
-    order = rng.permutation(d)
-    inputs, targets = order[:d_obs], order[d_obs:]
-    Z = standardise(values, categorical)
-    mask = np.ones((n, d), dtype=bool)
-    for j, prob in zip(targets, _logistic_columns(Z[:, inputs], targets.size, per_column, rng)):
-        mask[:, j] = _bernoulli_column(prob, rng)
-    return mask
+    d_obs, per_column = _mar_split(values.shape[1], rate)
+    return _logistic_mask(values, categorical, d_obs, per_column, rng)[0]
 
 
 def mnar(values: np.ndarray, categorical: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
@@ -146,13 +158,7 @@ def mnar_logistic(values: np.ndarray, categorical: np.ndarray, rate: float, rng:
     n, d = values.shape
     if d < 2:
         raise InfeasibleMaskError("mnar_logistic needs at least two features")
-    d_obs = max(1, int(np.floor(0.3 * d + 0.5)))
-    order = rng.permutation(d)
-    inputs, targets = order[:d_obs], order[d_obs:]
-    Z = standardise(values, categorical)
-    mask = np.ones((n, d), dtype=bool)
-    for j, prob in zip(targets, _logistic_columns(Z[:, inputs], targets.size, rate, rng)):
-        mask[:, j] = _bernoulli_column(prob, rng)
+    mask, inputs = _logistic_mask(values, categorical, _initial_d_obs(d), rate, rng)
     for j in inputs:
         mask[:, j] = _bernoulli_column(np.full(n, rate), rng)
     return mask
