@@ -426,7 +426,7 @@ class SiteBuilder:
             "index.html.j2", "index.html", tables=tables, cd_figures=cd_figures, pareto_figures=pareto_figures,
             metrics=self.metrics, rates=[rate_label(r) for r in self.rates], status_counts=status_counts.to_dict(),
             n_jobs=len(self.rows), failure_summary=failure_summary.to_dict("records"),
-            result_pages=self.result_pages, downloads=self.downloads)
+            result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels)
 
     def _pareto_data(self, setting: str, dataset: str | None) -> tuple[pd.DataFrame, np.ndarray] | str:
         """Points (imputer, seconds, quality = mean rank on the primary metric on the same masks,

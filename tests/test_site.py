@@ -166,3 +166,13 @@ def test_report_command_renders_the_store(tmp_path: Path, capsys: pytest.Capture
     assert "imputebench report --results" in index
     assert f"{len(rows)} jobs" in index
     assert "site written" in capsys.readouterr().out
+
+
+def test_label_using_imputers_are_marked_on_the_leaderboard(tmp_path: Path) -> None:
+    # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
+    rows = small_rows(datasets=("wine",), imputers=("mean", "metagain"))
+    rows["uses_labels"] = rows["imputer"] == "metagain"
+    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, workers=1, n_boot=50)
+    html = index.read_text()
+    marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', html)
+    assert set(marked) == {"metagain"}
