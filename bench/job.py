@@ -26,7 +26,7 @@ from .downstream import downstream_score, split_rows
 from .errors import InfeasibleMaskError
 from .imputer import validate_output
 from .masks import apply_mask, draw_mask, job_rng, job_seed
-from .metrics import column_ranges, imputation_metrics
+from .metrics import imputation_metrics
 from .store import ResultStore
 
 
@@ -221,11 +221,10 @@ def run_job(job: Job) -> dict[str, Any]:
                                random_state=job_seed(job.dataset, job.mechanism, job.rate, job.seed) % (2 ** 31))
         row["uses_labels"] = bool(getattr(getattr(imputer, "info", None), "uses_labels", False))
         X_masked = apply_mask(ds.X, mask)
-        ranges = column_ranges(ds.X)
         with MemoryLimit(job.memory_limit_mb), PeakMemory() as mem:
             if job.setting == "in-sample":  # PROTOCOL §3 in-sample: fit then transform, masked cells
                 (out,), fit_s, tr_s = _fit_transform(imputer, X_masked, ds.y, [X_masked])
-                scores = imputation_metrics(ds.X, out, mask, ranges)
+                scores = imputation_metrics(ds.X, out, mask)
                 _keep_samples(job, ds.X, out, mask)
             else:  # PROTOCOL §3 downstream: fit on masked train only, transform both parts
                 if ds.y is None or ds.target_kind is None:
@@ -235,7 +234,7 @@ def run_job(job: Job) -> dict[str, Any]:
                 Xtr, Xte = X_masked.iloc[train], X_masked.iloc[test]
                 ytr, yte = ds.y.iloc[train], ds.y.iloc[test]
                 (out_tr, out_te), fit_s, tr_s = _fit_transform(imputer, Xtr, ytr, [Xtr, Xte])
-                scores = imputation_metrics(ds.X.iloc[test], out_te, mask[test], ranges)  # out-of-sample
+                scores = imputation_metrics(ds.X.iloc[test], out_te, mask[test], reference=ds.X)  # out-of-sample
                 scores["downstream"] = downstream_score(out_tr, ytr, out_te, yte, ds.target_kind)
                 scores["complete_downstream"] = _complete_score(job.dataset, job.max_rows, job.source, job.seed)
                 row["downstream_metric"] = "accuracy" if ds.target_kind == "classification" else "r2"

@@ -6,7 +6,6 @@ nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
 
 from __future__ import annotations
 
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,13 +13,6 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
 IMPUTATION_METRICS = ("mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1")
-Ranges = Mapping[str, tuple[float, float]]
-
-
-def column_ranges(X: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """(min, max) of each complete numeric column: the scale of PROTOCOL §5."""
-    return {c: (float(X[c].min()), float(X[c].max()))
-            for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)}
 
 
 def _scale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -54,13 +46,15 @@ def js_distance(true: np.ndarray, imputed: np.ndarray, bins: np.ndarray | None) 
 
 
 def imputation_metrics(
-    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, ranges: Ranges | None = None
+    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None
 ) -> dict[str, float]:
     """MAE, RMSE, ARMSE, categorical accuracy, JSDist, RL and W1 at the masked cells (PROTOCOL §5).
 
-    ``ranges`` gives each numeric column's complete (min, max); by default ``X_true``'s own.
+    ``reference`` is the complete table whose columns set each numeric column's scale (min-max) and
+    JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
+    (PROTOCOL §3, the test part) pass the whole table, so both parts are scored on the same scale.
     """
-    ranges = column_ranges(X_true) if ranges is None else ranges
+    reference = X_true if reference is None else reference
     missing = ~np.asarray(mask, dtype=bool)
     abs_err, sq_err = [], []
     feature_err, js, rl, w1 = [], [], [], []
@@ -78,7 +72,7 @@ def imputation_metrics(
             feature_err.append(1.0 - right / rows.sum())  # PROTOCOL §5 ARMSE: error rate
             js.append(js_distance(t, i, None))
             continue
-        lo, hi = ranges[c]
+        lo, hi = float(reference[c].min()), float(reference[c].max())
         t = _scale(X_true[c].to_numpy(dtype=float)[rows], lo, hi)
         i = _scale(X_imputed[c].to_numpy(dtype=float)[rows], lo, hi)
         diff = i - t
@@ -86,7 +80,7 @@ def imputation_metrics(
         sq_err.append(diff ** 2)
         feature_err.append(float(np.sqrt(np.mean(diff ** 2))))  # PROTOCOL §5 ARMSE: column RMSE
         # PROTOCOL §5 JSDist: min(10, unique values) equal-width bins over the complete range.
-        n_unique = X_true[c].nunique()
+        n_unique = reference[c].nunique()
         bins = np.linspace(0.0, 1.0, max(1, min(10, n_unique)) + 1)
         js.append(js_distance(t, np.clip(i, 0.0, 1.0), bins))
         rl.append(np.mean([

@@ -93,12 +93,19 @@ def test_perfect_imputation_scores_zero():
     assert m["cat_accuracy"] == 1 and m["rl"] == 0 and m["w1"] == 0
 
 
-def test_ranges_argument_uses_complete_column():
+def test_reference_table_sets_scale_and_bins():
+    # Out-of-sample scoring (PROTOCOL §3): a part of the table, scaled and binned by the complete column.
     X = frame(a=[0.0, 5.0])
     Xi = frame(a=[1.0, 5.0])
     mask = np.array([[False], [True]])
     assert imputation_metrics(X, Xi, mask)["mae"] == pytest.approx(0.2)
-    assert imputation_metrics(X, Xi, mask, ranges={"a": (0.0, 10.0)})["mae"] == pytest.approx(0.1)
+    complete = frame(a=np.arange(11.0))  # range 0..10, 11 unique values -> 10 bins of width 1
+    m = imputation_metrics(X, Xi, mask, reference=complete)
+    assert m["mae"] == pytest.approx(0.1)
+    # true 0 and imputed 1 fall in different bins of width 0.1 -> disjoint histograms, distance 1
+    assert m["jsdist"] == pytest.approx(1.0)
+    # with the part's own 2 unique values: 2 bins of width 0.5, both cells in the first, no distance
+    assert imputation_metrics(X, Xi, mask)["jsdist"] == pytest.approx(0.0)
 
 
 def test_constant_column_scales_to_zero():
