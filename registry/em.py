@@ -25,14 +25,14 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
-from .transductive import RemembersFitTable
+from ..imputer import Imputer, ImputerInfo, check_frame
+from .transductive import EncodedMatrixImputer
 
 # Batched arrays are cut into pieces of about this many cells.
 CHUNK_CELLS = 4_000_000
 
 
-class EMImputer(RemembersFitTable, Imputer):
+class EMImputer(EncodedMatrixImputer, Imputer):
     info = ImputerInfo(
         name="em", family="likelihood",
         description="Expectation-maximisation for a multivariate normal; conditional means fill the gaps.",
@@ -70,17 +70,12 @@ class EMImputer(RemembersFitTable, Imputer):
             if change < self.tol:
                 break
         self.mean_, self.covariance_ = mean, cov
-        filled, _ = conditional_fill(Z, mean, cov, with_covariance=False)
-        self._remember_fit_table(X, restore_observed(X, self.encoder_.decode(filled, index=X.index)))
+        self._finish_fit(X, self._complete_matrix(Z))
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
-        remembered = self._recall_fit_imputation(X)
-        if remembered is not None:
-            return remembered
-        filled, _ = conditional_fill(self.encoder_.encode(X), self.mean_, self.covariance_, with_covariance=False)
-        return restore_observed(X, self.encoder_.decode(filled, index=X.index))
+    def _complete_matrix(self, Z: np.ndarray) -> np.ndarray:
+        """Conditional means of the missing cells under the fitted Gaussian."""
+        return conditional_fill(Z, self.mean_, self.covariance_, with_covariance=False)[0]
 
 
 def conditional_fill(Z: np.ndarray, mean: np.ndarray, cov: np.ndarray, *, with_covariance: bool

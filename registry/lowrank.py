@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
-from .transductive import RemembersFitTable
+from ..imputer import Imputer, check_frame
+from .transductive import EncodedMatrixImputer
 
 Criterion = Literal["objective", "change"]
 
@@ -122,7 +122,7 @@ def _relative_change(old: np.ndarray, new: np.ndarray) -> float:
     return float(np.sqrt(((new - old) ** 2).sum()) / max(np.sqrt((old ** 2).sum()), 1e-12))
 
 
-class LowRankImputer(RemembersFitTable, Imputer):
+class LowRankImputer(EncodedMatrixImputer, Imputer):
     """Fit/transform around :func:`fit_low_rank`; subclasses set the factors and the loop's options."""
 
     recenter: ClassVar[bool]
@@ -142,13 +142,9 @@ class LowRankImputer(RemembersFitTable, Imputer):
         self.encoder_ = MixedEncoder(scaling="none").fit(X)
         result = self._fit_matrix(self.encoder_.encode(X))
         self.model_, self.n_iter_ = result.model, result.n_iter
-        self._remember_fit_table(X, restore_observed(X, self.encoder_.decode(result.filled, index=X.index)))
+        self._finish_fit(X, result.filled)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
-        remembered = self._recall_fit_imputation(X)
-        if remembered is not None:
-            return remembered
-        filled = self.model_.complete(self.encoder_.encode(X), int(self.max_iter), float(self.tol))
-        return restore_observed(X, self.encoder_.decode(filled, index=X.index))
+    def _complete_matrix(self, Z: np.ndarray) -> np.ndarray:
+        """New rows through the fitted low-rank model's fixed-point step."""
+        return self.model_.complete(Z, int(self.max_iter), float(self.tol))

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..imputer import check_frame, restore_observed
+
 
 class RemembersFitTable:
     """Mixin: keep the fit table and its imputation; hand the imputation back for the same table."""
@@ -28,6 +30,28 @@ class RemembersFitTable:
         if list(X.columns) != list(known.columns) or not X.equals(known):
             return None
         return self.fit_imputation_.copy()
+
+
+class EncodedMatrixImputer(RemembersFitTable):
+    """Mixin for imputers that fill the encoded matrix (EM, iterative SVD): ``fit`` ends with
+    :meth:`_finish_fit`; ``transform`` recalls the fit table's imputation or calls
+    ``_complete_matrix`` on the encoded table, then decodes and restores observed cells."""
+
+    def _decoded(self, X: pd.DataFrame, filled: np.ndarray) -> pd.DataFrame:
+        return restore_observed(X, self.encoder_.decode(filled, index=X.index))
+
+    def _finish_fit(self, X: pd.DataFrame, filled: np.ndarray) -> None:
+        self._remember_fit_table(X, self._decoded(X, filled))
+
+    def _complete_matrix(self, Z: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = check_frame(X)
+        remembered = self._recall_fit_imputation(X)
+        if remembered is not None:
+            return remembered
+        return self._decoded(X, self._complete_matrix(self.encoder_.encode(X)))
 
 
 def seed_for(random_state: int | None, *keys: int) -> int:
