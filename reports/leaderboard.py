@@ -141,15 +141,23 @@ def complete_blocks(matrix: BlockMatrix) -> tuple[BlockMatrix, list[str], int]:
     return matrix.take(complete, has_any), unranked, dropped
 
 
+@lru_cache(maxsize=32)
+def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) multinomial counts of each of n datasets per resample. A function of (n, n_boot,
+    seed) only, so every comparison over n datasets shares one draw (read-only; drawing it is
+    most of the bootstrap's cost)."""
+    counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=n_boot)
+    counts.setflags(write=False)
+    return counts
+
+
 def bootstrap_mean_rank_ci(ranks: np.ndarray, n_boot: int = 1000, level: float = 0.95,
                            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval of the mean rank, resampling datasets (rows) with replacement.
     Deterministic for a given seed. A resample is drawn as multinomial counts of each dataset
     (the same distribution as drawing n indices), so the means are one matrix product."""
     n = ranks.shape[0]
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)  # (n_boot, n)
-    means = counts @ ranks / n  # (n_boot, k)
+    means = _resample_counts(n, n_boot, seed) @ ranks / n  # (n_boot, k)
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.percentile(means, [tail, 100.0 - tail], axis=0)
     return low, high

@@ -13,7 +13,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.colors  # noqa: E402
 import matplotlib.ticker  # noqa: E402
+from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -31,6 +34,9 @@ STYLE = {
     "axes.titlesize": 10,
     "legend.frameon": False,
     "legend.fontsize": 8,
+    # Grid lines instead of tick marks: each tick mark is an SVG element and matplotlib time.
+    "xtick.bottom": False,
+    "ytick.left": False,
 }
 PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
            "#4b5563", "#ea580c", "#0d9488", "#9333ea"]
@@ -50,28 +56,66 @@ def _svg(fig: plt.Figure) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE
 
 
+def finite_runs(x: np.ndarray, y: np.ndarray) -> list[slice]:
+    """The maximal runs of finite ``y``: a line (or band) is broken at a missing value, as ``plot``
+    does, rather than joined across it."""
+    finite = np.isfinite(y)
+    edges = np.flatnonzero(np.diff(np.r_[0, finite.astype(np.int8), 0]))
+    return [slice(a, b) for a, b in zip(edges[::2], edges[1::2])]
+
+
 def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[str, str]) -> str:
     """One panel per mechanism: ``metric`` mean (band: ± std over seeds) against the missing rate,
-    one line per imputer (as Meta-GAIN's Figure 2). ``agg`` holds one dataset and setting."""
+    one line per imputer (as Meta-GAIN's Figure 2). ``agg`` holds one dataset and setting.
+
+    The site draws dozens of these and matplotlib's cost is mostly per axes and per artist, so the
+    panels are side by side on one shared axes (each mechanism's rates shifted right, a rule between
+    panels) and hold three collections (bands, lines, markers): about 0.14 s a figure, not 0.3 s."""
     mechanisms = sorted(agg["mechanism"].unique())
+    names = sorted(agg["imputer"].unique())
+    rates = np.sort(agg["rate"].astype(float).unique())
+    low, span = float(rates[0]), float(rates[-1] - rates[0])
+    if span == 0:  # one rate: centre it in its panel
+        low, span = low - 0.05, 0.1
+    step = 1.3 * span  # panel pitch on the shared x axis: the panel's rates plus a gap
+    bands, bands_colour, lines, lines_colour, points_colour = [], [], [], [], []
+    ticks, tick_labels = [], []
     with plt.rc_context(STYLE):
         width = 2.6 * len(mechanisms) + 2.0
-        fig, axes = plt.subplots(1, len(mechanisms), figsize=(width, 2.7), sharey=True, squeeze=False)
-        fig.subplots_adjust(left=0.75 / width, right=1 - 1.55 / width, bottom=0.17, top=0.88, wspace=0.1)
-        for ax, mechanism in zip(axes[0], mechanisms):
-            part = agg[agg["mechanism"] == mechanism]
+        fig, ax = plt.subplots(figsize=(width, 2.7))
+        fig.subplots_adjust(left=0.75 / width, right=1 - 1.55 / width, bottom=0.17, top=0.88)
+        for k, mechanism in enumerate(mechanisms):
+            shift = k * step - low
+            part = agg[agg["mechanism"] == mechanism].sort_values(["imputer", "rate"], kind="stable")
             for imputer, line in part.groupby("imputer", sort=True):
-                line = line.sort_values("rate")
+                x = line["rate"].to_numpy(dtype=float) + shift
                 mean = line[f"{metric}_mean"].to_numpy(dtype=float)
                 std = np.nan_to_num(line[f"{metric}_std"].to_numpy(dtype=float))
-                x = line["rate"].to_numpy(dtype=float)
-                ax.plot(x, mean, marker="o", markersize=3, linewidth=1.3, color=colours[imputer], label=imputer)
-                ax.fill_between(x, mean - std, mean + std, color=colours[imputer], alpha=0.12, linewidth=0)
-            ax.set_title(mechanism.upper())
-            ax.set_xlabel("missing rate")
-        axes[0][0].set_ylabel(label)
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1 - 1.5 / width, 0.5))
+                for run in finite_runs(x, mean):
+                    xs, lo, hi = x[run], (mean - std)[run], (mean + std)[run]
+                    bands.append(np.column_stack([np.r_[xs, xs[::-1]], np.r_[lo, hi[::-1]]]))
+                    lines.append(np.column_stack([xs, mean[run]]))
+                    bands_colour.append(colours[imputer])
+                    lines_colour.append(colours[imputer])
+                    points_colour += [colours[imputer]] * len(xs)
+            ticks += list(rates + shift)
+            tick_labels += [f"{r:g}" for r in rates]
+            ax.text(k * step + span / 2, 1.02, mechanism.upper(), transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=STYLE["axes.titlesize"])
+            if k:
+                ax.axvline(k * step - (step - span) / 2, color=STYLE["axes.edgecolor"], linewidth=0.8)
+        if lines:
+            ax.add_collection(PolyCollection(bands, facecolors=bands_colour, alpha=0.12, linewidths=0))
+            ax.add_collection(LineCollection(lines, colors=lines_colour, linewidths=1.3))
+            xy = np.concatenate(lines)
+            ax.scatter(xy[:, 0], xy[:, 1], s=9, c=points_colour, linewidths=0, zorder=3)
+            ax.autoscale_view()
+        ax.set_xlim(-0.08 * span, (len(mechanisms) - 1) * step + 1.08 * span)
+        ax.set_xticks(ticks, tick_labels)
+        ax.set_xlabel("missing rate")
+        ax.set_ylabel(label)
+        handles = [Line2D([], [], color=colours[n], marker="o", markersize=3, linewidth=1.3) for n in names]
+        fig.legend(handles, names, loc="center left", bbox_to_anchor=(1 - 1.5 / width, 0.5))
         return _svg(fig)
 
 
@@ -112,7 +156,7 @@ def cd_diagram(mean_ranks: pd.Series, cd: float, title: str) -> str:
                 level -= 0.22
                 last_end = end
         if title:
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=9, y=1.0)
         return _svg(fig)
 
 
@@ -123,12 +167,16 @@ def pareto_plot(points: pd.DataFrame, quality_label: str, front: np.ndarray, col
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.8, 3.2))
         fig.subplots_adjust(left=0.14, right=0.96, bottom=0.15, top=0.96)
-        for (_, p), on_front in zip(points.iterrows(), front):
-            emphasis = highlight is None or p["imputer"] == highlight
-            ax.scatter(p["seconds"], p["quality"], s=40 if on_front else 22, color=colours[p["imputer"]],
-                       edgecolor="#111827" if on_front else "none", alpha=1.0 if emphasis else 0.35, zorder=3)
-            ax.annotate(p["imputer"], (p["seconds"], p["quality"]), textcoords="offset points", xytext=(4, 3),
-                        fontsize=7, alpha=1.0 if emphasis else 0.5)
+        emphasis = np.ones(len(points), dtype=bool) if highlight is None else (points["imputer"] == highlight).to_numpy()
+        front = np.asarray(front, dtype=bool)
+        fill = matplotlib.colors.to_rgba_array([colours[i] for i in points["imputer"]])
+        fill[:, 3] = np.where(emphasis, 1.0, 0.35)
+        edge = np.where(front[:, None], matplotlib.colors.to_rgba_array(["#111827"] * len(points)), 0.0)
+        ax.scatter(points["seconds"], points["quality"], s=np.where(front, 40, 22), c=fill, edgecolors=edge,
+                   zorder=3)  # one collection for every point: far cheaper than a scatter each
+        for name, x, y, strong in zip(points["imputer"], points["seconds"], points["quality"], emphasis):
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7,
+                        alpha=1.0 if strong else 0.5)
         fr = points[front].sort_values("seconds")
         if len(fr) > 1:
             ax.step(fr["seconds"], fr["quality"], where="post", color="#111827", linewidth=1, alpha=0.6,
@@ -176,7 +224,7 @@ def histograms(samples: pd.DataFrame, feature: str, imputers: Sequence[str], col
                 ax.hist(part["true_value"].dropna(), bins=bins, color=TRUE_COLOUR, alpha=0.55, label="true")
                 ax.hist(part["imputed_value"].dropna(), bins=bins, color=colours[imputer], alpha=0.6,
                         label="imputed", histtype="stepfilled")
-            ax.set_title(imputer, fontsize=8)
+            ax.set_title(imputer, fontsize=8, y=1.0)
             ax.tick_params(labelsize=7)
         for ax in axes.ravel()[len(imputers):]:
             ax.axis("off")
@@ -197,6 +245,6 @@ def rank_vs_rate(ranks: pd.DataFrame, title: str) -> str:
         ax.invert_yaxis()
         ax.set_xlabel("missing rate")
         ax.set_ylabel("mean rank (1 = best)")
-        ax.set_title(title)
+        ax.set_title(title, y=1.0)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
         return _svg(fig)

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache, partial
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -41,6 +38,7 @@ import pyarrow.parquet as pq
 from ..store import METRICS, STATUSES
 from . import leaderboard as lb
 from . import plots
+from .figures import PRIORITY, Figure, FigureDrawer
 from .samples import read_samples
 
 METRIC_LABELS = {"mae": "MAE", "rmse": "RMSE", "armse": "ARMSE", "cat_accuracy": "categorical accuracy",
@@ -48,57 +46,10 @@ METRIC_LABELS = {"mae": "MAE", "rmse": "RMSE", "armse": "ARMSE", "cat_accuracy":
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
 TEMPLATES = files("imputebench.reports") / "templates"
-# Plot budget: matplotlib costs 0.1-0.5 s a figure, so a large store gets its key figures (by
-# PRIORITY) and the rest is left to the tables and CSVs, with a note in place of the figure.
+# Plot budget: matplotlib costs 0.05-0.25 s of CPU a figure, so a large store gets its key figures
+# (by figures.PRIORITY) and the rest is left to the tables and CSVs, with a note in place of the figure.
 DEFAULT_MAX_PLOTS = 40
 HISTOGRAM_FEATURES = 3
-
-
-@dataclass
-class Figure:
-    """A figure on a page; ``path`` (relative to the site root) is set once it is drawn."""
-
-    caption: str
-    attrs: dict[str, str] = field(default_factory=dict)
-    path: str | None = None
-    note: str = ""
-
-
-@dataclass
-class PlotRequest:
-    """A figure to draw: ``plots.<function>(*args)`` into ``out/<path>``. Lower priority first."""
-
-    priority: int
-    order: int
-    path: str
-    function: str
-    args: tuple | Callable[[], tuple]
-    figure: Figure
-
-
-# Priorities under the plot budget: the overview's key figures, then each dataset's primary metric,
-# Pareto fronts, histograms, imputer curves, and the remaining metrics last.
-PRIORITY = {"overview": 0, "primary": 1, "pareto": 2, "histogram": 3, "imputer": 4, "cd-other": 5, "other": 6}
-BUDGET_NOTE = "Not drawn: the site's plot budget is spent (the numbers are in the tables and CSVs)."
-
-
-def _draw(out: str, request: tuple[str, str, tuple]) -> str:
-    """Draw one figure to its file (module level: runs in a worker process)."""
-    path, function, args = request
-    (Path(out) / path).write_text(getattr(plots, function)(*args), encoding="utf-8")
-    return path
-
-
-def draw_all(out: Path, requests: Sequence[PlotRequest], workers: int) -> None:
-    """Draw figures, in worker processes when there are several (matplotlib is single-threaded)."""
-    jobs = [(r.path, r.function, r.args) for r in requests]
-    if workers > 1 and len(jobs) > 4 and "fork" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("fork")  # forked workers share the loaded modules
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            list(pool.map(partial(_draw, str(out)), jobs, chunksize=max(1, len(jobs) // (4 * workers))))
-    else:
-        for job in jobs:
-            _draw(str(out), job)
 
 
 def slug(name: str) -> str:
@@ -107,6 +58,15 @@ def slug(name: str) -> str:
         return name
     clean = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:40] or "x"
     return f"{clean}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+
+
+def python_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """String columns as Python-object arrays. The site filters and groups its frames thousands of
+    times, and numpy takes on object arrays are several times faster than pandas' Arrow-backed
+    string takes (about 1.5 s of the 100,000-row benchmark)."""
+    strings = {c: object for c, dtype in frame.dtypes.items()
+               if dtype != object and pd.api.types.is_string_dtype(dtype)}
+    return frame.astype(strings) if strings else frame
 
 
 def split(frame: pd.DataFrame, key: str) -> dict[str, pd.DataFrame]:
@@ -237,7 +197,6 @@ class SiteBuilder:
         self.samples_source = samples
         self.max_plots = max_plots
         self.workers = workers
-        self.requests: list[PlotRequest] = []
         self.timings: dict[str, float] = {}  # phase -> wall seconds (read by the benchmark)
         self._clock = time.perf_counter()
         self.pages: list[tuple[str, str, dict[str, Any]]] = []
@@ -272,38 +231,34 @@ class SiteBuilder:
 
     def figure(self, name: str, caption: str, priority: str, function: str, args: tuple | Callable[[], tuple],
                attrs: Mapping[str, str] | None = None) -> Figure:
-        """Plan a figure; it is drawn (or noted as over budget) in :meth:`finish`. ``args`` may be a
-        function that builds them, so that figures over the budget cost nothing."""
-        figure = Figure(caption, dict(attrs or {}))
-        self.requests.append(PlotRequest(PRIORITY[priority], len(self.requests), f"plots/{name}.svg", function,
-                                         args, figure))
-        return figure
+        """Plan a figure (see :class:`figures.FigureDrawer`). ``args`` may be a function that builds
+        them, so that figures over the budget cost nothing."""
+        return self.drawer.request(priority, f"plots/{name}.svg", caption, function, args, dict(attrs or {}))
 
     def render(self, template: str, path: str, **context: Any) -> None:
         """Plan a page; pages are written after the figures are settled."""
         self.pages.append((template, path, context))
 
     def finish(self) -> int:
-        """Draw the figures the budget allows, by priority, then write every page. Returns the
-        number of figures left out."""
-        ranked = sorted(self.requests, key=lambda r: (r.priority, r.order))
-        drawn, skipped = ranked[:self.max_plots], ranked[self.max_plots:]
-        for r in drawn:
-            r.figure.path = r.path
-            r.args = r.args() if callable(r.args) else r.args
-        for r in skipped:
-            r.figure.note = BUDGET_NOTE
-        draw_all(self.out, drawn, self.workers)
-        self.lap("figures")
+        """Settle the last figures, write every page while the workers draw, then wait for them.
+        Returns the number of figures left out."""
+        self.drawer.settle()
+        self._write_pages()
+        self.lap("html")
+        failed = self.drawer.wait()
+        self.lap("figures (waiting)")
+        if failed:  # rare: the pages that showed them get the reason instead
+            self._write_pages()
+        return self.drawer.skipped
+
+    def _write_pages(self) -> None:
         for template, path, context in self.pages:
             html = self.env.get_template(template).render(
                 provenance=self.provenance, page=path, settings=self.settings, mechanisms=self.mechanisms,
                 datasets=self.datasets, imputers=self.imputers, metric_labels=METRIC_LABELS, primary=PRIMARY_METRIC,
                 default_setting="in-sample" if "in-sample" in self.settings else (self.settings or [""])[0],
-                n_plots_skipped=len(skipped), **context)
+                n_plots_skipped=self.drawer.skipped, **context)
             (self.out / path).write_text(html, encoding="utf-8")
-        self.lap("html")
-        return len(skipped)
 
     # pages
     def lap(self, phase: str) -> None:
@@ -316,12 +271,33 @@ class SiteBuilder:
             (self.out / sub).mkdir(parents=True, exist_ok=True)
         for asset in ("style.css", "site.js"):
             shutil.copyfile(str(TEMPLATES / asset), self.out / "assets" / asset)
-        self.agg = lb.aggregate(self.rows)
+        self.drawer = FigureDrawer(self.out, self.max_plots, self.workers)  # workers start now
+        try:
+            return self._build()
+        finally:
+            self.drawer.close()
+
+    def _build(self) -> Path:
+        self.agg = python_strings(lb.aggregate(self.rows))
         self.metrics = [m for m in METRICS if self.agg[f"{m}_mean"].notna().any()] or ["armse"]
-        self.cells = annotate_cells(self.agg, self.metrics)
         self.matrices = lb.block_matrices(self.rows, self.metrics)
+        self.settings_of = {"dataset": self.rows.groupby("dataset")["setting"].unique().map(set).to_dict(),
+                            "imputer": self.rows.groupby("imputer")["setting"].unique().map(set).to_dict()}
+        ok = self.rows[self.rows["status"] == "ok"]
+        seconds = ok["fit_seconds"].astype(float) + ok["transform_seconds"].astype(float)
+        self.seconds = {None: seconds.groupby([ok["setting"], ok["imputer"]]).mean(),
+                        "dataset": seconds.groupby([ok["setting"], ok["dataset"], ok["imputer"]]).mean()}
+        self.pareto_points: dict[tuple[str, str | None], tuple[pd.DataFrame, np.ndarray] | str] = {}
         self.lap("aggregate")
-        self.boards = lb.leaderboards(self.rows, self.metrics, n_boot=self.n_boot, matrices=self.matrices)
+        # The budget's most important figures are known first (overview, then each dataset's primary
+        # metric and Pareto front): they start drawing now, while the tables and pages are built.
+        self._overview_figures()
+        self.dataset_figures = {dataset: self._dataset_figures(dataset) for dataset in self.datasets}
+        self.drawer.settle("pareto")
+        self.lap("figures planned")
+        self.cells = python_strings(annotate_cells(self.agg, self.metrics))
+        self.boards = python_strings(lb.leaderboards(self.rows, self.metrics, n_boot=self.n_boot,
+                                                     matrices=self.matrices))
         self.lap("leaderboards")
         # The raw store as parquet only: as CSV it is ~50 MB per 100,000 jobs (the site's tables have both).
         self.write_table("jobs", self.rows, "every job row (the store)", csv=False)
@@ -335,22 +311,15 @@ class SiteBuilder:
         self.ref_samples = self._reference_samples()
         self.lap("samples")
         self.by_dataset = {name: split(frame, "dataset") for name, frame in
-                           (("agg", self.agg), ("cells", self.cells), ("failures", self.failures))}
+                           (("cells", self.cells), ("failures", self.failures))}
         self.by_imputer = {name: split(frame, "imputer") for name, frame in
                            (("cells", self.cells), ("failures", self.failures), ("boards", self.boards))}
         # Small per-dataset and per-imputer facts, from one groupby each (no filter of every row per page).
         self.dataset_info = self.rows.groupby("dataset").agg(
             rows=("n_rows", "max"), features=("n_features", "max"),
             checksums=("dataset_checksum", lambda c: ", ".join(sorted(set(c.dropna().astype(str))))))
-        self.settings_of = {"dataset": self.rows.groupby("dataset")["setting"].unique().map(set).to_dict(),
-                            "imputer": self.rows.groupby("imputer")["setting"].unique().map(set).to_dict()}
         self.uses_labels = self.rows.groupby("imputer")["uses_labels"].agg(
             lambda v: bool(v.fillna(False).astype(bool).any())).to_dict()
-        ok = self.rows[self.rows["status"] == "ok"]
-        seconds = ok["fit_seconds"].astype(float) + ok["transform_seconds"].astype(float)
-        self.seconds = {None: seconds.groupby([ok["setting"], ok["imputer"]]).mean(),
-                        "dataset": seconds.groupby([ok["setting"], ok["dataset"], ok["imputer"]]).mean()}
-        self.pareto_points: dict[tuple[str, str | None], tuple[pd.DataFrame, np.ndarray] | str] = {}
         self.lap("indexes")
         self.result_pages = self._results_pages()
         self._paper_page()
@@ -365,6 +334,34 @@ class SiteBuilder:
         self.lap("overview")
         self.finish()
         return self.out / "index.html"
+
+    def _overview_figures(self) -> None:
+        """The overview's CD diagrams (Friedman + Nemenyi per setting and metric) and Pareto fronts."""
+        cd_figures, friedman_rows, pareto_figures = [], [], []
+        for setting in self.settings:
+            for metric in self.metrics:
+                matrix = self.matrices[(setting, metric)]
+                if np.isnan(matrix.values).all():
+                    continue
+                ranking = lb.rank_imputers(matrix, metric, n_boot=10)
+                result = lb.friedman_nemenyi(ranking.dataset_scores, lb.higher_is_better(metric)) \
+                    if len(ranking.dataset_scores) else None
+                attrs = {"setting": setting, "metric": metric}
+                if result is None:
+                    cd_figures.append(Figure(f"{setting}, {METRIC_LABELS[metric]}", attrs,
+                                             note="Friedman test needs at least 3 ranked imputers and 2 datasets."))
+                    continue
+                friedman_rows.append({"setting": setting, "metric": metric, "k": len(result.mean_ranks),
+                                      "n_datasets": len(ranking.dataset_scores), "chi2": result.statistic,
+                                      "p_value": result.pvalue, "cd": result.cd, "alpha": result.alpha})
+                caption = (f"{setting}, {METRIC_LABELS[metric]}: Friedman χ² = {result.statistic:.2f}, "
+                           f"p = {result.pvalue:.2g}; Nemenyi CD = {result.cd:.2f} (α = {result.alpha}) over "
+                           f"{len(ranking.dataset_scores)} datasets, all mechanisms and rates pooled")
+                priority = "overview" if metric == PRIMARY_METRIC.get(setting) else "cd-other"
+                cd_figures.append(self.figure(f"cd-{slug(setting)}-{metric}", caption, priority, "cd_diagram",
+                                              (result.mean_ranks, result.cd, ""), attrs))
+            pareto_figures.append(self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview"))
+        self.cd_figures, self.friedman_rows, self.pareto_figures = cd_figures, friedman_rows, pareto_figures
 
     def _index_page(self) -> None:
         b = self.boards
@@ -391,39 +388,14 @@ class SiteBuilder:
                            "rows": [records[i] for i in index], "n_blocks": int(first["n_blocks"]),
                            "n_dropped": int(first["n_blocks_dropped"]),
                            "n_datasets": int(b["n_datasets"].iloc[index].max())})
-        cd_figures, friedman_rows = [], []
-        pareto_figures = []
-        for setting in self.settings:
-            for metric in self.metrics:
-                matrix = self.matrices[(setting, metric)]
-                if np.isnan(matrix.values).all():
-                    continue
-                ranking = lb.rank_imputers(matrix, metric, n_boot=10)
-                result = lb.friedman_nemenyi(ranking.dataset_scores, lb.higher_is_better(metric)) \
-                    if len(ranking.dataset_scores) else None
-                attrs = {"setting": setting, "metric": metric}
-                if result is None:
-                    cd_figures.append(Figure(f"{setting}, {METRIC_LABELS[metric]}", attrs,
-                                             note="Friedman test needs at least 3 ranked imputers and 2 datasets."))
-                    continue
-                friedman_rows.append({"setting": setting, "metric": metric, "k": len(result.mean_ranks),
-                                      "n_datasets": len(ranking.dataset_scores), "chi2": result.statistic,
-                                      "p_value": result.pvalue, "cd": result.cd, "alpha": result.alpha})
-                caption = (f"{setting}, {METRIC_LABELS[metric]}: Friedman χ² = {result.statistic:.2f}, "
-                           f"p = {result.pvalue:.2g}; Nemenyi CD = {result.cd:.2f} (α = {result.alpha}) over "
-                           f"{len(ranking.dataset_scores)} datasets, all mechanisms and rates pooled")
-                priority = "overview" if metric == PRIMARY_METRIC.get(setting) else "cd-other"
-                cd_figures.append(self.figure(f"cd-{slug(setting)}-{metric}", caption, priority, "cd_diagram",
-                                              (result.mean_ranks, result.cd, ""), attrs))
-            pareto_figures.append(self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview"))
-        friedman = pd.DataFrame(friedman_rows)
+        friedman = pd.DataFrame(self.friedman_rows)
         if len(friedman):
             self.write_table("friedman", friedman, "Friedman test and Nemenyi critical difference")
         status_counts = self.rows["status"].value_counts().reindex(list(STATUSES), fill_value=0)
         failure_summary = (self.failures.groupby(["imputer", "status", "error"], dropna=False).size()
                            .rename("jobs").reset_index().sort_values("jobs", ascending=False).head(50))
         return self.render(
-            "index.html.j2", "index.html", tables=tables, cd_figures=cd_figures, pareto_figures=pareto_figures,
+            "index.html.j2", "index.html", tables=tables, cd_figures=self.cd_figures, pareto_figures=self.pareto_figures,
             metrics=self.metrics, rates=[rate_label(r) for r in self.rates], status_counts=status_counts.to_dict(),
             n_jobs=len(self.rows), failure_summary=failure_summary.to_dict("records"),
             result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels)
@@ -571,7 +543,7 @@ class SiteBuilder:
         if samples.empty:
             return None
         samples = samples.drop(columns=[c for c in ("dataset", "imputer") if c in samples.columns])
-        return samples.merge(ref_jobs, on="job_key", how="inner")
+        return python_strings(samples.merge(ref_jobs, on="job_key", how="inner"))
 
     def _samples_section(self, samples: pd.DataFrame | None, name: str, panel_key: str,
                          panels: Sequence[str]) -> dict[str, Any]:
@@ -602,8 +574,9 @@ class SiteBuilder:
         return {"condition": condition, "features": features, "figures": figures,
                 "stats": stats_frame.to_dict("records"), "data": data}
 
-    def _dataset_page(self, dataset: str) -> None:
-        agg = self.by_dataset["agg"].get(dataset, self.agg.iloc[:0])
+    def _dataset_figures(self, dataset: str) -> tuple[list[Figure], list[Figure]]:
+        """A dataset's metric-against-rate figures (its primary metric first in the budget) and Pareto fronts."""
+        agg = self.agg[self.agg["dataset"].to_numpy() == dataset]
         figures = []
         for setting in self.settings:
             sagg = agg[agg["setting"] == setting]
@@ -622,6 +595,10 @@ class SiteBuilder:
                                            attrs))
         paretos = [self._pareto_figure(s, f"pareto-{slug(dataset)}-{slug(s)}", None, dataset=dataset)
                    for s in self.settings if s in self.settings_of["dataset"].get(dataset, set())]
+        return figures, paretos
+
+    def _dataset_page(self, dataset: str) -> None:
+        figures, paretos = self.dataset_figures[dataset]
         samples = None if self.ref_samples is None else self.ref_samples[self.ref_samples["dataset"] == dataset]
         samples_section = self._samples_section(samples, f"ds-{slug(dataset)}", "imputer", self.imputers)
         summary = self.by_dataset["cells"].get(dataset, self.cells.iloc[:0])
@@ -695,12 +672,12 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
         for page in out_dir.glob("*.html"):
             page.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Python-object strings: the site filters and groups these columns a lot, and numpy takes on
-    # object arrays are several times faster than pandas' Arrow-backed string takes.
-    keys = ["job_key", "setting", "dataset", "mechanism", "imputer", "status", "error"]
-    rows = rows.reset_index(drop=True).astype({k: object for k in keys if k in rows.columns})
+    rows = python_strings(rows.reset_index(drop=True))
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     builder = SiteBuilder(rows, out_dir, provenance, samples, max_plots, n_boot, workers)
     index = builder.build()
-    build_site.last_timings = builder.timings  # type: ignore[attr-defined]  # for the benchmark
+    # For the benchmark: wall seconds per phase, and the figures drawn, left out and their CPU seconds.
+    build_site.last_timings = builder.timings  # type: ignore[attr-defined]
+    build_site.last_figures = {"drawn": builder.drawer.selected, "skipped": builder.drawer.skipped,  # type: ignore[attr-defined]
+                               "cpu_seconds": builder.drawer.cpu_seconds}
     return index
