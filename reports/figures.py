@@ -93,6 +93,7 @@ class FigureDrawer:
         self.cpu_seconds = 0.0  # figure drawing CPU, workers included (read by the benchmark)
         self._order = 0
         self._queued: list[PlotRequest] = []  # selected, drawn in this process at wait()
+        self._failures: list[Figure] = []
         self._futures: list[tuple[PlotRequest, Future]] = []
         self._pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
@@ -107,8 +108,10 @@ class FigureDrawer:
             self._starting.start()
 
     def _start_workers(self, workers: int) -> None:
-        assert self._pool is not None
-        self._futures += [(None, self._pool.submit(_no_op)) for _ in range(workers)]  # type: ignore[misc]
+        try:
+            self._futures += [(None, self._pool.submit(_no_op)) for _ in range(workers)]  # type: ignore
+        except Exception:  # noqa: BLE001 - no workers here (e.g. processes not allowed): draw in process
+            self._pool = None
 
     def request(self, priority: str, path: str, caption: str, function: str, args: tuple | Callable[[], tuple],
                 attrs: dict[str, str] | None = None) -> Figure:
@@ -135,13 +138,20 @@ class FigureDrawer:
                 continue
             self.selected += 1
             request.figure.path = request.path
-            request.args = request.args() if callable(request.args) else request.args
-            if self._pool is None:
+            try:
+                request.args = request.args() if callable(request.args) else request.args
+            except Exception as error:  # noqa: BLE001 - reported on the page, the site goes on
+                self._failures.append(self._failed(request, error))
+                continue
+            self._started()
+            try:
+                if self._pool is None:
+                    raise RuntimeError("no figure workers")
+                future = self._pool.submit(draw_figure, str(self.out), request.path, request.function, request.args)
+            except Exception:  # noqa: BLE001 - no pool, or a broken one: draw it in this process
                 self._queued.append(request)
             else:
-                self._started()
-                self._futures.append((request, self._pool.submit(draw_figure, str(self.out), request.path,
-                                                                 request.function, request.args)))
+                self._futures.append((request, future))
 
     def _started(self) -> None:
         if self._starting is not None:
@@ -151,21 +161,21 @@ class FigureDrawer:
     def wait(self) -> list[Figure]:
         """Draw or wait for every selected figure; returns those that could not be drawn (their
         ``path`` is cleared and ``note`` says why: one bad figure never stops the site)."""
-        failed = []
         self._started()
+        for request, future in self._futures:
+            try:
+                self.cpu_seconds += future.result()
+            except Exception:  # noqa: BLE001 - the figure's own error, or a worker that died
+                if request is not None:
+                    self._queued.append(request)  # drawn again here: a lost worker loses no figure
+        self._futures = []
         for request in self._queued:
             try:
                 self.cpu_seconds += draw_figure(str(self.out), request.path, request.function, request.args)
             except Exception as error:  # noqa: BLE001 - reported on the page, the site goes on
-                failed.append(self._failed(request, error))
+                self._failures.append(self._failed(request, error))
         self._queued = []
-        for request, future in self._futures:
-            try:
-                self.cpu_seconds += future.result()
-            except Exception as error:  # noqa: BLE001 - includes a worker that died
-                if request is not None:
-                    failed.append(self._failed(request, error))
-        self._futures = []
+        failed, self._failures = self._failures, []
         return failed
 
     @staticmethod

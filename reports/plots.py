@@ -50,7 +50,8 @@ def colour_of(names: Sequence[str]) -> dict[str, str]:
 
 def _svg(fig: plt.Figure) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg")  # fixed margins, no "tight" pass: one draw per figure
+    # Fixed margins (no "tight" pass: one draw per figure) and no date: same data, same bytes.
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE
