@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +178,13 @@ def test_label_using_imputers_are_marked_on_the_leaderboard(tmp_path: Path) -> N
     html = index.read_text()
     marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', html)
     assert set(marked) == {"metagain"}
+
+
+@pytest.mark.parametrize("value", ["-1", "many"])
+def test_report_rejects_a_bad_plot_budget_with_one_line(tmp_path: Path, value: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "report", "--results", str(tmp_path),
+                          "--max-plots", value], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--max-plots takes a whole number of figures, 0 or more" in lines[0], out.stderr
+    assert not (tmp_path / "site").exists()
