@@ -662,7 +662,9 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
-    folder) to read them from; None gives a note in place of the histograms."""
+    folder) to read them from; None gives a note in place of the histograms. ``max_plots``: the
+    figures drawn, by priority (the others keep a note). ``workers``: figure processes, drawing
+    while the pages are built (default ``min(4, cores)``; 0 or 1 draws them in this process)."""
     out_dir = Path(out_dir)
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))
