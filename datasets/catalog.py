@@ -12,7 +12,7 @@ judgement are explained beside the entry.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from .canonical import TargetKind
 

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import socket
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable

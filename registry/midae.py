@@ -70,7 +70,6 @@ class MIDAEImputer(DeepTabularImputer):
 
     def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:
         self.fill_ = self.column_means(x, obs)
-        start = obs * x + (1 - obs) * self.fill_
         self.models_ = []
         for _ in range(max(1, int(self.n_imputations))):
             model = _DAE(self.layout_.width, int(self.theta), int(self.depth)).to(self.device_)
@@ -86,7 +85,7 @@ class MIDAEImputer(DeepTabularImputer):
             self.models_.append(model)
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
-        start = obs * x + (1 - obs) * self.fill_
         # Multiple imputation pooled by averaging (probabilities for blocks, then arg-max on decode).
+        start = obs * x + (1 - obs) * self.fill_
         outs = [self.layout_.activate(m(start)) for m in self.models_]
         return torch.stack(outs).mean(0)

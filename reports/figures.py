@@ -94,7 +94,7 @@ class FigureDrawer:
         self._order = 0
         self._queued: list[PlotRequest] = []  # selected, drawn in this process at wait()
         self._failures: list[Figure] = []
-        self._futures: list[tuple[PlotRequest, Future]] = []
+        self._futures: list[tuple[PlotRequest | None, Future]] = []  # None: a worker start-up task
         self._pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
         if workers > 1 and self.max_plots > 0:
@@ -108,8 +108,11 @@ class FigureDrawer:
             self._starting.start()
 
     def _start_workers(self, workers: int) -> None:
+        pool = self._pool
+        if pool is None:
+            return
         try:
-            self._futures += [(None, self._pool.submit(_no_op)) for _ in range(workers)]  # type: ignore
+            self._futures += [(None, pool.submit(_no_op)) for _ in range(workers)]
         except Exception:  # noqa: BLE001 - no workers here (e.g. processes not allowed): draw in process
             self._pool = None
 

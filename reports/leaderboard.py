@@ -133,7 +133,6 @@ def complete_blocks(matrix: BlockMatrix) -> tuple[BlockMatrix, list[str], int]:
     Returns the reduced matrix, the imputers left out, and the masks dropped (masks where nobody
     has a score, e.g. RMSE on an all-categorical table, are not comparisons and not counted)."""
     has_any = ~np.isnan(matrix.values).all(axis=0)
-    kept = [imp for imp, keep in zip(matrix.imputers, has_any) if keep]
     unranked = [imp for imp, keep in zip(matrix.imputers, has_any) if not keep]
     scored = ~np.isnan(matrix.values[:, has_any])
     complete = scored.all(axis=1)

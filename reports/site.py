@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from ..store import METRICS, STATUSES
 from . import leaderboard as lb
 from . import plots
-from .figures import PRIORITY, Figure, FigureDrawer
+from .figures import Figure, FigureDrawer
 from .samples import read_samples
 
 METRIC_LABELS = {"mae": "MAE", "rmse": "RMSE", "armse": "ARMSE", "cat_accuracy": "categorical accuracy",

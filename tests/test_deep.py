@@ -55,7 +55,7 @@ def scaled_rmse(truth: pd.DataFrame, imputed: pd.DataFrame, observed: np.ndarray
     num = [i for i, c in enumerate(truth.columns) if not isinstance(truth[c].dtype, pd.CategoricalDtype)]
     t = truth.iloc[:, num].to_numpy(float)
     p = imputed.iloc[:, num].to_numpy(float)
-    lo, span = t.min(0), np.ptp(t, axis=0)
+    span = np.ptp(t, axis=0)
     span[span == 0] = 1.0
     err = ((p - t) / span)[~observed[:, num]]
     return float(np.sqrt((err ** 2).mean()))
