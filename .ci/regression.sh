@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# imputebench's own regression gate (issue 7, docs/ci-regression.md): run the `ci` profile on the
+# imputebench's own regression gate (docs/ci-regression.md): run the `ci` profile on the
 # built-in classical imputers and datasets into a temporary results directory and check it
 # against the committed baseline. Called by .ci/run.
 #

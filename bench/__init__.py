@@ -1,6 +1,6 @@
 """imputebench: one protocol for benchmarking missing-data imputation.
 
-The rules every number obeys are in PROTOCOL.md (version :data:`PROTOCOL_VERSION`).
+The rules every number obeys are in docs/protocol.md (version :data:`PROTOCOL_VERSION`).
 """
 
 __version__ = "0.1.0"

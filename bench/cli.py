@@ -23,7 +23,7 @@ COMMAND_MODULES = (
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """Bad input gets one line naming what was wrong and where to look (DEVELOPERS.md)."""
+    """Bad input gets one line naming what was wrong and where to look."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")

@@ -1,4 +1,4 @@
-"""Exceptions that carry a one-line, user-facing message (DEVELOPERS.md: bad input gets a clear error)."""
+"""Exceptions that carry a one-line, user-facing message (bad input gets a clear error, never a traceback)."""
 
 
 class ImputeBenchError(Exception):

@@ -1,5 +1,5 @@
 """Executors run jobs away from the runner, so a crash, hang or memory blow-up of one imputer
-becomes a row and never stops the run (DEVELOPERS.md; issue: isolation).
+becomes a row and never stops the run (isolation).
 
 An executor takes jobs and a callback; it calls the callback with each finished row, in completion
 order. Rows are the same whichever executor ran them: each job's numbers depend only on the job.

@@ -1,4 +1,4 @@
-"""Jobs as Ray tasks, on a local Ray cluster or an existing one by address (issue 8).
+"""Jobs as Ray tasks, on a local Ray cluster or an existing one by address.
 
 Rows are the same as with :class:`imputebench.executors.LocalExecutor`: the task runs the same
 :func:`imputebench.job.run_job` under the same one-thread environment, so each job's numbers depend

@@ -22,7 +22,7 @@ from .store import ResultStore
 
 log = logging.getLogger("imputebench")
 
-DEFAULT_DATASETS = ("wine", "iris", "breast_cancer", "diabetes")  # issue 2: the embedded default
+DEFAULT_DATASETS = ("wine", "iris", "breast_cancer", "diabetes")  # the embedded default
 
 
 @dataclass
@@ -107,7 +107,7 @@ def resolve_datasets(cfg: RunConfig) -> tuple[dict[str, Any], dict[str, str]]:
     profile = get_profile(cfg.profile)
     max_rows = profile.max_rows if cfg.max_rows == "profile" else cfg.max_rows
     src = cfg.source
-    # Issue 3: datasets that cannot be had are reported before the run starts, and the rest runs.
+    # Datasets that cannot be had are reported before the run starts, and the rest runs.
     unavailable = {n: why for n, why in dsmod.availability(
         list(cfg.datasets), mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network).items()
         if why is not None}

@@ -3,7 +3,7 @@
 An entry says where a dataset lives (mirror file, UCI id, OpenML id), which raw columns it has,
 which are dropped, which are categorical, what the target is, and what the canonical table must
 look like (shape and content checksum). The shapes and checksums were measured on the raw UCI
-files of ``../shared/datasets`` (see MANIFEST.tsv there) and are checked on every load: a table
+files of a dataset mirror and are checked on every load: a table
 that does not match is an error, never a silent reload (PROTOCOL §1).
 
 Categorical columns follow the UCI documentation of each dataset; the choices that needed a

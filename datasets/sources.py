@@ -159,7 +159,7 @@ class Cache:
 # --- the mirror ----------------------------------------------------------------------------------
 
 def read_mirror(entry: CatalogEntry, mirror: Path) -> Dataset:
-    """A raw CSV in the layout of ``../shared/datasets``: header row, UCI values, ``?``/``NA`` kept."""
+    """A raw CSV in the mirror layout: header row, UCI values, ``?``/``NA`` kept."""
     path = mirror / entry.mirror_file
     try:
         # All text: canonicalize decides the types, the same way for every source.

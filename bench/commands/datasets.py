@@ -15,7 +15,7 @@ from ..errors import DatasetError, UsageError
 
 def _source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mirror", metavar="DIR", default=None,
-                   help="directory of raw CSVs in the layout of ../shared/datasets (default: $IMPUTEBENCH_MIRROR)")
+                   help="directory of raw CSVs in the mirror layout: <name>.csv, UCI values (default: $IMPUTEBENCH_MIRROR)")
     p.add_argument("--data-home", metavar="DIR", default=None,
                    help="cache and user-dataset registry (default: $IMPUTEBENCH_DATA_HOME or the user cache dir)")
     p.add_argument("--offline", action="store_true", help="never use the network")
