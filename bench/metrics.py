@@ -7,12 +7,37 @@ nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
 from __future__ import annotations
 
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import wasserstein_distance
 
-IMPUTATION_METRICS = ("mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1")
+
+@dataclass(frozen=True)
+class Metric:
+    """One reported metric: the single list that the store, rankings, the regression check and the
+    site all read (name, label, which way is better, and whether it scores imputed cells)."""
+
+    name: str
+    label: str
+    higher_is_better: bool
+    kind: str  # "imputation" (masked cells, PROTOCOL §5), "downstream" (PROTOCOL §3) or "cost"
+
+
+METRIC_REGISTRY: dict[str, Metric] = {m.name: m for m in (
+    Metric("mae", "MAE", False, "imputation"),
+    Metric("rmse", "RMSE", False, "imputation"),
+    Metric("armse", "ARMSE", False, "imputation"),
+    Metric("cat_accuracy", "categorical accuracy", True, "imputation"),
+    Metric("jsdist", "JS distance", False, "imputation"),
+    Metric("rl", "RL", False, "imputation"),
+    Metric("w1", "W1", False, "imputation"),
+    Metric("downstream", "downstream score", True, "downstream"),
+    Metric("fit_seconds", "fit time (s)", False, "cost"),
+)}
+IMPUTATION_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "imputation")
+# The quality metrics every table reports (cost is shown beside them, never ranked by default).
+QUALITY_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind != "cost")
 
 
 def _scale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -35,6 +60,7 @@ def _iqr(v: np.ndarray) -> float:
 
 def js_distance(true: np.ndarray, imputed: np.ndarray, bins: np.ndarray | None) -> float:
     """Jensen-Shannon distance (base 2) between two samples: histograms over ``bins``, or by value."""
+    from scipy.spatial.distance import jensenshannon  # lazy: the store imports this module's registry
     if bins is None:
         cats = np.union1d(true, imputed)
         p = np.array([(true == c).sum() for c in cats], dtype=float)
@@ -54,6 +80,8 @@ def imputation_metrics(
     JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
     (PROTOCOL §3, the test part) pass the whole table, so both parts are scored on the same scale.
     """
+    from scipy.stats import wasserstein_distance
+
     reference = X_true if reference is None else reference
     missing = ~np.asarray(mask, dtype=bool)
     abs_err, sq_err = [], []

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from .atomic import atomic_write
 from .errors import ImputeBenchError
+from .metrics import METRIC_REGISTRY, QUALITY_METRICS
 
 # The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
 SCHEMA = pa.schema([
@@ -66,11 +67,11 @@ SCHEMA = pa.schema([
     ("finished_at", pa.timestamp("us", tz="UTC")),
 ])
 COLUMNS = tuple(SCHEMA.names)
-METRICS = ("mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1", "downstream")
+METRICS = QUALITY_METRICS
 # Which way is better, per metric (used by rankings and regression checks).
-HIGHER_IS_BETTER = {"mae": False, "rmse": False, "armse": False, "cat_accuracy": True, "jsdist": False,
-                    "rl": False, "w1": False, "downstream": True, "fit_seconds": False}
-STATUSES = ("ok", "failed", "timeout", "infeasible")
+HIGHER_IS_BETTER = {n: m.higher_is_better for n, m in METRIC_REGISTRY.items()}
+# "diverged": finite but absurd output (PROTOCOL §6); the numbers are kept, rankings count it as a failure.
+STATUSES = ("ok", "diverged", "failed", "timeout", "infeasible")
 
 
 def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:

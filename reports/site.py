@@ -35,14 +35,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..metrics import METRIC_REGISTRY
 from ..store import METRICS, STATUSES
 from . import leaderboard as lb
 from . import plots
 from .figures import Figure, FigureDrawer
 from .samples import read_samples
 
-METRIC_LABELS = {"mae": "MAE", "rmse": "RMSE", "armse": "ARMSE", "cat_accuracy": "categorical accuracy",
-                 "jsdist": "JS distance", "rl": "RL", "w1": "W1", "downstream": "downstream score"}
+METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
 TEMPLATES = files("imputebench.reports") / "templates"
