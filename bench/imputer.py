@@ -8,51 +8,14 @@ randomness comes only from ``random_state``. ``X`` is a pandas DataFrame whose c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .errors import ContractViolation
-
-PROFILES = ("quick", "paper", "ci")
-
-
-@dataclass(frozen=True)
-class ImputerInfo:
-    """What the harness and the leaderboard need to know about an imputer."""
-
-    name: str
-    family: str
-    description: str
-    reference: str = ""
-    native_categorical: bool = False
-    uses_labels: bool = False
-    gpu: bool = False
-    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def params_for(self, profile: str) -> dict[str, Any]:
-        """Hyper-parameters for ``profile``; ``ci`` falls back to ``quick``, anything else to {}."""
-        if profile in self.profiles:
-            return dict(self.profiles[profile])
-        if profile == "ci" and "quick" in self.profiles:
-            return dict(self.profiles["quick"])
-        return {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "family": self.family,
-            "description": self.description,
-            "reference": self.reference,
-            "native_categorical": self.native_categorical,
-            "uses_labels": self.uses_labels,
-            "gpu": self.gpu,
-            "profiles": {k: dict(v) for k, v in self.profiles.items()},
-        }
-
+from .imputer_info import PROFILES, ImputerInfo  # noqa: F401  (re-exported: plugins import it from here)
 
 class Imputer(TransformerMixin, BaseEstimator):
     """Base class of built-in imputers. Subclasses set ``info`` and implement ``fit``/``transform``.

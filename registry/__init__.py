@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import UsageError
-from ..imputer import ImputerInfo
+from ..imputer_info import ImputerInfo
 from .external import ExternalImputer
 
 ENTRY_POINT_GROUP = "imputebench.imputers"

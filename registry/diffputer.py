@@ -28,9 +28,10 @@ import torch
 from torch import nn
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+from ..imputer import Imputer, check_frame, restore_observed
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
 from ..deep_tabular import encode_table
+from .info import BUILTIN_INFO
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0  # EDM sampler (Karras et al. 2022), as the reference
 S_CHURN = 1.0
@@ -133,22 +134,7 @@ def impute_by_reverse_process(model: EDMDenoiser, x: torch.Tensor, observed: tor
 
 
 class DiffPuterImputer(Imputer):
-    info = ImputerInfo(
-        name="diffputer", family="deep",
-        description="EM around an EDM diffusion model: M-step trains an MLP denoiser on the completed data, "
-                    "E-step samples missing entries conditioned on observed ones by the reverse process.",
-        reference="Zhang et al., Unleashing the Potential of Diffusion Models for Incomplete Data Imputation, "
-                  "ICLR 2025",
-        native_categorical=False, gpu=True,
-        profiles={
-            # CPU-feasible: a narrow net, few epochs, short chains, few samples.
-            "quick": {"n_em_iterations": 2, "n_epochs": 300, "width": 128, "n_steps": 20, "n_samples": 3,
-                      "resample_steps": 2},
-            # The reference's defaults (main.py / diffusion_utils.py).
-            "paper": {"n_em_iterations": 5, "n_epochs": 10000, "patience": 1000, "width": 1024,
-                      "n_steps": 50, "n_samples": 50, "resample_steps": 10, "batch_size": 4096},
-        },
-    )
+    info = BUILTIN_INFO["diffputer"]  # metadata lives in registry/info.py (read without importing this module)
 
     def __init__(self, n_em_iterations: int = 5, n_epochs: int = 10000, patience: int | None = 1000,
                  width: int = 1024, n_steps: int = 50, n_samples: int = 50, resample_steps: int = 10,

@@ -25,23 +25,16 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, ImputerInfo, check_frame
+from ..imputer import Imputer, check_frame
 from .transductive import EncodedMatrixImputer
+from .info import BUILTIN_INFO
 
 # Batched arrays are cut into pieces of about this many cells.
 CHUNK_CELLS = 4_000_000
 
 
 class EMImputer(EncodedMatrixImputer, Imputer):
-    info = ImputerInfo(
-        name="em", family="likelihood",
-        description="Expectation-maximisation for a multivariate normal; conditional means fill the gaps.",
-        reference="Dempster, Laird & Rubin (1977), Maximum likelihood from incomplete data via the EM algorithm, "
-                  "JRSS B 39(1); Little & Rubin (2019), Statistical Analysis with Missing Data, ch. 11",
-        native_categorical=False,
-        profiles={"quick": {"max_iter": 30, "tol": 1e-3, "ridge": 1e-3},
-                  "paper": {"max_iter": 200, "tol": 1e-5, "ridge": 1e-3}},
-    )
+    info = BUILTIN_INFO["em"]  # metadata lives in registry/info.py (read without importing this module)
 
     def __init__(self, max_iter: int = 200, tol: float = 1e-5, ridge: float = 1e-3) -> None:
         self.max_iter = max_iter

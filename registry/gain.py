@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
-from ..imputer import ImputerInfo
+
 from ..neural import mlp
+from .info import BUILTIN_INFO
 
 EPS = 1e-8  # inside the logs, as in the reference code
 
@@ -39,17 +40,7 @@ def reference_init(module: nn.Module) -> None:
 
 
 class GAINImputer(DeepTabularImputer):
-    info = ImputerInfo(
-        name="gain", family="deep",
-        description="Generative adversarial imputation: generator fills, discriminator with a hint guesses the mask.",
-        reference="Yoon, Jordon & van der Schaar. GAIN: Missing Data Imputation using Generative "
-                  "Adversarial Nets. ICML 2018.",
-        native_categorical=True, gpu=True,
-        profiles={
-            "quick": {"iterations": 600},
-            "paper": {"iterations": 10000, "batch_size": 128, "hint_rate": 0.9, "alpha": 100.0},
-        },
-    )
+    info = BUILTIN_INFO["gain"]  # metadata lives in registry/info.py (read without importing this module)
     scaling = "minmax"
 
     def __init__(self, iterations: int = 10000, batch_size: int = 128, hint_rate: float = 0.9,

@@ -24,7 +24,8 @@ from torch import nn
 from torch.distributions import Normal
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
-from ..imputer import ImputerInfo
+from .info import BUILTIN_INFO
+
 
 
 class _HIVAE(nn.Module):
@@ -62,17 +63,7 @@ class _HIVAE(nn.Module):
 
 
 class HIVAEImputer(DeepTabularImputer):
-    info = ImputerInfo(
-        name="hivae", family="deep",
-        description="Heterogeneous-incomplete VAE: Gaussian-mixture prior, one likelihood head per column type.",
-        reference="Nazabal, Olmos, Ghahramani & Valera. Handling Incomplete Heterogeneous Data using VAEs. "
-                  "Pattern Recognition 107, 2020.",
-        native_categorical=True, gpu=True,
-        profiles={
-            "quick": {"epochs": 30, "batch_size": 100},
-            "paper": {"epochs": 100, "batch_size": 1000, "dim_s": 10, "dim_z": 10, "dim_y": 5},
-        },
-    )
+    info = BUILTIN_INFO["hivae"]  # metadata lives in registry/info.py (read without importing this module)
     scaling = "standard"
 
     def __init__(self, epochs: int = 100, batch_size: int = 1000, dim_s: int = 10, dim_z: int = 10,

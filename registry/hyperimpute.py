@@ -27,8 +27,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier, XGBRegressor
 
-from ..imputer import ImputerInfo
+
 from .iterative import MIN_OBSERVED_TO_LEARN, ChainedEquationsImputer, _predictors
+from .info import BUILTIN_INFO
 
 
 def candidates(kind: str, pool: str, seed: int) -> dict[str, Any]:
@@ -60,20 +61,7 @@ def candidates(kind: str, pool: str, seed: int) -> dict[str, Any]:
 
 
 class HyperImputeImputer(ChainedEquationsImputer):
-    info = ImputerInfo(
-        name="hyperimpute", family="iterative",
-        description="Iterative column-wise imputation with per-column model selection by cross-validation "
-                    "from a pool of regressors/classifiers (linear, random forest, XGBoost).",
-        reference="Jarrett et al., HyperImpute: Generalized Iterative Imputation with Automatic Model "
-                  "Selection, ICML 2022",
-        native_categorical=True,
-        profiles={
-            "quick": {"pool": "small", "max_iter": 3, "cv_folds": 3, "selection_rows": 300,
-                      "reselect_every_iteration": False},
-            "paper": {"pool": "full", "max_iter": 100, "cv_folds": 3, "selection_rows": None,
-                      "reselect_every_iteration": True},
-        },
-    )
+    info = BUILTIN_INFO["hyperimpute"]  # metadata lives in registry/info.py (read without importing this module)
     stop_rule = "tolerance"
 
     def __init__(self, pool: str = "full", max_iter: int = 100, tol: float = 1e-3, cv_folds: int = 3,

@@ -24,21 +24,15 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+from ..imputer import Imputer, check_frame, restore_observed
+from .info import BUILTIN_INFO
 
 # Query rows per chunk are chosen so a chunk's distance matrix holds about this many cells.
 CHUNK_CELLS = 4_000_000
 
 
 class KNNImputer(Imputer):
-    info = ImputerInfo(
-        name="knn", family="neighbours",
-        description="Mean (numbers) or majority category of the k nearest fit rows by nan-euclidean distance.",
-        reference="Troyanskaya et al. (2001), Missing value estimation methods for DNA microarrays, "
-                  "Bioinformatics 17(6)",
-        native_categorical=True,
-        profiles={"quick": {"n_neighbors": 5}, "paper": {"n_neighbors": 5}},
-    )
+    info = BUILTIN_INFO["knn"]  # metadata lives in registry/info.py (read without importing this module)
 
     def __init__(self, n_neighbors: int = 5, weights: Literal["uniform", "distance"] = "uniform") -> None:
         self.n_neighbors = n_neighbors

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+from ..imputer import Imputer, check_frame, restore_observed
+from .info import BUILTIN_INFO
 
 
 def column_fill_values(X: pd.DataFrame, numeric_stat: str) -> dict:
@@ -24,10 +25,7 @@ def column_fill_values(X: pd.DataFrame, numeric_stat: str) -> dict:
 
 
 class MeanImputer(Imputer):
-    info = ImputerInfo(
-        name="mean", family="simple", native_categorical=True,
-        description="Column mean for numbers, most frequent category for categories.",
-    )
+    info = BUILTIN_INFO["mean"]  # metadata lives in registry/info.py (read without importing this module)
 
     def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MeanImputer":
         self.fill_values_ = column_fill_values(check_frame(X), "mean")

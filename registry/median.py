@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..imputer import ImputerInfo, check_frame
+from ..imputer import check_frame
 from .mean import MeanImputer, column_fill_values
+from .info import BUILTIN_INFO
 
 
 class MedianImputer(MeanImputer):
-    info = ImputerInfo(
-        name="median", family="simple", native_categorical=True,
-        description="Column median for numbers, most frequent category for categories.",
-    )
+    info = BUILTIN_INFO["median"]  # metadata lives in registry/info.py (read without importing this module)
 
     def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MedianImputer":
         self.fill_values_ = column_fill_values(check_frame(X), "median")

@@ -37,9 +37,10 @@ from torch import nn
 from torch.func import functional_call
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+from ..imputer import Imputer, check_frame, restore_observed
 from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
 from ..deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
+from .info import BUILTIN_INFO
 
 # Which weight multiplies which auxiliary term (the paper's names).
 WEIGHT_OF_TERM = {"kl": "beta", "tr": "gamma", "ad": "eta"}
@@ -93,20 +94,7 @@ def stratified_meta_rows(codes: np.ndarray, fraction: float, rng: np.random.Gene
 
 
 class MetaGAINImputer(Imputer):
-    info = ImputerInfo(
-        name="metagain", family="deep",
-        description="GAIN generator with a Gaussian embedding (KL), a task regulariser on the labels and "
-                    "meta-learned loss weights (bi-level update on a per-class meta set).",
-        reference="Tong, Zhu & Gan, Meta-GAIN for Missing Data Imputation, AAAI 2026",
-        native_categorical=True, uses_labels=True, gpu=True,
-        profiles={
-            # CPU-feasible: 500 iterations instead of 10000, so a larger step (SGD at 1e-2 needs the
-            # paper's budget to leave the mean-imputation plateau).
-            "quick": {"n_iterations": 500, "lr": 0.2},
-            "paper": {"n_iterations": 10000, "batch_size": 64, "hidden_dim": 100, "n_layers": 5,
-                      "lr": 1e-2, "momentum": 0.9, "decay": 1e-5},
-        },
-    )
+    info = BUILTIN_INFO["metagain"]  # metadata lives in registry/info.py (read without importing this module)
 
     def __init__(self, n_iterations: int = 10000, batch_size: int = 64, hidden_dim: int = 100,
                  n_layers: int = 5, latent_dim: int = 100, lr: float = 1e-2, momentum: float = 0.9,

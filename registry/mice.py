@@ -25,20 +25,13 @@ from sklearn.linear_model import BayesianRidge, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..imputer import ImputerInfo
+
 from .iterative import ChainedEquationsImputer
+from .info import BUILTIN_INFO
 
 
 class MICEImputer(ChainedEquationsImputer):
-    info = ImputerInfo(
-        name="mice", family="iterative",
-        description="Chained equations: Bayesian ridge for numbers, multinomial logistic regression for categories.",
-        reference="van Buuren & Groothuis-Oudshoorn (2011), mice: Multivariate Imputation by Chained Equations in R, "
-                  "J. Stat. Softw. 45(3)",
-        native_categorical=True,
-        profiles={"quick": {"max_iter": 5, "logistic_max_iter": 50},
-                  "paper": {"max_iter": 10, "logistic_max_iter": 100}},
-    )
+    info = BUILTIN_INFO["mice"]  # metadata lives in registry/info.py (read without importing this module)
     stop_rule = "tolerance"
 
     def __init__(self, max_iter: int = 10, tol: float = 1e-3, sample_posterior: bool = False,

@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
-from ..imputer import ImputerInfo
+from .info import BUILTIN_INFO
+
 
 
 class _DAE(nn.Module):
@@ -42,16 +43,7 @@ class _DAE(nn.Module):
 
 
 class MIDAEImputer(DeepTabularImputer):
-    info = ImputerInfo(
-        name="midae", family="deep",
-        description="Over-complete denoising autoencoder (MIDA), mean-initialised, averaged over several models.",
-        reference="Gondara & Wang. MIDA: Multiple Imputation using Denoising Autoencoders. PAKDD 2018.",
-        native_categorical=True, gpu=True,
-        profiles={
-            "quick": {"epochs": 30, "n_imputations": 1},
-            "paper": {"epochs": 500, "theta": 7, "depth": 3, "dropout": 0.5, "n_imputations": 5},
-        },
-    )
+    info = BUILTIN_INFO["midae"]  # metadata lives in registry/info.py (read without importing this module)
     scaling = "minmax"
 
     def __init__(self, epochs: int = 500, theta: int = 7, depth: int = 3, dropout: float = 0.5,

@@ -21,22 +21,13 @@ from typing import Any, Literal
 
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-from ..imputer import ImputerInfo
+
 from .iterative import ChainedEquationsImputer
+from .info import BUILTIN_INFO
 
 
 class MissForestImputer(ChainedEquationsImputer):
-    info = ImputerInfo(
-        name="missforest", family="iterative",
-        description="Random forest per column in chained sweeps, stopping when the imputation stops improving.",
-        reference="Stekhoven & Bühlmann (2012), MissForest - non-parametric missing value imputation for "
-                  "mixed-type data, Bioinformatics 28(1)",
-        native_categorical=True,
-        profiles={"quick": {"n_estimators": 10, "max_depth": 8, "max_iter": 2, "n_jobs": 1,
-                            "transform_models": "every-sweep"},
-                  "paper": {"n_estimators": 100, "max_depth": None, "max_iter": 10, "n_jobs": 1,
-                            "transform_models": "last-sweep"}},
-    )
+    info = BUILTIN_INFO["missforest"]  # metadata lives in registry/info.py (read without importing this module)
     stop_rule = "increase"
 
     def __init__(self, n_estimators: int = 100, max_depth: int | None = None, max_features: str | float = "sqrt",

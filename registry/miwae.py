@@ -17,23 +17,13 @@ from torch import nn
 from torch.distributions import Normal, StudentT
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
-from ..imputer import ImputerInfo
+
 from ..neural import mlp
+from .info import BUILTIN_INFO
 
 
 class MIWAEImputer(DeepTabularImputer):
-    info = ImputerInfo(
-        name="miwae", family="deep",
-        description="Importance-weighted autoencoder trained on observed cells; imputes by importance sampling.",
-        reference="Mattei & Frellsen. MIWAE: Deep Generative Modelling and Imputation of Incomplete "
-                  "Data Sets. ICML 2019.",
-        native_categorical=True, gpu=True,
-        profiles={
-            "quick": {"epochs": 8, "n_samples": 10, "n_impute_samples": 100},
-            "paper": {"epochs": 2002, "batch_size": 64, "hidden": 128, "latent_dim": 10, "n_samples": 20,
-                      "n_impute_samples": 10000},
-        },
-    )
+    info = BUILTIN_INFO["miwae"]  # metadata lives in registry/info.py (read without importing this module)
     scaling = "standard"
 
     def __init__(self, epochs: int = 2002, batch_size: int = 64, hidden: int = 128, latent_dim: int = 10,

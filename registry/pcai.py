@@ -33,20 +33,13 @@ from typing import Literal
 
 import numpy as np
 
-from ..imputer import ImputerInfo
+
 from .lowrank import LowRankFit, LowRankImputer
+from .info import BUILTIN_INFO
 
 
 class PCAImputer(LowRankImputer):
-    info = ImputerInfo(
-        name="pcai", family="low-rank",
-        description="Regularised iterative PCA (missMDA imputePCA); categories through one-hot blocks.",
-        reference="Josse & Husson (2012), Handling missing values in exploratory multivariate data analysis "
-                  "methods, J. SFdS 153(2); Josse & Husson (2016), missMDA, J. Stat. Softw. 70(1)",
-        native_categorical=False,
-        profiles={"quick": {"ncp": "gcv", "ncp_max": 5, "tol": 1e-4, "max_iter": 50},
-                  "paper": {"ncp": "gcv", "ncp_max": 5, "tol": 1e-6, "max_iter": 1000}},
-    )
+    info = BUILTIN_INFO["pcai"]  # metadata lives in registry/info.py (read without importing this module)
     recenter = True
     criterion = "objective"
 

@@ -26,8 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, ImputerInfo, check_frame, restore_observed
+from ..imputer import Imputer, check_frame, restore_observed
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
+from .info import BUILTIN_INFO
 
 LN_EPS = 1e-6
 
@@ -99,21 +100,7 @@ def cosine_with_warmup(progress: float, lr: float, min_lr: float, epochs: int, w
 
 
 class ReMaskerImputer(Imputer):
-    info = ImputerInfo(
-        name="remasker", family="deep",
-        description="Masked-autoencoder transformer over columns, trained by re-masking observed values.",
-        reference="Du, Melis & Wang, ReMasker: Imputing Tabular Data with Masked Autoencoding, ICLR 2024",
-        native_categorical=True, gpu=True,
-        profiles={
-            # CPU-feasible: a shallow, narrow transformer, fewer epochs, a larger step.
-            "quick": {"embed_dim": 32, "depth": 2, "decoder_depth": 1, "num_heads": 4, "max_epochs": 300,
-                      "warmup_epochs": 10, "max_steps": 1500, "batch_size": 64, "lr": 1e-2},
-            # The reference's README settings.
-            "paper": {"embed_dim": 64, "depth": 8, "decoder_depth": 4, "num_heads": 4, "mlp_ratio": 4.0,
-                      "max_epochs": 600, "warmup_epochs": 40, "max_steps": None, "batch_size": 64,
-                      "mask_ratio": 0.5, "lr": 1e-3},
-        },
-    )
+    info = BUILTIN_INFO["remasker"]  # metadata lives in registry/info.py (read without importing this module)
 
     def __init__(self, embed_dim: int = 64, depth: int = 8, decoder_depth: int = 4, num_heads: int = 4,
                  mlp_ratio: float = 4.0, mask_ratio: float = 0.5, max_epochs: int = 600,

@@ -22,20 +22,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..imputer import ImputerInfo
+
 from .lowrank import LowRankImputer
+from .info import BUILTIN_INFO
 
 
 class SoftImputer(LowRankImputer):
-    info = ImputerInfo(
-        name="softimpute", family="low-rank",
-        description="Iterative soft-thresholded SVD (nuclear-norm regularised matrix completion).",
-        reference="Mazumder, Hastie & Tibshirani (2010), Spectral regularization algorithms for learning large "
-                  "incomplete matrices, JMLR 11",
-        native_categorical=False,
-        profiles={"quick": {"shrinkage_fraction": 0.1, "tol": 1e-3, "max_iter": 50},
-                  "paper": {"shrinkage_fraction": 0.02, "tol": 1e-3, "max_iter": 100}},
-    )
+    info = BUILTIN_INFO["softimpute"]  # metadata lives in registry/info.py (read without importing this module)
     recenter = False
     criterion = "change"
 

@@ -16,22 +16,13 @@ from torch import nn
 from torch.distributions import Normal
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
-from ..imputer import ImputerInfo
+
 from ..neural import mlp
+from .info import BUILTIN_INFO
 
 
 class VAEImputer(DeepTabularImputer):
-    info = ImputerInfo(
-        name="vaei", family="deep",
-        description="Variational autoencoder trained on observed cells; missing cells filled by iterated reconstruction.",
-        reference="McCoy, Kroon & Auret. Variational Autoencoders for Missing Data Imputation with "
-                  "Application to a Simulated Milling Circuit. IFAC-PapersOnLine 51(21), 2018.",
-        native_categorical=True, gpu=True,
-        profiles={
-            "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003},
-            "paper": {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25},
-        },
-    )
+    info = BUILTIN_INFO["vaei"]  # metadata lives in registry/info.py (read without importing this module)
     scaling = "standard"
 
     def __init__(self, epochs: int = 500, batch_size: int = 250, hidden: int = 20, latent_dim: int = 5,

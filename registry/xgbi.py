@@ -18,20 +18,13 @@ from typing import Any, Literal
 
 from xgboost import XGBClassifier, XGBRegressor
 
-from ..imputer import ImputerInfo
+
 from .iterative import ChainedEquationsImputer
+from .info import BUILTIN_INFO
 
 
 class XGBImputer(ChainedEquationsImputer):
-    info = ImputerInfo(
-        name="xgbi", family="iterative",
-        description="XGBoost regressor/classifier per column in chained sweeps (MissForest's loop and stopping rule).",
-        reference="Chen & Guestrin (2016), XGBoost, KDD; loop after Stekhoven & Bühlmann (2012), Bioinformatics 28(1)",
-        native_categorical=True,
-        profiles={"quick": {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.3, "max_bin": 32, "max_iter": 2,
-                            "n_jobs": 1},
-                  "paper": {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3, "max_iter": 10, "n_jobs": 1}},
-    )
+    info = BUILTIN_INFO["xgbi"]  # metadata lives in registry/info.py (read without importing this module)
     stop_rule = "increase"
 
     def __init__(self, n_estimators: int = 100, max_depth: int = 6, learning_rate: float = 0.3,
