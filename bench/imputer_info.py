@@ -21,6 +21,8 @@ class ImputerInfo:
     uses_labels: bool = False
     gpu: bool = False
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Where this implementation or a profile departs from the paper, and why (shown on the site).
+    deviations: tuple[str, ...] = ()
 
     def params_for(self, profile: str) -> dict[str, Any]:
         """Hyper-parameters for ``profile``; ``ci`` falls back to ``quick``, anything else to {}."""
@@ -40,4 +42,5 @@ class ImputerInfo:
             "uses_labels": self.uses_labels,
             "gpu": self.gpu,
             "profiles": {k: dict(v) for k, v in self.profiles.items()},
+            "deviations": list(self.deviations),
         }
