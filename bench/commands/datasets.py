@@ -55,6 +55,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=_add)
 
 
+def dropped_note(dropped_rows: int, lost_classes: tuple[str, ...] | list[str]) -> str:
+    """PROTOCOL §1 in words: how many rows were dropped for missing values, and which target
+    classes disappeared with them."""
+    note = f"{dropped_rows} row{'s' if dropped_rows != 1 else ''} with missing values dropped"
+    if lost_classes:
+        note += (f" (class{'es' if len(lost_classes) > 1 else ''} {', '.join(map(repr, lost_classes))} "
+                 "no longer present)")
+    return note
+
+
 def _kind_of(name: str) -> str:
     if name in ds_api.CATALOG:
         return "catalog"
@@ -106,20 +116,26 @@ def _info(args: argparse.Namespace) -> int:
             "rows": ds.X.shape[0], "features": ds.X.shape[1],
             "types": {c: ("categorical" if cat else "numeric") for c, cat in zip(ds.X.columns, ds.categorical)},
             "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
-            "dropped_rows": ds.dropped_rows, "source": ds.source, "checksum": ds.checksum,
+            "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
+            "source": ds.source, "checksum": ds.checksum,
             "cache_path": ds.meta.get("cache_path"),
         })
     elif entry is not None:  # not fetched: what the catalog promises
         info.update({
             "rows": entry.shape[0] if entry.shape else None, "features": len(entry.features),
             "types": {c: ("categorical" if c in entry.categorical else "numeric") for c in entry.features},
-            "target": entry.target, "target_kind": entry.target_kind, "source": None,
+            "target": entry.target, "target_kind": entry.target_kind, "dropped_rows": entry.dropped_rows,
+            "source": None,
             "checksum": entry.checksum, "cache_path": None, "unavailable_offline": reason,
         })
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
     for key, value in info.items():
+        if key == "lost_classes":
+            continue  # said with dropped_rows
+        if key == "dropped_rows":
+            value = dropped_note(value, info.get("lost_classes", ()))
         if key == "types":
             n_cat = sum(v == "categorical" for v in value.values())
             value = f"{len(value) - n_cat} numeric, {n_cat} categorical" + (
@@ -149,7 +165,7 @@ def _fetch(args: argparse.Namespace) -> int:
             print(message if message.startswith(f"{name}: ") else f"{name}: {message}")
             continue
         print(f"{name}: {ds.X.shape[0]} x {ds.X.shape[1]} from {ds.source} (checksum {ds.checksum}"
-              + (f", {ds.dropped_rows} rows with missing values dropped" if ds.dropped_rows else "") + ")")
+              + (f", {dropped_note(ds.dropped_rows, ds.lost_classes)}" if ds.dropped_rows else "") + ")")
     if failed:
         print(f"{len(names) - len(failed)} of {len(names)} fetched; not fetched: {', '.join(failed)}")
         return 1
@@ -164,5 +180,5 @@ def _add(args: argparse.Namespace) -> int:
                                     reserved=set(ds_api.CATALOG) | set(BUILTIN_LOADERS))
     ds_api.clear_memo()
     print(f"{entry.name}: {entry.shape[0]} x {entry.shape[1]} ({entry.target_kind} of {entry.target!r}), "
-          f"checksum {entry.checksum}; registered in {home}")
+          f"{dropped_note(entry.dropped_rows, entry.lost_classes)}, checksum {entry.checksum}; registered in {home}")
     return 0
