@@ -143,7 +143,8 @@ def diverged_reason(scores: Mapping[str, float]) -> str | None:
     """Why a job's scores are diverged (PROTOCOL §6), or None when they are not: MAE, RMSE or a
     numeric column's RMSE above :data:`DIVERGED_ABOVE` on the [0, 1] scale of PROTOCOL §5.
     A missing or NaN score is not evidence of divergence (nothing was measured)."""
-    for key, what in (("mae", "MAE"), ("rmse", "RMSE"), (MAX_COLUMN_RMSE, "a numeric column's RMSE")):
+    evidence = [(key, METRIC_REGISTRY[key].label) for key in ("mae", "rmse")]
+    for key, what in (*evidence, (MAX_COLUMN_RMSE, "a numeric column's RMSE")):
         value = scores.get(key)
         if value is not None and value > DIVERGED_ABOVE:  # NaN compares False
             return (f"diverged: {what} {value:.4g} > {DIVERGED_ABOVE:g} on the [0, 1] scale "

@@ -17,10 +17,8 @@ ranking here (ranks, win rates, Friedman/Nemenyi, best cells, the Pareto front);
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -68,6 +66,8 @@ def merge_ties(values: np.ndarray) -> np.ndarray:
     flat = v.reshape(-1, v.shape[-1])
     order = np.argsort(flat, axis=1, kind="stable")
     ascending = np.take_along_axis(flat, order, axis=1)
+    if not tied(ascending[:, 1:], ascending[:, :-1]).any():
+        return v.copy()  # the common case: no two neighbours tied, nothing to merge
     first = ascending.copy()
     for j in range(1, ascending.shape[1]):
         joins = tied(ascending[:, j], first[:, j - 1])
@@ -201,51 +201,51 @@ def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
     return counts
 
 
-@lru_cache(maxsize=EXACT_BOOTSTRAP_MAX_DATASETS)
-def all_resamples(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every resample of n datasets with replacement, as (R, n) multinomial counts, and (R,) the
-    number of the n^n equally likely ordered draws that give each: n! / prod(count!). R is
-    C(2n-1, n-1) (6,435 for n = 8). Read-only arrays."""
-    bars = np.array(list(combinations(range(2 * n - 1), n - 1)), dtype=np.int64).reshape(-1, n - 1)
-    edges = np.hstack([np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), 2 * n - 1)])
-    counts = np.diff(edges, axis=1) - 1  # stars and bars: gaps between bars
-    factorial = np.array([math.factorial(i) for i in range(n + 1)], dtype=np.int64)
-    weights = math.factorial(n) // np.prod(factorial[counts], axis=1)
-    counts.setflags(write=False)
-    weights.setflags(write=False)
-    return counts, weights
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
-    """Per column of ``values`` (R, k), the q-quantile of the distribution giving row r the
-    probability weights[r] / sum(weights): the smallest value whose cumulative probability
-    reaches q (the inverted CDF; with equal weights, ``numpy.quantile(method="inverted_cdf")``)."""
-    order = np.argsort(values, axis=0, kind="stable")
-    ascending = np.take_along_axis(values, order, axis=0)
-    cumulative = np.cumsum(np.asarray(weights, dtype=float)[order], axis=0)
-    # A relative slack so that q * total computed in floating point never misses an exact hit.
-    reached = cumulative >= q * cumulative[-1] * (1.0 - 1e-12)
-    return ascending[reached.argmax(axis=0), np.arange(values.shape[1])]
+def resample_mean_distribution(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact bootstrap distribution of the mean of one imputer's ranks over n datasets: every
+    value the mean of n draws with replacement can take (ascending) and how many of the n^n equally
+    likely resamples give it. The sum of n independent draws is the n-fold convolution of the
+    draws' counts; average ranks are multiples of 0.5, so the sums live on a grid of halves and the
+    counts are exact integers (n^n fits int64 up to n = 15)."""
+    n = len(ranks)
+    halves = np.rint(np.asarray(ranks, dtype=float) * 2.0).astype(np.int64)
+    if not np.allclose(halves / 2.0, ranks, rtol=0, atol=1e-9):
+        raise ValueError("exact bootstrap: ranks must be average ranks (multiples of 0.5)")
+    low = int(halves.min())
+    draw = np.bincount(halves - low)  # how many datasets give each value of one draw
+    counts = np.ones(1, dtype=np.int64)
+    for _ in range(n):
+        counts = np.convolve(counts, draw)
+    means = (np.arange(len(counts)) + n * low) / (2.0 * n)
+    occurs = counts > 0
+    return means[occurs], counts[occurs]
 
 
 def bootstrap_mean_rank_ci(ranks: np.ndarray, n_boot: int = 1000, level: float = 0.95,
                            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval of the mean rank, resampling datasets (rows) with replacement
-    (PROTOCOL §6). Up to :data:`EXACT_BOOTSTRAP_MAX_DATASETS` datasets it is exact: the
-    distribution over all n^n resamples (as multinomial counts with their probabilities); beyond,
-    ``n_boot`` resamples drawn with ``seed`` (deterministic). The ends are the (1 - level) / 2 and
-    (1 + level) / 2 quantiles (:func:`weighted_quantile`, attained resample means). One dataset
-    gives no interval: NaN, which pages show as "n/a" (never a zero-width interval)."""
+    (PROTOCOL §6). Up to :data:`EXACT_BOOTSTRAP_MAX_DATASETS` datasets it is exact: the distribution
+    over all n^n resamples (:func:`resample_mean_distribution`); beyond, ``n_boot`` resamples drawn
+    with ``seed`` (deterministic). The ends are the (1 - level) / 2 and (1 + level) / 2 quantiles
+    by the inverted CDF in both cases (the smallest resample mean whose cumulative probability
+    reaches the level: a mean that occurs, never interpolated). One dataset gives no interval:
+    NaN, which pages show as "n/a" (never a zero-width interval)."""
     n, k = ranks.shape
     if n < 2:
         return np.full(k, np.nan), np.full(k, np.nan)
-    if n <= EXACT_BOOTSTRAP_MAX_DATASETS:
-        counts, weights = all_resamples(n)
-    else:
-        counts, weights = _resample_counts(n, n_boot, seed), np.ones(n_boot)
-    means = counts @ ranks / n  # (resamples, k)
     tail = (1.0 - level) / 2.0
-    return weighted_quantile(means, weights, tail), weighted_quantile(means, weights, 1.0 - tail)
+    if n > EXACT_BOOTSTRAP_MAX_DATASETS:
+        means = _resample_counts(n, n_boot, seed) @ ranks / n  # (n_boot, k)
+        low, high = np.quantile(means, [tail, 1.0 - tail], axis=0, method="inverted_cdf")
+        return low, high
+    low, high = np.empty(k), np.empty(k)
+    for j in range(k):
+        means, counts = resample_mean_distribution(ranks[:, j])
+        cumulative = np.cumsum(counts)
+        # A relative slack so that q * n^n computed in floating point never misses an exact hit.
+        low[j], high[j] = (means[np.argmax(cumulative >= q * cumulative[-1] * (1.0 - 1e-12))]
+                           for q in (tail, 1.0 - tail))
+    return low, high
 
 
 def win_rate(values: np.ndarray, higher_better: bool) -> np.ndarray:

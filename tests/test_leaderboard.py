@@ -133,13 +133,18 @@ def test_ties_share_the_mean_rank_in_the_leaderboard_and_friedman() -> None:
 
 
 # -- intervals (PROTOCOL §6) ------------------------------------------------------------------------------
-def test_all_resamples_are_the_multinomial_compositions() -> None:
-    counts, weights = lb.all_resamples(3)
-    assert len(counts) == 10 and (counts.sum(axis=1) == 3).all() and weights.sum() == 3 ** 3
-    assert weights[np.all(counts == [1, 1, 1], axis=1)][0] == 6  # 3! orders of the three datasets
-    assert weights[np.all(counts == [3, 0, 0], axis=1)][0] == 1
-    counts8, weights8 = lb.all_resamples(8)
-    assert len(counts8) == 6435 and weights8.sum() == 8 ** 8
+def test_the_exact_distribution_of_a_resample_mean_by_hand() -> None:
+    # Ranks (1, 1, 3): the mean is (3 + 2 c) / 3 where c ~ Binomial(3, 1/3) counts the third dataset.
+    means, counts = lb.resample_mean_distribution(np.array([1.0, 1.0, 3.0]))
+    np.testing.assert_allclose(means, [1.0, 5 / 3, 7 / 3, 3.0])
+    np.testing.assert_array_equal(counts, [8, 12, 6, 1])  # of 3^3 = 27 resamples
+    means, counts = lb.resample_mean_distribution(np.array([1.5, 2.0]))  # a tied rank: halves
+    np.testing.assert_allclose(means, [1.5, 1.75, 2.0])
+    np.testing.assert_array_equal(counts, [1, 2, 1])
+    _, counts8 = lb.resample_mean_distribution(np.arange(1.0, 9.0))
+    assert counts8.sum() == 8 ** 8 and counts8.dtype == np.int64
+    with pytest.raises(ValueError, match="multiples of 0.5"):
+        lb.resample_mean_distribution(np.array([1.2, 2.0]))
 
 
 def test_bootstrap_interval_over_few_datasets_is_exact_by_hand() -> None:
@@ -165,8 +170,8 @@ def test_exact_bootstrap_equals_brute_force_over_all_n_to_the_n_resamples() -> N
     import itertools
 
     rng = np.random.default_rng(4)
-    ranks = np.vstack([rng.permutation(3) + 1.0 for _ in range(4)])
-    draws = np.array(list(itertools.product(range(4), repeat=4)))  # all 256 ordered resamples
+    ranks = lb.rank_rows(rng.integers(0, 3, size=(5, 4)).astype(float), False)  # with ties: halves
+    draws = np.array(list(itertools.product(range(5), repeat=5)))  # all 3,125 ordered resamples
     means = ranks[draws].mean(axis=1)
     low, high = lb.bootstrap_mean_rank_ci(ranks)
     np.testing.assert_allclose(low, np.quantile(means, 0.025, axis=0, method="inverted_cdf"), rtol=0, atol=1e-12)
