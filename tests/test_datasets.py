@@ -371,6 +371,12 @@ def test_cli_add_then_info(tmp_path: Path, monkeypatch, capsys) -> None:
     assert json.loads(out)["features"] == 2
 
 
+def test_cli_info_of_a_dataset_not_fetched_says_what_the_catalog_drops(tmp_path: Path, monkeypatch, capsys) -> None:
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "heart_cleveland", "--offline", "--data-home",
+                        str(tmp_path))
+    assert code == 0 and "dropped_rows: 6 rows with missing values dropped" in out  # PROTOCOL §1: six '?' rows
+
+
 def test_cli_add_and_info_say_what_was_dropped(tmp_path: Path, monkeypatch, capsys) -> None:
     frame = _user_table(tmp_path).astype(object)
     frame.loc[frame["kind"] == "z", "a"] = "NA"  # every 'z' row misses a value: class 'z' vanishes
