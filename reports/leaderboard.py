@@ -208,8 +208,9 @@ def resample_mean_distribution(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarra
     draws' counts; average ranks are multiples of 0.5, so the sums live on a grid of halves and the
     counts are exact integers (n^n fits int64 up to n = 15)."""
     n = len(ranks)
-    halves = np.rint(np.asarray(ranks, dtype=float) * 2.0).astype(np.int64)
-    if not np.allclose(halves / 2.0, ranks, rtol=0, atol=1e-9):
+    doubled = np.asarray(ranks, dtype=float) * 2.0
+    halves = np.rint(doubled).astype(np.int64)
+    if np.abs(halves - doubled).max() > 1e-9:
         raise ValueError("exact bootstrap: ranks must be average ranks (multiples of 0.5)")
     low = int(halves.min())
     draw = np.bincount(halves - low)  # how many datasets give each value of one draw
