@@ -345,7 +345,7 @@ def test_cli_fetch_list_and_info(toy_mirror: Path, tmp_path: Path, monkeypatch, 
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "fetch", "toy", "connect4", "--mirror", str(toy_mirror),
                         "--data-home", home)
     assert code == 1
-    assert re.search(r"^toy: 39 x 2 from mirror:", out, re.M)
+    assert re.search(r"^toy: 39 x 2 from mirror:.*, 1 row with missing values dropped\)$", out, re.M)
     assert re.search(r"^connect4: needs the network", out, re.M)
 
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "toy", "--json", "--data-home", home)
@@ -358,6 +358,9 @@ def test_cli_fetch_list_and_info(toy_mirror: Path, tmp_path: Path, monkeypatch, 
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "list", "--json", "--data-home", home)
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["toy"]["cached"] and not rows["connect4"]["available"] and rows["iris"]["available"]
+    assert rows["toy"]["dropped_rows"] == 1 and rows["iris"]["dropped_rows"] == 0
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "list", "--data-home", home)
+    assert re.search(r"^heart_cleveland\s+catalog\s+297 x 13 \(6 dropped\)", out, re.M)
 
 
 def test_cli_add_then_info(tmp_path: Path, monkeypatch, capsys) -> None:

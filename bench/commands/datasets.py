@@ -76,11 +76,13 @@ def _list(args: argparse.Namespace) -> int:
     names = ds_api.dataset_names(data_home=home)
     avail = ds_api.availability(names, mirror=args.mirror, data_home=home, allow_network=not args.offline)
     cache = Cache(home)
+    users = user_datasets(home)
     rows = []
     for name in names:
-        entry = ds_api.CATALOG.get(name)
+        entry = ds_api.CATALOG.get(name) or users.get(name)  # both know their shape and dropped rows
         rows.append({"name": name, "kind": _kind_of(name),
                      "shape": list(entry.shape) if entry and entry.shape else None,
+                     "dropped_rows": entry.dropped_rows if entry else 0,
                      "target_kind": entry.target_kind if entry else None,
                      "cached": cache.has(name), "available": avail[name] is None, "reason": avail[name]})
     if args.json:
@@ -89,8 +91,9 @@ def _list(args: argparse.Namespace) -> int:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         shape = f"{r['shape'][0]} x {r['shape'][1]}" if r["shape"] else ""
+        shape += f" ({r['dropped_rows']} dropped)" if r["dropped_rows"] else ""  # PROTOCOL §1, beside the size
         state = "cached" if r["cached"] else ("available" if r["available"] else "needs the network")
-        print(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<12} {r['target_kind'] or '':<15} {state}")
+        print(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<24} {r['target_kind'] or '':<15} {state}")
     return 0
 
 
@@ -164,8 +167,8 @@ def _fetch(args: argparse.Namespace) -> int:
             message = str(exc)
             print(message if message.startswith(f"{name}: ") else f"{name}: {message}")
             continue
-        print(f"{name}: {ds.X.shape[0]} x {ds.X.shape[1]} from {ds.source} (checksum {ds.checksum}"
-              + (f", {dropped_note(ds.dropped_rows, ds.lost_classes)}" if ds.dropped_rows else "") + ")")
+        print(f"{name}: {ds.X.shape[0]} x {ds.X.shape[1]} from {ds.source} (checksum {ds.checksum}, "
+              f"{dropped_note(ds.dropped_rows, ds.lost_classes)})")
     if failed:
         print(f"{len(names) - len(failed)} of {len(names)} fetched; not fetched: {', '.join(failed)}")
         return 1
