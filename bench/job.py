@@ -26,7 +26,7 @@ from .downstream import downstream_score, split_rows
 from .errors import InfeasibleMaskError
 from .imputer import validate_output
 from .masks import apply_mask, draw_mask, job_rng, job_seed
-from .metrics import imputation_metrics
+from .metrics import diverged_reason, imputation_metrics
 from .store import ResultStore
 
 
@@ -206,7 +206,7 @@ def run_job(job: Job) -> dict[str, Any]:
     row = job.base_row()
     try:
         ds = _dataset(job.dataset, job.max_rows, job.source)
-        row.update(n_rows=ds.X.shape[0], n_features=ds.X.shape[1])
+        row.update(n_rows=ds.X.shape[0], n_features=ds.X.shape[1], dropped_rows=ds.dropped_rows)
         mask, meta = get_mask(job, ds.X)
         row["realised_rate"] = meta["realised_rate"]
     except InfeasibleMaskError as exc:
@@ -239,8 +239,9 @@ def run_job(job: Job) -> dict[str, Any]:
                 scores["complete_downstream"] = _complete_score(job.dataset, job.max_rows, job.source, job.seed)
                 row["downstream_metric"] = "accuracy" if ds.target_kind == "classification" else "r2"
         row.update(scores)
-        row.update(status="ok", fit_seconds=fit_s, transform_seconds=tr_s, peak_memory_mb=mem.mb,
-                   device=_device_of(imputer))
+        diverged = diverged_reason(scores)  # PROTOCOL §6: numbers kept, status marks them
+        row.update(status="diverged" if diverged else "ok", error=diverged, fit_seconds=fit_s,
+                   transform_seconds=tr_s, peak_memory_mb=mem.mb, device=_device_of(imputer))
     except MemoryError as exc:
         row.update(status="failed", error=f"MemoryError: memory limit of {job.memory_limit_mb} MB exceeded"
                    if job.memory_limit_mb else _one_line(exc))

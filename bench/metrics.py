@@ -6,8 +6,8 @@ nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,13 @@ METRIC_REGISTRY: dict[str, Metric] = {m.name: m for m in (
 IMPUTATION_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "imputation")
 # The quality metrics every table reports (cost is shown beside them, never ranked by default).
 QUALITY_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind != "cost")
+
+# PROTOCOL §6 diverged: on the [0, 1] scale of §5 a numeric error above this means imputations
+# outside the column's whole range on average.
+DIVERGED_ABOVE = 1.0
+# Scored with the metrics and stored beside them, but not a metric: the worst numeric column's
+# RMSE, which the diverged check needs (ARMSE's mean can hide one absurd column).
+MAX_COLUMN_RMSE = "max_column_rmse"
 
 
 def _scale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -74,7 +81,8 @@ def js_distance(true: np.ndarray, imputed: np.ndarray, bins: np.ndarray | None) 
 def imputation_metrics(
     X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None
 ) -> dict[str, float]:
-    """MAE, RMSE, ARMSE, categorical accuracy, JSDist, RL and W1 at the masked cells (PROTOCOL §5).
+    """MAE, RMSE, ARMSE, categorical accuracy, JSDist, RL and W1 at the masked cells (PROTOCOL §5),
+    keyed as :data:`IMPUTATION_METRICS`, plus :data:`MAX_COLUMN_RMSE` for :func:`diverged_reason`.
 
     ``reference`` is the complete table whose columns set each numeric column's scale (min-max) and
     JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
@@ -85,7 +93,7 @@ def imputation_metrics(
     reference = X_true if reference is None else reference
     missing = ~np.asarray(mask, dtype=bool)
     abs_err, sq_err = [], []
-    feature_err, js, rl, w1 = [], [], [], []
+    feature_err, numeric_rmse, js, rl, w1 = [], [], [], [], []
     cat_right = cat_total = 0
     for j, c in enumerate(X_true.columns):
         rows = missing[:, j]
@@ -106,7 +114,8 @@ def imputation_metrics(
         diff = i - t
         abs_err.append(np.abs(diff))
         sq_err.append(diff ** 2)
-        feature_err.append(float(np.sqrt(np.mean(diff ** 2))))  # PROTOCOL §5 ARMSE: column RMSE
+        numeric_rmse.append(float(np.sqrt(np.mean(diff ** 2))))
+        feature_err.append(numeric_rmse[-1])  # PROTOCOL §5 ARMSE: column RMSE
         # PROTOCOL §5 JSDist: min(10, unique values) equal-width bins over the complete range.
         n_unique = reference[c].nunique()
         bins = np.linspace(0.0, 1.0, max(1, min(10, n_unique)) + 1)
@@ -126,4 +135,18 @@ def imputation_metrics(
         "jsdist": float(np.mean(js)) if js else nan,
         "rl": float(np.mean(rl)) if rl else nan,
         "w1": float(np.mean(w1)) if w1 else nan,
+        MAX_COLUMN_RMSE: float(np.max(numeric_rmse)) if numeric_rmse else nan,
     }
+
+
+def diverged_reason(scores: Mapping[str, float]) -> str | None:
+    """Why a job's scores are diverged (PROTOCOL §6), or None when they are not: MAE, RMSE or a
+    numeric column's RMSE above :data:`DIVERGED_ABOVE` on the [0, 1] scale of PROTOCOL §5.
+    A missing or NaN score is not evidence of divergence (nothing was measured)."""
+    evidence = [(key, METRIC_REGISTRY[key].label) for key in ("mae", "rmse")]
+    for key, what in (*evidence, (MAX_COLUMN_RMSE, "a numeric column's RMSE")):
+        value = scores.get(key)
+        if value is not None and value > DIVERGED_ABOVE:  # NaN compares False
+            return (f"diverged: {what} {value:.4g} > {DIVERGED_ABOVE:g} on the [0, 1] scale "
+                    "(imputations outside the column's range on average)")
+    return None

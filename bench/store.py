@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from .atomic import atomic_write
 from .errors import ImputeBenchError
-from .metrics import METRIC_REGISTRY, QUALITY_METRICS
+from .metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
 
 # The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
 SCHEMA = pa.schema([
@@ -37,6 +37,7 @@ SCHEMA = pa.schema([
     ("max_rows", pa.int64()),
     ("n_rows", pa.int64()),
     ("n_features", pa.int64()),
+    ("dropped_rows", pa.int64()),  # rows the canonical table dropped for missing values (PROTOCOL §1)
     ("mechanism", pa.string()),
     ("rate", pa.float64()),
     ("realised_rate", pa.float64()),
@@ -47,13 +48,8 @@ SCHEMA = pa.schema([
     ("setting", pa.string()),
     ("status", pa.string()),
     ("error", pa.string()),
-    ("mae", pa.float64()),
-    ("rmse", pa.float64()),
-    ("armse", pa.float64()),
-    ("cat_accuracy", pa.float64()),
-    ("jsdist", pa.float64()),
-    ("rl", pa.float64()),
-    ("w1", pa.float64()),
+    *[(name, pa.float64()) for name in IMPUTATION_METRICS],
+    (MAX_COLUMN_RMSE, pa.float64()),  # the diverged check's evidence (PROTOCOL §6)
     ("downstream", pa.float64()),
     ("complete_downstream", pa.float64()),
     ("downstream_metric", pa.string()),
@@ -125,10 +121,11 @@ class ResultStore:
         return df.reset_index(drop=True)
 
     def finished_keys(self, retry_failed: bool = False) -> set[str]:
-        """Job keys that need no re-run; with ``retry_failed`` only ok and infeasible ones count."""
+        """Job keys that need no re-run; with ``retry_failed`` only ok, diverged (deterministic: a
+        re-run diverges again) and infeasible ones count."""
         df = self.load()
         if retry_failed:
-            df = df[df["status"].isin(["ok", "infeasible"])]
+            df = df[df["status"].isin(["ok", "diverged", "infeasible"])]
         return set(df["job_key"])
 
     def compact(self) -> None:

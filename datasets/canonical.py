@@ -26,7 +26,10 @@ class Dataset:
     target_kind: TargetKind | None
     checksum: str
     source: str = "unknown"
+    # PROTOCOL §1: rows dropped because they already missed a feature or target value, and the
+    # target classes that disappeared with them (the raw table had them, the canonical one has not).
     dropped_rows: int = 0
+    lost_classes: tuple[str, ...] = ()
     meta: dict = field(default_factory=dict)
 
     @property
@@ -95,8 +98,9 @@ def canonicalize(
     """Raw table -> canonical table (PROTOCOL §1).
 
     Drops ``drop`` columns, turns ``missing_values`` into NaN, drops rows that already miss a
-    feature or the target (counted), casts ``categorical`` columns to pandas categories (sorted
-    categories, so every source yields the same codes) and everything else to float64.
+    feature or the target (counted, with the classes that vanish with them), casts ``categorical``
+    columns to pandas categories (sorted categories, so every source yields the same codes) and
+    everything else to float64.
     """
     df = frame.drop(columns=list(drop), errors="raise").copy()
     for c in df.columns:
@@ -104,6 +108,9 @@ def canonicalize(
         if not pd.api.types.is_numeric_dtype(col.dtype):
             stripped = col.astype("string").str.strip()
             df[c] = stripped.mask(stripped.isin(list(missing_values)))
+    classes_before: list[str] = []
+    if target is not None and target_kind == "classification":
+        classes_before = list(as_categories(clean_label(df[target].dropna())).categories)
     before = len(df)
     df = df.dropna(axis=0, how="any").reset_index(drop=True)
     dropped = before - len(df)
@@ -124,6 +131,7 @@ def canonicalize(
         else:
             data[c] = pd.to_numeric(df[c], errors="raise").astype("float64")
     X = pd.DataFrame(data, columns=list(df.columns))
+    kept = set() if y is None else set(y.cat.categories if isinstance(y.dtype, pd.CategoricalDtype) else ())
     return Dataset(
         name=name,
         X=X,
@@ -132,6 +140,7 @@ def canonicalize(
         checksum=table_checksum(X, y),
         source=source,
         dropped_rows=dropped,
+        lost_classes=tuple(c for c in classes_before if c not in kept),
     )
 
 

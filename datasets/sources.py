@@ -133,6 +133,7 @@ class Cache:
                                f"{name} --refresh`")
         return Dataset(name=name, X=frame, y=y, target_kind=meta.get("target_kind"), checksum=checksum,
                        source=meta.get("source", "cache"), dropped_rows=int(meta.get("dropped_rows", 0)),
+                       lost_classes=tuple(meta.get("lost_classes", ())),
                        meta={"cache_path": str(table), "cached": True})
 
     def write(self, ds: Dataset) -> Path:
@@ -144,7 +145,8 @@ class Cache:
                 else ds.y.array
         meta = {"name": ds.name, "checksum": ds.checksum, "source": ds.source,
                 "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
-                "dropped_rows": ds.dropped_rows, "shape": list(ds.X.shape)}
+                "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
+                "shape": list(ds.X.shape)}
         table, sidecar = self.table_path(ds.name), self.sidecar_path(ds.name)
         sidecar.unlink(missing_ok=True)  # the entry is incomplete until the new sidecar lands
         atomic_write(table, lambda f: frame.to_parquet(f, index=False))

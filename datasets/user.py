@@ -21,6 +21,9 @@ from .sources import _first_line
 
 REGISTRY_FILE = "user_datasets.json"
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+# The smallest table worth benchmarking: masks need rows to hide cells in and columns to impute from.
+MIN_COMPLETE_ROWS = 10
+MIN_FEATURES = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class UserDataset:
     categorical: tuple[str, ...]
     checksum: str
     shape: tuple[int, int]
+    dropped_rows: int = 0  # PROTOCOL §1: rows with a missing value, dropped when it was added
+    lost_classes: tuple[str, ...] = ()  # target classes that only occurred in dropped rows
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +54,8 @@ def user_datasets(home: Path) -> dict[str, UserDataset]:
         entries = json.loads(path.read_text())
     except json.JSONDecodeError:
         raise DatasetError(f"user dataset registry {path} is corrupt; fix or delete it") from None
-    return {n: UserDataset(**{**e, "categorical": tuple(e["categorical"]), "shape": tuple(e["shape"])})
+    return {n: UserDataset(**{**e, "categorical": tuple(e["categorical"]), "shape": tuple(e["shape"]),
+                              "lost_classes": tuple(e.get("lost_classes", ()))})
             for n, e in entries.items()}
 
 
@@ -98,6 +104,18 @@ def _canonicalize_user(name: str, raw: pd.DataFrame, target: str, target_kind: T
                            "list it with --categorical") from None
 
 
+def check_size(ds: Dataset, file: Path) -> None:
+    """Refuse a table too small to benchmark: fewer than :data:`MIN_COMPLETE_ROWS` complete rows
+    (after PROTOCOL §1 drops the rows with a missing value) or fewer than :data:`MIN_FEATURES` features."""
+    rows, features = ds.X.shape
+    if rows < MIN_COMPLETE_ROWS:
+        raise DatasetError(f"{ds.name}: {file.name} has {rows} complete row(s) ({ds.dropped_rows} dropped for "
+                           f"missing values); a dataset needs at least {MIN_COMPLETE_ROWS}")
+    if features < MIN_FEATURES:
+        raise DatasetError(f"{ds.name}: {file.name} has {features} feature column(s) besides the target "
+                           f"{ds.y.name!r}; a dataset needs at least {MIN_FEATURES}")
+
+
 def add_user_dataset(home: Path, name: str, file: Path, *, target: str, categorical: tuple[str, ...] = (),
                      target_kind: TargetKind | None = None, reserved: set[str] = frozenset(),
                      replace: bool = False) -> UserDataset:
@@ -116,8 +134,10 @@ def add_user_dataset(home: Path, name: str, file: Path, *, target: str, categori
                          f"{', '.join(map(str, raw.columns))}")
     kind = target_kind or _infer_target_kind(raw[target])
     ds = _canonicalize_user(name, raw, target, kind, tuple(categorical), source=f"user:{file}")
+    check_size(ds, file)
     entry = UserDataset(name=name, path=str(file), target=target, target_kind=kind,
-                        categorical=tuple(categorical), checksum=ds.checksum, shape=ds.X.shape)
+                        categorical=tuple(categorical), checksum=ds.checksum, shape=ds.X.shape,
+                        dropped_rows=ds.dropped_rows, lost_classes=ds.lost_classes)
     registry[name] = entry
     home.mkdir(parents=True, exist_ok=True)
     payload = json.dumps({n: e.to_dict() for n, e in sorted(registry.items())}, indent=1)

@@ -5,9 +5,14 @@ No HTML here: the site (``reports/site.py``) only formats what these functions r
 Ranking rules (PROTOCOL §6): imputers are compared on the same masks only. A *block* is one mask,
 ``(dataset, mechanism, rate, seed)``; a block enters a comparison only when every compared imputer
 has a successful, defined score on it. Blocks dropped for that reason are counted and shown, never
-filled in. Per dataset, an imputer's score is its mean over the dataset's complete blocks; imputers
-are ranked per dataset on those scores (1 = best, ties share the mean rank, as in Demšar 2006),
-and the mean rank over datasets is the leaderboard's order.
+filled in. A ``diverged`` job (finite but absurd output, PROTOCOL §6) counts as a failure of its
+imputer on its mask, like ``failed``: it has no score in any ranking and no weight in any mean.
+Per dataset, an imputer's score is its mean over the dataset's complete blocks; imputers are ranked
+per dataset on those scores (1 = best, ties share the mean rank, as in Demšar 2006), and the mean
+rank over datasets is the leaderboard's order.
+
+Ties (PROTOCOL §6): scores within ``TIE_RTOL`` relative or ``TIE_ATOL`` absolute are equal in every
+ranking here (ranks, win rates, Friedman/Nemenyi, best cells, the Pareto front); see :func:`merge_ties`.
 """
 
 from __future__ import annotations
@@ -20,22 +25,67 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..store import HIGHER_IS_BETTER, METRICS, STATUSES
+from ..metrics import METRIC_REGISTRY
+from ..metrics import QUALITY_METRICS as METRICS
+from ..store import STATUSES
 
 GROUP_KEYS = ["setting", "dataset", "mechanism", "rate", "imputer"]
 BLOCK_KEYS = ["dataset", "mechanism", "rate", "seed"]
 ALL = "all"  # the pooled value of a mechanism or rate filter
 
 
+# PROTOCOL §6 ties: floating-point noise never orders two scores.
+TIE_RTOL = 1e-9
+TIE_ATOL = 1e-12
+# PROTOCOL §6 intervals: up to this many datasets the bootstrap is exact (all N^N resamples).
+EXACT_BOOTSTRAP_MAX_DATASETS = 8
+
+
 def higher_is_better(metric: str) -> bool:
-    return HIGHER_IS_BETTER.get(metric, False)
+    """The metric's direction, from the one registry (``imputebench.metrics.METRIC_REGISTRY``)."""
+    return METRIC_REGISTRY[metric].higher_is_better
+
+
+def tied(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """PROTOCOL §6: True where two scores are equal for ranking, |a - b| <= max(TIE_ATOL,
+    TIE_RTOL max(|a|, |b|)) (symmetric, unlike ``numpy.isclose``). NaN is tied with nothing."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf - inf: not tied
+        return np.abs(a - b) <= np.maximum(TIE_ATOL, TIE_RTOL * np.maximum(np.abs(a), np.abs(b)))
+
+
+def merge_ties(values: np.ndarray) -> np.ndarray:
+    """``values`` with tied scores (:func:`tied`) made exactly equal along the last axis, so every
+    ranking sees them as ties. In ascending order each value joins the group of the smallest value
+    it is tied with (the group's first), else starts a group; a group's members all take its first
+    value, so a group never spans more than the tolerance. NaN stays NaN. Done on raw scores (before
+    orienting by direction), so the groups do not depend on which way is better."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0 or v.ndim == 0:
+        return v.copy()
+    flat = v.reshape(-1, v.shape[-1])
+    order = np.argsort(flat, axis=1, kind="stable")
+    ascending = np.take_along_axis(flat, order, axis=1)
+    if not tied(ascending[:, 1:], ascending[:, :-1]).any():
+        return v.copy()  # the common case: no two neighbours tied, nothing to merge
+    first = ascending.copy()
+    for j in range(1, ascending.shape[1]):
+        joins = tied(ascending[:, j], first[:, j - 1])
+        first[:, j] = np.where(joins, first[:, j - 1], ascending[:, j])
+    out = np.empty_like(flat)
+    np.put_along_axis(out, order, first, axis=1)
+    return out.reshape(v.shape)
 
 
 # -- per-cell aggregation (PROTOCOL §6: mean and std over seeds) ---------------------------------------
 def aggregate(rows: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.DataFrame:
     """Per (setting, dataset, mechanism, rate, imputer): job counts per status, the first error of a
     job that did not succeed, and mean / std (ddof=1) over successful seeds of each metric, of
-    ``complete_downstream`` and of the run time (fit + transform seconds)."""
+    ``complete_downstream`` and of the run time (fit + transform seconds).
+
+    Means and stds are over ``ok`` jobs only: a ``diverged`` job's absurd numbers stay in the store
+    but never enter a mean (PROTOCOL §6); ``n_diverged`` beside the mean says how many were left out,
+    and ``error`` carries the reason of the first one that did not succeed."""
     if rows.empty:
         cols = GROUP_KEYS + ["n_jobs"] + [f"n_{s}" for s in STATUSES] + ["error"]
         cols += [f"{m}_{s}" for m in (*metrics, "complete_downstream", "seconds") for s in ("mean", "std")]
@@ -61,14 +111,15 @@ def best_within(values: np.ndarray, groups: Sequence[np.ndarray], metric: str) -
     values = np.asarray(values, dtype=float)
     oriented = pd.Series(-values if higher_is_better(metric) else values)
     best = oriented.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
-    return ~np.isnan(values) & np.isclose(oriented.to_numpy(), best, rtol=0, atol=1e-12)
+    return ~np.isnan(values) & tied(oriented.to_numpy(), best)
 
 
 # -- ranks -----------------------------------------------------------------------------------------
 def rank_rows(values: np.ndarray, higher_better: bool) -> np.ndarray:
-    """Rank each row's entries, 1 = best, ties averaged (rows must be complete)."""
-    oriented = -values if higher_better else values
-    return stats.rankdata(oriented, axis=1, method="average")
+    """Rank each row's entries, 1 = best, ties (:func:`tied`) share the average rank (rows must be
+    complete)."""
+    merged = merge_ties(values)
+    return stats.rankdata(-merged if higher_better else merged, axis=1, method="average")
 
 
 @dataclass(frozen=True)
@@ -150,15 +201,51 @@ def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
     return counts
 
 
+def resample_mean_distribution(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact bootstrap distribution of the mean of one imputer's ranks over n datasets: every
+    value the mean of n draws with replacement can take (ascending) and how many of the n^n equally
+    likely resamples give it. The sum of n independent draws is the n-fold convolution of the
+    draws' counts; average ranks are multiples of 0.5, so the sums live on a grid of halves and the
+    counts are exact integers (n^n fits int64 up to n = 15)."""
+    n = len(ranks)
+    doubled = np.asarray(ranks, dtype=float) * 2.0
+    halves = np.rint(doubled).astype(np.int64)
+    if np.abs(halves - doubled).max() > 1e-9:
+        raise ValueError("exact bootstrap: ranks must be average ranks (multiples of 0.5)")
+    low = int(halves.min())
+    draw = np.bincount(halves - low)  # how many datasets give each value of one draw
+    counts = np.ones(1, dtype=np.int64)
+    for _ in range(n):
+        counts = np.convolve(counts, draw)
+    means = (np.arange(len(counts)) + n * low) / (2.0 * n)
+    occurs = counts > 0
+    return means[occurs], counts[occurs]
+
+
 def bootstrap_mean_rank_ci(ranks: np.ndarray, n_boot: int = 1000, level: float = 0.95,
                            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval of the mean rank, resampling datasets (rows) with replacement.
-    Deterministic for a given seed. A resample is drawn as multinomial counts of each dataset
-    (the same distribution as drawing n indices), so the means are one matrix product."""
-    n = ranks.shape[0]
-    means = _resample_counts(n, n_boot, seed) @ ranks / n  # (n_boot, k)
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(means, [tail, 100.0 - tail], axis=0)
+    """Percentile bootstrap interval of the mean rank, resampling datasets (rows) with replacement
+    (PROTOCOL §6). Up to :data:`EXACT_BOOTSTRAP_MAX_DATASETS` datasets it is exact: the distribution
+    over all n^n resamples (:func:`resample_mean_distribution`); beyond, ``n_boot`` resamples drawn
+    with ``seed`` (deterministic). The ends are the (1 - level) / 2 and (1 + level) / 2 quantiles
+    by the inverted CDF in both cases (the smallest resample mean whose cumulative probability
+    reaches the level: a mean that occurs, never interpolated). One dataset gives no interval:
+    NaN, which pages show as "n/a" (never a zero-width interval)."""
+    n, k = ranks.shape
+    if n < 2:
+        return np.full(k, np.nan), np.full(k, np.nan)
+    tail = (1.0 - level) / 2.0
+    if n > EXACT_BOOTSTRAP_MAX_DATASETS:
+        means = _resample_counts(n, n_boot, seed) @ ranks / n  # (n_boot, k)
+        low, high = np.quantile(means, [tail, 1.0 - tail], axis=0, method="inverted_cdf")
+        return low, high
+    low, high = np.empty(k), np.empty(k)
+    for j in range(k):
+        means, counts = resample_mean_distribution(ranks[:, j])
+        cumulative = np.cumsum(counts)
+        # A relative slack so that q * n^n computed in floating point never misses an exact hit.
+        low[j], high[j] = (means[np.argmax(cumulative >= q * cumulative[-1] * (1.0 - 1e-12))]
+                           for q in (tail, 1.0 - tail))
     return low, high
 
 
@@ -168,7 +255,8 @@ def win_rate(values: np.ndarray, higher_better: bool) -> np.ndarray:
     n, k = values.shape
     if n == 0 or k < 2:
         return np.full(k, np.nan)
-    oriented = -values if higher_better else values
+    merged = merge_ties(values)
+    oriented = -merged if higher_better else merged
     a = oriented[:, :, None]
     b = oriented[:, None, :]
     wins = (a < b).sum(axis=(0, 2)) + 0.5 * ((a == b).sum(axis=(0, 2)) - n)  # minus self-ties
@@ -201,8 +289,8 @@ def friedman_nemenyi(scores: pd.DataFrame, higher_better: bool, alpha: float = 0
     n, k = scores.shape
     if k < 3 or n < 2:
         return None
-    oriented = -scores.to_numpy(dtype=float) if higher_better else scores.to_numpy(dtype=float)
-    stat, p = stats.friedmanchisquare(*oriented.T)
+    merged = merge_ties(scores.to_numpy(dtype=float))  # the same ties as the mean ranks (PROTOCOL §6)
+    stat, p = stats.friedmanchisquare(*(-merged if higher_better else merged).T)
     ranks = pd.Series(rank_rows(scores.to_numpy(dtype=float), higher_better).mean(axis=0), index=scores.columns)
     return FriedmanResult(float(stat), float(p), critical_difference(k, n, alpha), alpha,
                           ranks.sort_values(kind="stable"))
@@ -342,9 +430,9 @@ def leaderboards(rows: pd.DataFrame, metrics: Sequence[str] = METRICS, n_boot: i
 # -- cost against quality --------------------------------------------------------------------------
 def pareto_front(cost: np.ndarray, quality: np.ndarray, higher_quality_better: bool) -> np.ndarray:
     """True for points no other point dominates (no more cost and no worse quality, one strictly
-    better). NaN points are never on the front."""
-    cost = np.asarray(cost, dtype=float)
-    q = np.asarray(quality, dtype=float)
+    better; tied values, :func:`tied`, are equal). NaN points are never on the front."""
+    cost = merge_ties(np.asarray(cost, dtype=float))
+    q = merge_ties(np.asarray(quality, dtype=float))
     q = -q if higher_quality_better else q  # now lower is better on both axes
     valid = ~(np.isnan(cost) | np.isnan(q))
     c_i, c_j = cost[:, None], cost[None, :]

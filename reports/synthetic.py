@@ -73,12 +73,14 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
     df["error"] = pd.Series(status).map(errors).to_numpy(dtype=object)
     metric_cols = ["mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1", "downstream"]
     df.loc[df["status"] != "ok", metric_cols] = np.nan
+    df["max_column_rmse"] = 1.2 * df["rmse"]  # the worst column is above the pooled RMSE; no rng draw
     df["job_key"] = (df["setting"] + "|" + df["dataset"] + "|" + df["mechanism"] + "|" + df["rate"].astype(str)
                      + "|" + df["seed"].astype(str) + "|" + df["imputer"])
     df["dataset_checksum"] = df["dataset"].map(lambda d: hashlib.sha256(d.encode("utf-8")).hexdigest()[:12])
     df["max_rows"] = 2000
     df["n_rows"] = 500
     df["n_features"] = 8
+    df["dropped_rows"] = 0
     df["realised_rate"] = df["rate"] * noise(0.01)
     df["params"] = "{}"
     df["profile"] = "quick"

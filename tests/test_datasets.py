@@ -96,6 +96,17 @@ def test_canonicalize_drops_incomplete_rows_cleans_labels_and_types_columns() ->
     assert ds.dropped_rows == 2 and ds.X.shape == (2, 2)
     assert ds.X["age"].dtype == np.float64 and isinstance(ds.X["job"].dtype, pd.CategoricalDtype)
     assert list(ds.y.cat.categories) == ["<=50K", ">50K"]  # '>50K.' and '>50K' are one class
+    assert ds.lost_classes == ()  # '>50K' lost two rows but survives in '>50K.'
+
+
+def test_canonicalize_says_which_classes_vanished_with_the_dropped_rows() -> None:
+    raw = pd.DataFrame({"a": ["1", "2", "?", "4", "5", ""], "label": ["x", "y", "z", "x", "10", "10."]})
+    ds = canonicalize("t", raw, target="label", target_kind="classification")
+    assert ds.dropped_rows == 2 and list(ds.y.cat.categories) == ["10", "x", "y"]
+    assert ds.lost_classes == ("z",)
+    reg = canonicalize("t", raw.assign(label=["1", "2", "3", "4", "5", "6"]), target="label",
+                       target_kind="regression")
+    assert reg.dropped_rows == 2 and reg.lost_classes == ()  # a regression target has no classes
 
 
 # --- the catalog -----------------------------------------------------------------------------------
@@ -135,6 +146,15 @@ def test_wine_from_a_mirror_equals_the_builtin_and_is_cached(tmp_path: Path) -> 
     cached = sources.Cache(tmp_path / "home")
     assert cached.has("wine")
     assert cached.read("wine").checksum == ds.checksum
+
+
+def test_the_cache_keeps_what_was_dropped(toy_mirror: Path, tmp_path: Path) -> None:
+    ds = D.load_dataset("toy", mirror=toy_mirror, data_home=tmp_path)
+    lost = D.Dataset("toy", ds.X, ds.y, ds.target_kind, ds.checksum, "mirror", dropped_rows=5, lost_classes=("c",))
+    sources.Cache(tmp_path).write(lost)
+    back = sources.Cache(tmp_path).read("toy")
+    assert (back.dropped_rows, back.lost_classes) == (5, ("c",))
+    assert json.loads(sources.Cache(tmp_path).sidecar_path("toy").read_text())["lost_classes"] == ["c"]
 
 
 def test_max_rows_subsamples_stratified() -> None:
@@ -293,6 +313,25 @@ def test_user_dataset_mistakes_are_usage_errors(tmp_path: Path) -> None:
         D.add_user_dataset(tmp_path, "mine", file, target="price")  # 'kind' is text, undeclared
 
 
+def test_add_refuses_tables_too_small_to_benchmark(tmp_path: Path) -> None:
+    frame = _user_table(tmp_path).head(12).astype(object)
+    frame.loc[[0, 1, 2], "a"] = "?"  # 12 rows, 3 with a missing value: 9 complete
+    file = tmp_path / "small.csv"
+    frame.to_csv(file, index=False)
+    with pytest.raises(DatasetError, match=r"^small: small.csv has 9 complete row\(s\) \(3 dropped for missing "
+                                           r"values\); a dataset needs at least 10$"):
+        D.add_user_dataset(tmp_path, "small", file, target="price", categorical=("kind",))
+    frame.loc[[0, 1, 2], "a"] = 0.5  # 12 complete rows are enough
+    frame.to_csv(file, index=False)
+    assert D.add_user_dataset(tmp_path, "small", file, target="price", categorical=("kind",)).shape == (12, 2)
+    narrow = tmp_path / "narrow.csv"
+    _user_table(tmp_path)[["a", "price"]].to_csv(narrow, index=False)
+    with pytest.raises(DatasetError, match="has 1 feature column\\(s\\) besides the target 'price'; a dataset "
+                                           "needs at least 2"):
+        D.add_user_dataset(tmp_path, "narrow", narrow, target="price")
+    assert "narrow" not in D.dataset_names(data_home=tmp_path)  # a refused table is not registered
+
+
 # --- the command line ------------------------------------------------------------------------------------
 
 def _cli(monkeypatch: pytest.MonkeyPatch, capsys, *argv: str) -> tuple[int, str, str]:
@@ -306,7 +345,7 @@ def test_cli_fetch_list_and_info(toy_mirror: Path, tmp_path: Path, monkeypatch, 
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "fetch", "toy", "connect4", "--mirror", str(toy_mirror),
                         "--data-home", home)
     assert code == 1
-    assert re.search(r"^toy: 39 x 2 from mirror:", out, re.M)
+    assert re.search(r"^toy: 39 x 2 from mirror:.*, 1 row with missing values dropped\)$", out, re.M)
     assert re.search(r"^connect4: needs the network", out, re.M)
 
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "toy", "--json", "--data-home", home)
@@ -319,6 +358,9 @@ def test_cli_fetch_list_and_info(toy_mirror: Path, tmp_path: Path, monkeypatch, 
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "list", "--json", "--data-home", home)
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["toy"]["cached"] and not rows["connect4"]["available"] and rows["iris"]["available"]
+    assert rows["toy"]["dropped_rows"] == 1 and rows["iris"]["dropped_rows"] == 0
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "list", "--data-home", home)
+    assert re.search(r"^heart_cleveland\s+catalog\s+297 x 13 \(6 dropped\)", out, re.M)
 
 
 def test_cli_add_then_info(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -327,9 +369,32 @@ def test_cli_add_then_info(tmp_path: Path, monkeypatch, capsys) -> None:
     home = str(tmp_path / "home")
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "add", "mine", str(file), "--target", "price",
                         "--categorical", "kind", "--data-home", home)
-    assert code == 0 and "mine: 30 x 2" in out
+    assert code == 0 and "mine: 30 x 2" in out and "0 rows with missing values dropped" in out
     code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "mine", "--json", "--data-home", home)
     assert json.loads(out)["features"] == 2
+
+
+def test_cli_info_of_a_dataset_not_fetched_says_what_the_catalog_drops(tmp_path: Path, monkeypatch, capsys) -> None:
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "heart_cleveland", "--offline", "--data-home",
+                        str(tmp_path))
+    assert code == 0 and "dropped_rows: 6 rows with missing values dropped" in out  # PROTOCOL §1: six '?' rows
+
+
+def test_cli_add_and_info_say_what_was_dropped(tmp_path: Path, monkeypatch, capsys) -> None:
+    frame = _user_table(tmp_path).astype(object)
+    frame.loc[frame["kind"] == "z", "a"] = "NA"  # every 'z' row misses a value: class 'z' vanishes
+    n_z = int((frame["kind"] == "z").sum())
+    file = tmp_path / "mine.csv"
+    frame[["a", "price", "kind"]].assign(b=range(30)).to_csv(file, index=False)
+    home = str(tmp_path / "home")
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "add", "mine", str(file), "--target", "kind",
+                        "--data-home", home)
+    assert code == 0 and f"{n_z} rows with missing values dropped (class 'z' no longer present)" in out
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "mine", "--json", "--data-home", home)
+    info = json.loads(out)
+    assert info["rows"] == 30 - n_z and info["dropped_rows"] == n_z and info["lost_classes"] == ["z"]
+    code, out, _ = _cli(monkeypatch, capsys, "datasets", "info", "mine", "--data-home", home)
+    assert f"dropped_rows: {n_z} rows with missing values dropped (class 'z' no longer present)" in out
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -337,3 +402,8 @@ def test_cli_errors_are_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
     assert code == 2 and err.count("\n") == 1 and "--all" in err
     code, out, err = _cli(monkeypatch, capsys, "datasets", "info", "nope", "--data-home", str(tmp_path))
     assert code == 2 and err.count("\n") == 1 and "unknown dataset" in err
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"x": np.arange(20.0), "y": np.arange(20.0)}).to_csv(one, index=False)
+    code, out, err = _cli(monkeypatch, capsys, "datasets", "add", "one", str(one), "--target", "y",
+                          "--data-home", str(tmp_path))
+    assert code != 0 and err.count("\n") == 1 and "at least 2" in err

@@ -92,6 +92,126 @@ def test_bootstrap_is_deterministic_and_brackets_the_mean() -> None:
     np.testing.assert_array_equal(low, high)
 
 
+# -- ties (PROTOCOL §6) ---------------------------------------------------------------------------------
+def test_floating_point_noise_never_orders_two_scores() -> None:
+    assert 0.8499999999999999 != 0.85  # the case that used to get two ranks
+    values = np.array([[0.8499999999999999, 0.85, 0.9]])
+    np.testing.assert_array_equal(lb.rank_rows(values, higher_better=False), [[1.5, 1.5, 3]])
+    np.testing.assert_array_equal(lb.rank_rows(values, higher_better=True), [[2.5, 2.5, 1]])
+    np.testing.assert_allclose(lb.win_rate(values, higher_better=True), [0.25, 0.25, 1.0])
+    np.testing.assert_array_equal(lb.best_within(values[0], [np.zeros(3)], "downstream"), [False, False, True])
+    np.testing.assert_array_equal(lb.best_within(values[0], [np.zeros(3)], "armse"), [True, True, False])
+    # Same cost up to noise and the same quality: neither dominates the other, both are on the front.
+    np.testing.assert_array_equal(lb.pareto_front(np.array([1.0, 1.0 + 1e-12, 2.0]), values[0], False),
+                                  [True, True, False])
+
+
+def test_tie_tolerance_is_relative_or_absolute_and_never_chains() -> None:
+    assert lb.tied(1.0, 1.0 + 5e-10) and not lb.tied(1.0, 1.0 + 2e-9)  # 1e-9 relative
+    assert lb.tied(1e6, 1e6 + 1e-4) and not lb.tied(1e6, 1e6 + 1e-2)
+    assert lb.tied(0.0, 9e-13) and not lb.tied(0.0, 2e-12)  # 1e-12 absolute near zero
+    assert not lb.tied(np.nan, np.nan)
+    # 0 ~ 0.6e-12 ~ 1.2e-12 but 0 !~ 1.2e-12: the group is anchored at its smallest value.
+    row = np.array([[1.2e-12, 0.0, 0.6e-12, np.nan]])
+    merged = lb.merge_ties(row)
+    np.testing.assert_array_equal(merged[:, :3], [[1.2e-12, 0.0, 0.0]])
+    assert np.isnan(merged[0, 3])
+    # The groups do not depend on the direction: the higher-is-better ranks mirror the lower ones.
+    np.testing.assert_array_equal(lb.rank_rows(row[:, :3], True), 4 - lb.rank_rows(row[:, :3], False))
+
+
+def test_ties_share_the_mean_rank_in_the_leaderboard_and_friedman() -> None:
+    scores = {"d1": (0.8499999999999999, 0.85, 0.9), "d2": (0.3, 0.1 + 0.2, 0.1)}  # 0.1 + 0.2 != 0.3
+    rows = frame([job(d, imp, v) for d, vals in scores.items() for imp, v in zip("ABC", vals)])
+    table = lb.rank_imputers(lb.block_matrix(rows, "armse"), "armse").table.set_index("imputer")
+    assert table.loc["A", "mean_rank"] == table.loc["B", "mean_rank"] == (1.5 + 2.5) / 2
+    assert table.loc["C", "mean_rank"] == 2.0
+    result = lb.friedman_nemenyi(pd.DataFrame([v for v in scores.values()], columns=list("ABC")), False)
+    assert result.mean_ranks["A"] == result.mean_ranks["B"]
+    exact = stats.friedmanchisquare([0.85, 0.3], [0.85, 0.3], [0.9, 0.1])
+    assert result.statistic == pytest.approx(exact.statistic)
+
+
+# -- intervals (PROTOCOL §6) ------------------------------------------------------------------------------
+def test_the_exact_distribution_of_a_resample_mean_by_hand() -> None:
+    # Ranks (1, 1, 3): the mean is (3 + 2 c) / 3 where c ~ Binomial(3, 1/3) counts the third dataset.
+    means, counts = lb.resample_mean_distribution(np.array([1.0, 1.0, 3.0]))
+    np.testing.assert_allclose(means, [1.0, 5 / 3, 7 / 3, 3.0])
+    np.testing.assert_array_equal(counts, [8, 12, 6, 1])  # of 3^3 = 27 resamples
+    means, counts = lb.resample_mean_distribution(np.array([1.5, 2.0]))  # a tied rank: halves
+    np.testing.assert_allclose(means, [1.5, 1.75, 2.0])
+    np.testing.assert_array_equal(counts, [1, 2, 1])
+    _, counts8 = lb.resample_mean_distribution(np.arange(1.0, 9.0))
+    assert counts8.sum() == 8 ** 8 and counts8.dtype == np.int64
+    with pytest.raises(ValueError, match="multiples of 0.5"):
+        lb.resample_mean_distribution(np.array([1.2, 2.0]))
+
+
+def test_bootstrap_interval_over_few_datasets_is_exact_by_hand() -> None:
+    # Two datasets, ranks A = (1, 2): resample means 1, 1.5, 1.5, 2 with probability 1/4 each.
+    low, high = lb.bootstrap_mean_rank_ci(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    np.testing.assert_array_equal(low, [1.0, 1.0])
+    np.testing.assert_array_equal(high, [2.0, 2.0])
+    # Three datasets, ranks (1, 1, 3): the mean is (3 + 2 c) / 3 where c ~ Binomial(3, 1/3) counts
+    # the third dataset: 1, 5/3, 7/3, 3 with probabilities 8, 12, 6, 1 in 27.
+    ranks = np.array([[1.0], [1.0], [3.0]])
+    assert lb.bootstrap_mean_rank_ci(ranks, level=0.95) == (pytest.approx([1.0]), pytest.approx([3.0]))
+    assert lb.bootstrap_mean_rank_ci(ranks, level=0.90)[1] == pytest.approx([7 / 3])  # F(7/3) = 26/27 >= 0.95
+    assert lb.bootstrap_mean_rank_ci(ranks, level=0.40)[0] == pytest.approx([5 / 3])  # F(1) = 8/27 < 0.30
+    # The seed and n_boot play no part: nothing is sampled.
+    rng = np.random.default_rng(3)
+    five = np.vstack([rng.permutation(4) + 1.0 for _ in range(5)])
+    a = lb.bootstrap_mean_rank_ci(five, n_boot=10, seed=1)
+    b = lb.bootstrap_mean_rank_ci(five, n_boot=99, seed=2)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_exact_bootstrap_equals_brute_force_over_all_n_to_the_n_resamples() -> None:
+    import itertools
+
+    rng = np.random.default_rng(4)
+    ranks = lb.rank_rows(rng.integers(0, 3, size=(5, 4)).astype(float), False)  # with ties: halves
+    draws = np.array(list(itertools.product(range(5), repeat=5)))  # all 3,125 ordered resamples
+    means = ranks[draws].mean(axis=1)
+    low, high = lb.bootstrap_mean_rank_ci(ranks)
+    np.testing.assert_allclose(low, np.quantile(means, 0.025, axis=0, method="inverted_cdf"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, np.quantile(means, 0.975, axis=0, method="inverted_cdf"), rtol=0, atol=1e-12)
+
+
+def test_a_single_dataset_gives_no_interval_never_a_zero_width_one() -> None:
+    low, high = lb.bootstrap_mean_rank_ci(np.array([[1.0, 2.0, 3.0]]))
+    assert np.isnan(low).all() and np.isnan(high).all()
+    rows = frame([job("d", "A", 0.1), job("d", "B", 0.2)])
+    board = lb.leaderboards(rows, metrics=("armse",), n_boot=50)
+    pooled = board[(board["mechanism"] == lb.ALL) & (board["rate"] == lb.ALL)].set_index("imputer")
+    assert pooled.loc["A", "mean_rank"] == 1.0 and pooled.loc["A", "n_datasets"] == 1
+    assert pooled[["ci_low", "ci_high"]].isna().all().all()
+
+
+# -- diverged jobs (PROTOCOL §6) -------------------------------------------------------------------------
+def test_a_diverged_job_is_a_failure_in_rankings_and_never_enters_a_mean() -> None:
+    reason = "diverged: RMSE 6.059e+05 > 1 on the [0, 1] scale"
+    rows = frame([job("d", "A", 0.1, seed=0), job("d", "A", 0.3, seed=1),
+                  job("d", "A", 605901.0, seed=2, status="diverged", error=reason),
+                  job("d", "B", 0.2, seed=0), job("d", "B", 0.2, seed=1), job("d", "B", 0.2, seed=2),
+                  job("e", "A", 0.1), job("e", "B", 0.2)])
+    agg = lb.aggregate(rows, metrics=("armse",)).set_index(["dataset", "imputer"])
+    a = agg.loc[("d", "A")]
+    assert a["armse_mean"] == pytest.approx(0.2) and a["armse_std"] == pytest.approx(np.std([0.1, 0.3], ddof=1))
+    assert (a["n_jobs"], a["n_ok"], a["n_diverged"]) == (3, 2, 1) and a["error"] == reason
+    matrix = lb.block_matrix(rows, "armse")
+    reduced, unranked, dropped = lb.complete_blocks(matrix)
+    assert dropped == 1 and unranked == []  # seed 2 of d: A diverged, so B's score there is not compared
+    assert sorted(reduced.values[:, 1].tolist()) == [0.2, 0.2, 0.2]
+    board = lb.leaderboards(rows, metrics=("armse",), n_boot=50)
+    pooled = board[(board["mechanism"] == lb.ALL) & (board["rate"] == lb.ALL)].set_index("imputer")
+    assert pooled.loc["A", "n_diverged"] == 1 and pooled.loc["A", "n_ok"] == 3
+    assert pooled.loc["A", "n_blocks"] == 3 and pooled.loc["A", "n_blocks_dropped"] == 1
+    # The same ranking as if the job had failed: diverged is a failure of that imputer on that mask.
+    failed = rows.assign(status=rows["status"].replace("diverged", "failed"))
+    np.testing.assert_array_equal(lb.block_matrix(failed, "armse").values, matrix.values)
+
+
 # -- Friedman / Nemenyi ------------------------------------------------------------------------------
 def test_friedman_matches_scipy_and_demsar_critical_difference() -> None:
     rng = np.random.default_rng(0)

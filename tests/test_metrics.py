@@ -6,7 +6,8 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import skew, wasserstein_distance
 
-from imputebench.metrics import imputation_metrics
+from imputebench.metrics import (DIVERGED_ABOVE, IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY,
+                                  diverged_reason, imputation_metrics)
 
 
 def frame(**cols):
@@ -24,6 +25,7 @@ def test_hand_computed_numeric():
     assert m["rmse"] == pytest.approx(math.sqrt((0.04 + 0.09 + 0.0625) / 3))
     assert m["armse"] == pytest.approx((math.sqrt((0.04 + 0.09) / 2) + 0.25) / 2)
     assert math.isnan(m["cat_accuracy"])
+    assert m[MAX_COLUMN_RMSE] == pytest.approx(math.sqrt((0.04 + 0.09) / 2))  # a's RMSE beats b's 0.25
     assert m["w1"] == pytest.approx((wasserstein_distance([0.0, 1.0], [0.2, 0.7]) + 0.25) / 2)
 
 
@@ -113,3 +115,57 @@ def test_constant_column_scales_to_zero():
     Xi = frame(a=[3.0, 9.0, 3.0])
     m = imputation_metrics(X, Xi, np.array([[True], [False], [True]]))
     assert m["mae"] == 0.0
+
+
+# -- diverged jobs (PROTOCOL §6) ------------------------------------------------------------------------
+def test_one_absurd_column_is_diverged_even_when_pooled_errors_look_sane():
+    # a: one masked cell imputed 1.5 ranges away; b: ten masked cells imputed exactly.
+    n = 12
+    X = frame(a=np.linspace(0.0, 1.0, n), b=np.linspace(0.0, 1.0, n))
+    Xi = X.copy()
+    Xi.loc[0, "a"] = 1.5
+    mask = np.ones((n, 2), bool)
+    mask[0, 0] = False
+    mask[:10, 1] = False
+    m = imputation_metrics(X, Xi, mask)
+    assert m["mae"] == pytest.approx(1.5 / 11) and m["rmse"] == pytest.approx(math.sqrt(2.25 / 11))
+    assert m["armse"] == pytest.approx(0.75)  # the mean over columns hides it ...
+    assert m[MAX_COLUMN_RMSE] == pytest.approx(1.5)  # ... the worst column does not
+    reason = diverged_reason(m)
+    assert reason is not None and "column" in reason and "1.5" in reason
+
+
+def test_diverged_threshold_is_strictly_above_the_whole_range():
+    assert DIVERGED_ABOVE == 1.0
+    assert diverged_reason({"mae": 1.0, "rmse": 1.0, MAX_COLUMN_RMSE: 1.0}) is None  # exactly the range
+    assert diverged_reason({"mae": 0.2, "rmse": 605901.0, MAX_COLUMN_RMSE: 605901.0}).startswith("diverged: RMSE")
+    assert diverged_reason({"mae": 1.01}).startswith("diverged: MAE")
+    # Nothing measured (an all-categorical table) is not divergence; neither is a categorical error.
+    X = frame(k=pd.Categorical(["x", "y", "x"]))
+    m = imputation_metrics(X, frame(k=pd.Categorical(["y", "x", "y"])), np.zeros((3, 1), bool))
+    assert m["armse"] == 1.0 and math.isnan(m[MAX_COLUMN_RMSE]) and diverged_reason(m) is None
+
+
+def test_metrics_are_the_registrys_imputation_metrics():
+    m = imputation_metrics(frame(a=[0.0, 1.0]), frame(a=[0.0, 0.5]), np.array([[True], [False]]))
+    assert list(m) == [*IMPUTATION_METRICS, MAX_COLUMN_RMSE]
+    assert MAX_COLUMN_RMSE not in METRIC_REGISTRY  # evidence, not a ranked metric
+    from imputebench.store import COLUMNS, HIGHER_IS_BETTER
+    assert set(METRIC_REGISTRY) <= set(COLUMNS) and {MAX_COLUMN_RMSE, "dropped_rows"} <= set(COLUMNS)
+    assert HIGHER_IS_BETTER == {n: m.higher_is_better for n, m in METRIC_REGISTRY.items()}
+
+
+@pytest.mark.slow  # starts a worker process
+def test_a_job_with_absurd_output_is_stored_diverged_with_its_numbers(tmp_path):
+    from imputebench.runner import RunConfig, run
+    from imputebench.store import ResultStore
+
+    run(RunConfig(datasets=["iris"], imputers=["mean", "faulty:Noisy"], mechanisms=["mcar"], rates=[0.2],
+                  seeds=[0], settings=["in-sample"], results_dir=tmp_path, jobs=1, progress=False,
+                  params={"faulty:Noisy": {"scale": 50.0}}))  # noise of 50 column spreads: far outside
+    rows = ResultStore(tmp_path).load().set_index("imputer")
+    assert rows.loc["mean", "status"] == "ok" and pd.isna(rows.loc["mean", "error"])
+    noisy = rows.loc["faulty:Noisy"]
+    assert noisy["status"] == "diverged" and noisy["error"].startswith("diverged: ")
+    assert noisy["rmse"] > 1 and noisy["max_column_rmse"] >= noisy["rmse"]  # numbers kept
+    assert (rows["dropped_rows"] == 0).all()  # iris is complete (PROTOCOL §1)

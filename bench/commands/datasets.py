@@ -55,6 +55,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=_add)
 
 
+def dropped_note(dropped_rows: int, lost_classes: tuple[str, ...] | list[str]) -> str:
+    """PROTOCOL §1 in words: how many rows were dropped for missing values, and which target
+    classes disappeared with them."""
+    note = f"{dropped_rows} row{'s' if dropped_rows != 1 else ''} with missing values dropped"
+    if lost_classes:
+        note += (f" (class{'es' if len(lost_classes) > 1 else ''} {', '.join(map(repr, lost_classes))} "
+                 "no longer present)")
+    return note
+
+
 def _kind_of(name: str) -> str:
     if name in ds_api.CATALOG:
         return "catalog"
@@ -66,11 +76,13 @@ def _list(args: argparse.Namespace) -> int:
     names = ds_api.dataset_names(data_home=home)
     avail = ds_api.availability(names, mirror=args.mirror, data_home=home, allow_network=not args.offline)
     cache = Cache(home)
+    users = user_datasets(home)
     rows = []
     for name in names:
-        entry = ds_api.CATALOG.get(name)
+        entry = ds_api.CATALOG.get(name) or users.get(name)  # both know their shape and dropped rows
         rows.append({"name": name, "kind": _kind_of(name),
                      "shape": list(entry.shape) if entry and entry.shape else None,
+                     "dropped_rows": entry.dropped_rows if entry else 0,
                      "target_kind": entry.target_kind if entry else None,
                      "cached": cache.has(name), "available": avail[name] is None, "reason": avail[name]})
     if args.json:
@@ -79,8 +91,9 @@ def _list(args: argparse.Namespace) -> int:
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         shape = f"{r['shape'][0]} x {r['shape'][1]}" if r["shape"] else ""
+        shape += f" ({r['dropped_rows']} dropped)" if r["dropped_rows"] else ""  # PROTOCOL §1, beside the size
         state = "cached" if r["cached"] else ("available" if r["available"] else "needs the network")
-        print(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<12} {r['target_kind'] or '':<15} {state}")
+        print(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<24} {r['target_kind'] or '':<15} {state}")
     return 0
 
 
@@ -106,20 +119,26 @@ def _info(args: argparse.Namespace) -> int:
             "rows": ds.X.shape[0], "features": ds.X.shape[1],
             "types": {c: ("categorical" if cat else "numeric") for c, cat in zip(ds.X.columns, ds.categorical)},
             "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
-            "dropped_rows": ds.dropped_rows, "source": ds.source, "checksum": ds.checksum,
+            "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
+            "source": ds.source, "checksum": ds.checksum,
             "cache_path": ds.meta.get("cache_path"),
         })
     elif entry is not None:  # not fetched: what the catalog promises
         info.update({
             "rows": entry.shape[0] if entry.shape else None, "features": len(entry.features),
             "types": {c: ("categorical" if c in entry.categorical else "numeric") for c in entry.features},
-            "target": entry.target, "target_kind": entry.target_kind, "source": None,
+            "target": entry.target, "target_kind": entry.target_kind, "dropped_rows": entry.dropped_rows,
+            "source": None,
             "checksum": entry.checksum, "cache_path": None, "unavailable_offline": reason,
         })
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
     for key, value in info.items():
+        if key == "lost_classes":
+            continue  # said with dropped_rows
+        if key == "dropped_rows":
+            value = dropped_note(value, info.get("lost_classes", ()))
         if key == "types":
             n_cat = sum(v == "categorical" for v in value.values())
             value = f"{len(value) - n_cat} numeric, {n_cat} categorical" + (
@@ -148,8 +167,8 @@ def _fetch(args: argparse.Namespace) -> int:
             message = str(exc)
             print(message if message.startswith(f"{name}: ") else f"{name}: {message}")
             continue
-        print(f"{name}: {ds.X.shape[0]} x {ds.X.shape[1]} from {ds.source} (checksum {ds.checksum}"
-              + (f", {ds.dropped_rows} rows with missing values dropped" if ds.dropped_rows else "") + ")")
+        print(f"{name}: {ds.X.shape[0]} x {ds.X.shape[1]} from {ds.source} (checksum {ds.checksum}, "
+              f"{dropped_note(ds.dropped_rows, ds.lost_classes)})")
     if failed:
         print(f"{len(names) - len(failed)} of {len(names)} fetched; not fetched: {', '.join(failed)}")
         return 1
@@ -164,5 +183,5 @@ def _add(args: argparse.Namespace) -> int:
                                     reserved=set(ds_api.CATALOG) | set(BUILTIN_LOADERS))
     ds_api.clear_memo()
     print(f"{entry.name}: {entry.shape[0]} x {entry.shape[1]} ({entry.target_kind} of {entry.target!r}), "
-          f"checksum {entry.checksum}; registered in {home}")
+          f"{dropped_note(entry.dropped_rows, entry.lost_classes)}, checksum {entry.checksum}; registered in {home}")
     return 0
