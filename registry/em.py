@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame
+from ..imputer import Imputer
 from .transductive import EncodedMatrixImputer
 from .info import BUILTIN_INFO
 
@@ -41,8 +41,7 @@ class EMImputer(EncodedMatrixImputer, Imputer):
         self.tol = tol
         self.ridge = ridge
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "EMImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "EMImputer":
         self.encoder_ = MixedEncoder(scaling="standard").fit(X)
         Z = self.encoder_.encode(X)
         n, p = Z.shape

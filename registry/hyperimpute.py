@@ -77,12 +77,12 @@ class HyperImputeImputer(ChainedEquationsImputer):
         self.transform_models = transform_models
         self.random_state = random_state
 
-    def fit(self, X, y=None) -> "HyperImputeImputer":
+    def _fit(self, X, y=None) -> "HyperImputeImputer":
         if self.pool not in ("small", "full"):
             raise ValueError(f"pool must be 'small' or 'full', got {self.pool!r}")
         self.chosen_: dict[str, str] = {}  # column -> learner of its latest selection
         self.selection_scores_: list[dict[str, Any]] = []
-        return super().fit(X, y)
+        return super()._fit(X, y)
 
     # The loop asks for "the" regressor/classifier; the column being fitted decides which one.
     def _regressor(self, seed: int) -> Any:

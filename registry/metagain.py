@@ -37,7 +37,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
+from ..imputer import Imputer
 from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
 from ..deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
 from .info import BUILTIN_INFO
@@ -197,8 +197,7 @@ class MetaGAINImputer(Imputer):
 
     # -- estimator API ----------------------------------------------------------------------------
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MetaGAINImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MetaGAINImputer":
         needs_labels = self.use_task or self.use_meta
         if needs_labels:
             codes, n_classes = class_codes(y, len(X), "Meta-GAIN")
@@ -275,8 +274,7 @@ class MetaGAINImputer(Imputer):
         self.device_ = str(dev)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         dev = torch.device(self.device_)
         gen = seeded_generator(self.random_state, dev)
         table = encode_table(self.encoder_, X, fill=0.0)
@@ -286,7 +284,7 @@ class MetaGAINImputer(Imputer):
             raw = self.generator_(self._noisy_inputs(x, m, gen), m, None)[0]
             values = (m * x + (1 - m) * self.layout_.activate(raw, numeric="sigmoid")).cpu().numpy()
         self.generator_.train()
-        return restore_observed(X, self.encoder_.decode(values, index=X.index))
+        return self.encoder_.decode(values, index=X.index)
 
     def get_loss_weights(self) -> dict[str, Any]:
         """The last logged (beta, gamma, eta) of the terms in the objective."""

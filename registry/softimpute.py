@@ -40,9 +40,9 @@ class SoftImputer(LowRankImputer):
         self.tol = tol
         self.max_iter = max_iter
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "SoftImputer":
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "SoftImputer":
         self.lambda_ = None  # fixed per fit, from the first SVD (see _factors)
-        return super().fit(X, y)
+        return super()._fit(X, y)
 
     def _factors(self, d: np.ndarray, n: int, p: int) -> np.ndarray:
         if self.lambda_ is None:

@@ -29,9 +29,9 @@ def plugin_dist(tmp_path, monkeypatch):
     (dist / "entry_points.txt").write_text(
         "[imputebench.imputers]\nnoisy_plugin = faulty:Noisy\nbroken_plugin = no_such_module_xyz:Imputer\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    registry.discover.cache_clear()
+    registry.clear_cache()
     yield
-    registry.discover.cache_clear()
+    registry.clear_cache()
 
 
 def test_entry_points_are_found_and_a_broken_one_is_listed_unavailable(plugin_dist, masked):
