@@ -59,6 +59,8 @@ class Imputer(TransformerMixin, BaseEstimator):
         return restore_observed(X, self._checked_fill(X, self._transform(X), "_transform"))
 
     def fit_transform(self, X: pd.DataFrame, y: pd.Series | None = None, **fit_params: Any) -> pd.DataFrame:
+        if type(self)._fit_transform is Imputer._fit_transform:
+            return self.fit(X, y).transform(X)  # public methods, so a subclass overriding them is honoured
         self._validate_params()
         X = check_frame(X)
         return restore_observed(X, self._checked_fill(X, self._fit_transform(X, y), "_fit_transform"))

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -32,6 +33,60 @@ def plugin_dist(tmp_path, monkeypatch):
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+HEAVY = ("torch", "xgboost", "sklearn", "scipy")
+IMPORTED = ("import atexit, sys; atexit.register(lambda: print('IMPORTED=' + ','.join(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in %r or m.startswith('imputebench.registry.'))), file=sys.stderr)); " % (HEAVY,))
+CLI = "from imputebench.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _process(code: str, *argv: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
+    out = subprocess.run([sys.executable, "-c", IMPORTED + code, *argv], capture_output=True, text=True,
+                         timeout=120, env=env)
+    line = next(x for x in out.stderr.splitlines() if x.startswith("IMPORTED="))
+    return out, set(filter(None, line[len("IMPORTED="):].split(",")))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["imputers", "list"], ["imputers", "info", "mean"]])
+def test_listing_and_help_import_no_implementation(argv):
+    out, imported = _process(CLI, *argv)
+    assert out.returncode == 0, out.stderr
+    assert imported <= {"imputebench.registry.info"}, imported
+
+
+def test_building_mean_imports_only_mean():
+    out, imported = _process("from imputebench.registry import make_imputer; make_imputer('mean')")
+    assert out.returncode == 0, out.stderr
+    assert {m for m in imported if m.startswith("imputebench.registry.")} == {
+        "imputebench.registry.info", "imputebench.registry.mean"}
+    assert not {m for m in imported if m.split(".")[0] in ("torch", "xgboost")}, imported
+
+
+def test_a_plugin_raising_base_exceptions_at_import_is_listed_unavailable(tmp_path):
+    (tmp_path / "exits_plugin.py").write_text("raise SystemExit(3)\n")
+    (tmp_path / "interrupts_plugin.py").write_text("class Stop(BaseException):\n    pass\nraise Stop('no way')\n")
+    dist = tmp_path / "hostile-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hostile\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[imputebench.imputers]\nexits = exits_plugin:Imputer\ninterrupts = interrupts_plugin:Imputer\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out, _ = _process(CLI, "imputers", "list", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    listed = {d["name"]: d for d in json.loads(out.stdout)}
+    assert not listed["exits"]["available"] and listed["exits"]["error"] == "SystemExit: 3"
+    assert not listed["interrupts"]["available"] and listed["interrupts"]["error"] == "Stop: no way"
+    assert listed["mean"]["available"]
+    out, _ = _process(CLI, "imputers", "info", "knn", env=env)
+    assert out.returncode == 0 and "family: neighbours" in out.stdout
+    out, _ = _process(CLI, "imputers", "info", "exits", env=env)
+    assert out.returncode == 0 and "available: False" in out.stdout
+
+
+def test_imputer_name_typo_suggests_the_closest():
+    with pytest.raises(UsageError, match="did you mean 'mean'"):
+        registry.resolve("mena")
 
 
 def test_entry_points_are_found_and_a_broken_one_is_listed_unavailable(plugin_dist, masked):

@@ -66,7 +66,6 @@ def plugin_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("imputebench.commands.baseline", "imputebench.commands.check"))
     yield folder
     sys.modules.pop(PLUGIN, None)
 

@@ -9,7 +9,7 @@ from ..registry import discover, resolve
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("imputers", help="list the registered imputers")
+    p = sub.add_parser("imputers", help="list, inspect and check the registered imputers")
     isub = p.add_subparsers(dest="imputers_command", metavar="ACTION", required=True)
     ls = isub.add_parser("list", help="every imputer, available or not")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
