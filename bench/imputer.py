@@ -18,11 +18,13 @@ Two contracts, told apart explicitly (never by guessing from behaviour):
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .errors import ContractViolation
 from .imputer_info import PROFILES, ImputerInfo  # noqa: F401  (re-exported: plugins import it from here)
@@ -32,6 +34,16 @@ CONTRACTS: dict[str, str] = {
     "dataframe": "DataFrame contract (a subclass of imputebench.imputer.Imputer: DataFrame in, DataFrame out)",
     "numeric": "numeric contract (a scikit-learn imputer of numeric arrays, adapted through the one-hot encoder)",
 }
+
+# Shorthands for ``_parameter_constraints`` (scikit-learn's declarative format; see check_params).
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+POSITIVE_REAL = Interval(Real, 0, None, closed="neither")
+NON_NEGATIVE_REAL = Interval(Real, 0, None, closed="left")
+FRACTION = Interval(Real, 0, 1, closed="both")
+SWEEP_MODELS = StrOptions({"every-sweep", "last-sweep"})
+DEVICE = [str]  # "auto", "cpu", "cuda", "cuda:1", ...
+SEED = ["random_state"]
 
 
 class Imputer(TransformerMixin, BaseEstimator):

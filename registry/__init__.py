@@ -231,9 +231,9 @@ def check_params(name: str, params: Mapping[str, Any]) -> None:
     from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
     try:
-        validate_parameter_constraints(constraints, dict(params), caller_name=f"{name!r}")
+        validate_parameter_constraints(constraints, dict(params), caller_name=f"imputer {name!r}")
     except InvalidParameterError as exc:
-        raise UsageError(f"bad parameter for imputer {name!r}: {' '.join(str(exc).split())}") from None
+        raise UsageError(" ".join(str(exc).split())) from None
 
 
 def _constructor_params(cls: type) -> list[str]:

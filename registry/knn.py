@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer
+from ..imputer import Imputer, POSITIVE_INT, StrOptions
 from .info import BUILTIN_INFO
 
 # Query rows per chunk are chosen so a chunk's distance matrix holds about this many cells.
@@ -33,6 +33,7 @@ CHUNK_CELLS = 4_000_000
 
 class KNNImputer(Imputer):
     info = BUILTIN_INFO["knn"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_neighbors": [POSITIVE_INT], "weights": [StrOptions({"uniform", "distance"})]}
 
     def __init__(self, n_neighbors: int = 5, weights: Literal["uniform", "distance"] = "uniform") -> None:
         self.n_neighbors = n_neighbors

@@ -37,7 +37,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer
+from ..imputer import Imputer, DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
 from ..deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
 from .info import BUILTIN_INFO
@@ -95,6 +95,10 @@ def stratified_meta_rows(codes: np.ndarray, fraction: float, rng: np.random.Gene
 
 class MetaGAINImputer(Imputer):
     info = BUILTIN_INFO["metagain"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_iterations": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden_dim": [POSITIVE_INT],
+                              "n_layers": [POSITIVE_INT], "latent_dim": [POSITIVE_INT], "lr": [POSITIVE_REAL], "meta_lr": [POSITIVE_REAL],
+                              "meta_fraction": [FRACTION], "hint_rate": [FRACTION], "use_kl": ["boolean"], "use_task": ["boolean"],
+                              "use_meta": ["boolean"], "device": DEVICE, "random_state": SEED}
 
     def __init__(self, n_iterations: int = 10000, batch_size: int = 64, hidden_dim: int = 100,
                  n_layers: int = 5, latent_dim: int = 100, lr: float = 1e-2, momentum: float = 0.9,

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer
+from ..imputer import Imputer, DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED, Interval, Real
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
 from .info import BUILTIN_INFO
 
@@ -101,6 +101,10 @@ def cosine_with_warmup(progress: float, lr: float, min_lr: float, epochs: int, w
 
 class ReMaskerImputer(Imputer):
     info = BUILTIN_INFO["remasker"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"embed_dim": [POSITIVE_INT], "depth": [POSITIVE_INT], "decoder_depth": [POSITIVE_INT], "num_heads": [POSITIVE_INT],
+                              "mask_ratio": [Interval(Real, 0, 1, closed="neither")], "max_epochs": [POSITIVE_INT],
+                              "max_steps": [POSITIVE_INT, None], "batch_size": [POSITIVE_INT], "lr": [POSITIVE_REAL],
+                              "device": DEVICE, "random_state": SEED}
 
     def __init__(self, embed_dim: int = 64, depth: int = 8, decoder_depth: int = 4, num_heads: int = 4,
                  mlp_ratio: float = 4.0, mask_ratio: float = 0.5, max_epochs: int = 600,

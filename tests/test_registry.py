@@ -181,3 +181,85 @@ def test_imputers_cli_list_and_info_json():
     out = subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "info", "nosuch"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "unknown imputer 'nosuch'" in out.stderr
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("knn", {"n_neighbors": -3}, r"'n_neighbors' parameter of imputer 'knn' must be an int in the range \[1, inf\)"),
+    ("knn", {"n_neighbors": "abc"}, r"must be an int .* Got 'abc'"),
+    ("knn", {"n_neighbours": 3}, r"no parameter 'n_neighbours'; did you mean 'n_neighbors'\?"),
+    ("mice", {"max_iter": 2.5}, r"'max_iter' parameter of imputer 'mice' must be an int"),
+    ("missforest", {"max_features": "all"}, r"'max_features' parameter"),
+    ("sklearn.impute:KNNImputer", {"n_neighbors": 0}, r"'n_neighbors' parameter of imputer 'sklearn.impute:KNNImputer'"),
+])
+def test_bad_parameters_are_rejected_before_any_job(name, params, message):
+    with pytest.raises(UsageError, match=message):
+        registry.check_params(name, params)
+
+
+def test_every_profile_of_every_builtin_satisfies_its_constraints():
+    for name, entry in registry.discover().items():
+        if entry.source == "builtin" and entry.available:
+            for profile in ("quick", "paper", "ci"):
+                registry.check_params(name, entry.info.params_for(profile))
+
+
+def test_cli_rejects_a_bad_param_with_one_line_and_writes_nothing(tmp_path):
+    results = tmp_path / "results"
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--imputers", "knn", "--datasets", "iris",
+                          "--param", "knn.n_neighbors=-3", "--results", str(results), "--no-report", "--quiet"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "imputebench: error: The 'n_neighbors' parameter of imputer 'knn' must be an int in the range [1, inf). "
+        "Got -3 instead."]
+    assert not results.exists()
+
+
+def test_contracts_are_explicit():
+    from sklearn.impute import KNNImputer, SimpleImputer
+
+    from imputebench.imputer import contract_of
+    from imputebench.registry.mean import MeanImputer
+
+    assert contract_of(MeanImputer) == "dataframe"
+    assert contract_of(KNNImputer) == contract_of(SimpleImputer) == "numeric"
+
+    class Undeclared:
+        def fit(self, X, y=None):
+            return self
+
+    with pytest.raises(TypeError, match="declares no imputer contract: subclass imputebench.imputer.Imputer"):
+        contract_of(Undeclared)
+    Undeclared.imputebench_contract = "numeric"
+    assert contract_of(Undeclared) == "numeric"
+    # 'numeric:' in front of a dotted path declares the numeric contract for a class one cannot edit.
+    entry = registry.resolve("numeric:sklearn.impute:SimpleImputer")
+    assert entry.available and entry.contract == "numeric"
+    undeclared = registry.resolve("collections:OrderedDict")
+    assert not undeclared.available and "declares no imputer contract" in undeclared.error
+
+
+class _ShiftsEverything:
+    """A numeric-contract estimator that breaks the contract: it moves observed cells too."""
+
+    imputebench_contract = "numeric"
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.nan_to_num(X) + 0.5
+
+
+def test_numeric_adapter_reports_a_breach_instead_of_hiding_it(masked):
+    from imputebench.registry.external import ExternalImputer
+
+    X, Xm = masked
+    with pytest.raises(ContractViolation, match=r"numeric contract .* changed \d+ observed cells"):
+        ExternalImputer(estimator=_ShiftsEverything(), name="shifts").fit(Xm).transform(Xm)
