@@ -137,6 +137,9 @@ def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
             raise UsageError(f"unknown setting {s!r}; valid: {', '.join(SETTINGS)}")
     check_dataset_names(cfg.datasets, cfg.source.data_home)
     imputers = resolve_imputers(cfg.imputers)
+    stray = sorted(set(cfg.params) - set(imputers))
+    if stray:
+        raise UsageError(f"--param names imputer {stray[0]!r}, which is not in this run's imputers: {', '.join(imputers)}")
     params = {}
     for name in imputers:
         info = resolve(name).info
