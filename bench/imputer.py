@@ -157,30 +157,37 @@ def restore_observed(X: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_output(X_in: pd.DataFrame, X_out: Any) -> None:
-    """The harness's check of PROTOCOL §4; raises :class:`ContractViolation` naming the breach."""
+    """The harness's check of PROTOCOL §4; raises :class:`ContractViolation` naming the breach and the contract."""
+    breach = _output_breach(X_in, X_out)
+    if breach:
+        raise ContractViolation(f"{breach} (the harness's check of the DataFrame contract, PROTOCOL §4)")
+
+
+def _output_breach(X_in: pd.DataFrame, X_out: Any) -> str | None:
     if not isinstance(X_out, pd.DataFrame):
-        raise ContractViolation(f"transform returned {type(X_out).__name__}, not a DataFrame")
+        return f"transform returned {type(X_out).__name__}, not a DataFrame"
     if list(X_out.columns) != list(X_in.columns):
-        raise ContractViolation("transform changed the columns")
+        return "transform changed the columns"
     if not X_out.index.equals(X_in.index):
-        raise ContractViolation("transform changed the index")
+        return "transform changed the index"
     for c in X_in.columns:
         a, b = X_in[c], X_out[c]
         if isinstance(a.dtype, pd.CategoricalDtype):
             if not isinstance(b.dtype, pd.CategoricalDtype) or not b.cat.categories.equals(a.cat.categories):
-                raise ContractViolation(f"column {c!r}: output is not a category of the input's categories")
+                return f"column {c!r}: output is not a category of the input's categories"
             if b.isna().any():
-                raise ContractViolation(f"column {c!r}: output still has missing values (or values outside its categories)")
+                return f"column {c!r}: output still has missing values (or values outside its categories)"
             obs = a.notna().to_numpy()
             if not np.array_equal(a.cat.codes.to_numpy()[obs], b.cat.codes.to_numpy()[obs]):
-                raise ContractViolation(f"column {c!r}: observed cells were changed")
+                return f"column {c!r}: observed cells were changed"
         else:
             if b.dtype != a.dtype:
-                raise ContractViolation(f"column {c!r}: dtype changed from {a.dtype} to {b.dtype}")
+                return f"column {c!r}: dtype changed from {a.dtype} to {b.dtype}"
             vb = b.to_numpy(dtype=float)
             if not np.isfinite(vb).all():
-                raise ContractViolation(f"column {c!r}: output has NaN or infinite values")
+                return f"column {c!r}: output has NaN or infinite values"
             va = a.to_numpy(dtype=float)
             obs = ~np.isnan(va)
             if not np.array_equal(va[obs], vb[obs]):
-                raise ContractViolation(f"column {c!r}: observed cells were changed")
+                return f"column {c!r}: observed cells were changed"
+    return None
