@@ -11,15 +11,17 @@ import sys
 from . import __version__
 from .errors import ImputeBenchError
 
-COMMAND_MODULES = (
-    "imputebench.commands.run",
-    "imputebench.commands.report",
-    "imputebench.commands.imputers",
-    "imputebench.commands.reproduce",
-    "imputebench.commands.datasets",
-    "imputebench.commands.baseline",
-    "imputebench.commands.check",
-)
+# command -> (module, one-line help). A command's module is imported only when that command runs,
+# so `imputebench --help` and `imputebench imputers list` pay for no other command's imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("imputebench.commands.run", "run the benchmark grid (the default command)"),
+    "report": ("imputebench.commands.report", "render the static leaderboard site from the result store"),
+    "imputers": ("imputebench.commands.imputers", "list, inspect and check the registered imputers"),
+    "reproduce": ("imputebench.commands.reproduce", "rerun a seed paper's table beside its published numbers"),
+    "datasets": ("imputebench.commands.datasets", "the dataset catalog: list, inspect, fetch, add your own"),
+    "baseline": ("imputebench.commands.baseline", "save or show a regression baseline (see `imputebench check`)"),
+    "check": ("imputebench.commands.check", "compare results with a baseline; non-zero exit when an imputer got worse"),
+}
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -29,14 +31,19 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with ``command``'s own arguments (every command's when ``command`` is None);
+    the other commands appear with their one-line help only."""
     parser = OneLineParser(
         prog="imputebench", description="Benchmark missing-data imputers under one protocol."
     )
     parser.add_argument("--version", action="version", version=f"imputebench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+    for name, (module, help_line) in COMMANDS.items():
+        if command is None or name == command:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
 
 
@@ -53,9 +60,10 @@ def _log_to_stderr() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     if not argv:
         argv = ["run"]  # the embedded default (README's first command)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    parser = build_parser(command if command in COMMANDS else "")
     args = parser.parse_args(argv)
     _log_to_stderr()
     if not getattr(args, "func", None):

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from .encoding import MixedEncoder, Scaling
-from .imputer import Imputer, check_frame, restore_observed
+from .imputer import Imputer
 from .neural import resolve_device, seeded_generator, to_tensor
 
 
@@ -224,8 +224,7 @@ class DeepTabularImputer(Imputer):
         obs = ~np.isnan(Z)
         return (to_tensor(np.where(obs, Z, 0.0), self.device_), to_tensor(obs.astype(np.float32), self.device_))
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DeepTabularImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DeepTabularImputer":
         self.encoder_ = MixedEncoder(self.scaling).fit(X)
         self._setup()
         self.layout_ = EncodedLayout(self.encoder_, self.device_)
@@ -233,8 +232,7 @@ class DeepTabularImputer(Imputer):
         self._fit_model(x, obs)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         if not X.isna().to_numpy().any():
             return X.copy()
         # A fresh generator per call: the same rows give the same imputation (PROTOCOL §4).
@@ -243,7 +241,7 @@ class DeepTabularImputer(Imputer):
         with torch.no_grad():
             encoded = self._impute(x, obs)
         filled = self.encoder_.decode(encoded.detach().cpu().double().numpy(), index=X.index)
-        return restore_observed(X, filled)
+        return filled
 
     def column_means(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """Observed mean per encoded slot (category frequencies in a block): the initial fill."""

@@ -18,19 +18,25 @@ from __future__ import annotations
 import json
 import math
 import re
+import statistics
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import PROTOCOL_VERSION, __version__
 from .errors import ImputeBenchError, UsageError
-from .store import HIGHER_IS_BETTER, METRICS, SCHEMA
+from .metrics import METRIC_REGISTRY, QUALITY_METRICS
+from .store import SCHEMA
+
+METRICS = QUALITY_METRICS
+HIGHER_IS_BETTER = {name: metric.higher_is_better for name, metric in METRIC_REGISTRY.items()}
 
 # What fixes a job's masks and its evaluation (PROTOCOL §2: one mask per dataset, mechanism, rate,
 # seed; max_rows subsamples the table first; §3: the setting), plus who imputed.
@@ -51,6 +57,9 @@ DEFAULT_ABSOLUTE_TOLERANCE = 1e-9
 ALL_METRICS_KEY = "all"
 
 OK = "ok"
+# Statuses that mean the imputer failed (PROTOCOL §6: diverged counts as a failure). "infeasible" is
+# the grid's (a rate a mechanism cannot reach, no target), not the imputer's.
+FAILED_STATUSES = ("failed", "diverged", "timeout")
 
 
 # -- tolerances ---------------------------------------------------------------------------------
@@ -114,16 +123,17 @@ class JobId:
     mechanism: str
     rate: float
     setting: str
-    seed: int
+    seed: int | None  # None: the mean over seeds (--seed-mean)
     max_rows: int | None
 
     def where(self) -> str:
         rows = "all rows" if self.max_rows is None else f"max_rows {self.max_rows}"
-        return f"{self.mechanism}, rate {self.rate:g}, {self.setting}, seed {self.seed}, {rows}"
+        seed = "mean over seeds" if self.seed is None else f"seed {self.seed}"
+        return f"{self.mechanism}, rate {self.rate:g}, {self.setting}, {seed}, {rows}"
 
     def sort_key(self) -> tuple:
-        return (self.imputer, self.dataset, self.mechanism, self.rate, self.setting, self.seed,
-                -1 if self.max_rows is None else self.max_rows)
+        return (self.imputer, self.dataset, self.mechanism, self.rate, self.setting,
+                -1 if self.seed is None else self.seed, -1 if self.max_rows is None else self.max_rows)
 
 
 @dataclass(frozen=True)
@@ -186,11 +196,14 @@ class JobVerdict:
     def params_changed(self) -> bool:
         return self.old_params is not None and self.new_params is not None and self.old_params != self.new_params
 
+    def cause(self) -> str:
+        return f" [params changed: {self.old_params} -> {self.new_params}]" if self.params_changed else ""
+
     def messages(self) -> list[str]:
         """One line per problem, naming imputer, dataset, metric, old and new value."""
         j = self.job
         head = f"{j.imputer} on {j.dataset} ({j.where()})"
-        cause = f" [params changed: {self.old_params} -> {self.new_params}]" if self.params_changed else ""
+        cause = self.cause()
         if self.outcome == REGRESSED:
             return [
                 f"REGRESSED {head}: {c.metric} {_fmt_pair(c.old, c.new)} "
@@ -205,15 +218,33 @@ class JobVerdict:
         return []
 
 
+# Imputer-level outcomes (PROTOCOL §6: a failed job is a failure, never dropped): each fails the gate.
+FEWER_OK = "fewer-ok"            # fewer ok jobs than in the baseline
+NO_OK = "no-ok"                  # not one ok job
+BASELINE_FAILED = "baseline-failed"  # the baseline itself holds failed jobs of the imputer
+
+
+@dataclass(frozen=True)
+class ImputerProblem:
+    imputer: str
+    outcome: str
+    detail: str
+
+    def message(self) -> str:
+        return f"{self.outcome.upper()} {self.imputer}: {self.detail}"
+
+
 @dataclass(frozen=True)
 class CheckReport:
     verdicts: tuple[JobVerdict, ...]
     tolerances: Mapping[str, Tolerance]
     baseline_meta: Mapping[str, object] = field(default_factory=dict)
+    imputer_problems: tuple[ImputerProblem, ...] = ()
+    seed_mean: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
-        return any(v.failed for v in self.verdicts)
+        return bool(self.imputer_problems) or any(v.failed for v in self.verdicts)
 
     @property
     def failures(self) -> list[JobVerdict]:
@@ -223,7 +254,41 @@ class CheckReport:
         return sum(v.outcome == outcome for v in self.verdicts)
 
     def failure_messages(self) -> list[str]:
-        return [m for v in self.failures for m in v.messages()]
+        """Every problem: one line per imputer-level problem, then per failed job and metric."""
+        return [p.message() for p in self.imputer_problems] + [m for v in self.failures for m in v.messages()]
+
+    def summary_messages(self) -> list[str]:
+        """At most one line per imputer-level problem, per regressed (imputer, metric) and per
+        (imputer, other failing outcome), each naming the worst or first job."""
+        lines = [p.message() for p in self.imputer_problems]
+        by_imputer: dict[str, list[JobVerdict]] = {}
+        for v in self.failures:
+            by_imputer.setdefault(v.job.imputer, []).append(v)
+        for imputer, failures in sorted(by_imputer.items()):
+            regressed: dict[str, list[tuple[JobVerdict, MetricChange]]] = {}
+            for v in failures:
+                for c in v.changes:
+                    if v.outcome == REGRESSED and c.regressed:
+                        regressed.setdefault(c.metric, []).append((v, c))
+            for metric in sorted(regressed, key=COMPARABLE_METRICS.index):
+                hits = regressed[metric]
+                compared = sum(any(c.metric == metric for c in v.changes) for v in self.verdicts
+                               if v.job.imputer == imputer)
+                v, c = max(hits, key=lambda hit: _relative_worse(hit[1]))
+                lines.append(f"REGRESSED {imputer} {metric}: worse beyond tolerance in {len(hits)} of {compared} "
+                             f"compared jobs; worst on {v.job.dataset} ({v.job.where()}): {_fmt_pair(c.old, c.new)} "
+                             f"(worse by {_fmt(c.worse_by)}, allowed {_fmt(c.allowed)}){v.cause()}")
+            for outcome in (BROKEN, MISSING, INCOMPARABLE):
+                hits = [v for v in failures if v.outcome == outcome]
+                if hits:
+                    first = hits[0]
+                    lines.append(f"{outcome.upper()} {imputer}: {len(hits)} job{'s' * (len(hits) != 1)}; first on "
+                                 f"{first.job.dataset} ({first.job.where()}): {first.detail}{first.cause()}")
+        return lines
+
+
+def _relative_worse(change: MetricChange) -> float:
+    return change.worse_by / abs(change.old) if change.old else change.worse_by
 
 
 def _fmt(x: float, digits: int = 6) -> str:
@@ -362,11 +427,30 @@ def match_jobs(baseline: pd.DataFrame, current: pd.DataFrame) -> tuple[list[tupl
 
 
 def compare(baseline: pd.DataFrame, current: pd.DataFrame, tolerances: Mapping[str, Tolerance] | None = None,
-            *, allow_missing: bool = False, baseline_meta: Mapping[str, object] | None = None) -> CheckReport:
-    """Every job's verdict, in a stable order (imputer, dataset, mechanism, rate, setting, seed)."""
+            *, allow_missing: bool = False, baseline_meta: Mapping[str, object] | None = None,
+            seed_mean: Mapping[str, float] | None = None) -> CheckReport:
+    """Every job's verdict, in a stable order (imputer, dataset, mechanism, rate, setting, seed), and
+    the imputer-level problems.
+
+    ``seed_mean`` (imputer or ``all`` -> K) compares a noisy imputer's metrics as the mean over seeds:
+    worse by more than K baseline seed standard deviations (or the metric's tolerance, whichever is
+    larger) is a regression; its jobs are still judged one by one for status and comparability.
+    """
     tolerances = parse_tolerances([]) if tolerances is None else dict(tolerances)
+    seed_mean = dict(seed_mean or {})
     pairs, missing, new = match_jobs(baseline, current)
-    verdicts = [compare_job(old, now, tolerances) for old, now in pairs]
+    verdicts, by_group = [], {}
+    for old, now in pairs:
+        k = seed_mean.get(str(now["imputer"]), seed_mean.get(ALL_METRICS_KEY))
+        if k is None:
+            verdicts.append(compare_job(old, now, tolerances))
+            continue
+        status_only = compare_job(old, now, {})
+        if status_only.outcome == UNCHANGED:  # both ok and comparable: judged with its seeds
+            by_group.setdefault(replace(status_only.job, seed=None), []).append((old, now, k))
+        else:
+            verdicts.append(status_only)
+    verdicts += [_compare_seed_mean(group, members, tolerances) for group, members in by_group.items()]
     verdicts += [
         JobVerdict(_job_id(r), MISSING, detail=f"in the baseline (status {r['status']}), not in the results",
                    old_params=_params(r), allowed_missing=allow_missing)
@@ -374,7 +458,68 @@ def compare(baseline: pd.DataFrame, current: pd.DataFrame, tolerances: Mapping[s
     ]
     verdicts += [JobVerdict(_job_id(r), NEW, detail=f"status {r['status']}", new_params=_params(r)) for r in new]
     verdicts.sort(key=lambda v: (v.job.sort_key(), v.outcome, v.old_params or "", v.new_params or ""))
-    return CheckReport(tuple(verdicts), tolerances, dict(baseline_meta or {}))
+    problems = imputer_problems(baseline, current, allow_missing=allow_missing)
+    return CheckReport(tuple(verdicts), tolerances, dict(baseline_meta or {}), problems, seed_mean)
+
+
+def _compare_seed_mean(group: JobId, members: list[tuple[dict, dict, float]],
+                       tolerances: Mapping[str, Tolerance]) -> JobVerdict:
+    k = members[0][2]
+    changes = []
+    for metric in sorted(tolerances, key=COMPARABLE_METRICS.index):
+        old = [_float(o[metric]) for o, _, _ in members]
+        new = [_float(n[metric]) for _, n, _ in members]
+        kept = [(a, b) for a, b in zip(old, new) if not math.isnan(a)]
+        if not kept:
+            continue  # nothing measured in the baseline
+        old_values = [a for a, _ in kept]
+        old_mean, new_mean = sum(old_values) / len(old_values), sum(b for _, b in kept) / len(kept)
+        spread = statistics.stdev(old_values) if len(old_values) > 1 else 0.0
+        changes.append(MetricChange(metric, old_mean, new_mean, max(tolerances[metric].allowed(old_mean), k * spread)))
+    outcome = REGRESSED if any(c.regressed for c in changes) else IMPROVED if any(c.improved for c in changes) \
+        else UNCHANGED
+    return JobVerdict(group, outcome, tuple(changes), detail=f"mean over {len(members)} seeds, allowed {k:g} seed sd",
+                      old_params=_params(members[0][0]), new_params=_params(members[0][1]))
+
+
+def imputer_problems(baseline: pd.DataFrame, current: pd.DataFrame, *,
+                     allow_missing: bool = False) -> tuple[ImputerProblem, ...]:
+    """What fails an imputer as a whole: fewer ok jobs than in the baseline (over the baseline's jobs
+    that were run, with ``allow_missing``), not one ok job, or failed jobs in the baseline itself
+    (a baseline that accepts failures would let them pass for ever)."""
+    old, now = job_rows(baseline), job_rows(current)
+    ran = {_job_id(r) for r in now.to_dict("records")}
+    problems = []
+    for imputer in sorted(set(old["imputer"]) | set(now["imputer"])):
+        o, n = old[old["imputer"] == imputer], now[now["imputer"] == imputer]
+        if allow_missing:
+            o = o[np.array([_job_id(r) in ran for r in o.to_dict("records")], dtype=bool)]
+        ok_before, ok_now = int((o["status"] == OK).sum()), int((n["status"] == OK).sum())
+        failed_before = o[o["status"].isin(FAILED_STATUSES)]
+        if len(n) and ok_now == 0:
+            problems.append(ImputerProblem(imputer, NO_OK, f"none of its {len(n)} jobs is ok (first error: "
+                                           f"{_first_line(n['error'].dropna().iloc[0]) if n['error'].notna().any() else 'none'})"))
+        elif ok_now < ok_before:
+            problems.append(ImputerProblem(imputer, FEWER_OK, f"{ok_now} ok jobs, {ok_before} in the baseline"))
+        if len(failed_before):
+            problems.append(ImputerProblem(imputer, BASELINE_FAILED, f"the baseline holds {len(failed_before)} "
+                                           f"failed jobs of it; fix them and re-create the baseline"))
+    return tuple(problems)
+
+
+def parse_seed_mean(specs: Iterable[str]) -> dict[str, float]:
+    """``["gain=2", "all=3"]`` -> imputer (or ``all``) -> tolerance in baseline seed standard deviations."""
+    out = {}
+    for spec in specs:
+        imputer, sep, number = spec.rpartition("=")
+        try:
+            k = float(number)
+        except ValueError:
+            k = math.nan
+        if not sep or not imputer or not math.isfinite(k) or k < 0:
+            raise UsageError(f"bad --seed-mean {spec!r}; expected IMPUTER=K or all=K with K >= 0 standard deviations")
+        out[imputer] = k
+    return out
 
 
 def run_arguments(rows: pd.DataFrame) -> list[str]:
@@ -418,8 +563,9 @@ def _failure_rows(report: CheckReport) -> list[list[str]]:
     return rows
 
 
-def to_markdown(report: CheckReport) -> str:
-    """A summary for a terminal, a pull request or ``$GITHUB_STEP_SUMMARY``."""
+def to_markdown(report: CheckReport, details: bool = False) -> str:
+    """A summary for a terminal, a pull request or ``$GITHUB_STEP_SUMMARY``: at most one line per
+    regressed (imputer, metric) and per other problem; ``details`` adds a row per failing job."""
     verdict = "FAILED" if report.failed else "passed"
     lines = [f"## imputebench regression check: {verdict}", ""]
     meta = report.baseline_meta
@@ -435,7 +581,11 @@ def to_markdown(report: CheckReport) -> str:
     for metric in sorted(report.tolerances, key=COMPARABLE_METRICS.index):
         by_tolerance.setdefault(report.tolerances[metric].describe(), []).append(metric)
     tol = "; ".join(f"{', '.join(metrics)}: {allowed}" for allowed, metrics in by_tolerance.items())
-    lines += [f"Tolerances (how much worse a metric may get): {tol}.", ""]
+    lines.append(f"Tolerances (how much worse a metric may get): {tol}.")
+    if report.seed_mean:
+        lines.append("Compared as the mean over seeds (allowed: K baseline seed standard deviations): "
+                     + ", ".join(f"{imputer} K={k:g}" for imputer, k in sorted(report.seed_mean.items())) + ".")
+    lines.append("")
 
     per_imputer: dict[str, dict[str, int]] = {}
     for v in report.verdicts:
@@ -445,14 +595,18 @@ def to_markdown(report: CheckReport) -> str:
     if per_imputer:
         lines += ["| imputer | result | " + " | ".join(shown) + " |", "|---|---|" + "---|" * len(shown)]
         for imputer, c in sorted(per_imputer.items()):
-            bad = any(v.failed for v in report.verdicts if v.job.imputer == imputer)
+            bad = any(v.failed for v in report.verdicts if v.job.imputer == imputer) or any(
+                p.imputer == imputer for p in report.imputer_problems)
             lines.append(f"| {_md_escape(imputer)} | {'FAIL' if bad else 'ok'} | "
                          + " | ".join(str(c[o]) for o in shown) + " |")
         lines.append("")
 
-    failures = _failure_rows(report)
+    summary = report.summary_messages()
+    if summary:
+        lines += ["### Failures", ""] + [f"- {_md_escape(m)}" for m in summary] + [""]
+    failures = _failure_rows(report) if details else []
     if failures:
-        lines += ["### Failures", "",
+        lines += ["### Failing jobs", "",
                   "| imputer | dataset | mechanism | rate | setting | seed | outcome | metric | old | new | detail |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in failures[:MAX_TABLE_ROWS]]
@@ -486,6 +640,13 @@ def to_junit(report: CheckReport) -> bytes:
     for imputer, verdicts in sorted(by_imputer.items()):
         suite = ET.SubElement(suites, "testsuite", name=f"imputebench.{imputer}")
         failures = skipped = 0
+        problems = [p for p in report.imputer_problems if p.imputer == imputer]
+        if problems:  # the imputer as a whole (ok-job counts), only when something is wrong with it
+            failures += 1
+            case = ET.SubElement(suite, "testcase", classname=f"imputebench.{imputer}", name="ok jobs", time="0")
+            failure = ET.SubElement(case, "failure", message="; ".join(p.message() for p in problems),
+                                    type=problems[0].outcome)
+            failure.text = "\n".join(p.message() for p in problems)
         for v in verdicts:
             j = v.job
             case = ET.SubElement(suite, "testcase", classname=f"imputebench.{imputer}",
@@ -501,13 +662,13 @@ def to_junit(report: CheckReport) -> bytes:
                 out = ET.SubElement(case, "system-out")
                 out.text = v.outcome + (f": {v.detail}" if v.detail else "") + "".join(
                     f"\n{c.metric}: {_fmt_pair(c.old, c.new)}" for c in v.changes)
-        suite.set("tests", str(len(verdicts)))
+        suite.set("tests", str(len(verdicts) + bool(problems)))
         suite.set("failures", str(failures))
         suite.set("errors", "0")
         suite.set("skipped", str(skipped))
         total_failures += failures
         total_skipped += skipped
-    suites.set("tests", str(len(report.verdicts)))
+    suites.set("tests", str(len(report.verdicts) + len({p.imputer for p in report.imputer_problems})))
     suites.set("failures", str(total_failures))
     suites.set("errors", "0")
     suites.set("skipped", str(total_skipped))

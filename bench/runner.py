@@ -125,7 +125,7 @@ def resolve_datasets(cfg: RunConfig) -> tuple[dict[str, Any], dict[str, str]]:
 
 def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
     """The job grid: datasets x mechanisms x rates x seeds x imputers x settings."""
-    from .registry import resolve
+    from .registry import check_params, resolve
 
     profile = get_profile(cfg.profile)
     mechanisms = [check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms)]
@@ -137,13 +137,17 @@ def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
             raise UsageError(f"unknown setting {s!r}; valid: {', '.join(SETTINGS)}")
     check_dataset_names(cfg.datasets, cfg.source.data_home)
     imputers = resolve_imputers(cfg.imputers)
-    tables, unavailable = resolve_datasets(cfg)
+    stray = sorted(set(cfg.params) - set(imputers))
+    if stray:
+        raise UsageError(f"--param names imputer {stray[0]!r}, which is not in this run's imputers: {', '.join(imputers)}")
     params = {}
     for name in imputers:
         info = resolve(name).info
         p = info.params_for(cfg.profile) if info else {}
         p.update(cfg.params.get(name, {}))
+        check_params(name, p)  # a bad --param fails before any dataset is loaded or job runs
         params[name] = _canonical_params(p)
+    tables, unavailable = resolve_datasets(cfg)
     jobs = [
         Job(dataset=d, dataset_checksum=ds.checksum, max_rows=ds.meta.get("max_rows"), mechanism=m, rate=r,
             seed=s, imputer=i, params=params[i], profile=cfg.profile, setting=st,

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
+from ..imputer import Imputer, DEVICE, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
 from ..deep_tabular import encode_table
 from .info import BUILTIN_INFO
@@ -135,6 +135,9 @@ def impute_by_reverse_process(model: EDMDenoiser, x: torch.Tensor, observed: tor
 
 class DiffPuterImputer(Imputer):
     info = BUILTIN_INFO["diffputer"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_em_iterations": [POSITIVE_INT], "n_epochs": [POSITIVE_INT], "patience": [POSITIVE_INT, None],
+                              "width": [POSITIVE_INT], "n_steps": [POSITIVE_INT], "n_samples": [POSITIVE_INT], "batch_size": [POSITIVE_INT],
+                              "lr": [POSITIVE_REAL], "weight_decay": [NON_NEGATIVE_REAL], "device": DEVICE, "random_state": SEED}
 
     def __init__(self, n_em_iterations: int = 5, n_epochs: int = 10000, patience: int | None = 1000,
                  width: int = 1024, n_steps: int = 50, n_samples: int = 50, resample_steps: int = 10,
@@ -191,8 +194,7 @@ class DiffPuterImputer(Imputer):
                  for _ in range(self.n_samples)]
         return torch.stack(draws).mean(0)
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DiffPuterImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DiffPuterImputer":
         dev = resolve_device(self.device)
         gen = seeded_generator(self.random_state, dev)
         rng = np.random.default_rng(self.random_state)
@@ -213,10 +215,9 @@ class DiffPuterImputer(Imputer):
         self.device_ = str(dev)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         dev = torch.device(self.device_)
         gen = seeded_generator(self.random_state, dev)
         x, observed = self._standardised(X, dev)
         imputed = self._e_step(self.model_, x, observed, gen).cpu().numpy() * 2 * self.scale_ + self.loc_
-        return restore_observed(X, self.encoder_.decode(imputed, index=X.index))
+        return self.encoder_.decode(imputed, index=X.index)

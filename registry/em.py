@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame
+from ..imputer import Imputer, NON_NEGATIVE_REAL, POSITIVE_INT
 from .transductive import EncodedMatrixImputer
 from .info import BUILTIN_INFO
 
@@ -35,14 +35,14 @@ CHUNK_CELLS = 4_000_000
 
 class EMImputer(EncodedMatrixImputer, Imputer):
     info = BUILTIN_INFO["em"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"max_iter": [POSITIVE_INT], "tol": [NON_NEGATIVE_REAL], "ridge": [NON_NEGATIVE_REAL]}
 
     def __init__(self, max_iter: int = 200, tol: float = 1e-5, ridge: float = 1e-3) -> None:
         self.max_iter = max_iter
         self.tol = tol
         self.ridge = ridge
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "EMImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "EMImputer":
         self.encoder_ = MixedEncoder(scaling="standard").fit(X)
         Z = self.encoder_.encode(X)
         n, p = Z.shape

@@ -25,6 +25,7 @@ from torch import nn
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
 from ..neural import mlp
+from ..imputer import DEVICE, FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, StrOptions
 from .info import BUILTIN_INFO
 
 EPS = 1e-8  # inside the logs, as in the reference code
@@ -41,6 +42,9 @@ def reference_init(module: nn.Module) -> None:
 
 class GAINImputer(DeepTabularImputer):
     info = BUILTIN_INFO["gain"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"iterations": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hint_rate": [FRACTION],
+                              "alpha": [NON_NEGATIVE_REAL], "learning_rate": [POSITIVE_REAL], "hint": [StrOptions({"paper", "reference"})],
+                              "categorical_loss": [StrOptions({"brier", "cross_entropy"})], "device": DEVICE, "random_state": SEED}
     scaling = "minmax"
 
     def __init__(self, iterations: int = 10000, batch_size: int = 128, hint_rate: float = 0.9,

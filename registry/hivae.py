@@ -24,6 +24,7 @@ from torch import nn
 from torch.distributions import Normal
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
+from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
 
@@ -64,6 +65,8 @@ class _HIVAE(nn.Module):
 
 class HIVAEImputer(DeepTabularImputer):
     info = BUILTIN_INFO["hivae"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "dim_s": [POSITIVE_INT], "dim_z": [POSITIVE_INT],
+                              "dim_y": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL], "device": DEVICE, "random_state": SEED}
     scaling = "standard"
 
     def __init__(self, epochs: int = 100, batch_size: int = 1000, dim_s: int = 10, dim_z: int = 10,

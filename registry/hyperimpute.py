@@ -29,6 +29,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 
 from .iterative import MIN_OBSERVED_TO_LEARN, ChainedEquationsImputer, _predictors
+from ..imputer import NON_NEGATIVE_REAL, POSITIVE_INT, SEED, SWEEP_MODELS, Integral, Interval, StrOptions
 from .info import BUILTIN_INFO
 
 
@@ -62,6 +63,9 @@ def candidates(kind: str, pool: str, seed: int) -> dict[str, Any]:
 
 class HyperImputeImputer(ChainedEquationsImputer):
     info = BUILTIN_INFO["hyperimpute"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"pool": [StrOptions({"small", "full"})], "max_iter": [POSITIVE_INT], "tol": [NON_NEGATIVE_REAL],
+                              "cv_folds": [Interval(Integral, 2, None, closed="left")], "selection_rows": [POSITIVE_INT, None],
+                              "reselect_every_iteration": ["boolean"], "transform_models": [SWEEP_MODELS], "random_state": SEED}
     stop_rule = "tolerance"
 
     def __init__(self, pool: str = "full", max_iter: int = 100, tol: float = 1e-3, cv_folds: int = 3,
@@ -77,12 +81,12 @@ class HyperImputeImputer(ChainedEquationsImputer):
         self.transform_models = transform_models
         self.random_state = random_state
 
-    def fit(self, X, y=None) -> "HyperImputeImputer":
+    def _fit(self, X, y=None) -> "HyperImputeImputer":
         if self.pool not in ("small", "full"):
             raise ValueError(f"pool must be 'small' or 'full', got {self.pool!r}")
         self.chosen_: dict[str, str] = {}  # column -> learner of its latest selection
         self.selection_scores_: list[dict[str, Any]] = []
-        return super().fit(X, y)
+        return super()._fit(X, y)
 
     # The loop asks for "the" regressor/classifier; the column being fitted decides which one.
     def _regressor(self, seed: int) -> Any:

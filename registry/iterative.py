@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import ColumnBlock, MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
-from .transductive import RemembersFitTable, seed_for
+from ..imputer import Imputer
+from .transductive import seed_for
 
 StopRule = Literal["increase", "tolerance"]
 
@@ -60,7 +60,7 @@ class ColumnModel:
     classes: np.ndarray | None = None  # categorical: the category codes the classifier's labels stand for
 
 
-class ChainedEquationsImputer(RemembersFitTable, Imputer):
+class ChainedEquationsImputer(Imputer):
     """Base of the chained-equations imputers; see the module docstring.
 
     Subclasses define ``__init__`` (with at least ``max_iter`` and ``random_state``), ``info``,
@@ -87,8 +87,7 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
         return np.asarray(estimator.predict(Xp)).astype(int)
 
     # -- fit ----------------------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "ChainedEquationsImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "ChainedEquationsImputer":
         self.encoder_ = MixedEncoder(scaling="none").fit(X)
         blocks = self.encoder_.blocks_
         Z = self.encoder_.encode(X)
@@ -125,9 +124,12 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
         self.n_iter_ = kept_sweeps
         self.design_ = design
         self.observed_ = observed
-        imputed = restore_observed(X, self.encoder_.decode(design, index=X.index))
-        self._remember_fit_table(X, imputed)
         return self
+
+    def _fit_transform(self, X: pd.DataFrame, y: pd.Series | None) -> pd.DataFrame:
+        """In-sample (PROTOCOL §3): the fit's own imputation is the answer (see transductive.py)."""
+        self._fit(X, y)
+        return self.encoder_.decode(self.design_, index=X.index)
 
     def _fit_column(self, design: np.ndarray, observed: np.ndarray, j: int, seed: int) -> ColumnModel:
         block = self.encoder_.blocks_[j]
@@ -168,11 +170,7 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
         design[rows, block.start:block.stop] = one_hot
 
     # -- transform ----------------------------------------------------------------------------
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
-        remembered = self._recall_fit_imputation(X)
-        if remembered is not None:
-            return remembered
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         missing = X.isna().to_numpy()
         design = _fill(self.encoder_.encode(X), self.fill_row_)
         late = [j for j in range(missing.shape[1]) if missing[:, j].any() and j not in self.order_]
@@ -188,7 +186,7 @@ class ChainedEquationsImputer(RemembersFitTable, Imputer):
         for models in replay or [{}]:
             for j in order:
                 self._impute_column(design, missing[:, j], j, models.get(j) or self.late_models_[j], rng)
-        return restore_observed(X, self.encoder_.decode(design, index=X.index))
+        return self.encoder_.decode(design, index=X.index)
 
 
 def _predictors(design: np.ndarray, block: ColumnBlock) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
+from ..imputer import Imputer, POSITIVE_INT, StrOptions
 from .info import BUILTIN_INFO
 
 # Query rows per chunk are chosen so a chunk's distance matrix holds about this many cells.
@@ -33,13 +33,13 @@ CHUNK_CELLS = 4_000_000
 
 class KNNImputer(Imputer):
     info = BUILTIN_INFO["knn"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_neighbors": [POSITIVE_INT], "weights": [StrOptions({"uniform", "distance"})]}
 
     def __init__(self, n_neighbors: int = 5, weights: Literal["uniform", "distance"] = "uniform") -> None:
         self.n_neighbors = n_neighbors
         self.weights = weights
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "KNNImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "KNNImputer":
         if self.weights not in ("uniform", "distance"):
             raise ValueError(f"weights must be 'uniform' or 'distance', got {self.weights!r}")
         self.encoder_ = MixedEncoder(scaling="minmax").fit(X)
@@ -52,8 +52,7 @@ class KNNImputer(Imputer):
         self.fallback_ = np.where(counts > 0, self.donors_.sum(axis=0) / np.maximum(counts, 1), 0.0)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         Z = self.encoder_.encode(X)
         query_observed = ~np.isnan(Z)
         query = np.nan_to_num(Z)
@@ -65,7 +64,7 @@ class KNNImputer(Imputer):
             rows = rows_to_fill[start:start + chunk]
             dist = self._distances(query[rows], query_observed[rows])
             self._fill_chunk(filled, rows, dist, missing[rows])
-        return restore_observed(X, self.encoder_.decode(filled, index=X.index))
+        return self.encoder_.decode(filled, index=X.index)
 
     def _distances(self, query: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """nan-euclidean distances (query rows x donors); inf where two rows share no coordinate."""

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame
+from ..imputer import Imputer
 from .transductive import EncodedMatrixImputer
 
 Criterion = Literal["objective", "change"]
@@ -137,8 +137,7 @@ class LowRankImputer(EncodedMatrixImputer, Imputer):
         return fit_low_rank(Z, self._factors, standardise=True, recenter=self.recenter,
                             max_iter=int(self.max_iter), tol=float(self.tol), criterion=self.criterion)
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "LowRankImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "LowRankImputer":
         self.encoder_ = MixedEncoder(scaling="none").fit(X)
         result = self._fit_matrix(self.encoder_.encode(X))
         self.model_, self.n_iter_ = result.model, result.n_iter

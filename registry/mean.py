@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..imputer import Imputer, check_frame, restore_observed
+from ..imputer import Imputer
 from .info import BUILTIN_INFO
 
 
@@ -27,12 +27,9 @@ def column_fill_values(X: pd.DataFrame, numeric_stat: str) -> dict:
 class MeanImputer(Imputer):
     info = BUILTIN_INFO["mean"]  # metadata lives in registry/info.py (read without importing this module)
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MeanImputer":
-        self.fill_values_ = column_fill_values(check_frame(X), "mean")
-        return self
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> None:
+        self.fill_values_ = column_fill_values(X, "mean")
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
-        filled = pd.DataFrame({c: np.repeat(np.asarray([self.fill_values_[c]], dtype=object), len(X))
-                               for c in X.columns}, index=X.index)
-        return restore_observed(X, filled)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({c: np.repeat(np.asarray([self.fill_values_[c]], dtype=object), len(X))
+                             for c in X.columns}, index=X.index)

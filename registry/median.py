@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..imputer import check_frame
 from .mean import MeanImputer, column_fill_values
 from .info import BUILTIN_INFO
 
@@ -12,6 +11,5 @@ from .info import BUILTIN_INFO
 class MedianImputer(MeanImputer):
     info = BUILTIN_INFO["median"]  # metadata lives in registry/info.py (read without importing this module)
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MedianImputer":
-        self.fill_values_ = column_fill_values(check_frame(X), "median")
-        return self
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> None:
+        self.fill_values_ = column_fill_values(X, "median")

@@ -37,7 +37,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
+from ..imputer import Imputer, DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
 from ..deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
 from .info import BUILTIN_INFO
@@ -95,6 +95,10 @@ def stratified_meta_rows(codes: np.ndarray, fraction: float, rng: np.random.Gene
 
 class MetaGAINImputer(Imputer):
     info = BUILTIN_INFO["metagain"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_iterations": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden_dim": [POSITIVE_INT],
+                              "n_layers": [POSITIVE_INT], "latent_dim": [POSITIVE_INT], "lr": [POSITIVE_REAL], "meta_lr": [POSITIVE_REAL],
+                              "meta_fraction": [FRACTION], "hint_rate": [FRACTION], "use_kl": ["boolean"], "use_task": ["boolean"],
+                              "use_meta": ["boolean"], "device": DEVICE, "random_state": SEED}
 
     def __init__(self, n_iterations: int = 10000, batch_size: int = 64, hidden_dim: int = 100,
                  n_layers: int = 5, latent_dim: int = 100, lr: float = 1e-2, momentum: float = 0.9,
@@ -197,8 +201,7 @@ class MetaGAINImputer(Imputer):
 
     # -- estimator API ----------------------------------------------------------------------------
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MetaGAINImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "MetaGAINImputer":
         needs_labels = self.use_task or self.use_meta
         if needs_labels:
             codes, n_classes = class_codes(y, len(X), "Meta-GAIN")
@@ -275,8 +278,7 @@ class MetaGAINImputer(Imputer):
         self.device_ = str(dev)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         dev = torch.device(self.device_)
         gen = seeded_generator(self.random_state, dev)
         table = encode_table(self.encoder_, X, fill=0.0)
@@ -286,7 +288,7 @@ class MetaGAINImputer(Imputer):
             raw = self.generator_(self._noisy_inputs(x, m, gen), m, None)[0]
             values = (m * x + (1 - m) * self.layout_.activate(raw, numeric="sigmoid")).cpu().numpy()
         self.generator_.train()
-        return restore_observed(X, self.encoder_.decode(values, index=X.index))
+        return self.encoder_.decode(values, index=X.index)
 
     def get_loss_weights(self) -> dict[str, Any]:
         """The last logged (beta, gamma, eta) of the terms in the objective."""

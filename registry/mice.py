@@ -27,11 +27,15 @@ from sklearn.preprocessing import StandardScaler
 
 
 from .iterative import ChainedEquationsImputer
+from ..imputer import NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, SWEEP_MODELS
 from .info import BUILTIN_INFO
 
 
 class MICEImputer(ChainedEquationsImputer):
     info = BUILTIN_INFO["mice"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"max_iter": [POSITIVE_INT], "tol": [NON_NEGATIVE_REAL], "sample_posterior": ["boolean"],
+                              "logistic_max_iter": [POSITIVE_INT], "logistic_C": [POSITIVE_REAL],
+                              "transform_models": [SWEEP_MODELS], "random_state": SEED}
     stop_rule = "tolerance"
 
     def __init__(self, max_iter: int = 10, tol: float = 1e-3, sample_posterior: bool = False,

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
+from ..imputer import DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
 
@@ -44,6 +45,9 @@ class _DAE(nn.Module):
 
 class MIDAEImputer(DeepTabularImputer):
     info = BUILTIN_INFO["midae"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"epochs": [POSITIVE_INT], "theta": [POSITIVE_INT], "depth": [POSITIVE_INT], "dropout": [FRACTION],
+                              "batch_size": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL], "momentum": [FRACTION],
+                              "n_imputations": [POSITIVE_INT], "device": DEVICE, "random_state": SEED}
     scaling = "minmax"
 
     def __init__(self, epochs: int = 500, theta: int = 7, depth: int = 3, dropout: float = 0.5,

@@ -23,11 +23,16 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 
 from .iterative import ChainedEquationsImputer
+from ..imputer import POSITIVE_INT, SEED, SWEEP_MODELS, Integral, Interval, Real, StrOptions
 from .info import BUILTIN_INFO
 
 
 class MissForestImputer(ChainedEquationsImputer):
     info = BUILTIN_INFO["missforest"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_estimators": [POSITIVE_INT], "max_depth": [POSITIVE_INT, None],
+                              "max_features": [StrOptions({"sqrt", "log2"}), Interval(Real, 0, 1, closed="right"), POSITIVE_INT, None],
+                              "min_samples_leaf": [POSITIVE_INT], "max_iter": [POSITIVE_INT], "n_jobs": [Integral, None],
+                              "transform_models": [SWEEP_MODELS], "random_state": SEED}
     stop_rule = "increase"
 
     def __init__(self, n_estimators: int = 100, max_depth: int | None = None, max_features: str | float = "sqrt",

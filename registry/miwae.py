@@ -19,11 +19,15 @@ from torch.distributions import Normal, StudentT
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
 from ..neural import mlp
+from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
 
 class MIWAEImputer(DeepTabularImputer):
     info = BUILTIN_INFO["miwae"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden": [POSITIVE_INT], "latent_dim": [POSITIVE_INT],
+                              "n_samples": [POSITIVE_INT], "n_impute_samples": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL],
+                              "device": DEVICE, "random_state": SEED}
     scaling = "standard"
 
     def __init__(self, epochs: int = 2002, batch_size: int = 64, hidden: int = 128, latent_dim: int = 10,

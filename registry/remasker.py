@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, check_frame, restore_observed
+from ..imputer import Imputer, DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED, Interval, Real
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
 from .info import BUILTIN_INFO
 
@@ -101,6 +101,10 @@ def cosine_with_warmup(progress: float, lr: float, min_lr: float, epochs: int, w
 
 class ReMaskerImputer(Imputer):
     info = BUILTIN_INFO["remasker"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"embed_dim": [POSITIVE_INT], "depth": [POSITIVE_INT], "decoder_depth": [POSITIVE_INT], "num_heads": [POSITIVE_INT],
+                              "mask_ratio": [Interval(Real, 0, 1, closed="neither")], "max_epochs": [POSITIVE_INT],
+                              "max_steps": [POSITIVE_INT, None], "batch_size": [POSITIVE_INT], "lr": [POSITIVE_REAL],
+                              "device": DEVICE, "random_state": SEED}
 
     def __init__(self, embed_dim: int = 64, depth: int = 8, decoder_depth: int = 4, num_heads: int = 4,
                  mlp_ratio: float = 4.0, mask_ratio: float = 0.5, max_epochs: int = 600,
@@ -147,8 +151,7 @@ class ReMaskerImputer(Imputer):
                 loss[:, j] = F.cross_entropy(lg, codes[:, j], reduction="none")
         return loss
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "ReMaskerImputer":
-        X = check_frame(X)
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "ReMaskerImputer":
         dev = resolve_device(self.device)
         gen = seeded_generator(self.random_state, dev)
         rng = np.random.default_rng(self.random_state)
@@ -195,8 +198,7 @@ class ReMaskerImputer(Imputer):
         self.device_ = str(dev)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         dev = torch.device(self.device_)
         values, codes, observed = self._tokens(X, dev)
         numbers_out, codes_out = [], []
@@ -216,4 +218,4 @@ class ReMaskerImputer(Imputer):
                 col_codes = np.concatenate([part[cat_k] for part in codes_out]) if codes_out else np.zeros(0, int)
                 filled[c] = pd.Categorical.from_codes(col_codes, categories=list(b.categories))
                 cat_k += 1
-        return restore_observed(X, pd.DataFrame(filled, index=X.index, columns=X.columns))
+        return pd.DataFrame(filled, index=X.index, columns=X.columns)

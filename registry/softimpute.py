@@ -24,11 +24,14 @@ import pandas as pd
 
 
 from .lowrank import LowRankImputer
+from ..imputer import FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT
 from .info import BUILTIN_INFO
 
 
 class SoftImputer(LowRankImputer):
     info = BUILTIN_INFO["softimpute"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"shrinkage_value": [NON_NEGATIVE_REAL, None], "shrinkage_fraction": [FRACTION],
+                              "max_rank": [POSITIVE_INT, None], "tol": [NON_NEGATIVE_REAL], "max_iter": [POSITIVE_INT]}
     recenter = False
     criterion = "change"
 
@@ -40,9 +43,9 @@ class SoftImputer(LowRankImputer):
         self.tol = tol
         self.max_iter = max_iter
 
-    def fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "SoftImputer":
+    def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "SoftImputer":
         self.lambda_ = None  # fixed per fit, from the first SVD (see _factors)
-        return super().fit(X, y)
+        return super()._fit(X, y)
 
     def _factors(self, d: np.ndarray, n: int, p: int) -> np.ndarray:
         if self.lambda_ is None:

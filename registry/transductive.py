@@ -2,9 +2,9 @@
 
 An iterative imputer (chained equations, iterative SVD, EM) produces the imputation of its fit
 table as a by-product of fitting. In the in-sample setting (PROTOCOL §3) the harness calls
-``fit(X)`` then ``transform(X)`` on the same table; that imputation *is* the method's answer, so
-``transform`` returns it instead of re-running the inductive sweeps on rows it has already imputed.
-Any other table goes through the inductive path.
+``fit_transform(X)``; that imputation *is* the method's answer, so these imputers override
+``_fit_transform`` to return it instead of re-running the inductive sweeps on rows they have
+already imputed. ``transform`` is always the inductive path.
 """
 
 from __future__ import annotations
@@ -12,45 +12,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..imputer import check_frame, restore_observed
 
 
-class RemembersFitTable:
-    """Mixin: keep the fit table and its imputation; hand the imputation back for the same table."""
-
-    def _remember_fit_table(self, X: pd.DataFrame, imputed: pd.DataFrame) -> None:
-        self.fit_table_ = X.copy()
-        self.fit_imputation_ = imputed
-
-    def _recall_fit_imputation(self, X: pd.DataFrame) -> pd.DataFrame | None:
-        """The fit table's imputation when ``X`` is that table (same index, columns, values, NaNs)."""
-        known = getattr(self, "fit_table_", None)
-        if known is None or X.shape != known.shape or not X.index.equals(known.index):
-            return None
-        if list(X.columns) != list(known.columns) or not X.equals(known):
-            return None
-        return self.fit_imputation_.copy()
-
-
-class EncodedMatrixImputer(RemembersFitTable):
-    """Mixin for imputers that fill the encoded matrix (EM, iterative SVD): ``fit`` ends with
-    :meth:`_finish_fit`; ``transform`` recalls the fit table's imputation or calls
-    ``_complete_matrix`` on the encoded table, then decodes and restores observed cells."""
+class EncodedMatrixImputer:
+    """Mixin for imputers that fill the encoded matrix (EM, iterative SVD): ``_fit`` ends with
+    :meth:`_finish_fit`; ``fit_transform`` returns the fit's own imputation, ``transform`` calls
+    ``_complete_matrix`` on the encoded table; both decode (the base class restores observed cells)."""
 
     def _decoded(self, X: pd.DataFrame, filled: np.ndarray) -> pd.DataFrame:
-        return restore_observed(X, self.encoder_.decode(filled, index=X.index))
+        return self.encoder_.decode(filled, index=X.index)
 
     def _finish_fit(self, X: pd.DataFrame, filled: np.ndarray) -> None:
-        self._remember_fit_table(X, self._decoded(X, filled))
+        self._fit_filled = filled  # handed to _fit_transform, then dropped
 
     def _complete_matrix(self, Z: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = check_frame(X)
-        remembered = self._recall_fit_imputation(X)
-        if remembered is not None:
-            return remembered
+    def _fit_transform(self, X: pd.DataFrame, y: pd.Series | None) -> pd.DataFrame:
+        self._fit(X, y)
+        filled = self.__dict__.pop("_fit_filled")
+        return self._decoded(X, filled)
+
+    def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        self.__dict__.pop("_fit_filled", None)
         return self._decoded(X, self._complete_matrix(self.encoder_.encode(X)))
 
 

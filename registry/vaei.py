@@ -18,11 +18,15 @@ from torch.distributions import Normal
 from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
 from ..neural import mlp
+from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
 
 class VAEImputer(DeepTabularImputer):
     info = BUILTIN_INFO["vaei"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden": [POSITIVE_INT], "latent_dim": [POSITIVE_INT],
+                              "learning_rate": [POSITIVE_REAL], "impute_iterations": [POSITIVE_INT], "device": DEVICE,
+                              "random_state": SEED}
     scaling = "standard"
 
     def __init__(self, epochs: int = 500, batch_size: int = 250, hidden: int = 20, latent_dim: int = 5,

@@ -20,11 +20,15 @@ from xgboost import XGBClassifier, XGBRegressor
 
 
 from .iterative import ChainedEquationsImputer
+from ..imputer import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, SEED, SWEEP_MODELS, Integral, Interval
 from .info import BUILTIN_INFO
 
 
 class XGBImputer(ChainedEquationsImputer):
     info = BUILTIN_INFO["xgbi"]  # metadata lives in registry/info.py (read without importing this module)
+    _parameter_constraints = {"n_estimators": [POSITIVE_INT], "max_depth": [NON_NEGATIVE_INT], "learning_rate": [POSITIVE_REAL],
+                              "max_bin": [Interval(Integral, 2, None, closed="left")], "max_iter": [POSITIVE_INT],
+                              "n_jobs": [Integral, None], "transform_models": [SWEEP_MODELS], "random_state": SEED}
     stop_rule = "increase"
 
     def __init__(self, n_estimators: int = 100, max_depth: int = 6, learning_rate: float = 0.3,

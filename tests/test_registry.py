@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -29,9 +30,70 @@ def plugin_dist(tmp_path, monkeypatch):
     (dist / "entry_points.txt").write_text(
         "[imputebench.imputers]\nnoisy_plugin = faulty:Noisy\nbroken_plugin = no_such_module_xyz:Imputer\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    registry.discover.cache_clear()
+    registry.clear_cache()
     yield
-    registry.discover.cache_clear()
+    registry.clear_cache()
+
+
+HEAVY = ("torch", "xgboost", "sklearn", "scipy")
+IMPORTED = ("import atexit, sys; atexit.register(lambda: print('IMPORTED=' + ','.join(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in %r or m.startswith('imputebench.registry.'))), file=sys.stderr)); " % (HEAVY,))
+CLI = "from imputebench.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _process(code: str, *argv: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
+    out = subprocess.run([sys.executable, "-c", IMPORTED + code, *argv], capture_output=True, text=True,
+                         timeout=120, env=env)
+    line = next(x for x in out.stderr.splitlines() if x.startswith("IMPORTED="))
+    return out, set(filter(None, line[len("IMPORTED="):].split(",")))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["imputers", "list"], ["imputers", "info", "mean"]])
+def test_listing_and_help_import_no_implementation(argv):
+    out, imported = _process(CLI, *argv)
+    assert out.returncode == 0, out.stderr
+    assert not {m for m in imported if m.startswith("imputebench.registry.")} - {"imputebench.registry.info"}, imported
+    assert not {m for m in imported if m.split(".")[0] in ("torch", "xgboost")}, imported
+    # Listing imports the installed plugins (to say whether they work), and they may import
+    # scikit-learn through imputebench.imputer; nothing else may.
+    from importlib.metadata import entry_points
+
+    if argv != ["imputers", "list"] or not entry_points(group=registry.ENTRY_POINT_GROUP):
+        assert imported <= {"imputebench.registry.info"}, imported
+
+
+def test_building_mean_imports_only_mean():
+    out, imported = _process("from imputebench.registry import make_imputer; make_imputer('mean')")
+    assert out.returncode == 0, out.stderr
+    assert {m for m in imported if m.startswith("imputebench.registry.")} == {
+        "imputebench.registry.info", "imputebench.registry.mean"}
+    assert not {m for m in imported if m.split(".")[0] in ("torch", "xgboost")}, imported
+
+
+def test_a_plugin_raising_base_exceptions_at_import_is_listed_unavailable(tmp_path):
+    (tmp_path / "exits_plugin.py").write_text("raise SystemExit(3)\n")
+    (tmp_path / "interrupts_plugin.py").write_text("class Stop(BaseException):\n    pass\nraise Stop('no way')\n")
+    dist = tmp_path / "hostile-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hostile\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[imputebench.imputers]\nexits = exits_plugin:Imputer\ninterrupts = interrupts_plugin:Imputer\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out, _ = _process(CLI, "imputers", "list", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    listed = {d["name"]: d for d in json.loads(out.stdout)}
+    assert not listed["exits"]["available"] and listed["exits"]["error"] == "SystemExit: 3"
+    assert not listed["interrupts"]["available"] and listed["interrupts"]["error"] == "Stop: no way"
+    assert listed["mean"]["available"]
+    out, _ = _process(CLI, "imputers", "info", "knn", env=env)
+    assert out.returncode == 0 and "family: neighbours" in out.stdout
+    out, _ = _process(CLI, "imputers", "info", "exits", env=env)
+    assert out.returncode == 0 and "available: False" in out.stdout
+
+
+def test_imputer_name_typo_suggests_the_closest():
+    with pytest.raises(UsageError, match="did you mean 'mean'"):
+        registry.resolve("mena")
 
 
 def test_entry_points_are_found_and_a_broken_one_is_listed_unavailable(plugin_dist, masked):
@@ -126,3 +188,85 @@ def test_imputers_cli_list_and_info_json():
     out = subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "info", "nosuch"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "unknown imputer 'nosuch'" in out.stderr
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("knn", {"n_neighbors": -3}, r"'n_neighbors' parameter of imputer 'knn' must be an int in the range \[1, inf\)"),
+    ("knn", {"n_neighbors": "abc"}, r"must be an int .* Got 'abc'"),
+    ("knn", {"n_neighbours": 3}, r"no parameter 'n_neighbours'; did you mean 'n_neighbors'\?"),
+    ("mice", {"max_iter": 2.5}, r"'max_iter' parameter of imputer 'mice' must be an int"),
+    ("missforest", {"max_features": "all"}, r"'max_features' parameter"),
+    ("sklearn.impute:KNNImputer", {"n_neighbors": 0}, r"'n_neighbors' parameter of imputer 'sklearn.impute:KNNImputer'"),
+])
+def test_bad_parameters_are_rejected_before_any_job(name, params, message):
+    with pytest.raises(UsageError, match=message):
+        registry.check_params(name, params)
+
+
+def test_every_profile_of_every_builtin_satisfies_its_constraints():
+    for name, entry in registry.discover().items():
+        if entry.source == "builtin" and entry.available:
+            for profile in ("quick", "paper", "ci"):
+                registry.check_params(name, entry.info.params_for(profile))
+
+
+def test_cli_rejects_a_bad_param_with_one_line_and_writes_nothing(tmp_path):
+    results = tmp_path / "results"
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--imputers", "knn", "--datasets", "iris",
+                          "--param", "knn.n_neighbors=-3", "--results", str(results), "--no-report", "--quiet"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "imputebench: error: The 'n_neighbors' parameter of imputer 'knn' must be an int in the range [1, inf). "
+        "Got -3 instead."]
+    assert not results.exists()
+
+
+def test_contracts_are_explicit():
+    from sklearn.impute import KNNImputer, SimpleImputer
+
+    from imputebench.imputer import contract_of
+    from imputebench.registry.mean import MeanImputer
+
+    assert contract_of(MeanImputer) == "dataframe"
+    assert contract_of(KNNImputer) == contract_of(SimpleImputer) == "numeric"
+
+    class Undeclared:
+        def fit(self, X, y=None):
+            return self
+
+    with pytest.raises(TypeError, match="declares no imputer contract: subclass imputebench.imputer.Imputer"):
+        contract_of(Undeclared)
+    Undeclared.imputebench_contract = "numeric"
+    assert contract_of(Undeclared) == "numeric"
+    # 'numeric:' in front of a dotted path declares the numeric contract for a class one cannot edit.
+    entry = registry.resolve("numeric:sklearn.impute:SimpleImputer")
+    assert entry.available and entry.contract == "numeric"
+    undeclared = registry.resolve("collections:OrderedDict")
+    assert not undeclared.available and "declares no imputer contract" in undeclared.error
+
+
+class _ShiftsEverything:
+    """A numeric-contract estimator that breaks the contract: it moves observed cells too."""
+
+    imputebench_contract = "numeric"
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.nan_to_num(X) + 0.5
+
+
+def test_numeric_adapter_reports_a_breach_instead_of_hiding_it(masked):
+    from imputebench.registry.external import ExternalImputer
+
+    X, Xm = masked
+    with pytest.raises(ContractViolation, match=r"numeric contract .* changed \d+ observed cells"):
+        ExternalImputer(estimator=_ShiftsEverything(), name="shifts").fit(Xm).transform(Xm)

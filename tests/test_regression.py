@@ -16,9 +16,9 @@ import pytest
 
 from imputebench import cli
 from imputebench.errors import UsageError
-from imputebench.regression import (BROKEN, FIXED, IMPROVED, INCOMPARABLE, METADATA_KEY, MISSING, NEW, REGRESSED,
-                                    UNCHANGED, Tolerance, compare, load_baseline, parse_tolerances, save_baseline,
-                                    to_junit, to_markdown)
+from imputebench.regression import (BASELINE_FAILED, BROKEN, FEWER_OK, FIXED, IMPROVED, INCOMPARABLE, METADATA_KEY,
+                                    MISSING, NEW, NO_OK, REGRESSED, UNCHANGED, Tolerance, compare, load_baseline,
+                                    parse_seed_mean, parse_tolerances, save_baseline, to_junit, to_markdown)
 from imputebench.store import HIGHER_IS_BETTER, METRICS, ResultStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -179,12 +179,36 @@ def test_ok_job_that_now_fails_is_a_failure(status):
     assert "Traceback" not in message
 
 
-def test_failed_job_that_now_works_is_fixed_not_a_failure():
+def test_failed_job_that_now_works_is_fixed_but_a_baseline_holding_failures_fails():
     now = make_rows()
     base = _set(now, "status", "failed", imputer="knn", dataset="iris")
     report = compare(base, now)
-    assert not report.failed
-    assert report.count(FIXED) == 8
+    assert report.count(FIXED) == 8 and not report.failures  # no job got worse ...
+    assert report.failed  # ... but a baseline that accepts failed jobs would let them pass for ever
+    [problem] = report.imputer_problems
+    assert (problem.imputer, problem.outcome) == ("knn", BASELINE_FAILED)
+    assert "holds 8 failed jobs" in problem.message() and "re-create the baseline" in problem.message()
+    # An infeasible job (a rate the mechanism cannot reach) is the grid's, not a failure of the imputer.
+    assert not compare(_set(now, "status", "infeasible", imputer="knn", dataset="iris"), now).failed
+
+
+def test_an_imputer_whose_jobs_all_fail_fails_even_when_new():
+    base = make_rows(imputers=("mean",))
+    now = pd.concat([base, _set(make_rows(imputers=("plugin",)), "status", "failed")])
+    now["error"] = now["error"].where(now["status"] == "ok", "AttributeError: 'numpy.ndarray' object has no attribute 'to_numpy'")
+    report = compare(base, now)
+    assert report.failed and not report.failures  # the plugin's jobs are new, not regressions
+    [problem] = report.imputer_problems
+    assert problem.outcome == NO_OK and "none of its 16 jobs is ok" in problem.message()
+    assert "to_numpy" in problem.message()
+
+
+def test_fewer_ok_jobs_than_the_baseline_fails_even_when_missing_jobs_are_allowed():
+    base = make_rows()
+    now = _set(base, "status", "failed", imputer="knn", dataset="wine", seed=0)
+    report = compare(base, now, allow_missing=True)
+    assert [(p.imputer, p.outcome) for p in report.imputer_problems] == [("knn", FEWER_OK)]
+    assert "12 ok jobs, 16 in the baseline" in report.imputer_problems[0].message()
 
 
 def test_missing_jobs_fail_unless_allowed_and_new_jobs_are_reported():
@@ -193,7 +217,8 @@ def test_missing_jobs_fail_unless_allowed_and_new_jobs_are_reported():
     report = compare(base, now)
     assert report.failed
     assert report.count(MISSING) == 16 and report.count(NEW) == 16
-    assert all("knn" in m and "MISSING" in m for m in report.failure_messages())
+    assert all("knn" in m for m in report.failure_messages())
+    assert {m.split()[0] for m in report.failure_messages()} == {"MISSING", "FEWER-OK"}
     allowed = compare(base, now, allow_missing=True)
     assert not allowed.failed
     assert allowed.count(MISSING) == 16
@@ -257,7 +282,11 @@ def test_markdown_names_failures_and_is_deterministic():
                  setting="downstream")
     text = to_markdown(compare(base, now))
     assert text.startswith("## imputebench regression check: FAILED")
-    [row] = [line for line in text.splitlines() if line.startswith("| mean | iris |")]
+    [line] = [line for line in text.splitlines() if line.startswith("- REGRESSED")]
+    assert line.startswith("- REGRESSED mean cat_accuracy: worse beyond tolerance in 1 of 16 compared jobs; worst on iris")
+    assert not [line for line in text.splitlines() if line.startswith("| mean | iris |")]  # job rows: --details
+    [row] = [line for line in to_markdown(compare(base, now), details=True).splitlines()
+             if line.startswith("| mean | iris |")]
     assert "cat_accuracy" in row and "regressed" in row
     assert text == to_markdown(compare(base.iloc[::-1], now.sample(frac=1.0, random_state=0)))
     assert to_markdown(compare(base, base)).startswith("## imputebench regression check: passed")
@@ -289,15 +318,15 @@ def test_missing_or_foreign_baseline_is_a_usage_error(tmp_path):
 # -- command line ----------------------------------------------------------------------------------------
 @pytest.fixture
 def imputebench(monkeypatch):
-    """``imputebench ...`` with only the commands under test, so other commands' imports do not matter."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("imputebench.commands.baseline", "imputebench.commands.check"))
+    """``imputebench ...`` in process (the CLI imports only the command it runs)."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     return lambda *argv: cli.main([str(a) for a in argv])
 
 
 def test_cli_registers_the_commands():
-    assert {"imputebench.commands.baseline", "imputebench.commands.check"} <= set(cli.COMMAND_MODULES)
+    assert cli.COMMANDS["baseline"][0] == "imputebench.commands.baseline"
+    assert cli.COMMANDS["check"][0] == "imputebench.commands.check"
 
 
 def test_cli_unchanged_passes_and_degraded_fails(tmp_path, imputebench, capsys):
@@ -320,8 +349,14 @@ def test_cli_unchanged_passes_and_degraded_fails(tmp_path, imputebench, capsys):
     assert code == 1
     assert "regression check: FAILED" in out.out
     failures = [line for line in out.err.splitlines() if line.startswith("REGRESSED")]
-    assert len(failures) == 8 and all("knn on iris" in f and "mae" in f for f in failures)
+    # One line per regressed (imputer, metric) by default, naming the worst job ...
+    assert failures == [line for line in failures if line.startswith("REGRESSED knn mae: worse beyond tolerance in "
+                                                                      "8 of 16 compared jobs; worst on iris")] != []
     assert ET.parse(tmp_path / "bad.xml").getroot().get("failures") == "8"
+    # ... and one per job and metric with --details.
+    imputebench("check", "--baseline", baseline, "--results", now_dir, "--details")
+    failures = [line for line in capsys.readouterr().err.splitlines() if line.startswith("REGRESSED")]
+    assert len(failures) == 8 and all("knn on iris" in f and "mae" in f for f in failures)
     assert imputebench("check", "--baseline", baseline, "--results", now_dir, "--tolerance", "mae=0.05") == 0
 
 
@@ -347,7 +382,7 @@ def test_cli_github_annotations(tmp_path, imputebench, monkeypatch, capsys):
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "n") == 1
     [annotation] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("::error")]
-    assert "mean on wine" in annotation and "rmse" in annotation
+    assert "REGRESSED mean rmse" in annotation and "worst on wine" in annotation
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -393,3 +428,69 @@ def test_committed_ci_baseline_is_small_and_replays_the_ci_profile(imputebench, 
     assert {"mean", "median"} <= set(rows["imputer"])
     assert imputebench("baseline", "show", path, "--run-args") == 0
     assert capsys.readouterr().out.split()[:2] == ["--profile", "ci"]
+
+
+def test_readme_relative_tolerance_allows_five_percent_of_rmse_and_nothing_else(tmp_path, imputebench, capsys):
+    """README: `imputebench check --baseline baseline.parquet --results results --tolerance rmse=5%`."""
+    rows = make_rows()
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+
+    def check_with(results: pd.DataFrame, name: str) -> int:
+        ResultStore(tmp_path / name).append(results.to_dict("records"))
+        return imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / name,
+                           "--tolerance", "rmse=5%")
+
+    def scaled(metric: str, factor: float) -> pd.DataFrame:
+        out = rows.copy()
+        out[metric] = out[metric] * factor
+        return out
+
+    assert check_with(scaled("rmse", 1.04), "rmse4") == 0      # 4 % worse: within 5 %
+    assert check_with(scaled("rmse", 1.06), "rmse6") == 1      # 6 % worse: a regression
+    assert check_with(scaled("mae", 1.01), "mae1") == 1        # other metrics keep the exact default
+    assert check_with(scaled("rmse", 0.5), "better") == 0      # better is never a failure
+    err = capsys.readouterr().err
+    assert "REGRESSED knn rmse" in err and "REGRESSED mean rmse" in err and "REGRESSED knn mae" in err
+
+
+def test_seed_mean_compares_noisy_imputers_in_seed_standard_deviations():
+    base = make_rows(seeds=(0, 1, 2, 3))
+    # Each seed moves by up to half a baseline seed sd, in opposite directions: the mean barely moves.
+    keys = ["imputer", "dataset", "mechanism", "setting"]
+    sd = base.groupby(keys)["rmse"].transform("std")
+    jitter = base.copy()
+    jitter["rmse"] = base["rmse"] + sd * 0.5 * base["seed"].map({0: 1, 1: -1, 2: 1, 3: -1})
+    assert compare(base, jitter).failed  # job by job: every seed is a change
+    report = compare(base, jitter, seed_mean={"all": 2.0})
+    assert not report.failed and report.count(UNCHANGED) == len(base) // 4
+    assert all(v.job.seed is None for v in report.verdicts)
+    shifted = base.copy()
+    shifted["rmse"] = base["rmse"] + 3 * sd.where(base["imputer"] == "knn", 0.0)
+    report = compare(base, shifted, seed_mean={"knn": 2.0, "mean": 2.0})
+    assert report.failed and {v.job.imputer for v in report.failures} == {"knn"}
+    [line] = [m for m in report.summary_messages() if "rmse" in m]
+    assert line.startswith("REGRESSED knn rmse") and "mean over seeds" in line
+    # Status is still judged job by job under --seed-mean.
+    broken = _set(base, "status", "failed", imputer="mean", dataset="wine", seed=2, mechanism="mar", setting="in-sample")
+    assert compare(base, broken, seed_mean={"all": 2.0}).count(BROKEN) == 1
+    assert parse_seed_mean(["gain=2", "all=3.5"]) == {"gain": 2.0, "all": 3.5}
+    with pytest.raises(UsageError, match="IMPUTER=K"):
+        parse_seed_mean(["gain=-1"])
+
+
+def test_all_failed_plugin_cannot_pass_the_gate(tmp_path, imputebench, capsys):
+    """The path that used to pass: a broken plugin's all-failed jobs saved as the baseline, then checked."""
+    rows = pd.concat([make_rows(imputers=("mean",)), _set(make_rows(imputers=("plugin:Broken",)), "status", "failed")])
+    rows["error"] = rows["error"].where(rows["status"] == "ok", "AttributeError: 'numpy.ndarray' object has no attribute 'to_numpy'")
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    assert imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r") == 0
+    saved = capsys.readouterr()
+    assert "warning: the baseline holds 16 failed jobs of plugin:Broken" in saved.err
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "r",
+                       "--junit", tmp_path / "j.xml") == 1
+    err = capsys.readouterr().err
+    assert "NO-OK plugin:Broken: none of its 16 jobs is ok" in err
+    assert "BASELINE-FAILED plugin:Broken" in err
+    suite = {s.get("name"): s for s in ET.parse(tmp_path / "j.xml").getroot().findall("testsuite")}
+    assert suite["imputebench.plugin:Broken"].get("failures") == "1"

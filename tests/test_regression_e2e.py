@@ -66,7 +66,6 @@ def plugin_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("imputebench.commands.baseline", "imputebench.commands.check"))
     yield folder
     sys.modules.pop(PLUGIN, None)
 
@@ -110,8 +109,9 @@ def test_unchanged_run_passes_twice_and_a_degraded_imputer_fails(tmp_path, plugi
     out = capsys.readouterr()
     assert "regression check: FAILED" in out.out
     failures = [line for line in out.err.splitlines() if line.startswith("REGRESSED")]
-    assert failures and all(f"{PLUGIN_IMPUTER} on iris" in line for line in failures)
-    assert any(" rmse " in line for line in failures)
+    assert failures and all(line.startswith(f"REGRESSED {PLUGIN_IMPUTER} ") and "worst on iris" in line
+                            for line in failures)
+    assert any(line.startswith(f"REGRESSED {PLUGIN_IMPUTER} rmse: ") for line in failures)
     report = compare(first, degraded)
     assert {v.job.imputer for v in report.failures} == {PLUGIN_IMPUTER}
     assert report.count(REGRESSED) == 2 and report.count(UNCHANGED) == 2  # mean is untouched

@@ -40,7 +40,7 @@ def _seeds(text: str) -> list[int]:
 def _param(text: str) -> tuple[str, str, object]:
     """``IMPUTER.PARAM=VALUE``; VALUE parsed as JSON when it can be (numbers, true, null)."""
     key, sep, value = text.partition("=")
-    imputer, dot, param = key.partition(".")
+    imputer, dot, param = key.rpartition(".")  # the imputer may be a dotted path; a parameter has no dot
     if not sep or not dot or not imputer or not param:
         raise argparse.ArgumentTypeError(f"--param takes IMPUTER.PARAM=VALUE, e.g. knn.n_neighbors=10; got {text!r}")
     try:
