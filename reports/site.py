@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
@@ -40,15 +39,15 @@ from ..store import METRICS, STATUSES
 from . import leaderboard as lb
 from . import plots
 from .figures import Figure, FigureDrawer
+from .publish import STAGING_MARK, check_target, publish, staging_folder
 from .samples import read_samples
 
 METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
 TEMPLATES = files("imputebench.reports") / "templates"
-# Plot budget: matplotlib costs 0.05-0.25 s of CPU a figure, so a large store gets its key figures
-# (by figures.PRIORITY) and the rest is left to the tables and CSVs, with a note in place of the figure.
-DEFAULT_MAX_PLOTS = 40
+# Every figure is drawn by default (plots.py writes SVG in about a millisecond); a cap is opt-in.
+DEFAULT_MAX_PLOTS: int | None = None
 HISTOGRAM_FEATURES = 3
 
 
@@ -557,10 +556,9 @@ class SiteBuilder:
         figures, stat_rows = [], []
         for feature in features:
             part = samples[samples["feature"] == feature].rename(columns={panel_key: "panel"})
-            part = part.assign(imputer=part["panel"])  # plots.histograms panels by the "imputer" column
-            colours = self.colours if panel_key == "imputer" else plots.colour_of(list(panels))
+            # Imputers on one dataset share an x range; datasets (an imputer's page) each keep their own.
             figures.append(self.figure(f"hist-{name}-{slug(feature)}", f"{feature}: true vs imputed at masked cells",
-                                       "histogram", "histograms", (part, feature, list(panels), colours),
+                                       "histogram", "histograms", (part, feature, list(panels), panel_key == "imputer"),
                                        {"feature": feature}))
             if not part["categorical"].any():
                 for panel, values in part.groupby("panel", sort=True):
@@ -656,28 +654,35 @@ class SiteBuilder:
 
 
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,
-               samples: pd.DataFrame | Path | None = None, *, max_plots: int = DEFAULT_MAX_PLOTS,
-               n_boot: int = 1000, workers: int | None = None) -> Path:
+               samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = DEFAULT_MAX_PLOTS,
+               n_boot: int = 1000, workers: int | None = None, inputs_hash: str = "") -> Path:
     """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
     folder) to read them from; None gives a note in place of the histograms. ``max_plots``: the
     figures drawn, by priority (the others keep a note). ``workers``: figure processes, drawing
-    while the pages are built (default ``min(4, cores)``; 0 or 1 draws them in this process)."""
+    while the pages are built (default 1: in this process). ``inputs_hash``: the content hash of the
+    site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
+    The site is built beside ``out_dir`` and swapped in whole; only files an earlier report wrote
+    are ever removed."""
     out_dir = Path(out_dir)
+    check_target(out_dir)  # before any work: a foreign folder is refused with one line
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))
-    if out_dir.exists():
-        for sub in ("plots", "data"):  # stale figures of a previous store must not linger
-            shutil.rmtree(out_dir / sub, ignore_errors=True)
-        for page in out_dir.glob("*.html"):
-            page.unlink()
-    out_dir.mkdir(parents=True, exist_ok=True)
     rows = python_strings(rows.reset_index(drop=True))
-    workers = min(4, os.cpu_count() or 1) if workers is None else workers
-    builder = SiteBuilder(rows, out_dir, provenance, samples, max_plots, n_boot, workers)
-    index = builder.build()
+    # Figures are cheap now: a worker pool costs more to start than drawing them here.
+    workers = 1 if workers is None else workers
+    budget = sys.maxsize if max_plots is None else max_plots
+    staging = staging_folder(out_dir)  # built aside, swapped in whole (publish.py)
+    try:
+        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot, workers)
+        builder.build()
+        publish(staging, out_dir, inputs_hash)
+    finally:
+        if (staging / STAGING_MARK).exists():  # not published: the folder is wholly ours
+            shutil.rmtree(staging, ignore_errors=True)
+    index = out_dir / "index.html"
     # For the benchmark: wall seconds per phase, and the figures drawn, left out and their CPU seconds.
     build_site.last_timings = builder.timings  # type: ignore[attr-defined]
     build_site.last_figures = {"drawn": builder.drawer.selected, "skipped": builder.drawer.skipped,  # type: ignore[attr-defined]

@@ -188,3 +188,97 @@ def test_report_rejects_a_bad_plot_budget_with_one_line(tmp_path: Path, value: s
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "--max-plots takes a whole number of figures, 0 or more" in lines[0], out.stderr
     assert not (tmp_path / "site").exists()
+
+
+# -- a report that is safe to run anywhere, any time ---------------------------------------------------
+def report_cli(*argv: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "imputebench.cli", "report", *argv], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def small_store(root: Path, **kw) -> pd.DataFrame:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,), **kw)
+    ResultStore(root).append(rows.to_dict("records"))
+    return rows
+
+
+def test_report_refuses_a_foreign_folder_and_keeps_its_files(tmp_path: Path) -> None:
+    small_store(tmp_path / "results")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("keep me")
+    out = report_cli("--results", str(tmp_path / "results"), "--out", str(foreign))
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "did not write" in lines[0] and str(foreign) in lines[0], out.stderr
+    assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]
+
+
+def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
+    from imputebench.reports.publish import MANIFEST, read_manifest
+
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+    site = tmp_path / "site"
+    build_site(rows, site, PROVENANCE, n_boot=20)
+    assert (site / "imputer-mice.html").exists()
+    (site / "notes.txt").write_text("a file the user put in the site folder")
+    (site / "plots" / "annotated.svg").write_text("<svg/>")
+    build_site(rows[rows["imputer"] != "mice"], site, PROVENANCE, n_boot=20)  # a store without mice
+    assert not (site / "imputer-mice.html").exists()  # ours, stale: removed
+    assert (site / "notes.txt").read_text() == "a file the user put in the site folder"
+    assert (site / "plots" / "annotated.svg").exists()
+    manifest = read_manifest(site)
+    assert "imputer-knn.html" in manifest["files"] and "notes.txt" not in manifest["files"]
+    assert sorted(manifest["kept"]) == ["notes.txt", "plots/annotated.svg"]
+    assert MANIFEST not in manifest["files"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path) -> None:
+    import os
+
+    from imputebench.reports.render import render_report, site_is_current
+
+    results = tmp_path / "results"
+    small_store(results)
+    assert not site_is_current(results)
+    render_report(results)
+    assert site_is_current(results)
+    for path in ResultStore(results).files():  # touched, not changed: still current
+        os.utime(path, (1e9, 2e9))
+    assert site_is_current(results)
+    more = small_rows(imputers=("median",), mechanisms=("mcar",), rates=(0.2,))
+    ResultStore(results).append(more.to_dict("records"))
+    assert not site_is_current(results)
+    out = report_cli("--results", str(results))
+    assert out.returncode == 0 and "site written" in out.stdout, out.stderr
+    assert "imputer-median.html" in {p.name for p in (results / "site").iterdir()}
+    again = report_cli("--results", str(results))
+    assert again.returncode == 0 and "site unchanged" in again.stdout
+
+
+@pytest.mark.slow
+def test_a_report_killed_at_any_moment_leaves_the_previous_site(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    results = tmp_path / "results"
+    small_store(results)
+    assert report_cli("--results", str(results)).returncode == 0
+    site = results / "site"
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    ResultStore(results).append(small_rows(imputers=("median",), mechanisms=("mcar",), rates=(0.2,)).to_dict("records"))
+    for delay in (0.3, 1.0, 1.6, 2.2):  # start-up, loading, building, writing
+        process = subprocess.Popen([sys.executable, "-m", "imputebench.cli", "report", "--results", str(results)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        now = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+        if now != before:  # the kill came after the swap: the new site, whole
+            assert "imputer-median.html" in {str(p) for p in now}
+            before = now
+    assert (site / "index.html").exists()
+    out = report_cli("--results", str(results))  # the next report cleans up and is whole
+    assert out.returncode == 0
+    assert not [p for p in results.iterdir() if p.name.startswith(".imputebench-staging")]
