@@ -71,5 +71,6 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     if not force and manifest is not None and manifest.get("inputs") == digest and (out / "index.html").exists():
         return out / "index.html"
     rows = store.load()
-    return build_site(rows, out, provenance_of(rows, command), samples=store.root, max_plots=max_plots,
+    runs = store.runs() if hasattr(store, "runs") else None  # run records, where the store keeps them
+    return build_site(rows, out, provenance_of(rows, command, runs), samples=store.root, max_plots=max_plots,
                       inputs_hash=digest)

@@ -82,33 +82,105 @@ def rate_label(rate: float) -> str:
 
 
 # -- provenance ------------------------------------------------------------------------------------
-def provenance_from_rows(rows: pd.DataFrame, command: str) -> dict[str, Any]:
-    """Provenance of a store built from the rows' own columns (for ``imputebench report``)."""
-    versions: dict[str, Any] = {}
-    for text in rows["versions"].dropna().unique():
+def _json_versions(texts: Sequence[Any]) -> dict[str, list[str]]:
+    versions: dict[str, list[str]] = {}
+    for text in texts:
         try:
             for k, v in json.loads(text).items():
                 seen = versions.setdefault(k, [])
                 if v not in seen:
                     seen.append(v)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, TypeError):
             continue
+    return versions
+
+
+def _joined(values: Any) -> str:
+    return ", ".join(sorted({str(v) for v in values if v is not None and v == v}))
+
+
+def runs_from_rows(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The runs that filled a store, read from its rows when the store keeps no run records: by
+    ``run_id`` where the rows have one, else by (imputebench version, protocol version, profile)."""
+    if rows.empty:
+        return []
+    frame = rows.assign(imputebench=[(_json_versions([t]).get("imputebench") or [""])[0] for t in rows["versions"]])
+    keys = ["run_id"] if "run_id" in frame and frame["run_id"].notna().any() else ["imputebench", "protocol_version",
+                                                                                  "profile"]
+    runs = []
+    for key, part in frame.groupby(keys, dropna=False, sort=False):
+        statuses = part["status"].value_counts()
+        runs.append({
+            "run_id": str(key[0]) if keys == ["run_id"] else "", "command": "",
+            "started": str(part["finished_at"].min())[:19], "finished": str(part["finished_at"].max())[:19],
+            "imputebench": _joined(part["imputebench"]), "protocol_version": _joined(part["protocol_version"]),
+            "profile": _joined(part["profile"]), "jobs": len(part),
+            "statuses": ", ".join(f"{int(statuses[s])} {s}" for s in STATUSES if statuses.get(s, 0)),
+        })
+    return sorted(runs, key=lambda r: r["started"])
+
+
+def runs_from_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The store's own run records (``ResultStore.runs()``) in the shape :func:`runs_from_rows` gives."""
+    runs = []
+    for r in records:
+        counts = r.get("status_counts") or r.get("statuses") or {}
+        runs.append({
+            "run_id": str(r.get("run_id", "")), "command": str(r.get("command", "")),
+            "started": str(r.get("started", ""))[:19], "finished": str(r.get("finished", ""))[:19],
+            "imputebench": str(r.get("imputebench_version", r.get("imputebench", ""))),
+            "protocol_version": str(r.get("protocol_version", "")), "profile": str(r.get("profile", "")),
+            "jobs": int(sum(counts.values())) if isinstance(counts, Mapping) else "",
+            "statuses": ", ".join(f"{n} {s}" for s, n in counts.items() if n) if isinstance(counts, Mapping) else "",
+            "grid": r.get("grid") or {},
+        })
+    return sorted(runs, key=lambda r: r["started"])
+
+
+def grid_of(rows: pd.DataFrame) -> str:
+    """The grid a store holds, in words: counts per axis and the jobs."""
+    axes = [("datasets", "dataset"), ("imputers", "imputer"), ("mechanisms", "mechanism"), ("rates", "rate"),
+            ("seeds", "seed"), ("settings", "setting")]
+    parts = [f"{rows[c].nunique()} {label}" for label, c in axes]
+    return " × ".join(parts) + f" = {len(rows)} jobs"
+
+
+def provenance_from_rows(rows: pd.DataFrame, command: str,
+                         runs: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Provenance of a store from its rows (and its run records when it keeps them): versions,
+    profile, grid, the runs that filled it, and ``command``, the command rendering the site. The
+    command of a run is never replaced by a later ``imputebench report``: it comes from the run
+    records, or is ``command`` itself when that is the run."""
+    versions = _json_versions(rows["versions"].dropna().unique())
+    run_list = runs_from_records(runs) if runs else runs_from_rows(rows)
+    run_commands = [r["command"] for r in run_list if r.get("command")]
+    if not run_commands and command.split()[1:2] == ["run"]:
+        run_commands = [command]
     return {
         "protocol_version": sorted({int(v) for v in rows["protocol_version"].dropna()}),
         "versions": {k: v[0] if len(v) == 1 else v for k, v in sorted(versions.items())},
+        "profile": _joined(rows["profile"]),
+        "grid": grid_of(rows),
         "seeds": sorted({int(s) for s in rows["seed"].dropna()}),
         "date": str(rows["finished_at"].max()) if len(rows) else "",
-        "command": command,
+        "command": "; ".join(run_commands) or "not recorded in this store",
+        "rendered_by": command,
+        "runs": run_list,
     }
 
 
 def _provenance_items(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
     built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    items = []
-    for key in ("protocol_version", "date", "seeds", "command"):
-        value = provenance.get(key, "")
-        items.append((key.replace("_", " "), value if isinstance(value, str) else json.dumps(value)))
     versions = provenance.get("versions") or {}
+    imputebench = versions.get("imputebench", "") if isinstance(versions, Mapping) else ""
+    labels = {"protocol_version": "protocol version", "profile": "profile", "grid": "grid", "seeds": "seeds",
+              "date": "last job finished", "command": "produced by", "rendered_by": "rendered by"}
+    items = [("imputebench", imputebench if isinstance(imputebench, str) else json.dumps(imputebench))]
+    for key, label in labels.items():
+        if key not in provenance:
+            continue
+        value = provenance[key]
+        items.append((label, value if isinstance(value, str) else json.dumps(value)))
     items.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, Mapping)
                   else str(versions)))
     items.append(("site built", built))
@@ -207,12 +279,18 @@ class SiteBuilder:
         self.env.filters["fmt"] = fmt
         self.env.filters["slug"] = slug
         self.provenance = _provenance_items(provenance)
+        self.runs = list(provenance.get("runs") or [])
         self.settings = sorted(rows["setting"].dropna().unique())
         self.datasets = sorted(rows["dataset"].dropna().unique())
         self.imputers = sorted(rows["imputer"].dropna().unique())
         self.mechanisms = sorted(rows["mechanism"].dropna().unique())
         self.rates = sorted(rows["rate"].dropna().unique())
         self.colours = plots.colour_of(self.imputers)
+        # Metadata of the built-in imputers (a light table, no implementation imported); plugins are "plugin".
+        from ..registry.info import BUILTIN_INFO
+
+        self.info = {name: BUILTIN_INFO.get(name) for name in self.imputers}
+        self.family = {name: info.family if info else "plugin" for name, info in self.info.items()}
         self.downloads: list[dict[str, str]] = []
 
     # files
@@ -253,7 +331,7 @@ class SiteBuilder:
     def _write_pages(self) -> None:
         for template, path, context in self.pages:
             html = self.env.get_template(template).render(
-                provenance=self.provenance, page=path, settings=self.settings, mechanisms=self.mechanisms,
+                provenance=self.provenance, runs=self.runs, page=path, settings=self.settings, mechanisms=self.mechanisms,
                 datasets=self.datasets, imputers=self.imputers, metric_labels=METRIC_LABELS, primary=PRIMARY_METRIC,
                 default_setting="in-sample" if "in-sample" in self.settings else (self.settings or [""])[0],
                 n_plots_skipped=self.drawer.skipped, **context)
@@ -319,6 +397,8 @@ class SiteBuilder:
             checksums=("dataset_checksum", lambda c: ", ".join(sorted(set(c.dropna().astype(str))))))
         self.uses_labels = self.rows.groupby("imputer")["uses_labels"].agg(
             lambda v: bool(v.fillna(False).astype(bool).any())).to_dict()
+        self.profiles = self.rows.groupby("imputer")["profile"].agg(
+            lambda v: ", ".join(sorted(set(v.dropna().astype(str))))).to_dict()
         self.lap("indexes")
         self.result_pages = self._results_pages()
         self._paper_page()
@@ -362,20 +442,49 @@ class SiteBuilder:
             pareto_figures.append(self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview"))
         self.cd_figures, self.friedman_rows, self.pareto_figures = cd_figures, friedman_rows, pareto_figures
 
+    def _comparison_extras(self) -> pd.DataFrame:
+        """Per (setting, mechanism, rate, imputer), pooled levels ``lb.ALL`` included: the mean of
+        every metric and of the time per job (fit + transform) over the ok jobs, for the ranking table."""
+        ok = self.rows[self.rows["status"] == "ok"]
+        values = [*self.metrics, "seconds"]
+        ok = ok.assign(seconds=ok["fit_seconds"].astype(float) + ok["transform_seconds"].astype(float),
+                       rate=ok["rate"].map(rate_label))[["setting", "imputer", "mechanism", "rate", *values]]
+        parts = []
+        for mechanism in (True, False):
+            for rate in (True, False):
+                keys = ["setting", "imputer", *(["mechanism"] if mechanism else []), *(["rate"] if rate else [])]
+                part = ok.groupby(keys, sort=False)[values].mean().reset_index()
+                parts.append(part.assign(**({} if mechanism else {"mechanism": lb.ALL}),
+                                         **({} if rate else {"rate": lb.ALL})))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["setting", "imputer",
+                                                                                       "mechanism", "rate", *values])
+
     def _index_page(self) -> None:
         b = self.boards
+        extras = self._comparison_extras()
+        b = b.merge(extras, on=["setting", "imputer", "mechanism", "rate"], how="left", suffixes=("", "_x"))
         ranked = b["mean_rank"].notna().to_numpy()
+        has_ci = ranked & b["ci_low"].notna().to_numpy()
         n_bad = b[[f"n_{s}" for s in NOT_OK]].sum(axis=1).to_numpy()
         best_rank = b.groupby(["setting", "metric", "mechanism", "rate"], sort=False)["mean_rank"].transform("min")
+        score = np.full(len(b), np.nan)
+        for metric in self.metrics:
+            at = (b["metric"] == metric).to_numpy()
+            score[at] = b.loc[at, metric].to_numpy(dtype=float)
+        downstream = b["downstream"].to_numpy(dtype=float) if "downstream" in b else np.full(len(b), np.nan)
         display = pd.DataFrame({
             "imputer": b["imputer"].to_numpy(dtype=object), "ranked": ranked,
             "mean_rank": [fmt(v, 2) for v in b["mean_rank"]],
-            "ci": [f"{lo:.2f} – {hi:.2f}" if ok else "" for lo, hi, ok in zip(b["ci_low"], b["ci_high"], ranked)],
+            # One dataset gives no interval (PROTOCOL §6): n/a, not a blank or a zero-width interval.
+            "ci": [f"{lo:.2f} – {hi:.2f}" if ok else "n/a" for lo, hi, ok in zip(b["ci_low"], b["ci_high"], has_ci)],
             "ci_sort": [fmt(v, 4) for v in b["ci_high"]],
             "win_rate": ["" if np.isnan(v) else f"{100 * v:.0f}%" for v in b["win_rate"]],
             "win_sort": [fmt(v, 4) for v in b["win_rate"]], "n_ok": b["n_ok"].to_numpy(), "n_bad": n_bad,
-            "bad_title": [", ".join(f"{n} {s}" for s, n in zip(NOT_OK, counts) if n)
-                          for counts in b[[f"n_{s}" for s in NOT_OK]].to_numpy()],
+            "score": [fmt(v) for v in score], "score_sort": [fmt(v, 6) for v in score],
+            "downstream": [fmt(v) for v in downstream], "downstream_sort": [fmt(v, 6) for v in downstream],
+            "seconds": [fmt(v, 2) for v in b["seconds"]], "seconds_sort": [fmt(v, 6) for v in b["seconds"]],
+            "marks": [[(s, int(n)) for s, n in zip(NOT_OK, counts) if n]
+                      for counts in b[[f"n_{s}" for s in NOT_OK]].to_numpy()],
             "best": ranked & (b["mean_rank"] == best_rank).to_numpy(),
         })
         records = display.to_dict("records")
@@ -397,7 +506,8 @@ class SiteBuilder:
             "index.html.j2", "index.html", tables=tables, cd_figures=self.cd_figures, pareto_figures=self.pareto_figures,
             metrics=self.metrics, rates=[rate_label(r) for r in self.rates], status_counts=status_counts.to_dict(),
             n_jobs=len(self.rows), failure_summary=failure_summary.to_dict("records"),
-            result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels)
+            result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels,
+            families=sorted(set(self.family.values())), family=self.family, profiles=self.profiles)
 
     def _pareto_data(self, setting: str, dataset: str | None) -> tuple[pd.DataFrame, np.ndarray] | str:
         """Points (imputer, seconds, quality = mean rank on the primary metric on the same masks,
@@ -513,7 +623,8 @@ class SiteBuilder:
                                     title)
             sections.append({"title": title, "columns": cols, "row_label": "imputer",
                              "rows": grid_table(both, "imputer", "column", imps, cols), "data": data})
-        return self.render("paper.html.j2", "paper.html", sections=sections)
+        deviations = [(name, info.deviations) for name, info in self.info.items() if info and info.deviations]
+        return self.render("paper.html.j2", "paper.html", sections=sections, deviations=deviations)
 
     def _reference_samples(self) -> pd.DataFrame | None:
         """Samples of one reference condition per dataset: in-sample, MCAR (or the first mechanism),
@@ -650,7 +761,8 @@ class SiteBuilder:
                            paretos=paretos, summaries=summaries, table=table.to_dict("records"),
                            samples=samples_section, data=data, failures=fails.head(200).to_dict("records"),
                            n_failures=len(fails),
-                           uses_labels=self.uses_labels.get(imputer, False))
+                           uses_labels=self.uses_labels.get(imputer, False), info=self.info.get(imputer),
+                           family=self.family.get(imputer, ""), profile=self.profiles.get(imputer, ""))
 
 
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,

@@ -149,8 +149,34 @@ def test_provenance_from_rows() -> None:
     rows = small_rows(mechanisms=("mcar",), rates=(0.2,))
     prov = provenance_from_rows(rows, "imputebench report")
     assert prov["protocol_version"] == [1] and prov["seeds"] == [0, 1]
-    assert prov["versions"]["imputebench"] == "0.1.0" and prov["command"] == "imputebench report"
+    assert prov["versions"]["imputebench"] == "0.1.0" and prov["rendered_by"] == "imputebench report"
+    assert prov["command"] == "not recorded in this store"  # a report never passes for the run
     assert prov["date"].startswith("2026-11-21")
+    assert prov["profile"] == "quick" and prov["grid"].endswith(f"= {len(rows)} jobs")
+    assert provenance_from_rows(rows, "imputebench run --datasets wine")["command"] == "imputebench run --datasets wine"
+
+
+def test_a_store_filled_by_several_runs_lists_each(tmp_path: Path) -> None:
+    import json
+
+    first = small_rows(imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,))
+    second = small_rows(imputers=("mice",), mechanisms=("mcar",), rates=(0.2,))
+    second["versions"] = json.dumps({"imputebench": "0.2.0"})
+    second["finished_at"] = first["finished_at"].max() + pd.Timedelta(days=1)
+    rows = pd.concat([first, second], ignore_index=True)
+    prov = provenance_from_rows(rows, "imputebench report")
+    assert [(r["imputebench"], r["jobs"]) for r in prov["runs"]] == [("0.1.0", len(first)), ("0.2.0", len(second))]
+    records = [{"run_id": "r1", "started": "2026-11-20T10:00", "finished": "2026-11-20T10:05", "command":
+                "imputebench run --imputers mean,knn", "imputebench_version": "0.1.0", "protocol_version": 1,
+                "profile": "quick", "grid": {}, "status_counts": {"ok": 10}},
+               {"run_id": "r2", "started": "2026-11-21T10:00", "finished": "2026-11-21T10:02", "command":
+                "imputebench run --imputers mice", "imputebench_version": "0.2.0", "protocol_version": 1,
+                "profile": "quick", "grid": {}, "status_counts": {"ok": 4, "failed": 1}}]
+    prov = provenance_from_rows(rows, "imputebench report", runs=records)
+    assert prov["command"] == "imputebench run --imputers mean,knn; imputebench run --imputers mice"
+    index = build_site(rows, tmp_path / "site", prov, n_boot=20).read_text(encoding="utf-8")
+    assert "Runs that filled this store" in index and "4 ok, 1 failed" in index
+    assert "imputebench run --imputers mice" in index and "imputebench report" in index
 
 
 def test_report_command_renders_the_store(tmp_path: Path, capsys: pytest.CaptureFixture,
