@@ -425,7 +425,7 @@ class SiteBuilder:
                 ranking = lb.rank_imputers(matrix, metric, n_boot=10)
                 result = lb.friedman_nemenyi(ranking.dataset_scores, lb.higher_is_better(metric)) \
                     if len(ranking.dataset_scores) else None
-                attrs = {"setting": setting, "metric": metric}
+                attrs = {"setting": setting, "metric": metric, "mechanism": lb.ALL, "rate": lb.ALL}
                 if result is None:
                     cd_figures.append(Figure(f"{setting}, {METRIC_LABELS[metric]}", attrs,
                                              note="Friedman test needs at least 3 ranked imputers and 2 datasets."))
@@ -439,7 +439,9 @@ class SiteBuilder:
                 priority = "overview" if metric == PRIMARY_METRIC.get(setting) else "cd-other"
                 cd_figures.append(self.figure(f"cd-{slug(setting)}-{metric}", caption, priority, "cd_diagram",
                                               (result.mean_ranks, result.cd, ""), attrs))
-            pareto_figures.append(self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview"))
+            pooled = self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview")
+            pooled.attrs.update(mechanism=lb.ALL, rate=lb.ALL)
+            pareto_figures.append(pooled)
         self.cd_figures, self.friedman_rows, self.pareto_figures = cd_figures, friedman_rows, pareto_figures
 
     def _comparison_extras(self) -> pd.DataFrame:
@@ -471,7 +473,13 @@ class SiteBuilder:
         for metric in self.metrics:
             at = (b["metric"] == metric).to_numpy()
             score[at] = b.loc[at, metric].to_numpy(dtype=float)
-        downstream = b["downstream"].to_numpy(dtype=float) if "downstream" in b else np.full(len(b), np.nan)
+        # Downstream score beside every ranking (as README's table): the downstream setting's jobs on the
+        # same mechanism and rate selection, whatever the setting ranked.
+        if "downstream" in extras:
+            down = extras[extras["setting"] == "downstream"].set_index(["imputer", "mechanism", "rate"])["downstream"]
+            downstream = b.set_index(["imputer", "mechanism", "rate"]).index.map(down).to_numpy(dtype=float)
+        else:
+            downstream = np.full(len(b), np.nan)
         display = pd.DataFrame({
             "imputer": b["imputer"].to_numpy(dtype=object), "ranked": ranked,
             "mean_rank": [fmt(v, 2) for v in b["mean_rank"]],
@@ -488,6 +496,7 @@ class SiteBuilder:
             "best": ranked & (b["mean_rank"] == best_rank).to_numpy(),
         })
         records = display.to_dict("records")
+        self._filtered_overview_figures(b)
         tables = []
         for key, index in b.groupby(["setting", "metric", "mechanism", "rate"], sort=False).indices.items():
             setting, metric, mechanism, rate = key
@@ -508,6 +517,38 @@ class SiteBuilder:
             n_jobs=len(self.rows), failure_summary=failure_summary.to_dict("records"),
             result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels,
             families=sorted(set(self.family.values())), family=self.family, profiles=self.profiles)
+
+    def _filtered_overview_figures(self, boards: pd.DataFrame) -> None:
+        """The overview's CD diagram and Pareto plot for every mechanism and rate selection (the pooled
+        ones are drawn with the exact Friedman test in :meth:`_overview_figures`), so that the figures
+        follow the page's filters. Mean ranks and time per job come from the ranking table itself."""
+        part = boards[((boards["mechanism"] != lb.ALL) | (boards["rate"] != lb.ALL)) & boards["mean_rank"].notna()]
+        for (setting, metric, mechanism, rate), table in part.groupby(["setting", "metric", "mechanism", "rate"],
+                                                                       sort=True):
+            attrs = {"setting": setting, "metric": metric, "mechanism": mechanism, "rate": rate}
+            where = f"mechanism {mechanism}, rate {rate}"
+            k, n = len(table), int(table["n_datasets"].max())
+            if k >= 3 and n >= 2:
+                ranks = pd.Series(table["mean_rank"].to_numpy(dtype=float), index=table["imputer"].to_numpy())
+                cd = lb.critical_difference(k, n)
+                self.cd_figures.append(self.figure(
+                    f"cd-{slug(setting)}-{metric}-{slug(mechanism)}-{slug(rate)}",
+                    f"{setting}, {METRIC_LABELS[metric]}, {where}: Nemenyi CD = {cd:.2f} (α = 0.05) over {n} datasets",
+                    "cd-other", "cd_diagram", (ranks, cd, ""), attrs))
+            else:
+                self.cd_figures.append(Figure(f"{setting}, {METRIC_LABELS[metric]}, {where}", attrs,
+                                              note="The Friedman test needs at least 3 ranked imputers and 2 datasets."))
+            if metric != PRIMARY_METRIC.get(setting, self.metrics[0]):
+                continue
+            points = pd.DataFrame({"imputer": table["imputer"].to_numpy(), "quality": table["mean_rank"].to_numpy(float),
+                                   "seconds": table["seconds"].to_numpy(float)})
+            front = lb.pareto_front(points["seconds"].to_numpy(), points["quality"].to_numpy(), False)
+            self.pareto_figures.append(self.figure(
+                f"pareto-{slug(setting)}-{slug(mechanism)}-{slug(rate)}",
+                f"{setting}, {where}: time against mean rank on {METRIC_LABELS[metric]} (lower is better on both); "
+                f"on the front: {', '.join(points['imputer'][front])}", "other", "pareto_plot",
+                (points, f"mean rank, {METRIC_LABELS[metric]}", front, self.colours, None),
+                {"setting": setting, "mechanism": mechanism, "rate": rate}))
 
     def _pareto_data(self, setting: str, dataset: str | None) -> tuple[pd.DataFrame, np.ndarray] | str:
         """Points (imputer, seconds, quality = mean rank on the primary metric on the same masks,
