@@ -1,12 +1,13 @@
-"""The site's figures: a plot budget filled by priority, drawn in worker processes while the pages
-are still being built.
+"""The site's figures: planned as the builder goes, kept by priority under an optional cap, drawn in
+this process or in worker processes while the pages are still being built.
 
-matplotlib costs 0.05-0.25 s of CPU per figure, more than the tables of a large store, so figures
-must not wait for the pages. The builder requests figures as it plans the site and *settles* a
-priority once no figure of that priority or a more important one can still be requested; the
-budget's share of the settled figures starts drawing at once, in workers started when the build
-starts. The selection is the same as sorting every request by (priority, request order) and taking
-the first ``max_plots``, whatever the timing: the site is the same for the same store.
+Every figure is drawn by default: ``plots`` writes SVG directly in milliseconds (matplotlib took
+0.1-0.25 s a figure, which is what the cap and the workers were for). ``--max-plots`` remains an
+opt-in cap. The builder requests figures as it plans the site and *settles* a priority once no
+figure of that priority or a more important one can still be requested; the cap's share of the
+settled figures is drawn at once. The selection is the same as sorting every request by (priority,
+request order) and taking the first ``max_plots``, whatever the timing: the site is the same for
+the same store. Workers (``workers > 1``) are optional; in-process drawing is the default.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from typing import Callable
 
 from . import plots
 
-# Priorities under the plot budget: the overview's key figures, then each dataset's primary metric,
+# Priorities under a plot cap: the overview's key figures, then each dataset's primary metric,
 # Pareto fronts, histograms, imputer curves, and the remaining metrics last.
 PRIORITY = {"overview": 0, "primary": 1, "pareto": 2, "histogram": 3, "imputer": 4, "cd-other": 5, "other": 6}
 WORKER_NICENESS = 10
-BUDGET_NOTE = "Not drawn: the site's plot budget is spent (the numbers are in the tables and CSVs)."
+BUDGET_NOTE = "Not drawn: the report's --max-plots cap is reached (the numbers are in the tables and CSVs)."
 
 
 @dataclass

@@ -139,11 +139,12 @@ def _value_range(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
 
 
 def _y_axis(svg: Svg, scale: Scale, ticks: np.ndarray, left: float, right: float, label: str,
-            label_x: float = 12) -> None:
+            label_x: float = 12, numbers: bool = True) -> None:
     for t in ticks:
         y = float(scale(t))
         svg.line(left, y, right, y, GRID, 0.8)
-        svg.text(left - 5, y, tick_label(t), 10, "end", MUTED)
+        if numbers:
+            svg.text(left - 5, y, tick_label(t), 10, "end", MUTED)
     middle = (scale.start + scale.end) / 2
     if label:
         svg.text(label_x, middle, label, 11, "middle", INK, rotate=True)
@@ -184,7 +185,7 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
     for k, mechanism in enumerate(mechanisms):
         x0 = left + k * (panel_w + gap)
         x = Scale(x_low - pad, x_high + pad, x0, x0 + panel_w)
-        _y_axis(svg, y, ticks, x0, x0 + panel_w, label if k == 0 else "")
+        _y_axis(svg, y, ticks, x0, x0 + panel_w, label if k == 0 else "", numbers=k == 0)  # a shared y axis
         for r in rates:
             svg.text(float(x(r)), height - bottom + 12, tick_label(r), 10, "middle", MUTED)
         svg.line(x0, height - bottom, x0 + panel_w, height - bottom, AXIS)

@@ -11,13 +11,17 @@ import hashlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ..store import ResultStore
 from .publish import OLD_SUFFIX, read_manifest
-from .site import DEFAULT_MAX_PLOTS, build_site, provenance_from_rows
 
-# The provenance of a set of rows: protocol version(s), package versions, seeds, date, command.
-provenance_of = provenance_from_rows
+# This module is imported by ``imputebench report`` before it knows whether anything changed, so it
+# imports neither the site builder nor the store (pandas, pyarrow, scipy, jinja2): an unchanged site
+# costs a hash of the results folder and nothing else.
 SKIPPED_FOLDERS = ("_masks",)  # inputs of jobs, not of the site
+SITE_FOLDER = "site"  # ResultStore.site_dir's name, repeated here so that the check needs no pandas
+
+
+def default_site_dir(results_dir: Path) -> Path:
+    return Path(results_dir) / SITE_FOLDER
 
 
 def _hash_tree(digest: "hashlib._Hash", root: Path, skip: set[Path]) -> None:
@@ -33,7 +37,7 @@ def _hash_tree(digest: "hashlib._Hash", root: Path, skip: set[Path]) -> None:
         digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes())
 
 
-def inputs_hash(results_dir: Path, out_dir: Path, max_plots: int | None = DEFAULT_MAX_PLOTS) -> str:
+def inputs_hash(results_dir: Path, out_dir: Path, max_plots: int | None = None) -> str:
     """Content hash of everything a site is built from: the results folder (jobs, samples, run
     records; not the masks, nor the site itself), the code and templates that draw it, the options."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
@@ -50,27 +54,30 @@ def inputs_hash(results_dir: Path, out_dir: Path, max_plots: int | None = DEFAUL
     return digest.hexdigest()
 
 
-def site_is_current(results_dir: Path, out_dir: Path | None = None,
-                    max_plots: int | None = DEFAULT_MAX_PLOTS) -> bool:
-    """True when the site exists and was built from exactly these inputs (content hash)."""
-    out = Path(out_dir) if out_dir else ResultStore(results_dir).site_dir
+def site_is_current(results_dir: Path, out_dir: Path | None = None, max_plots: int | None = None) -> bool:
+    """True when the site exists and was built from exactly these inputs (content hash).
+    ``max_plots``: None draws every figure."""
+    out = Path(out_dir) if out_dir else default_site_dir(results_dir)
     manifest = read_manifest(out)
     return (manifest is not None and (out / "index.html").exists()
             and manifest.get("inputs") == inputs_hash(results_dir, out, max_plots))
 
 
 def render_report(results_dir: Path, out_dir: Path | None = None, command: str = "imputebench report",
-                  max_plots: int | None = DEFAULT_MAX_PLOTS, force: bool = False) -> Path:
+                  max_plots: int | None = None, force: bool = False) -> Path:
     """Render the site for a results directory (with the samples the runner left beside the
     rows); the path of its index.html. A site already built from the same inputs is kept as it is
     unless ``force``."""
-    store = ResultStore(results_dir)
-    out = Path(out_dir) if out_dir else store.site_dir
+    out = Path(out_dir) if out_dir else default_site_dir(results_dir)
     digest = inputs_hash(results_dir, out, max_plots)
     manifest = read_manifest(out)
     if not force and manifest is not None and manifest.get("inputs") == digest and (out / "index.html").exists():
         return out / "index.html"
+    from ..store import ResultStore
+    from .site import build_site, provenance_from_rows
+
+    store = ResultStore(results_dir)
     rows = store.load()
     runs = store.runs() if hasattr(store, "runs") else None  # run records, where the store keeps them
-    return build_site(rows, out, provenance_of(rows, command, runs), samples=store.root, max_plots=max_plots,
+    return build_site(rows, out, provenance_from_rows(rows, command, runs), samples=store.root, max_plots=max_plots,
                       inputs_hash=digest)

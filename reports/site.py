@@ -46,8 +46,6 @@ METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
 TEMPLATES = files("imputebench.reports") / "templates"
-# Every figure is drawn by default (plots.py writes SVG in about a millisecond); a cap is opt-in.
-DEFAULT_MAX_PLOTS: int | None = None
 HISTOGRAM_FEATURES = 3
 
 
@@ -259,7 +257,7 @@ def grid_table(cells: pd.DataFrame, row_key: str, col_key: str, row_names: Seque
 
 # -- the build -------------------------------------------------------------------------------------
 class SiteBuilder:
-    """Holds what every page shares (environment, provenance, plot budget, output folders)."""
+    """Holds what every page shares (environment, provenance, plot cap, output folders)."""
 
     def __init__(self, rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any],
                  samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int, workers: int) -> None:
@@ -807,14 +805,15 @@ class SiteBuilder:
 
 
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,
-               samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = DEFAULT_MAX_PLOTS,
+               samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = None,
                n_boot: int = 1000, workers: int | None = None, inputs_hash: str = "") -> Path:
     """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
-    folder) to read them from; None gives a note in place of the histograms. ``max_plots``: the
-    figures drawn, by priority (the others keep a note). ``workers``: figure processes, drawing
+    folder) to read them from; None gives a note in place of the histograms. ``max_plots``: None
+    (the default) draws every figure (plots.py writes SVG in milliseconds); a number is an opt-in
+    cap, figures kept by priority and the others left with a note. ``workers``: figure processes, drawing
     while the pages are built (default 1: in this process). ``inputs_hash``: the content hash of the
     site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
     The site is built beside ``out_dir`` and swapped in whole; only files an earlier report wrote

@@ -65,7 +65,41 @@ def test_pages_assets_and_tables_exist(site: Path) -> None:
         csv, parquet = site / "data" / f"{table}.csv", site / "data" / f"{table}.parquet"
         assert csv.exists() and parquet.exists(), table
         assert len(pd.read_parquet(parquet)) == len(pd.read_csv(csv)) > 0
-    assert len(list((site / "plots").glob("*.svg"))) == 10  # the plot budget
+    assert len(list((site / "plots").glob("*.svg"))) == 10  # the --max-plots cap
+
+
+def test_every_figure_is_drawn_by_default(tmp_path: Path) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"))
+    synthetic_samples(rows, tmp_path)
+    build_site(rows, tmp_path / "site", PROVENANCE, samples=tmp_path, n_boot=20)
+    html = "".join(pages(tmp_path / "site").values())
+    assert "Not drawn" not in html and "Could not be drawn" not in html
+    drawn = set(re.findall(r'src="(plots/[^"]+\.svg)"', html))
+    assert drawn == {f"plots/{p.name}" for p in (tmp_path / "site" / "plots").glob("*.svg")}
+    # every imputer page has its rank curves and Pareto plots, every dataset page its histograms
+    imputer = (tmp_path / "site" / "imputer-knn.html").read_text(encoding="utf-8")
+    assert 'src="plots/rank-knn-' in imputer and 'src="plots/pareto-knn-' in imputer
+    assert 'src="plots/hist-ds-wine-' in (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
+    # the CD diagram and the Pareto plot exist for each mechanism and rate selection, not only pooled
+    assert {"cd-in-sample-armse.svg", "cd-in-sample-armse-mar-0.2.svg", "cd-in-sample-armse-all-0.3.svg",
+            "pareto-in-sample-mar-all.svg"} <= {p.name for p in (tmp_path / "site" / "plots").iterdir()}
+
+
+def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() -> None:
+    from imputebench.reports import plots
+
+    assert plots.TRUE_COLOUR not in plots.PALETTE
+    samples = pd.DataFrame({"feature": "f", "categorical": False, "panel": ["iris"] * 4 + ["wine"] * 4,
+                            "true_value": [1.0, 2, 3, 4, 100, 200, 300, 400],
+                            "imputed_value": [1.5, 2, 2.5, 3, 150, 250, 300, 350],
+                            "true_label": None, "imputed_label": None})
+    per_panel = plots.histograms(samples, "f", ["iris", "wine"], shared_x=False)
+    shared = plots.histograms(samples, "f", ["iris", "wine"], shared_x=True)
+    assert f'fill="{plots.IMPUTED_COLOUR}"' in per_panel
+    assert not any(f'fill="{c}"' in per_panel for c in plots.PALETTE if c != plots.IMPUTED_COLOUR)
+    # each dataset its own x range: iris's axis ends at 4, not at wine's 400
+    assert ">1</text>" in per_panel and ">4</text>" in per_panel and ">400</text>" in per_panel
+    assert shared.count(">400</text>") == 2
 
 
 def test_every_link_and_asset_is_local(site: Path) -> None:
@@ -129,7 +163,7 @@ def test_no_samples_gives_a_note(tmp_path: Path) -> None:
     build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, workers=1, n_boot=20)
     html = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
     assert "No samples of imputed values in this store" in html
-    assert "Not drawn: the site&#39;s plot budget is spent" in html
+    assert "Not drawn: the report&#39;s --max-plots cap is reached" in html
     assert not list((tmp_path / "site" / "plots").glob("*.svg"))
 
 
@@ -222,6 +256,14 @@ def report_cli(*argv: str, timeout: int = 120) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
+def report_here(*argv: str) -> int:
+    """``imputebench report ARGV`` in this process (the command module's own parser)."""
+    parser = argparse.ArgumentParser(prog="imputebench")
+    report.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", *argv])
+    return args.func(args)
+
+
 def small_store(root: Path, **kw) -> pd.DataFrame:
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,), **kw)
     ResultStore(root).append(rows.to_dict("records"))
@@ -260,7 +302,7 @@ def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
 
 
-def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path) -> None:
+def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     import os
 
     from imputebench.reports.render import render_report, site_is_current
@@ -276,11 +318,11 @@ def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path) -> None:
     more = small_rows(imputers=("median",), mechanisms=("mcar",), rates=(0.2,))
     ResultStore(results).append(more.to_dict("records"))
     assert not site_is_current(results)
-    out = report_cli("--results", str(results))
-    assert out.returncode == 0 and "site written" in out.stdout, out.stderr
+    assert report_here("--results", str(results)) == 0
+    assert "site written" in capsys.readouterr().out
     assert "imputer-median.html" in {p.name for p in (results / "site").iterdir()}
-    again = report_cli("--results", str(results))
-    assert again.returncode == 0 and "site unchanged" in again.stdout
+    assert report_here("--results", str(results)) == 0
+    assert "site unchanged" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -31,13 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..reports.render import render_report, site_is_current
-    from ..store import ResultStore
+    from ..reports.render import default_site_dir, render_report, site_is_current
 
-    out = args.out if args.out is not None else ResultStore(args.results).site_dir
+    out = args.out if args.out is not None else default_site_dir(args.results)
     if not args.force and site_is_current(args.results, out, args.max_plots):
         print(f"site unchanged: {out / 'index.html'} (built from the same store; --force re-renders)")
         return 0
+    from ..store import ResultStore
+
     if ResultStore(args.results).load().empty:
         print(f"imputebench: no job rows under {args.results}; the site shows an empty leaderboard", file=sys.stderr)
     index = render_report(args.results, out, command="imputebench " + " ".join(sys.argv[1:]),
