@@ -38,6 +38,7 @@ class Figure:
     attrs: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     note: str = ""
+    narrow: Figure | None = None  # the same figure laid out for a phone screen, where there is one
 
 
 @dataclass

@@ -108,8 +108,9 @@ class Svg:
                           f'dominant-baseline="{baseline}" fill="{colour}"{bold}{turn}>{_e(text)}</text>')
 
     def render(self) -> str:
+        # Shown at 1.25x the drawing's units on a wide screen (text at about 13 px); the page scales it down.
         return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width:g} {self.height:g}" '
-                f'width="{self.width:g}" height="{self.height:g}" font-family="{FONT}">'
+                f'width="{1.25 * self.width:g}" height="{1.25 * self.height:g}" font-family="{FONT}">'
                 f'<rect width="100%" height="100%" fill="#fff"/>' + "".join(self.parts) + "</svg>\n")
 
 
@@ -161,10 +162,12 @@ def _legend(svg: Svg, x: float, y: float, names: Sequence[str], colours: Mapping
         svg.text(x + 22, cy, name, 10.5)
 
 
-def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[str, str]) -> str:
+def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[str, str],
+                   narrow: bool = False) -> str:
     """One panel per mechanism: ``metric`` mean (band: ± std over seeds) against the missing rate,
     one line per imputer (as Meta-GAIN's Figure 2). ``agg`` holds one dataset and setting, columns
-    mechanism, imputer, rate, ``<metric>_mean``, ``<metric>_std``."""
+    mechanism, imputer, rate, ``<metric>_mean``, ``<metric>_std``. ``narrow``: the panels stacked
+    and the legend below, for a phone screen (the site offers both, the browser picks)."""
     # Plain arrays, grouped once by sorting: per-group pandas filters cost more than the drawing.
     mechanism_of = agg["mechanism"].to_numpy(dtype=object).astype(str)
     imputer_of = agg["imputer"].to_numpy(dtype=object).astype(str)
@@ -172,14 +175,20 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
     mean = agg[f"{metric}_mean"].to_numpy(dtype=float)
     std = np.nan_to_num(agg[f"{metric}_std"].to_numpy(dtype=float))
     mechanisms, names, rates = sorted(set(mechanism_of)), sorted(set(imputer_of)), np.unique(rate_of)
-    y_low, y_high = _value_range(np.r_[mean - std, mean + std])
-    ticks = nice_ticks(y_low, y_high, 4)
-    panel_w, gap, left, top, bottom = 170.0, 18.0, 58.0, 26.0, 36.0
+    ticks = nice_ticks(*_value_range(np.r_[mean - std, mean + std]), 4)
+    left, top, bottom, gap = 58.0, 26.0, 36.0, 18.0
     legend_w = 24 + 6.5 * max((len(n) for n in names), default=4)
-    width = left + len(mechanisms) * panel_w + (len(mechanisms) - 1) * gap + 12 + legend_w
-    height = max(230.0, top + bottom + 16 * len(names))
+    if narrow:  # one column of panels, legend in columns underneath
+        panel_w, panel_h, columns = 250.0, 130.0, 1
+        width = left + panel_w + 14
+        per_row = max(1, int((width - 10) // legend_w))
+        legend_h = 16 * math.ceil(len(names) / per_row) + 8
+        height = len(mechanisms) * (top + panel_h + bottom + 8) + legend_h
+    else:
+        panel_w, panel_h, columns = 170.0, max(230.0, top + bottom + 16 * len(names)) - top - bottom, len(mechanisms)
+        width = left + len(mechanisms) * panel_w + (len(mechanisms) - 1) * gap + 12 + legend_w
+        height = top + panel_h + bottom
     svg = Svg(width, height, f"{label} against the missing rate")
-    y = Scale(float(ticks[0]), float(ticks[-1]), height - bottom, top)
     x_low, x_high = float(rates[0]), float(rates[-1])
     if x_high == x_low:
         x_low, x_high = x_low - 0.05, x_high + 0.05
@@ -191,13 +200,18 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
     for a, b in zip(starts, np.r_[starts[1:], len(order)]):
         curves.setdefault(mechanism_of[order[a]], []).append(order[a:b])
     for k, mechanism in enumerate(mechanisms):
-        x0 = left + k * (panel_w + gap)
+        col, row = k % columns, k // columns
+        x0 = left + col * (panel_w + gap)
+        y0 = row * (top + panel_h + bottom + 8)
+        axis_y = y0 + top + panel_h
         x = Scale(x_low - pad, x_high + pad, x0, x0 + panel_w)
-        _y_axis(svg, y, ticks, x0, x0 + panel_w, label if k == 0 else "", numbers=k == 0)  # a shared y axis
+        y = Scale(float(ticks[0]), float(ticks[-1]), axis_y, y0 + top)
+        # A shared y axis across a row: numbers and label on its first panel only.
+        _y_axis(svg, y, ticks, x0, x0 + panel_w, label if col == 0 else "", numbers=col == 0)
         for r in rates:
-            svg.text(float(x(r)), height - bottom + 12, tick_label(r), 10, "middle", MUTED)
-        svg.line(x0, height - bottom, x0 + panel_w, height - bottom, AXIS)
-        svg.text(x0 + panel_w / 2, top - 12, mechanism.upper(), 11, "middle", weight="600")
+            svg.text(float(x(r)), axis_y + 12, tick_label(r), 10, "middle", MUTED)
+        svg.line(x0, axis_y, x0 + panel_w, axis_y, AXIS)
+        svg.text(x0 + panel_w / 2, y0 + top - 12, mechanism.upper(), 11, "middle", weight="600")
         for at in curves.get(mechanism, []):
             xs, m, s = x(rate_of[at]), mean[at], std[at]
             colour = colours[imputer_of[at[0]]]
@@ -207,8 +221,15 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
                 svg.polyline(px, y(m[run]), colour)
                 for cx, cy in zip(px, y(m[run])):
                     svg.circle(float(cx), float(cy), 2.2, colour)
-    svg.text(left + (width - left - legend_w) / 2, height - 8, "missing rate", 11, "middle")
-    _legend(svg, width - legend_w + 4, top + 8, names, colours)
+        if narrow or k == 0:
+            svg.text(x0 + panel_w / 2 if narrow else left + (width - left - legend_w) / 2, axis_y + 28,
+                     "missing rate", 11, "middle")
+    if narrow:
+        legend_top = height - legend_h
+        for i, name in enumerate(names):
+            _legend(svg, 10 + (i % per_row) * legend_w, legend_top + 16 * (i // per_row), [name], colours)
+    else:
+        _legend(svg, width - legend_w + 4, top + 8, names, colours)
     return svg.render()
 
 

@@ -737,10 +737,16 @@ class SiteBuilder:
                 attrs = {"setting": setting, "metric": metric}
                 caption = f"{METRIC_LABELS[metric]} against the missing rate, {setting} (band: ± std over seeds)"
                 columns = ["mechanism", "imputer", "rate", f"{metric}_mean", f"{metric}_std"]
-                figures.append(self.figure(f"rate-{slug(dataset)}-{slug(setting)}-{metric}", caption,
-                                           "primary" if metric == primary else "other", "metric_vs_rate",
-                                           lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m], self.colours),
-                                           attrs))
+                name, priority = f"rate-{slug(dataset)}-{slug(setting)}-{metric}", "primary" if metric == primary \
+                    else "other"
+                figure = self.figure(name, caption, priority, "metric_vs_rate",
+                                     lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m], self.colours),
+                                     attrs)
+                # Its panels side by side are too small to read on a phone: a stacked version beside it.
+                figure.narrow = self.figure(f"{name}-narrow", caption, priority, "metric_vs_rate",
+                                            lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m],
+                                                                                 self.colours, True), attrs)
+                figures.append(figure)
         paretos = [self._pareto_figure(s, f"pareto-{slug(dataset)}-{slug(s)}", None, dataset=dataset)
                    for s in self.settings if s in self.settings_of["dataset"].get(dataset, set())]
         return figures, paretos
