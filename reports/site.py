@@ -195,8 +195,10 @@ def annotate_cells(agg: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     n_bad = agg[[f"n_{s}" for s in NOT_OK]].sum(axis=1).to_numpy()
     n_jobs = agg["n_jobs"].to_numpy()
     n_ok = agg["n_ok"].to_numpy()
-    worst_status = np.select([agg["n_failed"] > 0, agg["n_timeout"] > 0, agg["n_infeasible"] > 0],
-                             ["failed", "timeout", "infeasible"], "ok")
+    # The worst status among a cell's jobs, in STATUSES order after "ok" (diverged first: PROTOCOL §6
+    # keeps its numbers but counts it as a failure); "ok" when every job succeeded.
+    worst_status = np.select([agg.get(f"n_{s}", pd.Series(0, index=agg.index)).to_numpy() > 0 for s in NOT_OK],
+                             NOT_OK, "ok")
     errors = agg["error"].astype(object).where(agg["error"].notna(), "").to_numpy()
     for metric in metrics:
         mean = agg[f"{metric}_mean"].to_numpy(dtype=float)

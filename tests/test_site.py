@@ -130,6 +130,21 @@ def test_failed_cell_is_marked_with_its_error(site: Path) -> None:
     assert "RuntimeError: &lt;b&gt;singular&lt;/b&gt; matrix" in imputer_page
 
 
+def test_diverged_jobs_are_marked_as_failures(tmp_path: Path) -> None:
+    rows = small_rows(datasets=("wine", "iris"), imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,),
+                      failure_share=0.0)
+    where = (rows["imputer"] == "knn") & (rows["setting"] == "in-sample") & (rows["dataset"] == "wine")
+    rows.loc[where, "status"] = "diverged"
+    rows.loc[where, "error"] = "imputed values 1e9 times the observed range"
+    site = tmp_path / "site"
+    build_site(rows, site, PROVENANCE, n_boot=20)
+    results = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+    cell = re.search(r'<td class="(st-diverged[^"]*)" title="([^"]*)"', results)
+    assert cell is not None and "did not succeed (diverged): imputed values 1e9" in cell.group(2)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<span class="badge st-diverged" title="2 diverged job\(s\)">2 diverged</span>', index)
+
+
 def test_best_value_marked_per_row(site: Path) -> None:
     aggregate = pd.read_parquet(site / "data" / "aggregate.parquet")
     part = aggregate[(aggregate["setting"] == "in-sample") & (aggregate["mechanism"] == "mar")

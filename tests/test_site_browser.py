@@ -272,7 +272,7 @@ def test_failed_cells_carry_their_error_in_a_tooltip(site: Path, browser) -> Non
     for path in sorted(site.glob("results-*.html")):
         watch.open(path)
         titles = watch.page.eval_on_selector_all(
-            "td.st-failed, td.st-timeout, td.st-infeasible, td.st-partial", "els => els.map(e => e.title)")
+            "td.st-failed, td.st-timeout, td.st-infeasible, td.st-diverged, td.st-partial", "els => els.map(e => e.title)")
         if titles:
             found = True
             assert all("did not succeed" in t for t in titles)

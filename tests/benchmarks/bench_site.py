@@ -12,6 +12,11 @@ For each store (written as a real results folder with samples), times:
 ``--old-plots FILE``: a previous ``reports/plots.py`` (e.g. ``git show 14ad508:reports/plots.py >
 /tmp/old_plots.py``, the matplotlib version) to time the same figures with both, side by side.
 
+``--old-package DIR``: a previous version's package laid out as ``DIR/imputebench`` (``git archive``
+of bench, reports, registry and datasets, arranged as setuptools maps them); the cold build of the
+same store is then timed with it (its default cap of 40 figures, and every figure) and with this
+version, interleaved, each in a fresh process, wall and CPU (figure workers included).
+
 Stores: default = 4 datasets x 9 imputers x 3 mechanisms x 2 rates x 2 seeds x 2 settings (864 rows,
 the README's default run); large = 25 datasets x 10 imputers x 4 mechanisms x 5 rates x 10 seeds x
 2 settings (100,000 rows, 3% failed or timed out). Prints markdown lines for site_render.md.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -51,20 +57,26 @@ def make_store(root: Path, grid: dict, imputers: tuple[str, ...] | None = None, 
     synthetic_samples(reference, root)
 
 
+CPU: list[float] = []  # CPU seconds of the last timed call, for the report
+
+
 def timed(function, *args, **kwargs) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     function(*args, **kwargs)
+    CPU.append(time.process_time() - cpu)
     return time.perf_counter() - start
 
 
 def bench_store(name: str, grid: dict, repeat: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"cold": [], "unchanged (command)": [], "unchanged (check)": [],
                                      "one imputer added": []}
+    cpu: dict[str, list[float]] = {"cold": [], "one imputer added": []}
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             results = Path(tmp) / "results"
             make_store(results, grid)
             times["cold"].append(timed(render_report, results))
+            cpu["cold"].append(CPU[-1])
             figures = build_site.last_figures  # type: ignore[attr-defined]
             phases = build_site.last_timings  # type: ignore[attr-defined]
             start = time.perf_counter()
@@ -75,12 +87,14 @@ def bench_store(name: str, grid: dict, repeat: int) -> dict[str, list[float]]:
             times["unchanged (check)"].append(timed(site_is_current, results))
             make_store(results, grid, imputers=("added_imputer",), seed=1)
             times["one imputer added"].append(timed(render_report, results))
+            cpu["one imputer added"].append(CPU[-1])
             n_rows = len(ResultStore(results).load())
     print(f"\n{name}: {n_rows} rows after the addition; {figures['drawn']} figures drawn "
           f"({figures['skipped']} left out), {figures['cpu_seconds']:.2f} s of CPU for them")
     print("phases of the last cold build (wall s): " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
     for what, values in times.items():
-        print(f"| {name} | {what} | {statistics.median(values):.2f} s | "
+        used = f"{statistics.median(cpu[what]):.2f} s" if what in cpu else ""
+        print(f"| {name} | {what} | {statistics.median(values):.2f} s | {used} | "
               f"{', '.join(f'{v:.2f}' for v in values)} |")
     return times
 
@@ -121,21 +135,70 @@ def compare_plots(old_path: Path) -> None:
         print(f"| {name} | {1000 * o:.1f} ms | {1000 * n:.2f} ms | {o / n:.0f}x |")
 
 
+BUILD_ONE = """
+import json, resource, sys, tempfile, time
+from pathlib import Path
+from imputebench.reports.site import build_site
+from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
+if __name__ == "__main__":
+    grid, max_plots = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+    rows = synthetic_rows(**grid, seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic_samples(rows[(rows["setting"] == "in-sample") & (rows["seed"] == 0)], Path(tmp))
+        kwargs = {} if max_plots is None else {"max_plots": max_plots}
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        build_site(rows, Path(tmp) / "site", None, samples=Path(tmp), **kwargs)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
+        figures = len(list((Path(tmp) / "site" / "plots").glob("*.svg")))
+    print(json.dumps({"wall": wall, "cpu": cpu, "figures": figures}))
+"""
+
+
+def compare_versions(old_package: Path, grid: dict, name: str, repeat: int) -> None:
+    """Cold builds of one store by a previous version and by this one, interleaved, fresh processes.
+    Figure workers (the previous version's) count in the CPU: they are children of the build."""
+    variants = [("previous, default cap (40)", str(old_package), None),
+                ("previous, every figure", str(old_package), 100_000), ("this version", "", None)]
+    grid_json = json.dumps({k: list(v) for k, v in grid.items()})
+    results: dict[str, list[dict]] = {label: [] for label, _, _ in variants}
+    for _ in range(repeat):
+        for label, path, max_plots in variants:
+            env = {**os.environ, "PYTHONPATH": path} if path else dict(os.environ)
+            out = subprocess.run([sys.executable, "-c", BUILD_ONE, grid_json, json.dumps(max_plots)], env=env,
+                                 capture_output=True, text=True, check=True)
+            results[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"\n{name}, cold build side by side ({repeat} interleaved rounds)\n"
+          "| version | figures | wall, median (runs) | CPU incl. figure workers, median |\n|---|---|---|---|")
+    for label, runs in results.items():
+        walls = [r["wall"] for r in runs]
+        print(f"| {label} | {runs[0]['figures']} | {statistics.median(walls):.2f} s "
+              f"({', '.join(f'{w:.2f}' for w in walls)}) | {statistics.median(r['cpu'] for r in runs):.2f} s |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", choices=("default", "large", "both"), default="both")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--old-plots", type=Path, default=None)
+    parser.add_argument("--old-package", type=Path, default=None)
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (a shared machine: ratios matter more "
           "than seconds)")
-    print("| store | report | median | runs |\n|---|---|---|---|")
+    print("| store | report | wall, median | CPU, median | runs (wall) |\n|---|---|---|---|---|")
     if args.store in ("default", "both"):
         bench_store("default grid", DEFAULT, args.repeat)
     if args.store in ("large", "both"):
         bench_store("100,000 rows", LARGE, args.repeat)
     if args.old_plots:
         compare_plots(args.old_plots)
+    if args.old_package:
+        if args.store in ("default", "both"):
+            compare_versions(args.old_package, DEFAULT, "default grid", args.repeat)
+        if args.store in ("large", "both"):
+            compare_versions(args.old_package, LARGE, "100,000 rows", max(1, args.repeat // 2))
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
