@@ -262,12 +262,11 @@ class SiteBuilder:
     """Holds what every page shares (environment, provenance, plot cap, output folders)."""
 
     def __init__(self, rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any],
-                 samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int, workers: int) -> None:
+                 samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int) -> None:
         self.rows = rows
         self.out = Path(out_dir)
         self.samples_source = samples
         self.max_plots = max_plots
-        self.workers = workers
         self.timings: dict[str, float] = {}  # phase -> wall seconds (read by the benchmark)
         self._clock = time.perf_counter()
         self.pages: list[tuple[str, str, dict[str, Any]]] = []
@@ -309,23 +308,20 @@ class SiteBuilder:
     def figure(self, name: str, caption: str, priority: str, function: str, args: tuple | Callable[[], tuple],
                attrs: Mapping[str, str] | None = None) -> Figure:
         """Plan a figure (see :class:`figures.FigureDrawer`). ``args`` may be a function that builds
-        them, so that figures over the budget cost nothing."""
+        them, so that figures left out by a cap cost nothing."""
         return self.drawer.request(priority, f"plots/{name}.svg", caption, function, args, dict(attrs or {}))
 
     def render(self, template: str, path: str, **context: Any) -> None:
-        """Plan a page; pages are written after the figures are settled."""
+        """Plan a page; pages are written once the figures are drawn."""
         self.pages.append((template, path, context))
 
     def finish(self) -> int:
-        """Settle the last figures, write every page while the workers draw, then wait for them.
+        """Draw the figures, then write every page (a figure that failed shows its reason).
         Returns the number of figures left out."""
-        self.drawer.settle()
+        self.drawer.draw()
+        self.lap("figures")
         self._write_pages()
         self.lap("html")
-        failed = self.drawer.wait()
-        self.lap("figures (waiting)")
-        if failed:  # rare: the pages that showed them get the reason instead
-            self._write_pages()
         return self.drawer.skipped
 
     def _write_pages(self) -> None:
@@ -348,11 +344,8 @@ class SiteBuilder:
             (self.out / sub).mkdir(parents=True, exist_ok=True)
         for asset in ("style.css", "site.js"):
             shutil.copyfile(str(TEMPLATES / asset), self.out / "assets" / asset)
-        self.drawer = FigureDrawer(self.out, self.max_plots, self.workers)  # workers start now
-        try:
-            return self._build()
-        finally:
-            self.drawer.close()
+        self.drawer = FigureDrawer(self.out, self.max_plots)
+        return self._build()
 
     def _build(self) -> Path:
         self.agg = python_strings(lb.aggregate(self.rows))
@@ -366,11 +359,8 @@ class SiteBuilder:
                         "dataset": seconds.groupby([ok["setting"], ok["dataset"], ok["imputer"]]).mean()}
         self.pareto_points: dict[tuple[str, str | None], tuple[pd.DataFrame, np.ndarray] | str] = {}
         self.lap("aggregate")
-        # The budget's most important figures are known first (overview, then each dataset's primary
-        # metric and Pareto front): they start drawing now, while the tables and pages are built.
         self._overview_figures()
         self.dataset_figures = {dataset: self._dataset_figures(dataset) for dataset in self.datasets}
-        self.drawer.settle("pareto")
         self.lap("figures planned")
         self.cells = python_strings(annotate_cells(self.agg, self.metrics))
         self.boards = python_strings(lb.leaderboards(self.rows, self.metrics, n_boot=self.n_boot,
@@ -814,15 +804,14 @@ class SiteBuilder:
 
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,
                samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = None,
-               n_boot: int = 1000, workers: int | None = None, inputs_hash: str = "") -> Path:
+               n_boot: int = 1000, inputs_hash: str = "") -> Path:
     """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
     folder) to read them from; None gives a note in place of the histograms. ``max_plots``: None
     (the default) draws every figure (plots.py writes SVG in milliseconds); a number is an opt-in
-    cap, figures kept by priority and the others left with a note. ``workers``: figure processes, drawing
-    while the pages are built (default 1: in this process). ``inputs_hash``: the content hash of the
+    cap, figures kept by priority and the others left with a note. ``inputs_hash``: the content hash of the
     site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
     The site is built beside ``out_dir`` and swapped in whole; only files an earlier report wrote
     are ever removed."""
@@ -831,12 +820,10 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))
     rows = python_strings(rows.reset_index(drop=True))
-    # Figures are cheap now: a worker pool costs more to start than drawing them here.
-    workers = 1 if workers is None else workers
     budget = sys.maxsize if max_plots is None else max_plots
     staging = staging_folder(out_dir)  # built aside, swapped in whole (publish.py)
     try:
-        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot, workers)
+        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot)
         builder.build()
         publish(staging, out_dir, inputs_hash)
     finally:

@@ -46,7 +46,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results = tmp_path_factory.mktemp("results")
     rows = fail_cell(small_rows(), "wine", "knn", "RuntimeError: <b>singular</b> matrix")
     synthetic_samples(rows, results)
-    build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, workers=1, n_boot=100)
+    build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, n_boot=100)
     return results / "site"
 
 
@@ -175,7 +175,7 @@ def test_histograms_and_descriptive_statistics_from_samples(site: Path) -> None:
 
 def test_no_samples_gives_a_note(tmp_path: Path) -> None:
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
-    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, workers=1, n_boot=20)
+    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
     html = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
     assert "No samples of imputed values in this store" in html
     assert "Not drawn: the report&#39;s --max-plots cap is reached" in html
@@ -184,7 +184,7 @@ def test_no_samples_gives_a_note(tmp_path: Path) -> None:
 
 def test_paper_views_follow_the_store(tmp_path: Path) -> None:
     rows = small_rows(mechanisms=("mcar",), rates=(0.2, 0.3))
-    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, workers=1, n_boot=20)
+    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=20)
     html = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
     assert "The store holds no in-sample mar jobs at 20%." in html  # no MAR in this store
     assert "The store holds no in-sample MCAR jobs at 30%." not in html
@@ -249,7 +249,7 @@ def test_label_using_imputers_are_marked_on_the_leaderboard(tmp_path: Path) -> N
     # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
     rows = small_rows(datasets=("wine",), imputers=("mean", "metagain"))
     rows["uses_labels"] = rows["imputer"] == "metagain"
-    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, workers=1, n_boot=50)
+    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=50)
     html = index.read_text()
     marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', html)
     assert set(marked) == {"metagain"}
