@@ -1,46 +1,30 @@
-"""Matplotlib figures of the site, rendered headless (Agg) to SVG text.
+"""The site's figures as SVG text, written directly (numpy and string formatting, no plotting library).
 
-Text stays text in the SVG (``svg.fonttype = none``): files are small, fast to write and crisp.
-Every function takes plain data and returns SVG markup; none reads the store.
+matplotlib cost 0.1-0.25 s of CPU per figure, so a default run's 140 figures took longer than the
+rest of the site and a large store's 600 could not all be drawn. These charts are simple (lines,
+bands, points, bars, labels on linear or log axes), so each is written as SVG in about a
+millisecond, the same data gives the same bytes, and every figure is drawn. Each figure has a
+``viewBox`` and no fixed width: it scales down to a phone screen with the page.
+
+Every function takes plain data and returns SVG markup; none reads the store. Text is escaped.
 """
 
 from __future__ import annotations
 
-import io
-from typing import Mapping, Sequence
+import html
+import math
+from typing import Iterable, Mapping, Sequence
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.colors  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-STYLE = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "imputebench",  # stable ids: the same data gives the same file
-    "font.family": "sans-serif",
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#e5e7eb",
-    "grid.linewidth": 0.6,
-    "axes.edgecolor": "#9ca3af",
-    "axes.titlesize": 10,
-    "legend.frameon": False,
-    "legend.fontsize": 8,
-    # Grid lines instead of tick marks: each tick mark is an SVG element and matplotlib time.
-    "xtick.bottom": False,
-    "ytick.left": False,
-}
 PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
-           "#4b5563", "#ea580c", "#0d9488", "#9333ea"]
-TRUE_COLOUR = "#6b7280"
+           "#ea580c", "#0d9488", "#9333ea", "#b45309"]
+# Histograms: one colour for "imputed" on every page, and a "true" colour that no imputer has.
+IMPUTED_COLOUR = "#2563eb"
+TRUE_COLOUR = "#9ca3af"
+INK, MUTED, GRID, AXIS = "#111827", "#6b7280", "#e5e7eb", "#9ca3af"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 
 
 def colour_of(names: Sequence[str]) -> dict[str, str]:
@@ -48,204 +32,394 @@ def colour_of(names: Sequence[str]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(names))}
 
 
-def _svg(fig: plt.Figure) -> str:
-    buffer = io.StringIO()
-    # Fixed margins (no "tight" pass: one draw per figure) and no date: same data, same bytes.
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE
-
-
 def finite_runs(x: np.ndarray, y: np.ndarray) -> list[slice]:
-    """The maximal runs of finite ``y``: a line (or band) is broken at a missing value, as ``plot``
-    does, rather than joined across it."""
+    """The maximal runs of finite ``y``: a line (or band) is broken at a missing value rather than
+    joined across it."""
     finite = np.isfinite(y)
     edges = np.flatnonzero(np.diff(np.r_[0, finite.astype(np.int8), 0]))
     return [slice(a, b) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[str, str]) -> str:
-    """One panel per mechanism: ``metric`` mean (band: ± std over seeds) against the missing rate,
-    one line per imputer (as Meta-GAIN's Figure 2). ``agg`` holds one dataset and setting.
+def nice_ticks(low: float, high: float, count: int = 5) -> np.ndarray:
+    """About ``count`` round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return np.array([0.0, 1.0])
+    if high <= low:
+        low, high = low - 0.5 * (abs(low) or 1.0), high + 0.5 * (abs(high) or 1.0)
+    raw = (high - low) / max(1, count)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    start = math.floor(low / step + 1e-9) * step
+    stop = math.ceil(high / step - 1e-9) * step
+    return np.round(np.arange(start, stop + step / 2, step), 12)
 
-    The site draws dozens of these and matplotlib's cost is mostly per axes and per artist, so the
-    panels are side by side on one shared axes (each mechanism's rates shifted right, a rule between
-    panels) and hold three collections (bands, lines, markers): about 0.14 s a figure, not 0.3 s."""
-    mechanisms = sorted(agg["mechanism"].unique())
-    names = sorted(agg["imputer"].unique())
-    rates = np.sort(agg["rate"].astype(float).unique())
-    low, span = float(rates[0]), float(rates[-1] - rates[0])
-    if span == 0:  # one rate: centre it in its panel
-        low, span = low - 0.05, 0.1
-    step = 1.3 * span  # panel pitch on the shared x axis: the panel's rates plus a gap
-    bands, bands_colour, lines, lines_colour, points_colour = [], [], [], [], []
-    ticks, tick_labels = [], []
-    with plt.rc_context(STYLE):
-        width = 2.6 * len(mechanisms) + 2.0
-        fig, ax = plt.subplots(figsize=(width, 2.7))
-        fig.subplots_adjust(left=0.75 / width, right=1 - 1.55 / width, bottom=0.17, top=0.88)
-        for k, mechanism in enumerate(mechanisms):
-            shift = k * step - low
-            part = agg[agg["mechanism"] == mechanism].sort_values(["imputer", "rate"], kind="stable")
-            for imputer, line in part.groupby("imputer", sort=True):
-                x = line["rate"].to_numpy(dtype=float) + shift
-                mean = line[f"{metric}_mean"].to_numpy(dtype=float)
-                std = np.nan_to_num(line[f"{metric}_std"].to_numpy(dtype=float))
-                for run in finite_runs(x, mean):
-                    xs, lo, hi = x[run], (mean - std)[run], (mean + std)[run]
-                    bands.append(np.column_stack([np.r_[xs, xs[::-1]], np.r_[lo, hi[::-1]]]))
-                    lines.append(np.column_stack([xs, mean[run]]))
-                    bands_colour.append(colours[imputer])
-                    lines_colour.append(colours[imputer])
-                    points_colour += [colours[imputer]] * len(xs)
-            ticks += list(rates + shift)
-            tick_labels += [f"{r:g}" for r in rates]
-            ax.text(k * step + span / 2, 1.02, mechanism.upper(), transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=STYLE["axes.titlesize"])
-            if k:
-                ax.axvline(k * step - (step - span) / 2, color=STYLE["axes.edgecolor"], linewidth=0.8)
-        if lines:
-            ax.add_collection(PolyCollection(bands, facecolors=bands_colour, alpha=0.12, linewidths=0))
-            ax.add_collection(LineCollection(lines, colors=lines_colour, linewidths=1.3))
-            xy = np.concatenate(lines)
-            ax.scatter(xy[:, 0], xy[:, 1], s=9, c=points_colour, linewidths=0, zorder=3)
-            ax.autoscale_view()
-        ax.set_xlim(-0.08 * span, (len(mechanisms) - 1) * step + 1.08 * span)
-        ax.set_xticks(ticks, tick_labels)
-        ax.set_xlabel("missing rate")
-        ax.set_ylabel(label)
-        handles = [Line2D([], [], color=colours[n], marker="o", markersize=3, linewidth=1.3) for n in names]
-        fig.legend(handles, names, loc="center left", bbox_to_anchor=(1 - 1.5 / width, 0.5))
-        return _svg(fig)
+
+def log_ticks(low: float, high: float) -> np.ndarray:
+    """Powers of ten covering [low, high] (both > 0)."""
+    return 10.0 ** np.arange(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+
+
+def tick_label(value: float) -> str:
+    return f"{value:g}"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+class Svg:
+    """An SVG document built as a list of elements; coordinates are rounded to 0.1 px."""
+
+    def __init__(self, width: float, height: float, title: str = "") -> None:
+        self.width, self.height = width, height
+        self.parts: list[str] = []
+        if title:
+            self.parts.append(f"<title>{_e(title)}</title>")
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, colour: str = AXIS, width: float = 1.0,
+             extra: str = "") -> None:
+        self.parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+                          f'stroke-width="{width:g}"{extra}/>')
+
+    def polyline(self, xs: Iterable[float], ys: Iterable[float], colour: str, width: float = 1.4) -> None:
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+        self.parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="{width:g}" '
+                          'stroke-linejoin="round"/>')
+
+    def polygon(self, xs: Iterable[float], ys: Iterable[float], colour: str, opacity: float) -> None:
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+        self.parts.append(f'<polygon points="{points}" fill="{colour}" fill-opacity="{opacity:g}" stroke="none"/>')
+
+    def circle(self, x: float, y: float, r: float, colour: str, opacity: float = 1.0, stroke: str = "") -> None:
+        edge = f' stroke="{stroke}" stroke-width="1.2"' if stroke else ""
+        alpha = f' fill-opacity="{opacity:g}"' if opacity < 1 else ""
+        self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{alpha}{edge}/>')
+
+    def rect(self, x: float, y: float, w: float, h: float, colour: str, opacity: float = 1.0) -> None:
+        alpha = f' fill-opacity="{opacity:g}"' if opacity < 1 else ""
+        self.parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" '
+                          f'fill="{colour}"{alpha}/>')
+
+    def text(self, x: float, y: float, text: object, size: float = 11, anchor: str = "start", colour: str = INK,
+             weight: str = "", rotate: bool = False, baseline: str = "middle") -> None:
+        bold = f' font-weight="{weight}"' if weight else ""
+        turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rotate else ""
+        self.parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" '
+                          f'dominant-baseline="{baseline}" fill="{colour}"{bold}{turn}>{_e(text)}</text>')
+
+    def render(self) -> str:
+        # Shown at 1.25x the drawing's units on a wide screen (text at about 13 px); the page scales it down.
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width:g} {self.height:g}" '
+                f'width="{1.25 * self.width:g}" height="{1.25 * self.height:g}" font-family="{FONT}">'
+                f'<rect width="100%" height="100%" fill="#fff"/>' + "".join(self.parts) + "</svg>\n")
+
+
+class Scale:
+    """A linear or log map from data values to pixels."""
+
+    def __init__(self, low: float, high: float, start: float, end: float, log: bool = False) -> None:
+        self.log = log
+        if log:
+            low, high = math.log10(low), math.log10(high)
+        if high <= low:
+            low, high = low - 0.5, high + 0.5
+        self.low, self.high, self.start, self.end = low, high, start, end
+
+    def __call__(self, value: float | np.ndarray) -> np.ndarray:
+        v = np.log10(value) if self.log else np.asarray(value, dtype=float)
+        return self.start + (v - self.low) / (self.high - self.low) * (self.end - self.start)
+
+
+def _value_range(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    span = high - low or (abs(high) or 1.0) * 0.1
+    return low - pad * span, high + pad * span
+
+
+def _y_axis(svg: Svg, scale: Scale, ticks: np.ndarray, left: float, right: float, label: str,
+            label_x: float = 12, numbers: bool = True) -> None:
+    for t in ticks:
+        y = float(scale(t))
+        svg.line(left, y, right, y, GRID, 0.8)
+        if numbers:
+            svg.text(left - 5, y, tick_label(t), 10, "end", MUTED)
+    middle = (scale.start + scale.end) / 2
+    if label:
+        svg.text(label_x, middle, label, 11, "middle", INK, rotate=True)
+
+
+def _legend(svg: Svg, x: float, y: float, names: Sequence[str], colours: Mapping[str, str],
+            marker: str = "line") -> None:
+    for i, name in enumerate(names):
+        cy = y + 16 * i
+        if marker == "line":
+            svg.line(x, cy, x + 16, cy, colours[name], 2)
+        else:
+            svg.rect(x + 2, cy - 5, 12, 10, colours[name], 0.8)
+        svg.text(x + 22, cy, name, 10.5)
+
+
+def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[str, str],
+                   narrow: bool = False) -> str:
+    """One panel per mechanism: ``metric`` mean (band: ± std over seeds) against the missing rate,
+    one line per imputer (as Meta-GAIN's Figure 2). ``agg`` holds one dataset and setting, columns
+    mechanism, imputer, rate, ``<metric>_mean``, ``<metric>_std``. ``narrow``: the panels stacked
+    and the legend below, for a phone screen (the site offers both, the browser picks)."""
+    # Plain arrays, grouped once by sorting: per-group pandas filters cost more than the drawing.
+    mechanism_of = agg["mechanism"].to_numpy(dtype=object).astype(str)
+    imputer_of = agg["imputer"].to_numpy(dtype=object).astype(str)
+    rate_of = agg["rate"].to_numpy(dtype=float)
+    mean = agg[f"{metric}_mean"].to_numpy(dtype=float)
+    std = np.nan_to_num(agg[f"{metric}_std"].to_numpy(dtype=float))
+    mechanisms, names, rates = sorted(set(mechanism_of)), sorted(set(imputer_of)), np.unique(rate_of)
+    ticks = nice_ticks(*_value_range(np.r_[mean - std, mean + std]), 4)
+    left, top, bottom, gap = 58.0, 26.0, 36.0, 18.0
+    legend_w = 24 + 6.5 * max((len(n) for n in names), default=4)
+    if narrow:  # one column of panels, legend in columns underneath
+        panel_w, panel_h, columns = 250.0, 130.0, 1
+        width = left + panel_w + 14
+        per_row = max(1, int((width - 10) // legend_w))
+        legend_h = 16 * math.ceil(len(names) / per_row) + 8
+        height = len(mechanisms) * (top + panel_h + bottom + 8) + legend_h
+    else:
+        panel_w, panel_h, columns = 170.0, max(230.0, top + bottom + 16 * len(names)) - top - bottom, len(mechanisms)
+        width = left + len(mechanisms) * panel_w + (len(mechanisms) - 1) * gap + 12 + legend_w
+        height = top + panel_h + bottom
+    svg = Svg(width, height, f"{label} against the missing rate")
+    x_low, x_high = float(rates[0]), float(rates[-1])
+    if x_high == x_low:
+        x_low, x_high = x_low - 0.05, x_high + 0.05
+    pad = 0.08 * (x_high - x_low)
+    order = np.lexsort((rate_of, imputer_of, mechanism_of))
+    keys = np.char.add(np.char.add(mechanism_of[order], "\0"), imputer_of[order])
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    curves: dict[str, list[np.ndarray]] = {}
+    for a, b in zip(starts, np.r_[starts[1:], len(order)]):
+        curves.setdefault(mechanism_of[order[a]], []).append(order[a:b])
+    for k, mechanism in enumerate(mechanisms):
+        col, row = k % columns, k // columns
+        x0 = left + col * (panel_w + gap)
+        y0 = row * (top + panel_h + bottom + 8)
+        axis_y = y0 + top + panel_h
+        x = Scale(x_low - pad, x_high + pad, x0, x0 + panel_w)
+        y = Scale(float(ticks[0]), float(ticks[-1]), axis_y, y0 + top)
+        # A shared y axis across a row: numbers and label on its first panel only.
+        _y_axis(svg, y, ticks, x0, x0 + panel_w, label if col == 0 else "", numbers=col == 0)
+        for r in rates:
+            svg.text(float(x(r)), axis_y + 12, tick_label(r), 10, "middle", MUTED)
+        svg.line(x0, axis_y, x0 + panel_w, axis_y, AXIS)
+        svg.text(x0 + panel_w / 2, y0 + top - 12, mechanism.upper(), 11, "middle", weight="600")
+        for at in curves.get(mechanism, []):
+            xs, m, s = x(rate_of[at]), mean[at], std[at]
+            colour = colours[imputer_of[at[0]]]
+            for run in finite_runs(xs, m):
+                px, lo, hi = xs[run], y(m[run] - s[run]), y(m[run] + s[run])
+                svg.polygon(np.r_[px, px[::-1]], np.r_[lo, hi[::-1]], colour, 0.1)
+                svg.polyline(px, y(m[run]), colour)
+                for cx, cy in zip(px, y(m[run])):
+                    svg.circle(float(cx), float(cy), 2.2, colour)
+        if narrow or k == 0:
+            svg.text(x0 + panel_w / 2 if narrow else left + (width - left - legend_w) / 2, axis_y + 28,
+                     "missing rate", 11, "middle")
+    if narrow:
+        legend_top = height - legend_h
+        for i, name in enumerate(names):
+            _legend(svg, 10 + (i % per_row) * legend_w, legend_top + 16 * (i // per_row), [name], colours)
+    else:
+        _legend(svg, width - legend_w + 4, top + 8, names, colours)
+    return svg.render()
 
 
 def cd_diagram(mean_ranks: pd.Series, cd: float, title: str) -> str:
-    """Critical-difference diagram (Demšar 2006): imputers on a mean-rank axis (1 = best, left),
-    a bar of length CD, and thick lines joining groups whose ranks differ by less than CD."""
+    """Critical-difference diagram (Demšar 2006), one row per imputer so that it reads on a phone:
+    the imputer's mean rank on a shared axis (1 = best, left), a bar of length CD on top, and on the
+    right a line per group of imputers whose mean ranks differ by less than CD (not significantly
+    different)."""
     ranks = mean_ranks.sort_values(kind="stable")
-    k = len(ranks)
-    names, values = list(ranks.index), ranks.to_numpy(dtype=float)
-    half = (k + 1) // 2
-    with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(6.4, 1.2 + 0.22 * half))
-        fig.subplots_adjust(left=0.17, right=0.83, bottom=0.02, top=0.95)
-        ax.set_xlim(0.8, k + 0.2)  # best rank on the left
-        ax.set_ylim(-(half + 1.2), 1.6)
-        ax.axis("off")
-        ax.hlines(0, 1, k, color="#111827", linewidth=1)
-        for r in range(1, k + 1):
-            ax.vlines(r, 0, 0.18, color="#111827", linewidth=0.8)
-            ax.text(r, 0.3, str(r), ha="center", va="bottom", fontsize=8)
-        ax.hlines(1.2, 1, 1 + cd, color="#dc2626", linewidth=1.6)
-        ax.text(1 + cd / 2, 1.3, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8, color="#dc2626")
-        for i, (name, value) in enumerate(zip(names, values)):
-            left = i < half
-            depth = -(i + 1) if left else -(k - i)
-            x_text = 0.7 if left else k + 0.3
-            ax.plot([value, value, x_text], [0, depth, depth], color="#374151", linewidth=0.8)
-            ax.text(x_text, depth, f" {name} ({value:.2f}) " if left else f" ({value:.2f}) {name} ",
-                    ha="right" if left else "left", va="center", fontsize=8)
-        # Cliques: maximal runs of consecutive imputers whose rank span is below CD.
-        level, last_end = -0.25, -1
-        for start in range(k):
-            end = start
-            while end + 1 < k and values[end + 1] - values[start] < cd:
-                end += 1
-            if end > start and end > last_end:
-                ax.hlines(level, values[start] - 0.03, values[end] + 0.03, color="#111827", linewidth=3)
-                level -= 0.22
-                last_end = end
-        if title:
-            ax.set_title(title, fontsize=9, y=1.0)
-        return _svg(fig)
+    names, values = [str(n) for n in ranks.index], ranks.to_numpy(dtype=float)
+    k = len(values)
+    cliques = []
+    last_end = -1
+    for start in range(k):  # maximal runs of consecutive imputers whose rank span is below CD
+        end = start
+        while end + 1 < k and values[end + 1] - values[start] < cd:
+            end += 1
+        if end > start and end > last_end:
+            cliques.append((start, end))
+            last_end = end
+    name_w = 16 + 6.3 * max((len(n) for n in names), default=4)
+    left, right_w, top, row = name_w + 40, 14 + 9 * len(cliques), 76.0 if title else 58.0, 20.0
+    width = max(360.0, left + 240 + right_w)
+    height = top + row * k + 10
+    svg = Svg(width, height, title or "critical difference diagram")
+    axis_end = width - right_w - 10
+    x = Scale(1, max(k, 2), left, axis_end)
+    if title:
+        svg.text(8, 12, title, 11, weight="600")
+    axis_y = top - 12
+    svg.line(left, axis_y, axis_end, axis_y, INK)
+    for r in range(1, max(k, 2) + 1):
+        svg.line(float(x(r)), axis_y - 4, float(x(r)), axis_y, INK)
+        svg.text(float(x(r)), axis_y - 10, r, 10, "middle", MUTED)
+    cd_y = axis_y - 24
+    svg.line(left, cd_y, float(x(min(1 + cd, k + 0.5))), cd_y, "#dc2626", 2)
+    svg.text(float(x(min(1 + cd, k + 0.5))) + 6, cd_y, f"CD = {cd:.2f}", 10, "start", "#dc2626")
+    for i, (name, value) in enumerate(zip(names, values)):
+        cy = top + row * i + row / 2
+        svg.line(left, cy, axis_end, cy, GRID, 0.8)
+        svg.text(8, cy, name, 11)
+        svg.text(left - 6, cy, f"{value:.2f}", 10, "end", MUTED)
+        svg.circle(float(x(value)), cy, 4, INK)
+    for j, (start, end) in enumerate(cliques):
+        cx = axis_end + 10 + 9 * j
+        svg.line(cx, top + row * start + 5, cx, top + row * end + row - 5, INK, 3.5)
+    return svg.render()
 
 
 def pareto_plot(points: pd.DataFrame, quality_label: str, front: np.ndarray, colours: Mapping[str, str],
                 highlight: str | None = None) -> str:
-    """Run time (log axis) against quality, one point per imputer, the Pareto front as a step line.
-    ``points``: columns imputer, seconds, quality."""
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.8, 3.2))
-        fig.subplots_adjust(left=0.14, right=0.96, bottom=0.15, top=0.96)
-        emphasis = np.ones(len(points), dtype=bool) if highlight is None else (points["imputer"] == highlight).to_numpy()
-        front = np.asarray(front, dtype=bool)
-        fill = matplotlib.colors.to_rgba_array([colours[i] for i in points["imputer"]])
-        fill[:, 3] = np.where(emphasis, 1.0, 0.35)
-        edge = np.where(front[:, None], matplotlib.colors.to_rgba_array(["#111827"] * len(points)), 0.0)
-        ax.scatter(points["seconds"], points["quality"], s=np.where(front, 40, 22), c=fill, edgecolors=edge,
-                   zorder=3)  # one collection for every point: far cheaper than a scatter each
-        for name, x, y, strong in zip(points["imputer"], points["seconds"], points["quality"], emphasis):
-            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7,
-                        alpha=1.0 if strong else 0.5)
-        fr = points[front].sort_values("seconds")
-        if len(fr) > 1:
-            ax.step(fr["seconds"], fr["quality"], where="post", color="#111827", linewidth=1, alpha=0.6,
-                    label="Pareto front")
-            ax.legend(loc="best")
-        if (points["seconds"] > 0).all():
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.margins(x=0.18, y=0.08)  # room for the labels of the extreme points
-        ax.set_xlabel("mean time per job, fit + transform (s)")
-        ax.set_ylabel(quality_label)
-        return _svg(fig)
+    """Run time (log axis when every time is positive) against quality (mean rank, lower is better),
+    one point per imputer, the Pareto front as a step line. ``points``: columns imputer, seconds, quality."""
+    seconds = points["seconds"].to_numpy(dtype=float)
+    quality = points["quality"].to_numpy(dtype=float)
+    front = np.asarray(front, dtype=bool)
+    known = np.isfinite(seconds) & np.isfinite(quality)
+    log = bool(known.any() and (seconds[known] > 0).all())
+    width, height, left, right, top, bottom = 440.0, 300.0, 54.0, 70.0, 14.0, 40.0
+    svg = Svg(width, height, f"time against {quality_label}")
+    y_ticks = nice_ticks(*_value_range(quality), 4)
+    y = Scale(float(y_ticks[0]), float(y_ticks[-1]), height - bottom, top)
+    if log:
+        low, high = float(seconds[known].min()), float(seconds[known].max())
+        x_ticks = log_ticks(low / 1.5, high * 1.5)
+        x = Scale(float(x_ticks[0]), float(x_ticks[-1]), left, width - right, log=True)
+    else:
+        x_ticks = nice_ticks(*_value_range(seconds), 4)
+        x = Scale(float(x_ticks[0]), float(x_ticks[-1]), left, width - right)
+    _y_axis(svg, y, y_ticks, left, width - right, quality_label)
+    for t in x_ticks:
+        svg.line(float(x(t)), top, float(x(t)), height - bottom, GRID, 0.8)
+        svg.text(float(x(t)), height - bottom + 12, tick_label(t), 10, "middle", MUTED)
+    svg.line(left, height - bottom, width - right, height - bottom, AXIS)
+    svg.text((left + width - right) / 2, height - 8, "mean time per job, fit + transform (s)", 11, "middle")
+    on_front = np.flatnonzero(front & known)
+    if len(on_front) > 1:
+        order = on_front[np.argsort(seconds[on_front], kind="stable")]
+        xs, ys = x(seconds[order]), y(quality[order])
+        step_x = np.repeat(xs, 2)[1:]
+        step_y = np.repeat(ys, 2)[:-1]
+        svg.polyline(step_x, step_y, INK, 1)
+    for i in np.flatnonzero(known):
+        name = str(points["imputer"].iloc[i])
+        strong = highlight is None or name == highlight
+        cx, cy = float(x(seconds[i])), float(y(quality[i]))
+        svg.circle(cx, cy, 5 if front[i] else 3.5, colours.get(name, MUTED), 1.0 if strong else 0.35,
+                   INK if front[i] else "")
+        svg.text(cx + 6, cy - 6, name, 10, colour=INK if strong else MUTED, weight="600" if highlight == name else "")
+    return svg.render()
 
 
-def histograms(samples: pd.DataFrame, feature: str, imputers: Sequence[str], colours: Mapping[str, str],
+def histograms(samples: pd.DataFrame, feature: str, panels: Sequence[str], shared_x: bool = True,
                max_panels: int = 12) -> str:
-    """True (grey) against imputed values at the masked cells of one feature, a panel per imputer:
-    an imputer that collapses onto one value shows one tall bar. Categorical features: bar counts."""
-    imputers = list(imputers)[:max_panels]
-    cols = min(4, len(imputers))
-    nrows = int(np.ceil(len(imputers) / cols))
-    data = samples[samples["feature"] == feature]
-    categorical = bool(data["categorical"].any())
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrows, cols, figsize=(2.3 * cols, 1.8 * nrows + 0.3), squeeze=False, sharex=True)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.22 if categorical else 0.12, top=0.9, hspace=0.6,
-                            wspace=0.3)
-        if not categorical:
-            both = np.concatenate([data["true_value"].to_numpy(float), data["imputed_value"].to_numpy(float)])
-            both = both[~np.isnan(both)]
-            lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
-            bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 21)
-        else:
-            labels = sorted(set(data["true_label"].dropna()) | set(data["imputed_label"].dropna()))
-        for ax, imputer in zip(axes.ravel(), imputers):
-            part = data[data["imputer"] == imputer]
-            if categorical:
-                x = np.arange(len(labels))
-                true_counts = part["true_label"].value_counts().reindex(labels, fill_value=0).to_numpy()
-                imp_counts = part["imputed_label"].value_counts().reindex(labels, fill_value=0).to_numpy()
-                ax.bar(x - 0.2, true_counts, width=0.4, color=TRUE_COLOUR, label="true")
-                ax.bar(x + 0.2, imp_counts, width=0.4, color=colours[imputer], label="imputed")
-                ax.set_xticks(x, [str(v)[:8] for v in labels], rotation=60, fontsize=6)
-            else:
-                ax.hist(part["true_value"].dropna(), bins=bins, color=TRUE_COLOUR, alpha=0.55, label="true")
-                ax.hist(part["imputed_value"].dropna(), bins=bins, color=colours[imputer], alpha=0.6,
-                        label="imputed", histtype="stepfilled")
-            ax.set_title(imputer, fontsize=8, y=1.0)
-            ax.tick_params(labelsize=7)
-        for ax in axes.ravel()[len(imputers):]:
-            ax.axis("off")
-        axes[0][0].legend(fontsize=7)
-        return _svg(fig)
+    """True (grey) against imputed (blue) values at the masked cells of one feature, a panel per
+    value of the ``panel`` column: a collapsed imputer shows one tall bar. ``shared_x``: one x range
+    for every panel (panels are imputers on one dataset); else each panel its own (panels are
+    datasets, whose scales differ). Categorical panels show bar counts per label."""
+    present = set(samples["panel"])
+    panels = [p for p in panels if p in present][:max_panels] or list(panels)[:1]
+    cols = min(4, max(1, len(panels)))
+    nrows = math.ceil(len(panels) / cols)
+    panel_w, panel_h, gap_x, gap_y, top = 150.0, 90.0, 22.0, 44.0, 34.0
+    width = 14 + cols * panel_w + (cols - 1) * gap_x
+    height = top + nrows * (panel_h + gap_y)
+    svg = Svg(width, height, f"{feature}: true vs imputed")
+    svg.rect(14, 8, 12, 10, TRUE_COLOUR, 0.8)
+    svg.text(30, 13, "true", 10.5)
+    svg.rect(70, 8, 12, 10, IMPUTED_COLOUR, 0.55)
+    svg.text(86, 13, "imputed", 10.5)
+    categorical = samples["categorical"].to_numpy(dtype=bool)
+    true_values, imputed_values = samples["true_value"].to_numpy(float), samples["imputed_value"].to_numpy(float)
+    shared_bins = _bins(true_values[~categorical], imputed_values[~categorical]) if shared_x else None
+    rows_of = samples.groupby("panel", sort=False).indices  # one grouping, not a filter per panel
+    for i, panel in enumerate(panels):
+        x0 = 14 + (i % cols) * (panel_w + gap_x)
+        y0 = top + (i // cols) * (panel_h + gap_y) + 14
+        at = rows_of.get(panel, np.array([], dtype=int))
+        svg.text(x0 + panel_w / 2, y0 - 8, panel, 10.5, "middle", weight="600")
+        svg.line(x0, y0 + panel_h, x0 + panel_w, y0 + panel_h, AXIS)
+        if len(at) == 0:
+            continue
+        if categorical[at].any():
+            part = samples.iloc[at]
+            labels = sorted(set(part["true_label"].dropna()) | set(part["imputed_label"].dropna()), key=str)
+            true = part["true_label"].value_counts().reindex(labels, fill_value=0).to_numpy(dtype=float)
+            imputed = part["imputed_label"].value_counts().reindex(labels, fill_value=0).to_numpy(dtype=float)
+            top_count = max(true.max(initial=0), imputed.max(initial=0), 1.0)
+            slot = panel_w / max(1, len(labels))
+            for j, label in enumerate(labels):
+                for offset, count, colour, alpha in ((0.1, true[j], TRUE_COLOUR, 0.8),
+                                                     (0.5, imputed[j], IMPUTED_COLOUR, 0.7)):
+                    h = panel_h * count / top_count
+                    svg.rect(x0 + slot * (j + offset), y0 + panel_h - h, slot * 0.4, h, colour, alpha)
+                if len(labels) <= 8:
+                    svg.text(x0 + slot * (j + 0.5), y0 + panel_h + 10, str(label)[:8], 9, "middle", MUTED)
+            continue
+        t, v = true_values[at], imputed_values[at]
+        bins = shared_bins if shared_bins is not None else _bins(t, v)
+        true = np.histogram(t[np.isfinite(t)], bins=bins)[0]
+        imputed = np.histogram(v[np.isfinite(v)], bins=bins)[0]
+        top_count = max(int(true.max(initial=0)), int(imputed.max(initial=0)), 1)
+        bar_w = panel_w / (len(bins) - 1)
+        for j in range(len(bins) - 1):
+            h_true, h_imp = panel_h * true[j] / top_count, panel_h * imputed[j] / top_count
+            svg.rect(x0 + j * bar_w, y0 + panel_h - h_true, bar_w, h_true, TRUE_COLOUR, 0.8)
+            svg.rect(x0 + j * bar_w + bar_w * 0.15, y0 + panel_h - h_imp, bar_w * 0.7, h_imp, IMPUTED_COLOUR, 0.55)
+        svg.text(x0, y0 + panel_h + 10, f"{bins[0]:.3g}", 9, "start", MUTED)
+        svg.text(x0 + panel_w, y0 + panel_h + 10, f"{bins[-1]:.3g}", 9, "end", MUTED)
+    return svg.render()
+
+
+def _bins(true: np.ndarray, imputed: np.ndarray, count: int = 20) -> np.ndarray:
+    values = np.concatenate([true, imputed])
+    values = values[np.isfinite(values)]
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    return np.linspace(low, high if high > low else low + 1.0, count + 1)
 
 
 def rank_vs_rate(ranks: pd.DataFrame, title: str) -> str:
-    """An imputer's mean rank against the missing rate, one line per mechanism (lower is better).
+    """An imputer's mean rank against the missing rate, one line per mechanism (1 = best, on top).
     ``ranks``: columns mechanism, rate (float), mean_rank."""
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(5.2, 2.8))
-        fig.subplots_adjust(left=0.13, right=0.8, bottom=0.17, top=0.9)
-        for i, (mechanism, line) in enumerate(ranks.groupby("mechanism", sort=True)):
-            line = line.sort_values("rate")
-            ax.plot(line["rate"], line["mean_rank"], marker="o", markersize=3, color=PALETTE[i % len(PALETTE)],
-                    label=mechanism.upper())
-        ax.invert_yaxis()
-        ax.set_xlabel("missing rate")
-        ax.set_ylabel("mean rank (1 = best)")
-        ax.set_title(title, y=1.0)
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
-        return _svg(fig)
+    mechanisms = sorted(ranks["mechanism"].unique())
+    colours = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(mechanisms)}
+    width, height, left, right, top, bottom = 440.0, 240.0, 54.0, 110.0, 28.0 if title else 14.0, 40.0
+    svg = Svg(width, height, title or "mean rank against the missing rate")
+    if title:
+        svg.text(left, 12, title, 11, weight="600")
+    values = ranks["mean_rank"].to_numpy(dtype=float)
+    low, high = _value_range(values)
+    ticks = nice_ticks(min(1.0, low), high, 4)
+    y = Scale(float(ticks[0]), float(ticks[-1]), top, height - bottom)  # rank 1 at the top
+    rates = np.sort(ranks["rate"].astype(float).unique())
+    x_low, x_high = float(rates[0]), float(rates[-1])
+    if x_high == x_low:
+        x_low, x_high = x_low - 0.05, x_high + 0.05
+    pad = 0.08 * (x_high - x_low)
+    x = Scale(x_low - pad, x_high + pad, left, width - right)
+    _y_axis(svg, y, ticks, left, width - right, "mean rank (1 = best)")
+    for r in rates:
+        svg.text(float(x(r)), height - bottom + 12, tick_label(r), 10, "middle", MUTED)
+    svg.line(left, height - bottom, width - right, height - bottom, AXIS)
+    svg.text((left + width - right) / 2, height - 8, "missing rate", 11, "middle")
+    for mechanism, line in ranks.groupby("mechanism", sort=True):
+        line = line.sort_values("rate")
+        xs, ys = x(line["rate"].to_numpy(dtype=float)), line["mean_rank"].to_numpy(dtype=float)
+        for run in finite_runs(xs, ys):
+            svg.polyline(xs[run], y(ys[run]), colours[mechanism], 1.6)
+            for cx, cy in zip(xs[run], y(ys[run])):
+                svg.circle(float(cx), float(cy), 2.6, colours[mechanism])
+    _legend(svg, width - right + 12, top + 8, [m.upper() for m in mechanisms],
+            {m.upper(): c for m, c in colours.items()})
+    return svg.render()

@@ -1,32 +1,83 @@
 """The edge between the store and the site: load rows, gather provenance, build the site.
 
-Used by ``imputebench run`` (at the end) and ``imputebench report``.
+Used by ``imputebench run`` (at the end) and ``imputebench report``. A site is current when the
+content hash of its inputs (the store's files, the samples and run records beside them, the site's
+own code and templates, the options) equals the one in its manifest: then nothing is re-rendered.
 """
 
 from __future__ import annotations
 
+import hashlib
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ..store import ResultStore
-from .site import DEFAULT_MAX_PLOTS, build_site, provenance_from_rows
+from .publish import OLD_SUFFIX, read_manifest
 
-# The provenance of a set of rows: protocol version(s), package versions, seeds, date, command.
-provenance_of = provenance_from_rows
+# This module is imported by ``imputebench report`` before it knows whether anything changed, so it
+# imports neither the site builder nor the store (pandas, pyarrow, scipy, jinja2): an unchanged site
+# costs a hash of the results folder and nothing else.
+SKIPPED_FOLDERS = ("_masks",)  # inputs of jobs, not of the site
+SITE_FOLDER = "site"  # ResultStore.site_dir's name, repeated here so that the check needs no pandas
 
 
-def site_is_current(results_dir: Path, out_dir: Path | None = None) -> bool:
-    """True when the site exists and no job row was written after it (nothing to re-render)."""
-    store = ResultStore(results_dir)
-    index = (Path(out_dir) if out_dir else store.site_dir) / "index.html"
-    files = store.files()
-    return index.exists() and bool(files) and index.stat().st_mtime >= max(p.stat().st_mtime for p in files)
+def default_site_dir(results_dir: Path) -> Path:
+    return Path(results_dir) / SITE_FOLDER
+
+
+def _hash_tree(digest: "hashlib._Hash", root: Path, skip: set[Path]) -> None:
+    """Names and bytes of every file under ``root``, in a fixed order; hidden files and folders
+    (temporary files, staging folders) and the folders in ``skip`` are left out."""
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (not path.is_file() or any(part.startswith(".") or part.endswith(OLD_SUFFIX) for part in rel.parts)
+                or any(s == path or s in path.parents for s in skip)):
+            continue
+        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes())
+
+
+def inputs_hash(results_dir: Path, out_dir: Path, max_plots: int | None = None) -> str:
+    """Content hash of everything a site is built from: the results folder (jobs, samples, run
+    records; not the masks, nor the site itself), the code and templates that draw it, the options."""
+    results_dir, out_dir = Path(results_dir), Path(out_dir)
+    digest = hashlib.sha256()
+    try:
+        digest.update(version("imputebench").encode())
+    except PackageNotFoundError:
+        pass
+    digest.update(f"max_plots={max_plots}".encode())
+    package = Path(__file__).parent
+    _hash_tree(digest, package, {package / "__pycache__"})
+    skip = {results_dir / name for name in SKIPPED_FOLDERS} | {out_dir}
+    _hash_tree(digest, results_dir, skip)
+    return digest.hexdigest()
+
+
+def site_is_current(results_dir: Path, out_dir: Path | None = None, max_plots: int | None = None) -> bool:
+    """True when the site exists and was built from exactly these inputs (content hash).
+    ``max_plots``: None draws every figure."""
+    out = Path(out_dir) if out_dir else default_site_dir(results_dir)
+    manifest = read_manifest(out)
+    return (manifest is not None and (out / "index.html").exists()
+            and manifest.get("inputs") == inputs_hash(results_dir, out, max_plots))
 
 
 def render_report(results_dir: Path, out_dir: Path | None = None, command: str = "imputebench report",
-                  max_plots: int = DEFAULT_MAX_PLOTS) -> Path | None:
-    """Render the site for a results directory (with the samples the runner left in
-    ``results/samples/``); the path of its index.html."""
+                  max_plots: int | None = None, force: bool = False) -> Path:
+    """Render the site for a results directory (with the samples the runner left beside the
+    rows); the path of its index.html. A site already built from the same inputs is kept as it is
+    unless ``force``."""
+    out = Path(out_dir) if out_dir else default_site_dir(results_dir)
+    digest = inputs_hash(results_dir, out, max_plots)
+    manifest = read_manifest(out)
+    if not force and manifest is not None and manifest.get("inputs") == digest and (out / "index.html").exists():
+        return out / "index.html"
+    from ..store import ResultStore
+    from .site import build_site, provenance_from_rows
+
     store = ResultStore(results_dir)
     rows = store.load()
-    return build_site(rows, Path(out_dir) if out_dir else store.site_dir, provenance_of(rows, command),
-                      samples=store.root, max_plots=max_plots)
+    runs = store.runs() if hasattr(store, "runs") else None  # run records, where the store keeps them
+    return build_site(rows, out, provenance_from_rows(rows, command, runs), samples=store.root, max_plots=max_plots,
+                      inputs_hash=digest)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
@@ -40,15 +39,13 @@ from ..store import METRICS, STATUSES
 from . import leaderboard as lb
 from . import plots
 from .figures import Figure, FigureDrawer
+from .publish import STAGING_MARK, check_target, publish, staging_folder
 from .samples import read_samples
 
 METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
 TEMPLATES = files("imputebench.reports") / "templates"
-# Plot budget: matplotlib costs 0.05-0.25 s of CPU a figure, so a large store gets its key figures
-# (by figures.PRIORITY) and the rest is left to the tables and CSVs, with a note in place of the figure.
-DEFAULT_MAX_PLOTS = 40
 HISTOGRAM_FEATURES = 3
 
 
@@ -83,33 +80,105 @@ def rate_label(rate: float) -> str:
 
 
 # -- provenance ------------------------------------------------------------------------------------
-def provenance_from_rows(rows: pd.DataFrame, command: str) -> dict[str, Any]:
-    """Provenance of a store built from the rows' own columns (for ``imputebench report``)."""
-    versions: dict[str, Any] = {}
-    for text in rows["versions"].dropna().unique():
+def _json_versions(texts: Sequence[Any]) -> dict[str, list[str]]:
+    versions: dict[str, list[str]] = {}
+    for text in texts:
         try:
             for k, v in json.loads(text).items():
                 seen = versions.setdefault(k, [])
                 if v not in seen:
                     seen.append(v)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, TypeError):
             continue
+    return versions
+
+
+def _joined(values: Any) -> str:
+    return ", ".join(sorted({str(v) for v in values if v is not None and v == v}))
+
+
+def runs_from_rows(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The runs that filled a store, read from its rows when the store keeps no run records: by
+    ``run_id`` where the rows have one, else by (imputebench version, protocol version, profile)."""
+    if rows.empty:
+        return []
+    frame = rows.assign(imputebench=[(_json_versions([t]).get("imputebench") or [""])[0] for t in rows["versions"]])
+    keys = ["run_id"] if "run_id" in frame and frame["run_id"].notna().any() else ["imputebench", "protocol_version",
+                                                                                  "profile"]
+    runs = []
+    for key, part in frame.groupby(keys, dropna=False, sort=False):
+        statuses = part["status"].value_counts()
+        runs.append({
+            "run_id": str(key[0]) if keys == ["run_id"] else "", "command": "",
+            "started": str(part["finished_at"].min())[:19], "finished": str(part["finished_at"].max())[:19],
+            "imputebench": _joined(part["imputebench"]), "protocol_version": _joined(part["protocol_version"]),
+            "profile": _joined(part["profile"]), "jobs": len(part),
+            "statuses": ", ".join(f"{int(statuses[s])} {s}" for s in STATUSES if statuses.get(s, 0)),
+        })
+    return sorted(runs, key=lambda r: r["started"])
+
+
+def runs_from_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The store's own run records (``ResultStore.runs()``) in the shape :func:`runs_from_rows` gives."""
+    runs = []
+    for r in records:
+        counts = r.get("status_counts") or r.get("statuses") or {}
+        runs.append({
+            "run_id": str(r.get("run_id", "")), "command": str(r.get("command", "")),
+            "started": str(r.get("started", ""))[:19], "finished": str(r.get("finished", ""))[:19],
+            "imputebench": str(r.get("imputebench_version", r.get("imputebench", ""))),
+            "protocol_version": str(r.get("protocol_version", "")), "profile": str(r.get("profile", "")),
+            "jobs": int(sum(counts.values())) if isinstance(counts, Mapping) else "",
+            "statuses": ", ".join(f"{n} {s}" for s, n in counts.items() if n) if isinstance(counts, Mapping) else "",
+            "grid": r.get("grid") or {},
+        })
+    return sorted(runs, key=lambda r: r["started"])
+
+
+def grid_of(rows: pd.DataFrame) -> str:
+    """The grid a store holds, in words: counts per axis and the jobs."""
+    axes = [("datasets", "dataset"), ("imputers", "imputer"), ("mechanisms", "mechanism"), ("rates", "rate"),
+            ("seeds", "seed"), ("settings", "setting")]
+    parts = [f"{rows[c].nunique()} {label}" for label, c in axes]
+    return " × ".join(parts) + f" = {len(rows)} jobs"
+
+
+def provenance_from_rows(rows: pd.DataFrame, command: str,
+                         runs: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Provenance of a store from its rows (and its run records when it keeps them): versions,
+    profile, grid, the runs that filled it, and ``command``, the command rendering the site. The
+    command of a run is never replaced by a later ``imputebench report``: it comes from the run
+    records, or is ``command`` itself when that is the run."""
+    versions = _json_versions(rows["versions"].dropna().unique())
+    run_list = runs_from_records(runs) if runs else runs_from_rows(rows)
+    run_commands = [r["command"] for r in run_list if r.get("command")]
+    if not run_commands and command.split()[1:2] == ["run"]:
+        run_commands = [command]
     return {
         "protocol_version": sorted({int(v) for v in rows["protocol_version"].dropna()}),
         "versions": {k: v[0] if len(v) == 1 else v for k, v in sorted(versions.items())},
+        "profile": _joined(rows["profile"]),
+        "grid": grid_of(rows),
         "seeds": sorted({int(s) for s in rows["seed"].dropna()}),
         "date": str(rows["finished_at"].max()) if len(rows) else "",
-        "command": command,
+        "command": "; ".join(run_commands) or "not recorded in this store",
+        "rendered_by": command,
+        "runs": run_list,
     }
 
 
 def _provenance_items(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
     built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    items = []
-    for key in ("protocol_version", "date", "seeds", "command"):
-        value = provenance.get(key, "")
-        items.append((key.replace("_", " "), value if isinstance(value, str) else json.dumps(value)))
     versions = provenance.get("versions") or {}
+    imputebench = versions.get("imputebench", "") if isinstance(versions, Mapping) else ""
+    labels = {"protocol_version": "protocol version", "profile": "profile", "grid": "grid", "seeds": "seeds",
+              "date": "last job finished", "command": "produced by", "rendered_by": "rendered by"}
+    items = [("imputebench", imputebench if isinstance(imputebench, str) else json.dumps(imputebench))]
+    for key, label in labels.items():
+        if key not in provenance:
+            continue
+        value = provenance[key]
+        items.append((label, value if isinstance(value, str) else json.dumps(value)))
     items.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, Mapping)
                   else str(versions)))
     items.append(("site built", built))
@@ -126,8 +195,10 @@ def annotate_cells(agg: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     n_bad = agg[[f"n_{s}" for s in NOT_OK]].sum(axis=1).to_numpy()
     n_jobs = agg["n_jobs"].to_numpy()
     n_ok = agg["n_ok"].to_numpy()
-    worst_status = np.select([agg["n_failed"] > 0, agg["n_timeout"] > 0, agg["n_infeasible"] > 0],
-                             ["failed", "timeout", "infeasible"], "ok")
+    # The worst status among a cell's jobs, in STATUSES order after "ok" (diverged first: PROTOCOL §6
+    # keeps its numbers but counts it as a failure); "ok" when every job succeeded.
+    worst_status = np.select([agg.get(f"n_{s}", pd.Series(0, index=agg.index)).to_numpy() > 0 for s in NOT_OK],
+                             NOT_OK, "ok")
     errors = agg["error"].astype(object).where(agg["error"].notna(), "").to_numpy()
     for metric in metrics:
         mean = agg[f"{metric}_mean"].to_numpy(dtype=float)
@@ -188,15 +259,14 @@ def grid_table(cells: pd.DataFrame, row_key: str, col_key: str, row_names: Seque
 
 # -- the build -------------------------------------------------------------------------------------
 class SiteBuilder:
-    """Holds what every page shares (environment, provenance, plot budget, output folders)."""
+    """Holds what every page shares (environment, provenance, plot cap, output folders)."""
 
     def __init__(self, rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any],
-                 samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int, workers: int) -> None:
+                 samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int) -> None:
         self.rows = rows
         self.out = Path(out_dir)
         self.samples_source = samples
         self.max_plots = max_plots
-        self.workers = workers
         self.timings: dict[str, float] = {}  # phase -> wall seconds (read by the benchmark)
         self._clock = time.perf_counter()
         self.pages: list[tuple[str, str, dict[str, Any]]] = []
@@ -208,12 +278,18 @@ class SiteBuilder:
         self.env.filters["fmt"] = fmt
         self.env.filters["slug"] = slug
         self.provenance = _provenance_items(provenance)
+        self.runs = list(provenance.get("runs") or [])
         self.settings = sorted(rows["setting"].dropna().unique())
         self.datasets = sorted(rows["dataset"].dropna().unique())
         self.imputers = sorted(rows["imputer"].dropna().unique())
         self.mechanisms = sorted(rows["mechanism"].dropna().unique())
         self.rates = sorted(rows["rate"].dropna().unique())
         self.colours = plots.colour_of(self.imputers)
+        # Metadata of the built-in imputers (a light table, no implementation imported); plugins are "plugin".
+        from ..registry.info import BUILTIN_INFO
+
+        self.info = {name: BUILTIN_INFO.get(name) for name in self.imputers}
+        self.family = {name: info.family if info else "plugin" for name, info in self.info.items()}
         self.downloads: list[dict[str, str]] = []
 
     # files
@@ -232,29 +308,26 @@ class SiteBuilder:
     def figure(self, name: str, caption: str, priority: str, function: str, args: tuple | Callable[[], tuple],
                attrs: Mapping[str, str] | None = None) -> Figure:
         """Plan a figure (see :class:`figures.FigureDrawer`). ``args`` may be a function that builds
-        them, so that figures over the budget cost nothing."""
+        them, so that figures left out by a cap cost nothing."""
         return self.drawer.request(priority, f"plots/{name}.svg", caption, function, args, dict(attrs or {}))
 
     def render(self, template: str, path: str, **context: Any) -> None:
-        """Plan a page; pages are written after the figures are settled."""
+        """Plan a page; pages are written once the figures are drawn."""
         self.pages.append((template, path, context))
 
     def finish(self) -> int:
-        """Settle the last figures, write every page while the workers draw, then wait for them.
+        """Draw the figures, then write every page (a figure that failed shows its reason).
         Returns the number of figures left out."""
-        self.drawer.settle()
+        self.drawer.draw()
+        self.lap("figures")
         self._write_pages()
         self.lap("html")
-        failed = self.drawer.wait()
-        self.lap("figures (waiting)")
-        if failed:  # rare: the pages that showed them get the reason instead
-            self._write_pages()
         return self.drawer.skipped
 
     def _write_pages(self) -> None:
         for template, path, context in self.pages:
             html = self.env.get_template(template).render(
-                provenance=self.provenance, page=path, settings=self.settings, mechanisms=self.mechanisms,
+                provenance=self.provenance, runs=self.runs, page=path, settings=self.settings, mechanisms=self.mechanisms,
                 datasets=self.datasets, imputers=self.imputers, metric_labels=METRIC_LABELS, primary=PRIMARY_METRIC,
                 default_setting="in-sample" if "in-sample" in self.settings else (self.settings or [""])[0],
                 n_plots_skipped=self.drawer.skipped, **context)
@@ -271,11 +344,8 @@ class SiteBuilder:
             (self.out / sub).mkdir(parents=True, exist_ok=True)
         for asset in ("style.css", "site.js"):
             shutil.copyfile(str(TEMPLATES / asset), self.out / "assets" / asset)
-        self.drawer = FigureDrawer(self.out, self.max_plots, self.workers)  # workers start now
-        try:
-            return self._build()
-        finally:
-            self.drawer.close()
+        self.drawer = FigureDrawer(self.out, self.max_plots)
+        return self._build()
 
     def _build(self) -> Path:
         self.agg = python_strings(lb.aggregate(self.rows))
@@ -289,11 +359,8 @@ class SiteBuilder:
                         "dataset": seconds.groupby([ok["setting"], ok["dataset"], ok["imputer"]]).mean()}
         self.pareto_points: dict[tuple[str, str | None], tuple[pd.DataFrame, np.ndarray] | str] = {}
         self.lap("aggregate")
-        # The budget's most important figures are known first (overview, then each dataset's primary
-        # metric and Pareto front): they start drawing now, while the tables and pages are built.
         self._overview_figures()
         self.dataset_figures = {dataset: self._dataset_figures(dataset) for dataset in self.datasets}
-        self.drawer.settle("pareto")
         self.lap("figures planned")
         self.cells = python_strings(annotate_cells(self.agg, self.metrics))
         self.boards = python_strings(lb.leaderboards(self.rows, self.metrics, n_boot=self.n_boot,
@@ -320,6 +387,8 @@ class SiteBuilder:
             checksums=("dataset_checksum", lambda c: ", ".join(sorted(set(c.dropna().astype(str))))))
         self.uses_labels = self.rows.groupby("imputer")["uses_labels"].agg(
             lambda v: bool(v.fillna(False).astype(bool).any())).to_dict()
+        self.profiles = self.rows.groupby("imputer")["profile"].agg(
+            lambda v: ", ".join(sorted(set(v.dropna().astype(str))))).to_dict()
         self.lap("indexes")
         self.result_pages = self._results_pages()
         self._paper_page()
@@ -346,7 +415,7 @@ class SiteBuilder:
                 ranking = lb.rank_imputers(matrix, metric, n_boot=10)
                 result = lb.friedman_nemenyi(ranking.dataset_scores, lb.higher_is_better(metric)) \
                     if len(ranking.dataset_scores) else None
-                attrs = {"setting": setting, "metric": metric}
+                attrs = {"setting": setting, "metric": metric, "mechanism": lb.ALL, "rate": lb.ALL}
                 if result is None:
                     cd_figures.append(Figure(f"{setting}, {METRIC_LABELS[metric]}", attrs,
                                              note="Friedman test needs at least 3 ranked imputers and 2 datasets."))
@@ -360,26 +429,64 @@ class SiteBuilder:
                 priority = "overview" if metric == PRIMARY_METRIC.get(setting) else "cd-other"
                 cd_figures.append(self.figure(f"cd-{slug(setting)}-{metric}", caption, priority, "cd_diagram",
                                               (result.mean_ranks, result.cd, ""), attrs))
-            pareto_figures.append(self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview"))
+            pooled = self._pareto_figure(setting, f"pareto-{slug(setting)}", None, "overview")
+            pooled.attrs.update(mechanism=lb.ALL, rate=lb.ALL)
+            pareto_figures.append(pooled)
         self.cd_figures, self.friedman_rows, self.pareto_figures = cd_figures, friedman_rows, pareto_figures
+
+    def _comparison_extras(self) -> pd.DataFrame:
+        """Per (setting, mechanism, rate, imputer), pooled levels ``lb.ALL`` included: the mean of
+        every metric and of the time per job (fit + transform) over the ok jobs, for the ranking table."""
+        ok = self.rows[self.rows["status"] == "ok"]
+        values = [*self.metrics, "seconds"]
+        ok = ok.assign(seconds=ok["fit_seconds"].astype(float) + ok["transform_seconds"].astype(float),
+                       rate=ok["rate"].map(rate_label))[["setting", "imputer", "mechanism", "rate", *values]]
+        parts = []
+        for mechanism in (True, False):
+            for rate in (True, False):
+                keys = ["setting", "imputer", *(["mechanism"] if mechanism else []), *(["rate"] if rate else [])]
+                part = ok.groupby(keys, sort=False)[values].mean().reset_index()
+                parts.append(part.assign(**({} if mechanism else {"mechanism": lb.ALL}),
+                                         **({} if rate else {"rate": lb.ALL})))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["setting", "imputer",
+                                                                                       "mechanism", "rate", *values])
 
     def _index_page(self) -> None:
         b = self.boards
+        extras = self._comparison_extras()
+        b = b.merge(extras, on=["setting", "imputer", "mechanism", "rate"], how="left", suffixes=("", "_x"))
         ranked = b["mean_rank"].notna().to_numpy()
+        has_ci = ranked & b["ci_low"].notna().to_numpy()
         n_bad = b[[f"n_{s}" for s in NOT_OK]].sum(axis=1).to_numpy()
         best_rank = b.groupby(["setting", "metric", "mechanism", "rate"], sort=False)["mean_rank"].transform("min")
+        score = np.full(len(b), np.nan)
+        for metric in self.metrics:
+            at = (b["metric"] == metric).to_numpy()
+            score[at] = b.loc[at, metric].to_numpy(dtype=float)
+        # Downstream score beside every ranking (as README's table): the downstream setting's jobs on the
+        # same mechanism and rate selection, whatever the setting ranked.
+        if "downstream" in extras:
+            down = extras[extras["setting"] == "downstream"].set_index(["imputer", "mechanism", "rate"])["downstream"]
+            downstream = b.set_index(["imputer", "mechanism", "rate"]).index.map(down).to_numpy(dtype=float)
+        else:
+            downstream = np.full(len(b), np.nan)
         display = pd.DataFrame({
             "imputer": b["imputer"].to_numpy(dtype=object), "ranked": ranked,
             "mean_rank": [fmt(v, 2) for v in b["mean_rank"]],
-            "ci": [f"{lo:.2f} – {hi:.2f}" if ok else "" for lo, hi, ok in zip(b["ci_low"], b["ci_high"], ranked)],
+            # One dataset gives no interval (PROTOCOL §6): n/a, not a blank or a zero-width interval.
+            "ci": [f"{lo:.2f} – {hi:.2f}" if ok else "n/a" for lo, hi, ok in zip(b["ci_low"], b["ci_high"], has_ci)],
             "ci_sort": [fmt(v, 4) for v in b["ci_high"]],
             "win_rate": ["" if np.isnan(v) else f"{100 * v:.0f}%" for v in b["win_rate"]],
             "win_sort": [fmt(v, 4) for v in b["win_rate"]], "n_ok": b["n_ok"].to_numpy(), "n_bad": n_bad,
-            "bad_title": [", ".join(f"{n} {s}" for s, n in zip(NOT_OK, counts) if n)
-                          for counts in b[[f"n_{s}" for s in NOT_OK]].to_numpy()],
+            "score": [fmt(v) for v in score], "score_sort": [fmt(v, 6) for v in score],
+            "downstream": [fmt(v) for v in downstream], "downstream_sort": [fmt(v, 6) for v in downstream],
+            "seconds": [fmt(v, 2) for v in b["seconds"]], "seconds_sort": [fmt(v, 6) for v in b["seconds"]],
+            "marks": [[(s, int(n)) for s, n in zip(NOT_OK, counts) if n]
+                      for counts in b[[f"n_{s}" for s in NOT_OK]].to_numpy()],
             "best": ranked & (b["mean_rank"] == best_rank).to_numpy(),
         })
         records = display.to_dict("records")
+        self._filtered_overview_figures(b)
         tables = []
         for key, index in b.groupby(["setting", "metric", "mechanism", "rate"], sort=False).indices.items():
             setting, metric, mechanism, rate = key
@@ -398,7 +505,40 @@ class SiteBuilder:
             "index.html.j2", "index.html", tables=tables, cd_figures=self.cd_figures, pareto_figures=self.pareto_figures,
             metrics=self.metrics, rates=[rate_label(r) for r in self.rates], status_counts=status_counts.to_dict(),
             n_jobs=len(self.rows), failure_summary=failure_summary.to_dict("records"),
-            result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels)
+            result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels,
+            families=sorted(set(self.family.values())), family=self.family, profiles=self.profiles)
+
+    def _filtered_overview_figures(self, boards: pd.DataFrame) -> None:
+        """The overview's CD diagram and Pareto plot for every mechanism and rate selection (the pooled
+        ones are drawn with the exact Friedman test in :meth:`_overview_figures`), so that the figures
+        follow the page's filters. Mean ranks and time per job come from the ranking table itself."""
+        part = boards[((boards["mechanism"] != lb.ALL) | (boards["rate"] != lb.ALL)) & boards["mean_rank"].notna()]
+        for (setting, metric, mechanism, rate), table in part.groupby(["setting", "metric", "mechanism", "rate"],
+                                                                       sort=True):
+            attrs = {"setting": setting, "metric": metric, "mechanism": mechanism, "rate": rate}
+            where = f"mechanism {mechanism}, rate {rate}"
+            k, n = len(table), int(table["n_datasets"].max())
+            if k >= 3 and n >= 2:
+                ranks = pd.Series(table["mean_rank"].to_numpy(dtype=float), index=table["imputer"].to_numpy())
+                cd = lb.critical_difference(k, n)
+                self.cd_figures.append(self.figure(
+                    f"cd-{slug(setting)}-{metric}-{slug(mechanism)}-{slug(rate)}",
+                    f"{setting}, {METRIC_LABELS[metric]}, {where}: Nemenyi CD = {cd:.2f} (α = 0.05) over {n} datasets",
+                    "cd-other", "cd_diagram", (ranks, cd, ""), attrs))
+            else:
+                self.cd_figures.append(Figure(f"{setting}, {METRIC_LABELS[metric]}, {where}", attrs,
+                                              note="The Friedman test needs at least 3 ranked imputers and 2 datasets."))
+            if metric != PRIMARY_METRIC.get(setting, self.metrics[0]):
+                continue
+            points = pd.DataFrame({"imputer": table["imputer"].to_numpy(), "quality": table["mean_rank"].to_numpy(float),
+                                   "seconds": table["seconds"].to_numpy(float)})
+            front = lb.pareto_front(points["seconds"].to_numpy(), points["quality"].to_numpy(), False)
+            self.pareto_figures.append(self.figure(
+                f"pareto-{slug(setting)}-{slug(mechanism)}-{slug(rate)}",
+                f"{setting}, {where}: time against mean rank on {METRIC_LABELS[metric]} (lower is better on both); "
+                f"on the front: {', '.join(points['imputer'][front])}", "other", "pareto_plot",
+                (points, f"mean rank, {METRIC_LABELS[metric]}", front, self.colours, None),
+                {"setting": setting, "mechanism": mechanism, "rate": rate}))
 
     def _pareto_data(self, setting: str, dataset: str | None) -> tuple[pd.DataFrame, np.ndarray] | str:
         """Points (imputer, seconds, quality = mean rank on the primary metric on the same masks,
@@ -514,7 +654,8 @@ class SiteBuilder:
                                     title)
             sections.append({"title": title, "columns": cols, "row_label": "imputer",
                              "rows": grid_table(both, "imputer", "column", imps, cols), "data": data})
-        return self.render("paper.html.j2", "paper.html", sections=sections)
+        deviations = [(name, info.deviations) for name, info in self.info.items() if info and info.deviations]
+        return self.render("paper.html.j2", "paper.html", sections=sections, deviations=deviations)
 
     def _reference_samples(self) -> pd.DataFrame | None:
         """Samples of one reference condition per dataset: in-sample, MCAR (or the first mechanism),
@@ -557,10 +698,9 @@ class SiteBuilder:
         figures, stat_rows = [], []
         for feature in features:
             part = samples[samples["feature"] == feature].rename(columns={panel_key: "panel"})
-            part = part.assign(imputer=part["panel"])  # plots.histograms panels by the "imputer" column
-            colours = self.colours if panel_key == "imputer" else plots.colour_of(list(panels))
+            # Imputers on one dataset share an x range; datasets (an imputer's page) each keep their own.
             figures.append(self.figure(f"hist-{name}-{slug(feature)}", f"{feature}: true vs imputed at masked cells",
-                                       "histogram", "histograms", (part, feature, list(panels), colours),
+                                       "histogram", "histograms", (part, feature, list(panels), panel_key == "imputer"),
                                        {"feature": feature}))
             if not part["categorical"].any():
                 for panel, values in part.groupby("panel", sort=True):
@@ -589,10 +729,16 @@ class SiteBuilder:
                 attrs = {"setting": setting, "metric": metric}
                 caption = f"{METRIC_LABELS[metric]} against the missing rate, {setting} (band: ± std over seeds)"
                 columns = ["mechanism", "imputer", "rate", f"{metric}_mean", f"{metric}_std"]
-                figures.append(self.figure(f"rate-{slug(dataset)}-{slug(setting)}-{metric}", caption,
-                                           "primary" if metric == primary else "other", "metric_vs_rate",
-                                           lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m], self.colours),
-                                           attrs))
+                name, priority = f"rate-{slug(dataset)}-{slug(setting)}-{metric}", "primary" if metric == primary \
+                    else "other"
+                figure = self.figure(name, caption, priority, "metric_vs_rate",
+                                     lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m], self.colours),
+                                     attrs)
+                # Its panels side by side are too small to read on a phone: a stacked version beside it.
+                figure.narrow = self.figure(f"{name}-narrow", caption, priority, "metric_vs_rate",
+                                            lambda a=sagg, c=columns, m=metric: (a[c], m, METRIC_LABELS[m],
+                                                                                 self.colours, True), attrs)
+                figures.append(figure)
         paretos = [self._pareto_figure(s, f"pareto-{slug(dataset)}-{slug(s)}", None, dataset=dataset)
                    for s in self.settings if s in self.settings_of["dataset"].get(dataset, set())]
         return figures, paretos
@@ -652,32 +798,38 @@ class SiteBuilder:
                            paretos=paretos, summaries=summaries, table=table.to_dict("records"),
                            samples=samples_section, data=data, failures=fails.head(200).to_dict("records"),
                            n_failures=len(fails),
-                           uses_labels=self.uses_labels.get(imputer, False))
+                           uses_labels=self.uses_labels.get(imputer, False), info=self.info.get(imputer),
+                           family=self.family.get(imputer, ""), profile=self.profiles.get(imputer, ""))
 
 
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,
-               samples: pd.DataFrame | Path | None = None, *, max_plots: int = DEFAULT_MAX_PLOTS,
-               n_boot: int = 1000, workers: int | None = None) -> Path:
+               samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = None,
+               n_boot: int = 1000, inputs_hash: str = "") -> Path:
     """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
-    folder) to read them from; None gives a note in place of the histograms. ``max_plots``: the
-    figures drawn, by priority (the others keep a note). ``workers``: figure processes, drawing
-    while the pages are built (default ``min(4, cores)``; 0 or 1 draws them in this process)."""
+    folder) to read them from; None gives a note in place of the histograms. ``max_plots``: None
+    (the default) draws every figure (plots.py writes SVG in milliseconds); a number is an opt-in
+    cap, figures kept by priority and the others left with a note. ``inputs_hash``: the content hash of the
+    site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
+    The site is built beside ``out_dir`` and swapped in whole; only files an earlier report wrote
+    are ever removed."""
     out_dir = Path(out_dir)
+    check_target(out_dir)  # before any work: a foreign folder is refused with one line
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))
-    if out_dir.exists():
-        for sub in ("plots", "data"):  # stale figures of a previous store must not linger
-            shutil.rmtree(out_dir / sub, ignore_errors=True)
-        for page in out_dir.glob("*.html"):
-            page.unlink()
-    out_dir.mkdir(parents=True, exist_ok=True)
     rows = python_strings(rows.reset_index(drop=True))
-    workers = min(4, os.cpu_count() or 1) if workers is None else workers
-    builder = SiteBuilder(rows, out_dir, provenance, samples, max_plots, n_boot, workers)
-    index = builder.build()
+    budget = sys.maxsize if max_plots is None else max_plots
+    staging = staging_folder(out_dir)  # built aside, swapped in whole (publish.py)
+    try:
+        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot)
+        builder.build()
+        publish(staging, out_dir, inputs_hash)
+    finally:
+        if (staging / STAGING_MARK).exists():  # not published: the folder is wholly ours
+            shutil.rmtree(staging, ignore_errors=True)
+    index = out_dir / "index.html"
     # For the benchmark: wall seconds per phase, and the figures drawn, left out and their CPU seconds.
     build_site.last_timings = builder.timings  # type: ignore[attr-defined]
     build_site.last_figures = {"drawn": builder.drawer.selected, "skipped": builder.drawer.skipped,  # type: ignore[attr-defined]

@@ -1,9 +1,8 @@
-"""The site's figure drawer: the plot budget by priority, settled in stages, drawn in worker
-processes or in process with the same bytes, and a figure that fails never stops the site."""
+"""The site's figures: every one drawn by default, an opt-in cap by priority then request order, the
+same bytes for the same data, and a figure that fails never stops the site."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 import pytest
 
 from imputebench.reports import plots
-from imputebench.reports.figures import BUDGET_NOTE, PRIORITY, FigureDrawer
+from imputebench.reports.figures import BUDGET_NOTE, FigureDrawer
 from imputebench.reports.site import build_site
 from imputebench.reports.synthetic import synthetic_rows
 
@@ -22,7 +21,7 @@ def curve(shift: float) -> tuple:
     return (ranks, f"curve {shift}")
 
 
-# (priority, name) in request order: the budget must keep the first three by (priority, order).
+# (priority, name) in request order: a cap of three must keep the first three by (priority, order).
 REQUESTS = [("imputer", "a"), ("primary", "b"), ("other", "c"), ("overview", "d"), ("primary", "e"),
             ("histogram", "f")]
 
@@ -32,23 +31,10 @@ def request_all(drawer: FigureDrawer) -> dict[str, object]:
             for i, (priority, name) in enumerate(REQUESTS)}
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_settling_in_stages_keeps_the_first_figures_by_priority_then_order(tmp_path: Path, workers: int) -> None:
-    drawer = FigureDrawer(tmp_path, max_plots=3, workers=workers)
-    try:
-        # Only the most important priorities are requested before the first settle, as the site does.
-        early = {name: drawer.request(priority, f"{name}.svg", name, "rank_vs_rate", curve(0.1))
-                 for priority, name in REQUESTS if PRIORITY[priority] <= PRIORITY["pareto"]}
-        drawer.settle("pareto")
-        with pytest.raises(RuntimeError, match="settled"):
-            drawer.request("primary", "late.svg", "late", "rank_vs_rate", curve(0.0))
-        late = {name: drawer.request(priority, f"{name}.svg", name, "rank_vs_rate", curve(0.2))
-                for priority, name in REQUESTS if PRIORITY[priority] > PRIORITY["pareto"]}
-        drawer.settle()
-        assert drawer.wait() == []
-    finally:
-        drawer.close()
-    figures = {**early, **late}
+def test_a_cap_keeps_the_first_figures_by_priority_then_order(tmp_path: Path) -> None:
+    drawer = FigureDrawer(tmp_path, max_plots=3)
+    figures = request_all(drawer)
+    assert drawer.draw() == []
     drawn = sorted(name for name, f in figures.items() if f.path)
     assert drawn == ["b", "d", "e"]  # overview d, then the primaries b and e in request order
     assert sorted(p.stem for p in tmp_path.glob("*.svg")) == drawn
@@ -56,30 +42,34 @@ def test_settling_in_stages_keeps_the_first_figures_by_priority_then_order(tmp_p
     assert (drawer.selected, drawer.skipped) == (3, 3)
 
 
-def test_workers_draw_the_same_bytes_as_the_builder(tmp_path: Path) -> None:
-    files = {}
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}"
+def test_every_figure_is_drawn_without_a_cap_and_the_same_data_gives_the_same_bytes(tmp_path: Path) -> None:
+    files = []
+    for run in ("one", "two"):
+        out = tmp_path / run
         out.mkdir()
-        drawer = FigureDrawer(out, max_plots=10, workers=workers)
-        request_all(drawer)
-        drawer.settle()
-        assert drawer.wait() == []
-        drawer.close()
+        drawer = FigureDrawer(out, max_plots=1_000_000)
+        figures = request_all(drawer)
+        assert drawer.draw() == [] and all(f.path for f in figures.values())
         assert drawer.cpu_seconds > 0
-        files[workers] = {p.name: p.read_bytes() for p in out.glob("*.svg")}
-    assert len(files[1]) == len(REQUESTS)
-    assert files[1] == files[2]
+        files.append({p.name: p.read_bytes() for p in out.glob("*.svg")})
+    assert len(files[0]) == len(REQUESTS) and files[0] == files[1]
+    assert all(svg.startswith(b"<svg") and b"viewBox" in svg for svg in files[0].values())
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_figure_that_fails_gets_its_reason_and_the_others_are_drawn(tmp_path: Path, workers: int) -> None:
-    drawer = FigureDrawer(tmp_path, max_plots=10, workers=workers)
+def test_lazy_arguments_of_a_figure_left_out_are_never_built(tmp_path: Path) -> None:
+    drawer = FigureDrawer(tmp_path, max_plots=1)
+    built = []
+    kept = drawer.request("overview", "kept.svg", "kept", "rank_vs_rate", lambda: built.append("kept") or curve(0))
+    left = drawer.request("other", "left.svg", "left", "rank_vs_rate", lambda: built.append("left") or curve(0))
+    drawer.draw()
+    assert built == ["kept"] and kept.path == "kept.svg" and left.path is None
+
+
+def test_a_figure_that_fails_gets_its_reason_and_the_others_are_drawn(tmp_path: Path) -> None:
+    drawer = FigureDrawer(tmp_path, max_plots=10)
     good = drawer.request("overview", "good.svg", "good", "rank_vs_rate", curve(0.0))
     bad = drawer.request("overview", "bad.svg", "bad", "rank_vs_rate", (pd.DataFrame({"x": [1]}), "no columns"))
-    drawer.settle()
-    failed = drawer.wait()
-    drawer.close()
+    failed = drawer.draw()
     assert failed == [bad]
     assert bad.path is None and bad.note.startswith("Could not be drawn: KeyError")
     assert good.path == "good.svg" and (tmp_path / "good.svg").read_text().startswith("<svg")
@@ -89,10 +79,10 @@ def test_the_site_shows_why_a_figure_could_not_be_drawn(tmp_path: Path, monkeypa
     def broken(*args: object) -> str:
         raise ValueError("no room for the labels")
 
-    monkeypatch.setattr(plots, "cd_diagram", broken)  # in-process drawing (workers=1) sees the patch
+    monkeypatch.setattr(plots, "cd_diagram", broken)
     rows = synthetic_rows(datasets=("a", "b", "c"), imputers=("mean", "knn", "mice"), mechanisms=("mcar",),
                           rates=(0.2,), seeds=(0, 1), seed=0)
-    build_site(rows, tmp_path / "site", max_plots=50, workers=1, n_boot=20)
+    build_site(rows, tmp_path / "site", n_boot=20)
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "Could not be drawn: ValueError: no room for the labels" in index
     assert not list((tmp_path / "site" / "plots").glob("cd-*.svg"))
@@ -105,19 +95,23 @@ def test_finite_runs_break_a_line_at_missing_values() -> None:
     assert plots.finite_runs(np.arange(2.0), np.array([np.nan, np.nan])) == []
 
 
-class ExitsWhenUnpickled(pd.DataFrame):
-    """A frame that kills the process that unpickles it: a figure worker dies receiving it."""
+def test_nice_ticks_are_round_and_cover_the_range() -> None:
+    ticks = plots.nice_ticks(0.143, 0.871, 4)
+    assert ticks[0] <= 0.143 and ticks[-1] >= 0.871
+    assert np.allclose(np.diff(ticks), 0.2) and list(np.round(ticks, 6)) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert list(plots.log_ticks(0.003, 12)) == [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 
-    def __reduce__(self):  # type: ignore[override]
-        return (os._exit, (3,))
+
+def test_cd_diagram_joins_imputers_closer_than_cd() -> None:
+    ranks = pd.Series({"a": 1.0, "b": 1.5, "c": 3.5, "d": 4.0})
+    svg = plots.cd_diagram(ranks, 1.0, "")
+    # two groups (a, b) and (c, d): one thick clique line each
+    assert svg.count('stroke-width="3.5"') == 2
+    assert svg.index(">a</text>") < svg.index(">b</text>") < svg.index(">c</text>") < svg.index(">d</text>")
+    assert "CD = 1.00" in svg
 
 
-def test_a_worker_that_dies_loses_no_figure(tmp_path: Path) -> None:
-    drawer = FigureDrawer(tmp_path, max_plots=10, workers=2)
-    ranks, title = curve(0.0)
-    deadly = drawer.request("overview", "deadly.svg", "deadly", "rank_vs_rate", (ExitsWhenUnpickled(ranks), title))
-    others = [drawer.request("primary", f"other{i}.svg", "other", "rank_vs_rate", curve(i / 10)) for i in range(3)]
-    drawer.settle()
-    assert drawer.wait() == []
-    drawer.close()
-    assert all(f.path and (tmp_path / f.path).exists() for f in [deadly, *others])
+def test_text_in_figures_is_escaped() -> None:
+    ranks = pd.Series({"<script>x</script>": 1.0, "b": 2.0, "c": 3.0})
+    svg = plots.cd_diagram(ranks, 0.5, "")
+    assert "<script>" not in svg and "&lt;script&gt;x&lt;/script&gt;" in svg

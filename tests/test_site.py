@@ -46,7 +46,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results = tmp_path_factory.mktemp("results")
     rows = fail_cell(small_rows(), "wine", "knn", "RuntimeError: <b>singular</b> matrix")
     synthetic_samples(rows, results)
-    build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, workers=1, n_boot=100)
+    build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, n_boot=100)
     return results / "site"
 
 
@@ -65,7 +65,41 @@ def test_pages_assets_and_tables_exist(site: Path) -> None:
         csv, parquet = site / "data" / f"{table}.csv", site / "data" / f"{table}.parquet"
         assert csv.exists() and parquet.exists(), table
         assert len(pd.read_parquet(parquet)) == len(pd.read_csv(csv)) > 0
-    assert len(list((site / "plots").glob("*.svg"))) == 10  # the plot budget
+    assert len(list((site / "plots").glob("*.svg"))) == 10  # the --max-plots cap
+
+
+def test_every_figure_is_drawn_by_default(tmp_path: Path) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"))
+    synthetic_samples(rows, tmp_path)
+    build_site(rows, tmp_path / "site", PROVENANCE, samples=tmp_path, n_boot=20)
+    html = "".join(pages(tmp_path / "site").values())
+    assert "Not drawn" not in html and "Could not be drawn" not in html
+    drawn = set(re.findall(r'src(?:set)?="(plots/[^"]+\.svg)"', html))
+    assert drawn == {f"plots/{p.name}" for p in (tmp_path / "site" / "plots").glob("*.svg")}
+    # every imputer page has its rank curves and Pareto plots, every dataset page its histograms
+    imputer = (tmp_path / "site" / "imputer-knn.html").read_text(encoding="utf-8")
+    assert 'src="plots/rank-knn-' in imputer and 'src="plots/pareto-knn-' in imputer
+    assert 'src="plots/hist-ds-wine-' in (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
+    # the CD diagram and the Pareto plot exist for each mechanism and rate selection, not only pooled
+    assert {"cd-in-sample-armse.svg", "cd-in-sample-armse-mar-0.2.svg", "cd-in-sample-armse-all-0.3.svg",
+            "pareto-in-sample-mar-all.svg"} <= {p.name for p in (tmp_path / "site" / "plots").iterdir()}
+
+
+def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() -> None:
+    from imputebench.reports import plots
+
+    assert plots.TRUE_COLOUR not in plots.PALETTE
+    samples = pd.DataFrame({"feature": "f", "categorical": False, "panel": ["iris"] * 4 + ["wine"] * 4,
+                            "true_value": [1.0, 2, 3, 4, 100, 200, 300, 400],
+                            "imputed_value": [1.5, 2, 2.5, 3, 150, 250, 300, 350],
+                            "true_label": None, "imputed_label": None})
+    per_panel = plots.histograms(samples, "f", ["iris", "wine"], shared_x=False)
+    shared = plots.histograms(samples, "f", ["iris", "wine"], shared_x=True)
+    assert f'fill="{plots.IMPUTED_COLOUR}"' in per_panel
+    assert not any(f'fill="{c}"' in per_panel for c in plots.PALETTE if c != plots.IMPUTED_COLOUR)
+    # each dataset its own x range: iris's axis ends at 4, not at wine's 400
+    assert ">1</text>" in per_panel and ">4</text>" in per_panel and ">400</text>" in per_panel
+    assert shared.count(">400</text>") == 2
 
 
 def test_every_link_and_asset_is_local(site: Path) -> None:
@@ -94,6 +128,21 @@ def test_failed_cell_is_marked_with_its_error(site: Path) -> None:
     assert ((failures["dataset"] == "wine") & (failures["imputer"] == "knn") & (failures["status"] == "failed")).sum() >= 2
     imputer_page = (site / "imputer-knn.html").read_text(encoding="utf-8")
     assert "RuntimeError: &lt;b&gt;singular&lt;/b&gt; matrix" in imputer_page
+
+
+def test_diverged_jobs_are_marked_as_failures(tmp_path: Path) -> None:
+    rows = small_rows(datasets=("wine", "iris"), imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,),
+                      failure_share=0.0)
+    where = (rows["imputer"] == "knn") & (rows["setting"] == "in-sample") & (rows["dataset"] == "wine")
+    rows.loc[where, "status"] = "diverged"
+    rows.loc[where, "error"] = "imputed values 1e9 times the observed range"
+    site = tmp_path / "site"
+    build_site(rows, site, PROVENANCE, n_boot=20)
+    results = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+    cell = re.search(r'<td class="(st-diverged[^"]*)" title="([^"]*)"', results)
+    assert cell is not None and "did not succeed (diverged): imputed values 1e9" in cell.group(2)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<span class="badge st-diverged" title="2 diverged job\(s\)">2 diverged</span>', index)
 
 
 def test_best_value_marked_per_row(site: Path) -> None:
@@ -126,16 +175,16 @@ def test_histograms_and_descriptive_statistics_from_samples(site: Path) -> None:
 
 def test_no_samples_gives_a_note(tmp_path: Path) -> None:
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
-    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, workers=1, n_boot=20)
+    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
     html = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
     assert "No samples of imputed values in this store" in html
-    assert "Not drawn: the site&#39;s plot budget is spent" in html
+    assert "Not drawn: the report&#39;s --max-plots cap is reached" in html
     assert not list((tmp_path / "site" / "plots").glob("*.svg"))
 
 
 def test_paper_views_follow_the_store(tmp_path: Path) -> None:
     rows = small_rows(mechanisms=("mcar",), rates=(0.2, 0.3))
-    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, workers=1, n_boot=20)
+    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=20)
     html = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
     assert "The store holds no in-sample mar jobs at 20%." in html  # no MAR in this store
     assert "The store holds no in-sample MCAR jobs at 30%." not in html
@@ -149,8 +198,34 @@ def test_provenance_from_rows() -> None:
     rows = small_rows(mechanisms=("mcar",), rates=(0.2,))
     prov = provenance_from_rows(rows, "imputebench report")
     assert prov["protocol_version"] == [1] and prov["seeds"] == [0, 1]
-    assert prov["versions"]["imputebench"] == "0.1.0" and prov["command"] == "imputebench report"
+    assert prov["versions"]["imputebench"] == "0.1.0" and prov["rendered_by"] == "imputebench report"
+    assert prov["command"] == "not recorded in this store"  # a report never passes for the run
     assert prov["date"].startswith("2026-11-21")
+    assert prov["profile"] == "quick" and prov["grid"].endswith(f"= {len(rows)} jobs")
+    assert provenance_from_rows(rows, "imputebench run --datasets wine")["command"] == "imputebench run --datasets wine"
+
+
+def test_a_store_filled_by_several_runs_lists_each(tmp_path: Path) -> None:
+    import json
+
+    first = small_rows(imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,))
+    second = small_rows(imputers=("mice",), mechanisms=("mcar",), rates=(0.2,))
+    second["versions"] = json.dumps({"imputebench": "0.2.0"})
+    second["finished_at"] = first["finished_at"].max() + pd.Timedelta(days=1)
+    rows = pd.concat([first, second], ignore_index=True)
+    prov = provenance_from_rows(rows, "imputebench report")
+    assert [(r["imputebench"], r["jobs"]) for r in prov["runs"]] == [("0.1.0", len(first)), ("0.2.0", len(second))]
+    records = [{"run_id": "r1", "started": "2026-11-20T10:00", "finished": "2026-11-20T10:05", "command":
+                "imputebench run --imputers mean,knn", "imputebench_version": "0.1.0", "protocol_version": 1,
+                "profile": "quick", "grid": {}, "status_counts": {"ok": 10}},
+               {"run_id": "r2", "started": "2026-11-21T10:00", "finished": "2026-11-21T10:02", "command":
+                "imputebench run --imputers mice", "imputebench_version": "0.2.0", "protocol_version": 1,
+                "profile": "quick", "grid": {}, "status_counts": {"ok": 4, "failed": 1}}]
+    prov = provenance_from_rows(rows, "imputebench report", runs=records)
+    assert prov["command"] == "imputebench run --imputers mean,knn; imputebench run --imputers mice"
+    index = build_site(rows, tmp_path / "site", prov, n_boot=20).read_text(encoding="utf-8")
+    assert "Runs that filled this store" in index and "4 ok, 1 failed" in index
+    assert "imputebench run --imputers mice" in index and "imputebench report" in index
 
 
 def test_report_command_renders_the_store(tmp_path: Path, capsys: pytest.CaptureFixture,
@@ -174,7 +249,7 @@ def test_label_using_imputers_are_marked_on_the_leaderboard(tmp_path: Path) -> N
     # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
     rows = small_rows(datasets=("wine",), imputers=("mean", "metagain"))
     rows["uses_labels"] = rows["imputer"] == "metagain"
-    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, workers=1, n_boot=50)
+    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=50)
     html = index.read_text()
     marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', html)
     assert set(marked) == {"metagain"}
@@ -188,3 +263,105 @@ def test_report_rejects_a_bad_plot_budget_with_one_line(tmp_path: Path, value: s
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "--max-plots takes a whole number of figures, 0 or more" in lines[0], out.stderr
     assert not (tmp_path / "site").exists()
+
+
+# -- a report that is safe to run anywhere, any time ---------------------------------------------------
+def report_cli(*argv: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "imputebench.cli", "report", *argv], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def report_here(*argv: str) -> int:
+    """``imputebench report ARGV`` in this process (the command module's own parser)."""
+    parser = argparse.ArgumentParser(prog="imputebench")
+    report.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", *argv])
+    return args.func(args)
+
+
+def small_store(root: Path, **kw) -> pd.DataFrame:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,), **kw)
+    ResultStore(root).append(rows.to_dict("records"))
+    return rows
+
+
+def test_report_refuses_a_foreign_folder_and_keeps_its_files(tmp_path: Path) -> None:
+    small_store(tmp_path / "results")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("keep me")
+    out = report_cli("--results", str(tmp_path / "results"), "--out", str(foreign))
+    assert out.returncode != 0
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "did not write" in lines[0] and str(foreign) in lines[0], out.stderr
+    assert [p.name for p in foreign.iterdir()] == ["thesis.tex"]
+
+
+def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
+    from imputebench.reports.publish import MANIFEST, read_manifest
+
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+    site = tmp_path / "site"
+    build_site(rows, site, PROVENANCE, n_boot=20)
+    assert (site / "imputer-mice.html").exists()
+    (site / "notes.txt").write_text("a file the user put in the site folder")
+    (site / "plots" / "annotated.svg").write_text("<svg/>")
+    build_site(rows[rows["imputer"] != "mice"], site, PROVENANCE, n_boot=20)  # a store without mice
+    assert not (site / "imputer-mice.html").exists()  # ours, stale: removed
+    assert (site / "notes.txt").read_text() == "a file the user put in the site folder"
+    assert (site / "plots" / "annotated.svg").exists()
+    manifest = read_manifest(site)
+    assert "imputer-knn.html" in manifest["files"] and "notes.txt" not in manifest["files"]
+    assert sorted(manifest["kept"]) == ["notes.txt", "plots/annotated.svg"]
+    assert MANIFEST not in manifest["files"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import os
+
+    from imputebench.reports.render import render_report, site_is_current
+
+    results = tmp_path / "results"
+    small_store(results)
+    assert not site_is_current(results)
+    render_report(results)
+    assert site_is_current(results)
+    for path in ResultStore(results).files():  # touched, not changed: still current
+        os.utime(path, (1e9, 2e9))
+    assert site_is_current(results)
+    more = small_rows(imputers=("median",), mechanisms=("mcar",), rates=(0.2,))
+    ResultStore(results).append(more.to_dict("records"))
+    assert not site_is_current(results)
+    assert report_here("--results", str(results)) == 0
+    assert "site written" in capsys.readouterr().out
+    assert "imputer-median.html" in {p.name for p in (results / "site").iterdir()}
+    assert report_here("--results", str(results)) == 0
+    assert "site unchanged" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_report_killed_at_any_moment_leaves_the_previous_site(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    results = tmp_path / "results"
+    small_store(results)
+    assert report_cli("--results", str(results)).returncode == 0
+    site = results / "site"
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    ResultStore(results).append(small_rows(imputers=("median",), mechanisms=("mcar",), rates=(0.2,)).to_dict("records"))
+    for delay in (0.3, 1.0, 1.6, 2.2):  # start-up, loading, building, writing
+        process = subprocess.Popen([sys.executable, "-m", "imputebench.cli", "report", "--results", str(results)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        now = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+        if now != before:  # the kill came after the swap: the new site, whole
+            assert "imputer-median.html" in {str(p) for p in now}
+            before = now
+    assert (site / "index.html").exists()
+    out = report_cli("--results", str(results))  # the next report cleans up and is whole
+    assert out.returncode == 0
+    assert not [p for p in results.iterdir() if p.name.startswith(".imputebench-staging")]

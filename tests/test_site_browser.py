@@ -21,6 +21,7 @@ CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup-browser.sh)")
 
 EVIL = "<script>alert(1)</script>"
+WIDTHS = {"desktop": 1400, "phone": 390}
 
 
 def artifacts_dir() -> Path:
@@ -43,7 +44,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     synthetic_samples(rows, results)
     provenance = {"protocol_version": 1, "versions": {"imputebench": "0.1.0"}, "seeds": [0, 1],
                   "date": "2026-11-21", "command": "imputebench run --datasets wine"}
-    build_site(rows, results / "site", provenance, samples=results, max_plots=24)
+    build_site(rows, results / "site", provenance, samples=results)  # every figure, as by default
     return results / "site"
 
 
@@ -59,8 +60,8 @@ def browser():
 class PageWatch:
     """A page that records console errors, page errors and dialogs (an executed alert)."""
 
-    def __init__(self, browser) -> None:
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900 if width > 600 else 844})
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -81,12 +82,46 @@ def visible_texts(page, selector: str) -> list[str]:
                                                ".map(e => e.textContent.trim())")
 
 
-def test_every_page_loads_without_console_error(site: Path, browser) -> None:
+# The pictures README shows (docs/): made by this test run, never by hand.
+README_PICTURES = {"index.html": "leaderboard", "dataset-wine.html": "dataset"}
+
+
+@pytest.fixture(scope="module")
+def readme_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated store of the default run's shape (4 datasets, 9 classical imputers, 3 mechanisms,
+    2 rates, 2 seeds, 2 settings), for README's pictures: no hostile names in them."""
+    results = tmp_path_factory.mktemp("readme")
+    rows = synthetic_rows(datasets=("wine", "iris", "breast_cancer", "diabetes"), mechanisms=("mcar", "mar", "mnar"),
+                          rates=(0.2, 0.5), seeds=(0, 1), failure_share=0.01, seed=368)
+    synthetic_samples(rows, results)
+    provenance = {"protocol_version": 1, "versions": {"imputebench": "0.1.0"}, "profile": "quick",
+                  "seeds": [0, 1], "date": "2026-11-21", "command": "imputebench run"}
+    build_site(rows, results / "site", provenance, samples=results)
+    return results / "site"
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_readme_pictures(readme_site: Path, browser, device: str) -> None:
+    out = artifacts_dir()
+    for page, name in README_PICTURES.items():
+        watch = PageWatch(browser, WIDTHS[device])
+        watch.open(readme_site / page)
+        watch.page.evaluate("() => Promise.all(Array.from(document.images).map(img => { img.loading = 'eager'; "
+                            "return img.decode().catch(() => null); }))")
+        watch.page.screenshot(path=str(out / f"{name}-{device}.png"))
+        watch.close()
+        assert watch.errors == [], watch.errors
+        assert (out / f"{name}-{device}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_every_page_loads_fits_the_screen_and_draws_every_figure(site: Path, browser, device: str) -> None:
     pages = sorted(site.glob("*.html"))
     assert len(pages) >= 10
     out = artifacts_dir()
+    width = WIDTHS[device]
     for path in pages:
-        watch = PageWatch(browser)
+        watch = PageWatch(browser, width)
         watch.open(path)
         # Figures load lazily (and hidden ones not at all): load every one, then check it decoded.
         images = watch.page.evaluate("""() => Promise.all(Array.from(document.images).map(img => {
@@ -96,12 +131,75 @@ def test_every_page_loads_without_console_error(site: Path, browser) -> None:
                 if (img.complete) { done([img.src, img.naturalWidth]); }
             });
         }))""")
-        watch.page.screenshot(path=str(out / f"{path.stem}.png"), full_page=True)
+        overflow = watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        watch.page.screenshot(path=str(out / f"{path.stem}-{device}.png"), full_page=True)
+        text = watch.page.inner_text("body")
         watch.close()
         assert watch.errors == [], f"{path.name}: {watch.errors}"
         assert watch.dialogs == [], f"{path.name} ran a script: {watch.dialogs}"
-        broken = [src for src, width in images if width == 0]
+        assert overflow <= 0, f"{path.name} scrolls sideways by {overflow} px at {width} px"
+        broken = [src for src, w in images if w == 0]
         assert broken == [], f"{path.name}: images that did not load: {broken}"
+        assert "Not drawn" not in text and "Could not be drawn" not in text, path.name
+
+
+def test_menus_are_reachable_on_a_phone(site: Path, browser) -> None:
+    watch = PageWatch(browser, WIDTHS["phone"])
+    watch.open(site / "index.html")
+    page = watch.page
+    for menu, target in (("Datasets", "dataset-letter.html"), ("Imputers", "imputer-knn.html")):
+        page.locator("details.menu summary", has_text=menu).click()
+        link = page.locator(f'details.menu[open] a[href="{target}"]')
+        box = link.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTHS["phone"], (menu, box)
+        assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+        link.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(target)
+        page.go_back()
+    # Leaving a page cancels its lazy figure requests: those are not errors here (the page test checks them).
+    assert [e for e in watch.errors if not e.startswith("failed request")] == []
+    watch.close()
+
+
+def visible_figure(page, prefix: str) -> list[str]:
+    return page.eval_on_selector_all(
+        f'figure.plot:not([hidden]) img[src^="plots/{prefix}"]', "els => els.map(e => e.getAttribute('src'))")
+
+
+def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Path, browser) -> None:
+    watch = PageWatch(browser)
+    watch.open(site / "index.html")
+    page = watch.page
+    pooled_cd, pooled_pareto = visible_figure(page, "cd-"), visible_figure(page, "pareto-")
+    assert len(pooled_cd) == 1 and len(pooled_pareto) == 1
+    page.select_option("select[data-filter=metric]", "rmse")
+    page.select_option("select[data-filter=mechanism]", "mar")
+    page.select_option("select[data-filter=rate]", "0.3")
+    page.select_option("select[data-filter=family]", "iterative")
+    page.fill("input[data-search]", "mi")
+    state = {"metric": "rmse", "mechanism": "mar", "rate": "0.3", "family": "iterative", "q": "mi"}
+    assert all(f"{k}={v}" in page.url for k, v in state.items()), page.url
+    cd, pareto = visible_figure(page, "cd-"), visible_figure(page, "pareto-")
+    assert len(cd) == 1 and cd != pooled_cd and "mar" in cd[0] and "rmse" in cd[0]
+    assert len(pareto) == 1 and pareto != pooled_pareto and "mar" in pareto[0]
+    rows = visible_texts(page, "div.ranking:not([hidden]) tbody tr td:first-child")
+    assert rows and all("mi" in r for r in rows)  # mice, missforest: iterative and matching the search
+    link = page.url
+    fresh = PageWatch(browser)
+    fresh.open(site / "index.html")
+    fresh.page.goto(link)  # the shared link restores the view
+    fresh.page.wait_for_load_state("load")
+    for key in ("metric", "mechanism", "rate", "family"):
+        assert fresh.page.locator(f"select[data-filter={key}]").input_value() == state[key]
+    assert fresh.page.locator("input[data-search]").input_value() == "mi"
+    assert visible_figure(fresh.page, "cd-") == cd
+    assert visible_texts(fresh.page, "div.ranking:not([hidden]) tbody tr td:first-child") == rows
+    page.reload()
+    assert page.locator("select[data-filter=mechanism]").input_value() == "mar"
+    assert watch.errors == [] and fresh.errors == []
+    watch.close()
+    fresh.close()
 
 
 def test_filters_show_exactly_the_selected_ranking(site: Path, browser) -> None:
@@ -174,7 +272,7 @@ def test_failed_cells_carry_their_error_in_a_tooltip(site: Path, browser) -> Non
     for path in sorted(site.glob("results-*.html")):
         watch.open(path)
         titles = watch.page.eval_on_selector_all(
-            "td.st-failed, td.st-timeout, td.st-infeasible, td.st-partial", "els => els.map(e => e.title)")
+            "td.st-failed, td.st-timeout, td.st-infeasible, td.st-diverged, td.st-partial", "els => els.map(e => e.title)")
         if titles:
             found = True
             assert all("did not succeed" in t for t in titles)

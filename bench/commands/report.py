@@ -24,18 +24,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="site directory (default: RESULTS/site)")
     p.add_argument("--max-plots", type=_count, default=None, metavar="N",
-                   help="cap on figures drawn, by priority; the rest keep a note (default: the site's budget)")
+                   help="cap on figures drawn, by priority; the rest keep a note (default: every figure)")
+    p.add_argument("--force", action="store_true",
+                   help="re-render even when the site was built from exactly these inputs")
     p.set_defaults(func=_report)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..reports.render import render_report
-    from ..reports.site import DEFAULT_MAX_PLOTS
+    from ..reports.render import default_site_dir, render_report, site_is_current
+
+    out = args.out if args.out is not None else default_site_dir(args.results)
+    if not args.force and site_is_current(args.results, out, args.max_plots):
+        print(f"site unchanged: {out / 'index.html'} (built from the same store; --force re-renders)")
+        return 0
     from ..store import ResultStore
 
     if ResultStore(args.results).load().empty:
         print(f"imputebench: no job rows under {args.results}; the site shows an empty leaderboard", file=sys.stderr)
-    index = render_report(args.results, args.out, command="imputebench " + " ".join(sys.argv[1:]),
-                          max_plots=args.max_plots if args.max_plots is not None else DEFAULT_MAX_PLOTS)
+    index = render_report(args.results, out, command="imputebench " + " ".join(sys.argv[1:]),
+                          max_plots=args.max_plots, force=True)
     print(f"site written: {index}")
     return 0

@@ -2,21 +2,78 @@
 (function () {
   "use strict";
 
+  /* Filters live in the URL's hash (#setting=downstream&metric=rmse&q=knn): a filtered view can be
+     linked, bookmarked and reloaded. */
+  function controls() {
+    return Array.prototype.slice.call(document.querySelectorAll("select[data-filter], input[data-search]"));
+  }
+
+  function keyOf(control) {
+    return control.getAttribute("data-filter") || "q";
+  }
+
+  function readHash() {
+    var state = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+      if (!pair) { return; }
+      var at = pair.indexOf("=");
+      if (at > 0) {
+        try { state[decodeURIComponent(pair.slice(0, at))] = decodeURIComponent(pair.slice(at + 1)); } catch (e) { /* ignore a bad pair */ }
+      }
+    });
+    return state;
+  }
+
+  function restore() {
+    var state = readHash();
+    controls().forEach(function (c) {
+      var value = state[keyOf(c)];
+      if (value === undefined) { return; }
+      if (c.tagName === "SELECT") {
+        if (Array.prototype.some.call(c.options, function (o) { return o.value === value; })) { c.value = value; }
+      } else {
+        c.value = value;
+      }
+    });
+  }
+
+  function writeHash() {
+    var parts = controls().filter(function (c) { return c.value !== ""; }).map(function (c) {
+      return encodeURIComponent(keyOf(c)) + "=" + encodeURIComponent(c.value);
+    });
+    var hash = parts.length ? "#" + parts.join("&") : "";
+    if (hash === location.hash) { return; }
+    try { history.replaceState(null, "", location.pathname + location.search + hash); } catch (e) { location.hash = hash; }
+  }
+
   function applyFilters() {
     var selects = document.querySelectorAll("select[data-filter]");
     document.querySelectorAll(".filterable").forEach(function (el) {
       var show = true;
       selects.forEach(function (s) {
         var value = el.getAttribute("data-" + s.getAttribute("data-filter"));
-        if (value !== null && value !== s.value) { show = false; }
+        var any = s.getAttribute("data-any");
+        if (value !== null && value !== s.value && !(any !== null && s.value === any)) { show = false; }
       });
       el.hidden = !show;
     });
+    document.querySelectorAll("input[data-search]").forEach(function (input) {
+      var query = input.value.trim().toLowerCase();
+      var field = "data-" + input.getAttribute("data-search");
+      document.querySelectorAll("[" + field + "]").forEach(function (el) {
+        if (query && el.getAttribute(field).indexOf(query) < 0) { el.hidden = true; }
+      });
+    });
     document.querySelectorAll(".empty-note").forEach(function (note) {
-      var siblings = note.parentElement.querySelectorAll(".filterable");
+      var siblings = note.parentElement.querySelectorAll(":scope > .filterable, :scope > .figures > .filterable");
       var any = Array.prototype.some.call(siblings, function (el) { return !el.hidden; });
       note.hidden = any || siblings.length === 0;
     });
+  }
+
+  function onChange() {
+    applyFilters();
+    writeHash();
   }
 
   function cellAt(row, column) {
@@ -59,9 +116,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("select[data-filter]").forEach(function (s) {
-      s.addEventListener("change", applyFilters);
+    restore();
+    controls().forEach(function (c) {
+      c.addEventListener(c.tagName === "SELECT" ? "change" : "input", onChange);
     });
+    window.addEventListener("hashchange", function () { restore(); applyFilters(); });
     applyFilters();
     document.querySelectorAll("table.sortable").forEach(function (table) {
       var headers = table.tHead ? table.tHead.rows[0].cells : [];
