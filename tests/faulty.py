@@ -148,3 +148,16 @@ class EditsLabels(MeanImputer):
         if y is not None:
             y.iloc[:] = y.iloc[0]
         return super().fit(X, y)
+
+
+class Warns(MeanImputer):
+    """The mean, raising the same warning three times in fit."""
+
+    info = ImputerInfo(name="warns", family="test", description="mean with warnings")
+
+    def fit(self, X, y=None):
+        import warnings
+
+        for _ in range(3):
+            warnings.warn("careful: not converged", UserWarning)
+        return super().fit(X, y)
