@@ -85,3 +85,25 @@ def test_downstream_model_accepts_column_names_xgboost_rejects():
     score = downstream_score(X.iloc[:60], y.iloc[:60], X.iloc[60:], y.iloc[60:], "classification")
     assert score > 0.8
     assert list(X.columns) == ["a[1]", "b<2", "c]"]  # the caller's frame is untouched
+
+
+def test_a_worker_never_imports_the_reports(tmp_path):
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from imputebench.executors import init_worker, preload_modules\n"
+        "from imputebench.job import RunContext, run_job\n"
+        "from imputebench.runner import RunConfig, plan, stored_masks\n"
+        "from imputebench.store import ResultStore\n"
+        "p = plan(RunConfig(datasets=['iris'], imputers=['mean'], mechanisms=['mcar'], rates=[0.2], seeds=[0],"
+        " settings=['in-sample']))\n"
+        f"m = stored_masks(ResultStore({str(tmp_path)!r}), p.jobs, p.tables)\n"
+        "init_worker(preload_modules(p.jobs), with_parent=False)\n"
+        "r = run_job(p.jobs[0], RunContext(), m[p.jobs[0].mask_key])\n"
+        "assert r.row['status'] == 'ok', r.row\n"
+        "print(sorted(n for n in sys.modules if n.startswith('imputebench.reports')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
