@@ -271,3 +271,14 @@ def test_plan_is_the_full_grid():
     from imputebench.registry import CLASSICAL
     assert len(jobs) == 4 * 3 * 2 * 2 * 2 * len(CLASSICAL) and not unavailable
     assert len({j.key for j in jobs}) == len(jobs)
+
+
+@pytest.mark.slow
+def test_a_job_a_timeout_failed_is_rerun_only_with_a_longer_timeout(tmp_path):
+    first = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=2))
+    assert first.rows.loc[0, "status"] == "timeout" and first.rows.loc[0, "timeout_s"] == 2
+    same = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=2))
+    assert same.skipped == 1 and not same.statuses  # the same limit would fail it again
+    longer = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=3))
+    assert longer.skipped == 0 and longer.statuses == {"timeout": 1}
+    assert longer.rows.loc[0, "timeout_s"] == 3 and len(longer.rows) == 1
