@@ -34,7 +34,7 @@ from .errors import ContractViolation
 from .imputer import validate_output
 from .masks import PackedMask, apply_mask, job_seed
 from .metrics import imputation_metrics
-from .samples import sample_cells
+from .samples import encode_samples, sample_cells
 
 SAMPLE_CELLS = 500  # per feature, per job: the site's histograms need no more
 
@@ -100,10 +100,10 @@ class Job:
 @dataclass
 class JobResult:
     """What a job returns to the driver: its row (:data:`imputebench.store.SCHEMA`) and, for an ok
-    in-sample job, a bounded sample of true vs imputed cells (:mod:`imputebench.samples`)."""
+    in-sample job, a bounded sample of true vs imputed cells as parquet bytes (:mod:`imputebench.samples`)."""
 
     row: dict[str, Any]
-    samples: pd.DataFrame | None = None
+    samples: bytes | None = None
 
 
 @lru_cache(maxsize=1)
@@ -277,7 +277,7 @@ def run_job(job: Job, context: RunContext, mask: PackedMask) -> JobResult:
     return JobResult(row, samples)
 
 
-def _impute_and_score(job: Job, context: RunContext, ds, mask: np.ndarray, row: dict[str, Any]) -> pd.DataFrame | None:
+def _impute_and_score(job: Job, context: RunContext, ds, mask: np.ndarray, row: dict[str, Any]) -> bytes | None:
     """Fit, transform and score into ``row``; the in-sample sample of cells, if any."""
     from .registry import make_imputer
 
@@ -291,7 +291,8 @@ def _impute_and_score(job: Job, context: RunContext, ds, mask: np.ndarray, row: 
             if job.setting == "in-sample":  # PROTOCOL §3 in-sample: fit then transform, masked cells
                 (out,), fit_s, tr_s = _fit_transform(imputer, X_masked, ds.y, [X_masked])
                 scores = imputation_metrics(ds.X, out, mask)
-                samples = sample_cells(ds.X, out, mask, max_cells=SAMPLE_CELLS, rng=np.random.default_rng(0))
+                samples = encode_samples(job.key, sample_cells(ds.X, out, mask, max_cells=SAMPLE_CELLS,
+                                                               rng=np.random.default_rng(0)))
             else:  # PROTOCOL §3 downstream: fit on masked train only, transform both parts
                 if ds.y is None or ds.target_kind is None:
                     row.update(status="infeasible", error="downstream needs a target; this dataset has none")

@@ -3,7 +3,8 @@
 Job rows hold scores only; the site's histograms (is an imputer collapsing a feature onto one mode?)
 need values. A job returns, beside its row, at most ``max_cells`` masked cells of each of the first
 ``max_features`` features that have a masked cell (:func:`sample_cells`); the result store writes
-them to ``results/samples/<digest>.parquet`` (:func:`sample_path`). A few kB per job.
+them to ``results/samples/<digest>.parquet`` (:func:`sample_path`). A few kB per job, encoded as
+parquet bytes in the worker (:func:`encode_samples`), so the driver only writes bytes.
 
 Pure and light: imported by workers, which never import :mod:`imputebench.reports`.
 """
@@ -11,6 +12,7 @@ Pure and light: imported by workers, which never import :mod:`imputebench.report
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
 
@@ -70,3 +72,14 @@ def sample_path(results_dir: str | os.PathLike, job_key: str) -> Path:
     (a digest, because a job key may hold characters a file name cannot)."""
     digest = hashlib.sha256(job_key.encode("utf-8")).hexdigest()[:24]
     return Path(results_dir) / SAMPLES_DIRNAME / f"{digest}.parquet"
+
+
+def encode_samples(job_key: str, samples: pd.DataFrame) -> bytes:
+    """One job's sample as the bytes of its parquet file (with a ``job_key`` column), in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = samples.assign(job_key=pd.Series([job_key] * len(samples), dtype="string", index=samples.index))
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+    return buffer.getvalue()

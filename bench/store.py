@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from .atomic import atomic_write, exchange_paths
 from .errors import ImputeBenchError
 from .metrics import METRIC_REGISTRY, QUALITY_METRICS
-from .samples import sample_path
+from .samples import encode_samples, sample_path
 
 # The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
 SCHEMA = pa.schema([
@@ -107,12 +107,11 @@ LOCK_TIMEOUT_S = 600  # a compaction of a very large store holds the lock for se
 _NEXT, _OLD = ".jobs-next", ".jobs-old"  # siblings of jobs/: pyarrow and pandas never read them
 
 
-def write_samples(results_dir: str | os.PathLike, job_key: str, samples: pd.DataFrame) -> Path:
-    """Write one job's sample atomically (temporary file, then rename) and return its path."""
+def write_samples(results_dir: str | os.PathLike, job_key: str, samples: pd.DataFrame | bytes) -> Path:
+    """Write one job's sample (a frame, or its :func:`encode_samples` bytes) atomically; its path."""
+    data = samples if isinstance(samples, bytes) else encode_samples(job_key, samples)
     path = sample_path(results_dir, job_key)
-    frame = samples.assign(job_key=pd.Series([job_key] * len(samples), dtype="string", index=samples.index))
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    atomic_write(path, lambda f: pq.write_table(table, f))
+    atomic_write(path, lambda f: f.write(data))
     return path
 
 
@@ -145,7 +144,7 @@ class ResultStore:
                                    "choose another with --results DIR") from None
 
     # -- rows ---------------------------------------------------------------------------------
-    def append(self, rows: list[Mapping[str, Any]], samples: Mapping[str, pd.DataFrame] | None = None) -> Path | None:
+    def append(self, rows: list[Mapping[str, Any]], samples: Mapping[str, bytes] | None = None) -> Path | None:
         """Persist finished rows at once, as one new part file, after their samples (by job key).
 
         Samples go first: a kill in between leaves a sample without a row, and the re-run job
@@ -292,10 +291,10 @@ class RowWriter:
         self.max_rows = max_rows
         self.max_seconds = max_seconds
         self.rows: list[Mapping[str, Any]] = []
-        self.samples: dict[str, pd.DataFrame] = {}
+        self.samples: dict[str, bytes] = {}
         self.oldest: float | None = None
 
-    def add(self, row: Mapping[str, Any], samples: pd.DataFrame | None = None) -> None:
+    def add(self, row: Mapping[str, Any], samples: bytes | None = None) -> None:
         row = dict(row)
         row.setdefault("finished_at", pd.Timestamp.now(tz="UTC"))  # when it finished, not when flushed
         self.rows.append(row)

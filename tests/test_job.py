@@ -1,6 +1,7 @@
 """A job is a pure function of its identity, context and mask: it writes nothing, and an imputer
 that edits its inputs in place is caught and cannot change another job's numbers (PROTOCOL §4)."""
 
+import io
 import sys
 
 import numpy as np
@@ -42,7 +43,9 @@ def test_a_job_opens_no_file_under_the_results_folder(tmp_path):
     finally:
         opened, _opened = _opened, None
     assert [r.row["status"] for r in out] == ["ok", "ok"]
-    assert out[0].samples is not None and len(out[0].samples) > 0 and out[1].samples is None
+    assert out[1].samples is None
+    sample = pd.read_parquet(io.BytesIO(out[0].samples))
+    assert len(sample) > 0 and set(sample["job_key"]) == {work[0][0].key}
     assert out[0].row["run_id"] == "r1"
     assert not [p for p in opened if str(results) in p], opened
 

@@ -37,6 +37,7 @@ def test_writer_flushes_by_count_and_by_age(tmp_path):
 
 def test_samples_are_written_with_their_rows(tmp_path):
     from imputebench.reports.samples import read_samples
+    from imputebench.samples import encode_samples
 
     store = ResultStore(tmp_path)
     sample = pd.DataFrame({"feature": pd.Series(["a"], dtype="string"), "categorical": [False],
@@ -44,7 +45,7 @@ def test_samples_are_written_with_their_rows(tmp_path):
                            "true_label": pd.Series([None], dtype="string"),
                            "imputed_label": pd.Series([None], dtype="string")})
     with store.writer() as writer:
-        writer.add(rows(1)[0], sample)
+        writer.add(rows(1)[0], encode_samples("k00000", sample))
     back = read_samples(tmp_path, ["k00000"])
     assert back["imputed_value"].tolist() == [2.0] and back["job_key"].tolist() == ["k00000"]
 
