@@ -27,10 +27,10 @@ TICK_SECONDS = 1.0  # how often an executor calls on_tick while no job finishes
 
 
 class Task(NamedTuple):
-    """What a worker gets: the job's identity and its stored mask (shared by every imputer alike)."""
+    """What a worker gets: the job's identity and its stored mask (None: not stored yet, the job draws it)."""
 
     job: Job
-    mask: PackedMask
+    mask: PackedMask | None
 
 # One thread per worker: parallelism comes from workers, and results do not depend on thread counts.
 THREAD_ENV = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",

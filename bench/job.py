@@ -1,7 +1,8 @@
 """One job of the grid: what runs inside a worker (PROTOCOL §2-§5), a pure function of a :class:`Job`.
 
 :func:`run_job` takes the job's identity, the run's context (data sources, limits) and the job's
-stored mask, and returns a :class:`JobResult` (its row and its sample of true vs imputed cells).
+stored mask when the store has one, and returns a :class:`JobResult` (its row, its sample of true vs
+imputed cells, and the mask when it drew it: deterministically, from the job's identity, PROTOCOL §2).
 It writes nothing: the driver's :class:`imputebench.store.ResultStore` is the only writer, so a
 worker needs no access to the results folder (a Ray worker on another node has none).
 
@@ -30,9 +31,9 @@ import pandas as pd
 
 from . import PROTOCOL_VERSION, __version__
 from .downstream import downstream_score, split_rows
-from .errors import ContractViolation
+from .errors import ContractViolation, InfeasibleMaskError
 from .imputer import validate_output
-from .masks import PackedMask, apply_mask, job_seed
+from .masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
 from .metrics import imputation_metrics
 from .samples import encode_samples, sample_cells
 
@@ -104,6 +105,7 @@ class JobResult:
 
     row: dict[str, Any]
     samples: bytes | None = None
+    mask: PackedMask | None = None  # drawn by this job (the store had none): the driver stores it
 
 
 @lru_cache(maxsize=1)
@@ -253,12 +255,35 @@ def _warning_summary(caught: list[warnings.WarningMessage]) -> tuple[int, str | 
     return len(caught), lines.most_common(1)[0][0]
 
 
-def run_job(job: Job, context: RunContext, mask: PackedMask) -> JobResult:
-    """Run one job on its stored mask and return its result; nothing is written anywhere."""
+@lru_cache(maxsize=8)
+def _drawn_mask(dataset: str, max_rows: int | None, source: DataSource, mechanism: str, rate: float,
+                seed: int) -> PackedMask:
+    """PROTOCOL §2: the mask of (dataset, mechanism, rate, seed), from a seed derived from those four
+    values, so every worker draws the same one; cached, as every imputer of the grid shares it."""
+    X = _dataset(dataset, max_rows, source).X
+    try:
+        mask = draw_mask(X, mechanism, rate, job_rng(dataset, mechanism, rate, seed))
+    except InfeasibleMaskError as exc:
+        return PackedMask.of_infeasible(str(exc))
+    meta = {"dataset": dataset, "mechanism": mechanism, "rate": rate, "seed": seed,
+            "realised_rate": float(1.0 - mask.mean())}
+    return PackedMask.pack(mask, meta)
+
+
+def run_job(job: Job, context: RunContext, mask: PackedMask | None = None) -> JobResult:
+    """Run one job on its stored mask (drawn here when there is none) and return its result;
+    nothing is written anywhere."""
     row = job.base_row(context)
+    drawn = None
+    if mask is None:
+        try:
+            mask = drawn = _drawn_mask(job.dataset, job.max_rows, context.source, job.mechanism, job.rate, job.seed)
+        except Exception as exc:
+            row.update(status="failed", error="dataset: " + _one_line(exc))
+            return JobResult(row)
     if mask.infeasible:
         row.update(status="infeasible", error=mask.infeasible)
-        return JobResult(row)
+        return JobResult(row, mask=drawn)
     try:
         ds = _dataset(job.dataset, job.max_rows, context.source)
         row.update(n_rows=ds.X.shape[0], n_features=ds.X.shape[1])
@@ -267,14 +292,14 @@ def run_job(job: Job, context: RunContext, mask: PackedMask) -> JobResult:
         row["realised_rate"] = mask.meta["realised_rate"]
     except Exception as exc:
         row.update(status="failed", error="dataset: " + _one_line(exc))
-        return JobResult(row)
+        return JobResult(row, mask=drawn)
 
     # Warnings are counted into the row, not printed: a run's terminal stays readable.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         samples = _impute_and_score(job, context, ds, mask.unpack(), row)
     row["warnings"], row["warning"] = _warning_summary(caught)
-    return JobResult(row, samples)
+    return JobResult(row, samples, drawn)
 
 
 def _impute_and_score(job: Job, context: RunContext, ds, mask: np.ndarray, row: dict[str, Any]) -> bytes | None:

@@ -72,7 +72,7 @@ def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
 STARTED = "imputebench:job-started"  # first item of every task's stream
 
 
-def run_job_task(job: Job, context: RunContext, mask: PackedMask, preload: list[str],
+def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, preload: list[str],
                  driver_path: list[str]) -> Iterator[Any]:
     """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
 
@@ -181,11 +181,11 @@ class RayExecutor:
             while queue or running:
                 while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
                     job, mask = queue.pop()
-                    if id(mask) not in mask_refs:
+                    if mask is not None and id(mask) not in mask_refs:
                         mask_refs[id(mask)] = ray.put(mask)
                     stream = task.options(**options, num_gpus=gpu[job.imputer],
                                           name=f"imputebench:{job.imputer}:{job.dataset}").remote(
-                        job, context_ref, mask_refs[id(mask)], *args)
+                        job, context_ref, mask_refs[id(mask)] if mask is not None else None, *args)
                     running[stream] = _Running(job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
                 if ready:  # collect whatever else is ready too, without waiting

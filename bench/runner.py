@@ -1,7 +1,9 @@
 """The runner: the job grid, resume by job key, execution, and the run's summary.
 
-The driver is the only writer under the results folder (through :class:`ResultStore`): it draws
-or reads each mask at plan time (PROTOCOL §2), ships it with the jobs, and stores what jobs return.
+The driver is the only writer under the results folder (through :class:`ResultStore`): it reads
+each stored mask at plan time (PROTOCOL §2) and ships it with the jobs; a mask not stored yet is
+drawn by the job from the job's identity (the same in every worker) and stored when it comes back,
+with the rows and samples jobs return.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from . import PROTOCOL_VERSION, __version__
-from .errors import InfeasibleMaskError, UsageError
+from .errors import UsageError
 from .job import DataSource, Job, JobResult, RunContext
-from .masks import PackedMask, check_mechanism, check_rate, draw_mask, job_rng
+from .masks import PackedMask, check_mechanism, check_rate
 from .profiles import SETTINGS, get_profile
 from .progress import Progress
 from .store import ResultStore
@@ -232,33 +234,26 @@ def plan(cfg: RunConfig, grid: Grid | None = None) -> Plan:
 
 
 def stored_masks(store: ResultStore, jobs: Sequence[Job], tables: Mapping[str, Any]) -> dict[str, PackedMask]:
-    """Each job's mask (PROTOCOL §2), read from the store or drawn and stored now, by mask key.
-
-    Drawn in the driver so that every imputer gets the same stored mask and workers write nothing.
-    """
+    """The masks the store holds for these jobs (PROTOCOL §2), by mask key; the others are drawn by
+    the jobs themselves (in parallel, in the workers) and stored by :func:`keep_mask`."""
     masks: dict[str, PackedMask] = {}
-    for job in jobs:
-        if job.mask_key in masks:
+    for key, job in {j.mask_key: j for j in jobs}.items():
+        hit = store.load_mask(key)
+        if hit is None:
             continue
-        X = tables[job.dataset].X
-        hit = store.load_mask(job.mask_key)
-        if hit is not None and hit[1].get("infeasible"):
-            masks[job.mask_key] = PackedMask.of_infeasible(hit[1]["infeasible"])
-            continue
-        if hit is not None and hit[0].shape == X.shape:
-            masks[job.mask_key] = PackedMask.pack(*hit)
-            continue
-        try:
-            mask = draw_mask(X, job.mechanism, job.rate, job_rng(job.dataset, job.mechanism, job.rate, job.seed))
-        except InfeasibleMaskError as exc:
-            store.save_mask(job.mask_key, np.zeros((0, 0), bool), {"infeasible": str(exc)})
-            masks[job.mask_key] = PackedMask.of_infeasible(str(exc))
-            continue
-        meta = {"dataset": job.dataset, "mechanism": job.mechanism, "rate": job.rate, "seed": job.seed,
-                "realised_rate": float(1.0 - mask.mean())}
-        store.save_mask(job.mask_key, mask, meta)
-        masks[job.mask_key] = PackedMask.pack(mask, meta)
+        if hit[1].get("infeasible"):
+            masks[key] = PackedMask.of_infeasible(hit[1]["infeasible"])
+        elif hit[0].shape == tables[job.dataset].X.shape:
+            masks[key] = PackedMask.pack(*hit)
     return masks
+
+
+def keep_mask(store: ResultStore, key: str, mask: PackedMask) -> None:
+    """Store a mask a job drew, so that later runs and every other imputer get this very mask."""
+    if mask.infeasible:
+        store.save_mask(key, np.zeros((0, 0), bool), {"infeasible": mask.infeasible})
+    else:
+        store.save_mask(key, mask.unpack(), mask.meta)
 
 
 def worker_count(cfg: RunConfig) -> int:
@@ -301,6 +296,7 @@ def run(cfg: RunConfig) -> RunSummary:
     done = store.finished_keys(retry_failed=cfg.retry_failed, timeout_s=timeout, memory_limit_mb=memory_mb)
     pending = [j for j in jobs if j.key not in done]
     masks = stored_masks(store, pending, planned.tables)
+    mask_key_of = {j.key: j.mask_key for j in pending}
     started = datetime.now(timezone.utc)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     context = RunContext(source=cfg.source, timeout_s=timeout, memory_limit_mb=memory_mb, run_id=run_id)
@@ -319,6 +315,11 @@ def run(cfg: RunConfig) -> RunSummary:
 
     def on_result(result: JobResult) -> None:
         row = result.row
+        if result.mask is not None:
+            key = mask_key_of[row["job_key"]]
+            if key not in masks:  # the first job of this mask to come back stores it
+                keep_mask(store, key, result.mask)
+                masks[key] = result.mask
         writer.add(row, result.samples)  # flushed by count and age: a kill loses only unflushed rows
         summary.statuses[row["status"]] += 1
         summary.imputer_seconds += (row.get("fit_seconds") or 0.0) + (row.get("transform_seconds") or 0.0)
@@ -334,7 +335,7 @@ def run(cfg: RunConfig) -> RunSummary:
 
     progress.start(len(pending))
     try:
-        executor.execute([Task(j, masks[j.mask_key]) for j in pending], context, on_result, on_tick)
+        executor.execute([Task(j, masks.get(j.mask_key)) for j in pending], context, on_result, on_tick)
     finally:
         progress.close()
         writer.flush()

@@ -10,8 +10,7 @@ import pytest
 
 from imputebench.downstream import downstream_score
 from imputebench.job import RunContext, run_job
-from imputebench.runner import RunConfig, plan, stored_masks
-from imputebench.store import ResultStore
+from imputebench.runner import RunConfig, plan
 
 _opened: list[str] | None = None  # paths opened while a test listens (audit hooks cannot be removed)
 
@@ -27,10 +26,8 @@ sys.addaudithook(_audit)
 def one_job(tmp_path, imputer: str, setting: str = "in-sample", dataset: str = "iris"):
     cfg = RunConfig(datasets=[dataset], imputers=[imputer], mechanisms=["mcar"], rates=[0.2], seeds=[0],
                     settings=[setting], results_dir=tmp_path)
-    planned = plan(cfg)
-    job = planned.jobs[0]
-    masks = stored_masks(ResultStore(tmp_path), [job], planned.tables)
-    return job, masks[job.mask_key]
+    job = plan(cfg).jobs[0]
+    return job, None  # no stored mask: the job draws it (and returns it)
 
 
 def test_a_job_opens_no_file_under_the_results_folder(tmp_path):
@@ -47,6 +44,9 @@ def test_a_job_opens_no_file_under_the_results_folder(tmp_path):
     sample = pd.read_parquet(io.BytesIO(out[0].samples))
     assert len(sample) > 0 and set(sample["job_key"]) == {work[0][0].key}
     assert out[0].row["run_id"] == "r1"
+    assert out[0].mask is not None and out[0].mask.unpack().shape == (150, 4)
+    # the same mask key draws the same mask in any worker (PROTOCOL §2)
+    assert out[0].mask.bits.tobytes() == out[1].mask.bits.tobytes()
     assert not [p for p in opened if str(results) in p], opened
 
 
@@ -97,13 +97,11 @@ def test_a_worker_never_imports_the_reports(tmp_path):
         "import sys\n"
         "from imputebench.executors import init_worker, preload_modules\n"
         "from imputebench.job import RunContext, run_job\n"
-        "from imputebench.runner import RunConfig, plan, stored_masks\n"
-        "from imputebench.store import ResultStore\n"
+        "from imputebench.runner import RunConfig, plan\n"
         "p = plan(RunConfig(datasets=['iris'], imputers=['mean'], mechanisms=['mcar'], rates=[0.2], seeds=[0],"
         " settings=['in-sample']))\n"
-        f"m = stored_masks(ResultStore({str(tmp_path)!r}), p.jobs, p.tables)\n"
         "init_worker(preload_modules(p.jobs), with_parent=False)\n"
-        "r = run_job(p.jobs[0], RunContext(), m[p.jobs[0].mask_key])\n"
+        "r = run_job(p.jobs[0], RunContext())\n"
         "assert r.row['status'] == 'ok', r.row\n"
         "print(sorted(n for n in sys.modules if n.startswith('imputebench.reports')))\n"
     )
