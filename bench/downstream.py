@@ -31,6 +31,8 @@ def downstream_score(
     """Accuracy (class target) or R^2 (regression) of the fixed XGBoost model (PROTOCOL §5 downstream)."""
     import xgboost as xgb
 
+    # XGBoost rejects feature names with '[', ']' or '<'; the model needs no names, only positions.
+    X_train, X_test = _positional_names(X_train), _positional_names(X_test)
     if target_kind == "classification":
         classes, y_codes = np.unique(y_train.astype(str).to_numpy(), return_inverse=True)
         if classes.size < 2:
@@ -42,3 +44,8 @@ def downstream_score(
     model = xgb.XGBRegressor(**XGB_PARAMS)
     model.fit(X_train, y_train.to_numpy(dtype=float))
     return float(r2_score(y_test.to_numpy(dtype=float), model.predict(X_test)))
+
+
+def _positional_names(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with columns named ``f0, f1, ...`` (a shallow relabel, not a copy of the data)."""
+    return X.set_axis([f"f{i}" for i in range(X.shape[1])], axis=1)

@@ -1,21 +1,36 @@
 """Executors run jobs away from the runner, so a crash, hang or memory blow-up of one imputer
 becomes a row and never stops the run (isolation).
 
-An executor takes jobs and a callback; it calls the callback with each finished row, in completion
-order. Rows are the same whichever executor ran them: each job's numbers depend only on the job.
+An executor takes tasks (a job and its stored mask), the run's context and two callbacks: it calls
+``on_result`` with each finished job's :class:`imputebench.job.JobResult`, in completion order, and
+``on_tick`` about once a second while it waits (the runner flushes rows and reports progress
+there). Rows are the same whichever executor ran them: each job's numbers depend only on the job.
+Executors write nothing: results go back to the driver's store.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import FIRST_COMPLETED, wait
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, NamedTuple, Protocol
 
-from .job import Job, failure_row, run_job
+from .job import Job, JobResult, RunContext, failure_result, run_job
+from .masks import PackedMask
 
-RowCallback = Callable[[dict], None]
+ResultCallback = Callable[[JobResult], None]
+TickCallback = Callable[[], None]
+TICK_SECONDS = 1.0  # how often an executor calls on_tick while no job finishes
+
+
+class Task(NamedTuple):
+    """What a worker gets: the job's identity and its stored mask (None: not stored yet, the job draws it)."""
+
+    job: Job
+    mask: PackedMask | None
 
 # One thread per worker: parallelism comes from workers, and results do not depend on thread counts.
 THREAD_ENV = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -23,11 +38,31 @@ THREAD_ENV = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 
 class Executor(Protocol):
-    def execute(self, jobs: list[Job], on_row: RowCallback) -> None: ...
+    def execute(self, tasks: list[Task], context: RunContext, on_result: ResultCallback,
+                on_tick: TickCallback = lambda: None) -> None: ...
 
 
-def init_worker(preload: Iterable[str]) -> None:
+def die_with_parent() -> None:
+    """Ask the kernel to kill this worker when its parent dies (Linux ``PR_SET_PDEATHSIG``), so a
+    driver killed by the OOM killer or SIGKILL leaves no worker computing a hung imputer."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        parent = os.getppid()
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def init_worker(preload: Iterable[str], with_parent: bool = True) -> None:
     """Per-worker start-up, paid once: thread limits and the imports every job needs."""
+    if with_parent:
+        die_with_parent()
     os.environ.update(THREAD_ENV)
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # keeps address space small under --memory-limit
     import importlib
@@ -44,12 +79,13 @@ def init_worker(preload: Iterable[str]) -> None:
         os.sys.modules["torch"].set_num_threads(1)
 
 
-def preload_modules(jobs: list[Job]) -> list[str]:
+def preload_modules(jobs: Iterable[Job]) -> list[str]:
     """Modules the jobs will import: the imputers' own modules and the scoring stack."""
     from .registry import discover
 
     known = discover()
     mods = {"imputebench.job", "xgboost", "sklearn.model_selection"}
+    jobs = list(jobs)
     for name in {j.imputer for j in jobs}:
         if name in known:
             mods.add(known[name].target.partition(":")[0])
@@ -73,37 +109,46 @@ class LocalExecutor:
         self.workers = max(1, int(workers))
         self.timeout = timeout
 
-    def execute(self, jobs: list[Job], on_row: RowCallback) -> None:
+    def execute(self, tasks: list[Task], context: RunContext, on_result: ResultCallback,
+                on_tick: TickCallback = lambda: None) -> None:
         from pebble import ProcessExpired, ProcessPool
 
-        if not jobs:
+        if not tasks:
             return
         saved = {k: os.environ.get(k) for k in THREAD_ENV}
         os.environ.update(THREAD_ENV)  # inherited by spawned workers before numpy loads
-        pool = ProcessPool(max_workers=min(self.workers, len(jobs)), initializer=init_worker,
-                           initargs=(preload_modules(jobs),), context=multiprocessing.get_context("spawn"))
+        pool = ProcessPool(max_workers=min(self.workers, len(tasks)), initializer=init_worker,
+                           initargs=(preload_modules(t.job for t in tasks),),
+                           context=multiprocessing.get_context("spawn"))
+
+        def schedule(task: Task):
+            return pool.schedule(run_job, args=(task.job, context, task.mask), timeout=self.timeout)
+
         try:
             # A job whose worker dies is retried once in a fresh worker (as on Ray), then recorded.
-            attempts = {job.key: 1 for job in jobs}
-            futures = {pool.schedule(run_job, args=(job,), timeout=self.timeout): job for job in jobs}
+            attempts = {task.job.key: 1 for task in tasks}
+            futures = {schedule(task): task for task in tasks}
             while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                done, _ = wait(futures, timeout=TICK_SECONDS, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    job = futures.pop(fut)
+                    task = futures.pop(fut)
+                    job = task.job
                     try:
-                        row = fut.result()
+                        result = fut.result()
                     except FutureTimeout:
-                        row = failure_row(job, "timeout", f"timeout: no result after {self.timeout:g} s; worker replaced")
+                        result = failure_result(job, context, "timeout",
+                                                f"timeout: no result after {self.timeout:g} s; worker replaced")
                     except ProcessExpired as exc:
                         if attempts[job.key] < 2:
                             attempts[job.key] += 1
-                            futures[pool.schedule(run_job, args=(job,), timeout=self.timeout)] = job
+                            futures[schedule(task)] = task
                             continue
-                        row = failure_row(job, "failed", worker_death_message(exc.exitcode, job.memory_limit_mb)
-                                          + ", also on its retry")
+                        result = failure_result(job, context, "failed", worker_death_message(
+                            exc.exitcode, context.memory_limit_mb) + ", also on its retry")
                     except Exception as exc:  # the job function itself broke: still a row, never a lost job
-                        row = failure_row(job, "failed", f"{type(exc).__name__}: {exc}"[:500])
-                    on_row(row)
+                        result = failure_result(job, context, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                    on_result(result)
+                on_tick()
         finally:
             pool.stop()
             pool.join()

@@ -9,6 +9,7 @@ redrawn); a rate the mechanism cannot reach raises :class:`InfeasibleMaskError`.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -193,3 +194,28 @@ def draw_mask(X: pd.DataFrame, mechanism: str, rate: float, rng: np.random.Gener
 def apply_mask(X: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """``X`` with the cells where ``mask`` is False set missing (dtypes kept)."""
     return X.mask(pd.DataFrame(~mask, index=X.index, columns=X.columns))
+
+
+@dataclass(eq=False, frozen=True)
+class PackedMask:
+    """A stored mask as it travels from the driver to a worker: 1 bit per cell, with its metadata,
+    or the reason its rate is infeasible (PROTOCOL §2). Every job of one mask key gets the same one."""
+
+    bits: np.ndarray
+    shape: tuple[int, int]
+    meta: dict
+    infeasible: str | None = None
+
+    @classmethod
+    def pack(cls, mask: np.ndarray, meta: dict) -> "PackedMask":
+        mask = np.asarray(mask, dtype=bool)
+        return cls(np.packbits(mask.ravel()), (int(mask.shape[0]), int(mask.shape[1])), dict(meta))
+
+    @classmethod
+    def of_infeasible(cls, reason: str) -> "PackedMask":
+        return cls(np.zeros(0, np.uint8), (0, 0), {}, infeasible=reason)
+
+    def unpack(self) -> np.ndarray:
+        """A fresh boolean array (True = observed): each job gets its own copy."""
+        n = self.shape[0] * self.shape[1]
+        return np.unpackbits(self.bits, count=n).reshape(self.shape).astype(bool)

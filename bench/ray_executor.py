@@ -2,7 +2,9 @@
 
 Rows are the same as with :class:`imputebench.executors.LocalExecutor`: the task runs the same
 :func:`imputebench.job.run_job` under the same one-thread environment, so each job's numbers depend
-only on the job; the runner's store, resume and compaction stay in the calling process (``on_row``).
+only on the job; the runner's store, resume and compaction stay in the calling process
+(``on_result``). A task returns its result and writes nothing, so workers on other nodes need no
+access to the results folder; each distinct mask is put in Ray's object store once.
 
 Faults become rows, never lost jobs:
 
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .errors import UsageError
-from .executors import THREAD_ENV, RowCallback, init_worker, preload_modules
-from .job import Job, failure_row, run_job
+from .executors import THREAD_ENV, ResultCallback, Task, TickCallback, init_worker, preload_modules
+from .job import Job, RunContext, failure_result, run_job
+from .masks import PackedMask
 
 RAY_MISSING = "the ray executor needs Ray: pip install 'imputebench[ray]'"
 
@@ -62,14 +65,15 @@ def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
             sys.path.append(entry)
     new = [m for m in preload if m not in _worker_modules]
     if new:
-        init_worker(new)
+        init_worker(new, with_parent=False)  # Ray owns its workers' lifetimes
         _worker_modules.update(new)
 
 
 STARTED = "imputebench:job-started"  # first item of every task's stream
 
 
-def run_job_task(job: Job, preload: list[str], driver_path: list[str]) -> Iterator[Any]:
+def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, preload: list[str],
+                 driver_path: list[str]) -> Iterator[Any]:
     """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
 
     The first item tells the driver when the job itself starts, after the worker's start-up, so that
@@ -78,9 +82,9 @@ def run_job_task(job: Job, preload: list[str], driver_path: list[str]) -> Iterat
     """
     _prepare_worker(preload, driver_path)
     yield STARTED
-    row = run_job(job)
+    result = run_job(job, context, mask)
     _release_gpu_memory()
-    yield row
+    yield result
 
 
 def _release_gpu_memory() -> None:
@@ -147,48 +151,61 @@ class RayExecutor:
         return shares
 
     # -- execution -------------------------------------------------------------------------
-    def execute(self, jobs: list[Job], on_row: RowCallback) -> None:
-        if not jobs:
+    def execute(self, tasks: list[Task], context: RunContext, on_result: ResultCallback,
+                on_tick: TickCallback = lambda: None) -> None:
+        if not tasks:
             return
         started_here = self._connect()
         try:
-            self._execute(jobs, on_row)
+            self._execute(tasks, context, on_result, on_tick)
         finally:
             if started_here:
                 self.ray.shutdown()
 
-    def _execute(self, jobs: list[Job], on_row: RowCallback) -> None:
+    def _execute(self, tasks: list[Task], context: RunContext, on_result: ResultCallback,
+                 on_tick: TickCallback) -> None:
         ray = self.ray
+        jobs = [t.job for t in tasks]
         args = (preload_modules(jobs), list(sys.path))  # every task's arguments after the job
         gpu = self._gpu_shares(jobs)
+        context_ref = ray.put(context)
+        mask_refs: dict[int, Any] = {}  # one object per distinct mask, shared by its jobs
         options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
                        runtime_env={"env_vars": WORKER_ENV})
         task = ray.remote(run_job_task)
         in_flight_max = IN_FLIGHT_PER_SLOT * self._slots()
-        queue = list(reversed(jobs))  # pop() from the end: submission in grid order
+        queue = list(reversed(tasks))  # pop() from the end: submission in grid order
+        last_tick = time.monotonic()
         running: dict[Any, _Running] = {}  # task's ObjectRefGenerator -> job, in submission order
         try:
             while queue or running:
                 while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
-                    job = queue.pop()
+                    job, mask = queue.pop()
+                    if mask is not None and id(mask) not in mask_refs:
+                        mask_refs[id(mask)] = ray.put(mask)
                     stream = task.options(**options, num_gpus=gpu[job.imputer],
-                                          name=f"imputebench:{job.imputer}:{job.dataset}").remote(job, *args)
+                                          name=f"imputebench:{job.imputer}:{job.dataset}").remote(
+                        job, context_ref, mask_refs[id(mask)] if mask is not None else None, *args)
                     running[stream] = _Running(job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
                 if ready:  # collect whatever else is ready too, without waiting
                     rest = [r for r in running if r not in ready]
                     ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0] if rest else []
                 for stream in ready:
-                    item = self._next_item(stream, running[stream].job)
-                    if item == STARTED:
+                    item = self._next_item(stream, running[stream].job, context)
+                    if isinstance(item, str) and item == STARTED:
                         running[stream].started = time.monotonic()
                     else:
                         del running[stream]
-                        on_row(item)
+                        on_result(item)
                 for stream in self._overdue(running):
                     ray.cancel(stream, force=True)  # kills the worker; a cancelled task is not retried
                     job = running.pop(stream).job
-                    on_row(failure_row(job, "timeout", f"timeout: no result after {self.timeout:g} s; Ray task cancelled"))
+                    on_result(failure_result(job, context, "timeout",
+                                             f"timeout: no result after {self.timeout:g} s; Ray task cancelled"))
+                if time.monotonic() - last_tick >= 1.0:
+                    on_tick()
+                    last_tick = time.monotonic()
         finally:
             for stream in running:  # only when interrupted: leave no task running on the cluster
                 ray.cancel(stream, force=True)
@@ -199,8 +216,8 @@ class RayExecutor:
         now = time.monotonic()
         return [ref for ref, e in running.items() if e.started is not None and now - e.started > self.timeout]
 
-    def _next_item(self, stream: Any, job: Job) -> Any:
-        """The task's next item (:data:`STARTED` or its row), or a failure row saying why it gave none."""
+    def _next_item(self, stream: Any, job: Job, context: RunContext) -> Any:
+        """The task's next item (:data:`STARTED` or its result), or a failure result saying why it gave none."""
         ex = self.ray.exceptions
         try:
             return self.ray.get(next(stream))
@@ -209,13 +226,13 @@ class RayExecutor:
         except (ex.WorkerCrashedError, ex.NodeDiedError, ex.LocalRayletDiedError) as exc:
             why = f"worker crashed, also on its retry: {_first_line(exc)}"
         except ex.TaskCancelledError as exc:
-            return failure_row(job, "timeout", f"timeout: Ray task cancelled: {_first_line(exc)}")
+            return failure_result(job, context, "timeout", f"timeout: Ray task cancelled: {_first_line(exc)}")
         except ex.RayTaskError as exc:  # the task function itself raised (e.g. an unimportable plugin)
             cause = exc.cause if getattr(exc, "cause", None) is not None else exc
             why = f"{type(cause).__name__}: {_first_line(cause)}"
         except ex.RayError as exc:
             why = f"Ray error: {type(exc).__name__}: {_first_line(exc)}"
-        return failure_row(job, "failed", why[:500])
+        return failure_result(job, context, "failed", why[:500])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,28 +1,41 @@
-"""The runner: the job grid, resume by job key, execution, and the run's summary."""
+"""The runner: the job grid, resume by job key, execution, and the run's summary.
+
+The driver is the only writer under the results folder (through :class:`ResultStore`): it reads
+each stored mask at plan time (PROTOCOL §2) and ships it with the jobs; a mask not stored yet is
+drawn by the job from the job's identity (the same in every worker) and stored when it comes back,
+with the rows and samples jobs return.
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
+import math
 import os
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from . import PROTOCOL_VERSION, __version__
 from .errors import UsageError
-from .job import DataSource, Job
-from .masks import check_mechanism, check_rate
+from .job import DataSource, Job, JobResult, RunContext
+from .masks import PackedMask, check_mechanism, check_rate
 from .profiles import SETTINGS, get_profile
+from .progress import Progress
 from .store import ResultStore
 
 log = logging.getLogger("imputebench")
 
 DEFAULT_DATASETS = ("wine", "iris", "breast_cancer", "diabetes")  # the embedded default
+NO_LIMIT = math.inf  # ``--timeout none``: no per-job limit at all (None means "the profile's")
 
 
 @dataclass
@@ -38,15 +51,19 @@ class RunConfig:
     profile: str = "quick"
     results_dir: Path = Path("results")
     jobs: int | None = None  # workers; None: one per core
-    timeout: float | None = None
-    memory_limit_mb: float | None = None
+    timeout: float | None = None  # seconds per job; None: the profile's; NO_LIMIT: none
+    memory_limit_mb: float | None = None  # None: no limit
     retry_failed: bool = False
     source: DataSource = field(default_factory=DataSource)
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # per-imputer overrides
     executor: str = "local"
     executor_options: Mapping[str, Any] = field(default_factory=dict)
     progress: bool = True
+    progress_seconds: float = 10.0  # without a terminal: one progress line this often
     max_rows: int | None | str = "profile"
+    command: str | None = None  # the command line, for the run record
+    flush_rows: int = 64  # the store's batched appends: by count...
+    flush_seconds: float = 5.0  # ...and by age
 
 
 @dataclass
@@ -59,6 +76,10 @@ class RunSummary:
     imputer_seconds: float
     unavailable: dict[str, str]
     rows: pd.DataFrame
+    run_id: str = ""
+    warnings: int = 0  # warnings raised inside this run's jobs
+    warned_jobs: int = 0
+    warning_messages: Counter = field(default_factory=Counter)  # most frequent message per job -> jobs
 
     @property
     def overhead_share(self) -> float:
@@ -74,15 +95,28 @@ class RunSummary:
             msg += f"; unavailable datasets skipped: {', '.join(sorted(self.unavailable))}"
         return msg
 
+    def warning_line(self) -> str | None:
+        """The run's warnings, summarised once (each job's count is in the store's ``warnings`` column)."""
+        if not self.warnings:
+            return None
+        top = "; ".join(f"{m} ({n} jobs)" for m, n in self.warning_messages.most_common(2))
+        return (f"{self.warnings} warnings in {self.warned_jobs} jobs (per job in the store's 'warnings' "
+                f"column); most frequent: {top}")
+
 
 def _canonical_params(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, default=str)
 
 
+def _unique(values: Sequence) -> list:
+    """The grid's values once each, in the order given (``--rates 0.2,0.2`` runs one rate)."""
+    return list(dict.fromkeys(values))
+
+
 def resolve_imputers(names: Sequence[str] | None) -> list[str]:
     from .registry import CLASSICAL, resolve
 
-    names = list(CLASSICAL) if not names else list(names)
+    names = list(CLASSICAL) if not names else _unique(names)
     for n in names:
         entry = resolve(n)  # raises a UsageError for an unknown name
         if not entry.available:
@@ -96,23 +130,74 @@ def check_dataset_names(names: Sequence[str], data_home: str | None = None) -> N
     valid = set(dsmod.dataset_names(data_home=data_home))
     for n in names:
         if n not in valid:
-            raise UsageError(f"unknown dataset {n!r}; valid: {', '.join(sorted(valid))}")
+            close = difflib.get_close_matches(n, sorted(valid), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"unknown dataset {n!r}{hint}; valid: {', '.join(sorted(valid))}")
 
 
-def resolve_datasets(cfg: RunConfig) -> tuple[dict[str, Any], dict[str, str]]:
-    """Load the canonical tables (validating names); datasets that cannot be had are returned apart."""
+def check_limits(cfg: RunConfig) -> tuple[float | None, float | None]:
+    """The run-level limits as (timeout seconds, memory MB), ``None`` = none; bad values fail at once."""
+    for flag, value in (("--timeout", cfg.timeout), ("--memory-limit", cfg.memory_limit_mb)):
+        if value is not None and not (value > 0):
+            raise UsageError(f"{flag} must be a positive number, got {value:g}; use '{flag} none' for no limit")
+    timeout = get_profile(cfg.profile).timeout if cfg.timeout is None else cfg.timeout
+    memory = cfg.memory_limit_mb
+    return (None if timeout == NO_LIMIT else timeout), (None if memory == NO_LIMIT else memory)
+
+
+@dataclass
+class Grid:
+    """The validated, de-duplicated axes of a run's grid."""
+
+    datasets: list[str]
+    imputers: list[str]
+    mechanisms: list[str]
+    rates: list[float]
+    seeds: list[int]
+    settings: list[str]
+
+    def as_record(self) -> dict[str, list]:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+
+def check_grid(cfg: RunConfig) -> Grid:
+    """Validate every axis of the grid (nothing is loaded or written): one line for bad input."""
+    profile = get_profile(cfg.profile)
+    mechanisms = _unique(check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms))
+    rates = _unique(check_rate(r) for r in (cfg.rates or profile.rates))
+    seeds = _unique(int(s) for s in (cfg.seeds if cfg.seeds is not None else profile.seeds))
+    if not seeds:
+        raise UsageError("no seeds to run; give e.g. --seeds 0,1 or 0-4")
+    settings = _unique(cfg.settings or profile.settings)
+    for s in settings:
+        if s not in SETTINGS:
+            raise UsageError(f"unknown setting {s!r}; valid: {', '.join(SETTINGS)}")
+    datasets = _unique(cfg.datasets)
+    if not datasets:
+        raise UsageError("no datasets to run; give e.g. --datasets iris,wine or --all")
+    check_dataset_names(datasets, cfg.source.data_home)
+    imputers = resolve_imputers(cfg.imputers)
+    stray = sorted(set(cfg.params) - set(imputers))
+    if stray:
+        raise UsageError(f"--param names imputer {stray[0]!r}, which is not in this run's imputers: {', '.join(imputers)}")
+    return Grid(datasets, imputers, mechanisms, rates, seeds, settings)
+
+
+def resolve_datasets(cfg: RunConfig, names: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Load the canonical tables; datasets that cannot be had are returned apart."""
     from . import datasets as dsmod
     from .errors import DatasetError
 
+    names = list(cfg.datasets if names is None else names)
     profile = get_profile(cfg.profile)
     max_rows = profile.max_rows if cfg.max_rows == "profile" else cfg.max_rows
     src = cfg.source
     # Datasets that cannot be had are reported before the run starts, and the rest runs.
     unavailable = {n: why for n, why in dsmod.availability(
-        list(cfg.datasets), mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network).items()
+        names, mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network).items()
         if why is not None}
     loaded = {}
-    for n in cfg.datasets:
+    for n in names:
         if n in unavailable:
             continue
         try:
@@ -123,39 +208,57 @@ def resolve_datasets(cfg: RunConfig) -> tuple[dict[str, Any], dict[str, str]]:
     return loaded, unavailable
 
 
-def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
+@dataclass
+class Plan:
+    grid: Grid
+    jobs: list[Job]
+    unavailable: dict[str, str]
+    tables: dict[str, Any]
+
+
+def plan(cfg: RunConfig, grid: Grid | None = None) -> Plan:
     """The job grid: datasets x mechanisms x rates x seeds x imputers x settings."""
     from .registry import check_params, resolve
 
-    profile = get_profile(cfg.profile)
-    mechanisms = [check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms)]
-    rates = [check_rate(r) for r in (cfg.rates or profile.rates)]
-    seeds = [int(s) for s in (cfg.seeds if cfg.seeds is not None else profile.seeds)]
-    settings = list(cfg.settings or profile.settings)
-    for s in settings:
-        if s not in SETTINGS:
-            raise UsageError(f"unknown setting {s!r}; valid: {', '.join(SETTINGS)}")
-    check_dataset_names(cfg.datasets, cfg.source.data_home)
-    imputers = resolve_imputers(cfg.imputers)
-    stray = sorted(set(cfg.params) - set(imputers))
-    if stray:
-        raise UsageError(f"--param names imputer {stray[0]!r}, which is not in this run's imputers: {', '.join(imputers)}")
+    grid = grid or check_grid(cfg)
     params = {}
-    for name in imputers:
+    for name in grid.imputers:
         info = resolve(name).info
         p = info.params_for(cfg.profile) if info else {}
         p.update(cfg.params.get(name, {}))
         check_params(name, p)  # a bad --param fails before any dataset is loaded or job runs
         params[name] = _canonical_params(p)
-    tables, unavailable = resolve_datasets(cfg)
+    tables, unavailable = resolve_datasets(cfg, grid.datasets)
     jobs = [
         Job(dataset=d, dataset_checksum=ds.checksum, max_rows=ds.meta.get("max_rows"), mechanism=m, rate=r,
-            seed=s, imputer=i, params=params[i], profile=cfg.profile, setting=st,
-            results_dir=str(cfg.results_dir), source=cfg.source, memory_limit_mb=cfg.memory_limit_mb)
-        for d, ds in tables.items() for m in mechanisms for r in rates for s in seeds
-        for st in settings for i in imputers
+            seed=s, imputer=i, params=params[i], profile=cfg.profile, setting=st)
+        for d, ds in tables.items() for m in grid.mechanisms for r in grid.rates for s in grid.seeds
+        for st in grid.settings for i in grid.imputers
     ]
-    return jobs, unavailable
+    return Plan(grid, jobs, unavailable, tables)
+
+
+def stored_masks(store: ResultStore, jobs: Sequence[Job], tables: Mapping[str, Any]) -> dict[str, PackedMask]:
+    """The masks the store holds for these jobs (PROTOCOL §2), by mask key; the others are drawn by
+    the jobs themselves (in parallel, in the workers) and stored by :func:`keep_mask`."""
+    masks: dict[str, PackedMask] = {}
+    for key, job in {j.mask_key: j for j in jobs}.items():
+        hit = store.load_mask(key)
+        if hit is None:
+            continue
+        if hit[1].get("infeasible"):
+            masks[key] = PackedMask.of_infeasible(hit[1]["infeasible"])
+        elif hit[0].shape == tables[job.dataset].X.shape:
+            masks[key] = PackedMask.pack(*hit)
+    return masks
+
+
+def keep_mask(store: ResultStore, key: str, mask: PackedMask) -> None:
+    """Store a mask a job drew, so that later runs and every other imputer get this very mask."""
+    if mask.infeasible:
+        store.save_mask(key, np.zeros((0, 0), bool), {"infeasible": mask.infeasible})
+    else:
+        store.save_mask(key, mask.unpack(), mask.meta)
 
 
 def worker_count(cfg: RunConfig) -> int:
@@ -175,41 +278,78 @@ def make_executor(cfg: RunConfig, timeout: float | None):
     raise UsageError(f"unknown executor {cfg.executor!r}; valid: local, ray")
 
 
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def run(cfg: RunConfig) -> RunSummary:
     """Run every job of the grid that the store does not hold yet; return the grid's rows."""
+    from .executors import Task
+
     t0 = time.perf_counter()
-    timeout = cfg.timeout if cfg.timeout is not None else get_profile(cfg.profile).timeout
-    executor = make_executor(cfg, timeout)  # first: a missing engine fails before any dataset loads
-    jobs, unavailable = plan(cfg)
+    timeout, memory_mb = check_limits(cfg)
+    grid = check_grid(cfg)  # bad input fails here, before anything is loaded or written
+    store = ResultStore(cfg.results_dir)
+    store.check_writable()
+    executor = make_executor(cfg, timeout)  # a missing engine fails before any dataset loads
+    progress = Progress(cfg.progress, every_seconds=cfg.progress_seconds)
+    progress.status(f"planning: loading {len(grid.datasets)} datasets and their masks")
+    planned = plan(cfg, grid)
+    jobs, unavailable = planned.jobs, planned.unavailable
     for name, why in sorted(unavailable.items()):
         log.warning("skipped dataset %s", why if why.startswith(f"{name}:") else f"{name}: {why}")
-    store = ResultStore(cfg.results_dir)
-    done = store.finished_keys(retry_failed=cfg.retry_failed)
+    done = store.finished_keys(retry_failed=cfg.retry_failed, timeout_s=timeout, memory_limit_mb=memory_mb)
     pending = [j for j in jobs if j.key not in done]
-    statuses: Counter = Counter()
-    imputer_seconds = 0.0
-    # disable=None: the bar shows on a terminal only, so CI logs get the summary line, not redraws.
-    bar = tqdm(total=len(pending), unit="job", disable=None if cfg.progress and pending else True,
-               dynamic_ncols=True)
+    masks = stored_masks(store, pending, planned.tables)
+    mask_key_of = {j.key: j.mask_key for j in pending}
+    started = datetime.now(timezone.utc)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    context = RunContext(source=cfg.source, timeout_s=timeout, memory_limit_mb=memory_mb, run_id=run_id)
+    record = {
+        "run_id": run_id, "started_at": started.isoformat(timespec="seconds"), "finished_at": None,
+        "command": cfg.command, "imputebench_version": __version__, "protocol_version": PROTOCOL_VERSION,
+        "profile": cfg.profile, "grid": grid.as_record(), "executor": cfg.executor,
+        "timeout_s": timeout, "memory_limit_mb": memory_mb, "jobs_planned": len(jobs),
+        "jobs_skipped": len(jobs) - len(pending), "unavailable_datasets": sorted(unavailable), "statuses": {},
+    }
+    store.record_run(record)
+    summary = RunSummary(planned=len(jobs), workers=worker_count(cfg), skipped=len(jobs) - len(pending),
+                         statuses=Counter(), wall_seconds=0.0, imputer_seconds=0.0, unavailable=unavailable,
+                         rows=pd.DataFrame(), run_id=run_id)
+    writer = store.writer(max_rows=cfg.flush_rows, max_seconds=cfg.flush_seconds)
 
-    def on_row(row: dict) -> None:
-        nonlocal imputer_seconds
-        store.append([row])  # persisted before anything else: a killed run loses no finished job
-        statuses[row["status"]] += 1
-        imputer_seconds += (row.get("fit_seconds") or 0.0) + (row.get("transform_seconds") or 0.0)
-        bar.update(1)
-        bad = sum(n for s, n in statuses.items() if s != "ok")
-        if bad:
-            bar.set_postfix(not_ok=bad, refresh=False)
+    def on_result(result: JobResult) -> None:
+        row = result.row
+        if result.mask is not None:
+            key = mask_key_of[row["job_key"]]
+            if key not in masks:  # the first job of this mask to come back stores it
+                keep_mask(store, key, result.mask)
+                masks[key] = result.mask
+        writer.add(row, result.samples)  # flushed by count and age: a kill loses only unflushed rows
+        summary.statuses[row["status"]] += 1
+        summary.imputer_seconds += (row.get("fit_seconds") or 0.0) + (row.get("transform_seconds") or 0.0)
+        if row.get("warnings"):
+            summary.warnings += int(row["warnings"])
+            summary.warned_jobs += 1
+            summary.warning_messages[row["warning"]] += 1
+        progress.done(row["status"])
 
+    def on_tick() -> None:
+        writer.tick()
+        progress.tick()
+
+    progress.start(len(pending))
     try:
-        executor.execute(pending, on_row)
+        executor.execute([Task(j, masks.get(j.mask_key)) for j in pending], context, on_result, on_tick)
     finally:
-        bar.close()
+        progress.close()
+        writer.flush()
         store.compact()
+        record.update(finished_at=_utc_now(), statuses=dict(summary.statuses),
+                      complete=sum(summary.statuses.values()) == len(pending))
+        store.record_run(record)
     keys = {j.key for j in jobs}
     rows = store.load()
-    rows = rows[rows["job_key"].isin(keys)].reset_index(drop=True)
-    return RunSummary(planned=len(jobs), workers=worker_count(cfg), skipped=len(jobs) - len(pending), statuses=statuses,
-                      wall_seconds=time.perf_counter() - t0, imputer_seconds=imputer_seconds,
-                      unavailable=unavailable, rows=rows)
+    summary.rows = rows[rows["job_key"].isin(keys)].reset_index(drop=True)
+    summary.wall_seconds = time.perf_counter() - t0
+    return summary

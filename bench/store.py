@@ -2,20 +2,30 @@
 
 Layout of a results directory::
 
-    results/jobs/part-*.parquet   one file per flushed batch of finished jobs (atomic rename)
-    results/jobs/store-*.parquet  compacted rows (``compact``)
-    results/_masks/*.npz          the stored masks (PROTOCOL §2), shared by every imputer
-    results/site/                 the report
+    results/jobs/part-*.parquet     one file per flushed batch of finished jobs (atomic rename)
+    results/jobs/store-*.parquet    compacted rows (``compact``)
+    results/_masks/*.npz            the stored masks (PROTOCOL §2), shared by every imputer
+    results/samples/*.parquet       per job, a bounded sample of true vs imputed cells
+    results/runs/*.json             one record per ``imputebench run`` (``record_run``/``runs``)
+    results/site/                   the report
+    results/.lock                   the store's file lock
 
-``pandas.read_parquet("results/jobs")`` reads every row; :meth:`ResultStore.load` also drops
-superseded duplicates of a job key (a re-run of a failed job, or a crash mid-compaction).
+The store is the only writer under the results folder: jobs return their rows and samples, the
+driver hands them to :class:`RowWriter`, which flushes them in batches. Every write takes the
+file lock, so several ``imputebench run`` processes may share one results folder.
+
+``pandas.read_parquet("results/jobs")`` reads every row and never sees a row twice because of a
+compaction: the compacted generation is built beside ``jobs/`` and swapped in by one atomic rename.
+Two runs that did the same job leave two rows until the next compaction; :meth:`ResultStore.load`
+keeps the latest row per job key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -25,9 +35,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .atomic import atomic_write
+from .atomic import atomic_write, exchange_paths
 from .errors import ImputeBenchError
 from .metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
+from .samples import encode_samples, sample_path
 
 # The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
 SCHEMA = pa.schema([
@@ -60,6 +71,11 @@ SCHEMA = pa.schema([
     ("device", pa.string()),
     ("protocol_version", pa.int64()),
     ("versions", pa.string()),
+    ("run_id", pa.string()),  # the run that computed the row (``ResultStore.runs``)
+    ("timeout_s", pa.float64()),  # the run-level limits the job ran under: a job they failed is
+    ("memory_limit_mb", pa.float64()),  # re-run by a later run with looser limits
+    ("warnings", pa.int64()),  # warnings raised inside the job, and the most frequent one
+    ("warning", pa.string()),
     ("finished_at", pa.timestamp("us", tz="UTC")),
 ])
 COLUMNS = tuple(SCHEMA.names)
@@ -83,23 +99,61 @@ def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_pandas(df, schema=SCHEMA, preserve_index=False)
 
 
+LOCK_TIMEOUT_S = 600  # a compaction of a very large store holds the lock for seconds, not minutes
+_NEXT, _OLD = ".jobs-next", ".jobs-old"  # siblings of jobs/: pyarrow and pandas never read them
+
+
+def write_samples(results_dir: str | os.PathLike, job_key: str, samples: pd.DataFrame | bytes) -> Path:
+    """Write one job's sample (a frame, or its :func:`encode_samples` bytes) atomically; its path."""
+    data = samples if isinstance(samples, bytes) else encode_samples(job_key, samples)
+    path = sample_path(results_dir, job_key)
+    atomic_write(path, lambda f: f.write(data))
+    return path
+
+
 class ResultStore:
-    """A results directory: job rows, masks, and the site beside them."""
+    """A results directory: job rows, masks, samples and run records, and the site beside them."""
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
         self.jobs_dir = self.root / "jobs"
         self.masks_dir = self.root / "_masks"
+        self.runs_dir = self.root / "runs"
         self.site_dir = self.root / "site"
 
+    def lock(self):
+        """The store's inter-process lock (``filelock``), held by every write."""
+        from filelock import FileLock
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
+
+    def check_writable(self) -> None:
+        """Fail at once, with one line, when the results folder cannot be written."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".write-probe-{uuid.uuid4().hex}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise ImputeBenchError(f"cannot write the results folder {self.root}: {exc.strerror or exc}; "
+                                   "choose another with --results DIR") from None
+
     # -- rows ---------------------------------------------------------------------------------
-    def append(self, rows: list[Mapping[str, Any]]) -> Path | None:
-        """Persist finished rows at once, as one new part file."""
+    def append(self, rows: list[Mapping[str, Any]], samples: Mapping[str, bytes] | None = None) -> Path | None:
+        """Persist finished rows at once, as one new part file, after their samples (by job key).
+
+        Samples go first: a kill in between leaves a sample without a row, and the re-run job
+        overwrites it; never a row whose sample is missing.
+        """
         if not rows:
             return None
         table = rows_to_table(rows)
         path = self.jobs_dir / f"part-{uuid.uuid4().hex}.parquet"
-        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        with self.lock():
+            for key, frame in (samples or {}).items():
+                write_samples(self.root, key, frame)
+            atomic_write(path, lambda tmp: pq.write_table(table, tmp))
         return path
 
     def files(self) -> list[Path]:
@@ -109,37 +163,75 @@ class ResultStore:
 
     def load(self) -> pd.DataFrame:
         """Every job's latest row (by ``finished_at``); an empty frame of the schema if none."""
-        files = self.files()
-        if not files:
-            return SCHEMA.empty_table().to_pandas()
-        try:
-            tables = [pq.read_table(p, schema=SCHEMA) for p in files]
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise ImputeBenchError(f"cannot read the result store in {self.jobs_dir}: {exc}") from exc
-        df = pa.concat_tables(tables).to_pandas()
-        df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_key", keep="last")
-        return df.reset_index(drop=True)
+        for attempt in range(5):
+            files = self.files()
+            if not files:
+                return SCHEMA.empty_table().to_pandas()
+            try:
+                tables = [pq.read_table(p, schema=SCHEMA) for p in files]
+                break
+            except FileNotFoundError:  # another process compacted between listing and reading
+                time.sleep(0.05 * (attempt + 1))
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise ImputeBenchError(f"cannot read the result store in {self.jobs_dir}: {exc}") from exc
+        else:
+            raise ImputeBenchError(f"the result store in {self.jobs_dir} kept changing while it was read; try again")
+        return latest_rows(pa.concat_tables(tables).to_pandas())
 
-    def finished_keys(self, retry_failed: bool = False) -> set[str]:
-        """Job keys that need no re-run; with ``retry_failed`` only ok, diverged (deterministic: a
-        re-run diverges again) and infeasible ones count."""
+    def finished_keys(self, retry_failed: bool = False, timeout_s: float | None = None,
+                      memory_limit_mb: float | None = None) -> set[str]:
+        """Job keys that need no re-run.
+
+        With ``retry_failed`` only ok, diverged and infeasible rows count. A row that a run-level
+        limit failed counts only when this run's limit is no looser (``None`` = no limit).
+        """
         df = self.load()
         if retry_failed:
             df = df[df["status"].isin(["ok", "diverged", "infeasible"])]
-        return set(df["job_key"])
+        error = df["error"].fillna("")
+        failed_by = {"timeout_s": df["status"] == "timeout",
+                     "memory_limit_mb": (df["status"] == "failed") & error.str.contains("memory limit")}
+        rerun = pd.Series(False, index=df.index)
+        for column, now in (("timeout_s", timeout_s), ("memory_limit_mb", memory_limit_mb)):
+            was = df[column]  # NaN: a row from before limits were recorded, kept as finished
+            looser = was.notna() if now is None else was.notna() & (was < now)
+            rerun |= failed_by[column] & looser
+        return set(df.loc[~rerun, "job_key"])
 
     def compact(self) -> None:
-        """Merge part files into one (written first, then the parts removed: no row is ever lost)."""
-        files = self.files()
-        if len(files) <= 1:
-            return
-        table = pa.Table.from_pandas(self.load(), schema=SCHEMA, preserve_index=False)
-        digest = hashlib.sha256("".join(p.name for p in files).encode()).hexdigest()[:12]
-        target = self.jobs_dir / f"store-{digest}.parquet"
-        atomic_write(target, lambda tmp: pq.write_table(table, tmp))
-        for p in files:
-            if p != target:
-                p.unlink(missing_ok=True)
+        """Merge part files into one generation and swap it in atomically (PROTOCOL-independent).
+
+        The new generation is built in ``.jobs-next/`` and exchanged with ``jobs/`` in one step, so
+        a reader sees the old files or the new one, never both; a kill at any point leaves
+        ``jobs/`` whole (leftovers are removed by the next compaction).
+        """
+        with self.lock():
+            self._recover()
+            files = self.files()
+            if len(files) <= 1:
+                return
+            table = pa.Table.from_pandas(self.load(), schema=SCHEMA, preserve_index=False)
+            nxt, old = self.root / _NEXT, self.root / _OLD
+            nxt.mkdir()
+            atomic_write(nxt / f"store-{uuid.uuid4().hex[:12]}.parquet", lambda tmp: pq.write_table(table, tmp))
+            if exchange_paths(nxt, self.jobs_dir):
+                shutil.rmtree(nxt)
+            else:  # two renames; a kill between them is repaired by _recover
+                os.rename(self.jobs_dir, old)
+                os.rename(nxt, self.jobs_dir)
+                shutil.rmtree(old)
+
+    def _recover(self) -> None:
+        """Finish or undo a compaction that was killed (called under the lock)."""
+        nxt, old = self.root / _NEXT, self.root / _OLD
+        if not self.jobs_dir.exists() and nxt.is_dir() and old.is_dir():
+            os.rename(nxt, self.jobs_dir)  # killed between the two renames: the new generation was whole
+        for leftover in (nxt, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+
+    def writer(self, max_rows: int = 64, max_seconds: float = 5.0) -> "RowWriter":
+        return RowWriter(self, max_rows=max_rows, max_seconds=max_seconds)
 
     # -- masks (PROTOCOL §2: drawn once, stored, handed to every imputer alike) ----------------
     def mask_path(self, key: str) -> Path:
@@ -159,3 +251,69 @@ class ResultStore:
         bits = np.packbits(mask.astype(bool).ravel())
         payload = {"bits": bits, "shape": np.asarray(mask.shape), "meta": np.asarray(json.dumps(dict(meta)))}
         atomic_write(self.mask_path(key), lambda tmp: np.savez_compressed(tmp, **payload))
+
+    # -- run records ---------------------------------------------------------------------------
+    def record_run(self, record: Mapping[str, Any]) -> Path:
+        """Write (or overwrite) the record of one run, keyed by its ``run_id``."""
+        run_id = str(record["run_id"])
+        path = self.runs_dir / f"{run_id}.json"
+        text = json.dumps(dict(record), sort_keys=True, default=str, indent=1).encode()
+        atomic_write(path, lambda f: f.write(text))
+        return path
+
+    def runs(self) -> list[dict]:
+        """Every run's record, oldest first (by ``started_at``)."""
+        if not self.runs_dir.is_dir():
+            return []
+        records = [json.loads(p.read_text()) for p in self.runs_dir.glob("*.json")]
+        return sorted(records, key=lambda r: (str(r.get("started_at", "")), str(r.get("run_id", ""))))
+
+
+def latest_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per job key: the latest by ``finished_at`` (re-runs and concurrent runs supersede)."""
+    df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_key", keep="last")
+    return df.reset_index(drop=True)
+
+
+class RowWriter:
+    """Buffers finished jobs and flushes them as one part file by count or by age (18.2).
+
+    Each flush is atomic; a SIGKILL loses at most the rows not flushed yet, which the next run
+    re-runs. ``tick()`` flushes an old buffer when no job finishes for a while.
+    """
+
+    def __init__(self, store: ResultStore, max_rows: int = 64, max_seconds: float = 5.0) -> None:
+        self.store = store
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self.rows: list[Mapping[str, Any]] = []
+        self.samples: dict[str, bytes] = {}
+        self.oldest: float | None = None
+
+    def add(self, row: Mapping[str, Any], samples: bytes | None = None) -> None:
+        row = dict(row)
+        row.setdefault("finished_at", pd.Timestamp.now(tz="UTC"))  # when it finished, not when flushed
+        self.rows.append(row)
+        if samples is not None:
+            self.samples[str(row["job_key"])] = samples
+        if self.oldest is None:
+            self.oldest = time.monotonic()
+        if len(self.rows) >= self.max_rows:
+            self.flush()
+        else:
+            self.tick()
+
+    def tick(self) -> None:
+        if self.oldest is not None and time.monotonic() - self.oldest >= self.max_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.store.append(self.rows, self.samples)
+        self.rows, self.samples, self.oldest = [], {}, None
+
+    def __enter__(self) -> "RowWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()

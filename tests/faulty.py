@@ -95,3 +95,69 @@ class CrashesOnce(MeanImputer):
             open(self.marker, "w").close()
             os._exit(3)
         return super().fit(X, y)
+
+
+class Slow(MeanImputer):
+    """The mean, after sleeping ``seconds`` in fit (for tests that must kill a run midway)."""
+
+    info = ImputerInfo(name="slow", family="test", description="mean after a pause")
+
+    def __init__(self, seconds: float = 0.4):
+        self.seconds = seconds
+
+    def fit(self, X, y=None):
+        time.sleep(self.seconds)
+        return super().fit(X, y)
+
+
+class EditsInputs(MeanImputer):
+    """Fills its input in place (observed cells too: every cell of the first numeric column becomes
+    0) and returns a correct output computed before the edit: the breach is only in its input."""
+
+    info = ImputerInfo(name="edits_inputs", family="test", description="edits its input in place")
+
+    def transform(self, X):
+        out = super().transform(X)
+        c = [c for c in X.columns if X[c].dtype == float][0]
+        X[c] = 0.0
+        return out
+
+
+class EditsAndReturnsInput(MeanImputer):
+    """Imputes in place and returns its input, also overwriting one observed cell: caught only
+    when the output is compared with a pristine copy of the input."""
+
+    info = ImputerInfo(name="edits_returns", family="test", description="imputes in place, poisoning")
+
+    def transform(self, X):
+        out = super().transform(X)
+        c = [c for c in X.columns if X[c].dtype == float][0]
+        observed = int(np.flatnonzero(X[c].notna().to_numpy())[0])
+        for name in X.columns:
+            X[name] = out[name]
+        X.iloc[observed, X.columns.get_loc(c)] = 1e6
+        return X
+
+
+class EditsLabels(MeanImputer):
+    """Uses labels and overwrites them in place in fit."""
+
+    info = ImputerInfo(name="edits_labels", family="test", description="edits y in place", uses_labels=True)
+
+    def fit(self, X, y=None):
+        if y is not None:
+            y.iloc[:] = y.iloc[0]
+        return super().fit(X, y)
+
+
+class Warns(MeanImputer):
+    """The mean, raising the same warning three times in fit."""
+
+    info = ImputerInfo(name="warns", family="test", description="mean with warnings")
+
+    def fit(self, X, y=None):
+        import warnings
+
+        for _ in range(3):
+            warnings.warn("careful: not converged", UserWarning)
+        return super().fit(X, y)

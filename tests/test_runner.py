@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -75,7 +76,8 @@ def test_same_numbers_with_one_or_two_workers(tmp_path):
 
 
 def test_faulty_imputers_become_rows_and_the_run_completes(tmp_path):
-    s = run(small(tmp_path, imputers=["mean", *FAULTY], timeout=8, jobs=2))
+    # the timeout leaves room for a worker's first job (imports) on a loaded machine
+    s = run(small(tmp_path, imputers=["mean", *FAULTY], timeout=20, jobs=2))
     rows = s.rows.set_index("imputer")
     assert rows.loc["mean", "status"] == "ok"
     for name, (status, text) in FAULTY.items():
@@ -108,24 +110,27 @@ def test_dotted_path_plugin_with_params(tmp_path):
     assert row["status"] == "ok" and json.loads(row["params"]) == {"scale": 0.5}
 
 
-def test_sigkill_midway_loses_no_finished_job(tmp_path):
+def test_sigkill_midway_loses_no_flushed_job(tmp_path):
+    """Rows are flushed in batches (by age here: 5 s); a kill loses only unflushed rows, re-run later."""
     results = tmp_path / "res"
-    cmd = [sys.executable, "-m", "imputebench.cli", "run", "--datasets", "wine,iris", "--imputers", "mean,median",
+    cmd = [sys.executable, "-m", "imputebench.cli", "run", "--datasets", "wine,iris", "--imputers", "faulty:Slow,mean",
            "--mechanisms", "mcar,mar", "--rates", "0.2,0.5", "--seeds", "0-2", "--setting", "in-sample",
            "--results", str(results), "--jobs", "1", "--no-report", "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     store = ResultStore(results)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(store.files()) < 5:
+    deadline = time.time() + 180
+    while time.time() < deadline and not store.files():
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = store.load()
-    assert 5 <= len(before) < 48, "the kill should land midway"
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert 1 <= len(before) < 48, "the kill should land midway"
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     after = store.load()
     assert len(after) == 48 and after["job_key"].is_unique
+    assert len(pd.read_parquet(results / "jobs")) == 48
     assert set(before["job_key"]) <= set(after["job_key"])
     assert f"{len(before)} already in the store" in out.stdout
     # a finished job's row is kept as it was, not recomputed
@@ -140,19 +145,140 @@ def test_sigkill_midway_loses_no_finished_job(tmp_path):
     (["--mechanisms", "mcarr"], "unknown mechanism 'mcarr'; valid: mcar"),
     (["--seeds", "x"], "seeds must be integers"),
     (["--profile", "huge"], "unknown profile 'huge'; valid: "),
+    (["--timeout", "0"], "--timeout: must be a positive number of seconds, or 'none' for no limit; got '0'"),
+    (["--timeout", "-3"], "--timeout: must be a positive number of seconds, or 'none'"),
+    (["--memory-limit", "0"], "--memory-limit: must be a positive number of MB, or 'none' for no limit"),
+    (["--seeds", "5-2"], "seed range '5-2' is empty (reversed); write it low-high"),
+    (["--seeds", ","], "expected a comma-separated list, got ','"),
+    (["--datasets", "irs"], "unknown dataset 'irs' (did you mean 'iris'?); valid: "),
 ])
 def test_cli_bad_input_fails_at_once_with_one_line(tmp_path, args, needle):
-    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--results", str(tmp_path), *args],
+    results = tmp_path / "results"
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--results", str(results), *args],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], out.stderr
-    assert not (tmp_path / "jobs").exists()
+    assert not results.exists()  # nothing written
+
+
+def test_an_unwritable_results_folder_fails_at_once_with_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--results", str(blocker / "results")],
+                         capture_output=True, text=True, timeout=60)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert f"cannot write the results folder {blocker / 'results'}" in lines[0] and "--results DIR" in lines[0]
+
+
+def test_limits_in_the_api_are_checked_too(tmp_path):
+    from imputebench.errors import UsageError
+
+    with pytest.raises(UsageError, match="--timeout must be a positive number, got 0; use '--timeout none'"):
+        run(small(tmp_path / "r", timeout=0))
+    assert not (tmp_path / "r").exists()
+
+
+def test_duplicate_names_rates_and_seeds_are_run_once():
+    planned = plan(RunConfig(datasets=["iris", "iris"], imputers=["mean", "mean"], mechanisms=["mcar", "mcar"],
+                             rates=[0.2, 0.2, 0.5], seeds=[0, 0], settings=["in-sample", "in-sample"]))
+    assert len(planned.jobs) == 2 and planned.grid.rates == [0.2, 0.5]
+
+
+def test_reproduce_help_prints_help():
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "reproduce", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("usage: imputebench reproduce"), out.stderr
+    assert "gain" in out.stdout
+
+
+@pytest.mark.slow
+def test_run_exits_non_zero_when_a_requested_dataset_cannot_be_loaded(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "IMPUTEBENCH_MIRROR"}
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--datasets", "iris,adult", "--offline",
+                          "--imputers", "mean", "--mechanisms", "mcar", "--rates", "0.2", "--seeds", "0",
+                          "--setting", "in-sample", "--data-home", str(tmp_path / "home"), "--jobs", "1",
+                          "--results", str(tmp_path / "res"), "--no-report", "--quiet"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 1, out.stderr
+    assert "1 jobs: 0 already in the store, 1 run (1 ok)" in out.stdout  # the rest ran
+    assert "requested datasets could not be loaded: adult" in out.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_killing_the_main_process_leaves_no_worker_behind(tmp_path):
+    import psutil
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "imputebench.cli", "run", "--datasets", "iris",
+                             "--imputers", "faulty:Hangs", "--mechanisms", "mcar", "--rates", "0.2,0.5", "--seeds", "0",
+                             "--setting", "in-sample", "--timeout", "none", "--jobs", "2",
+                             "--results", str(tmp_path), "--no-report", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    main = psutil.Process(proc.pid)
+    deadline = time.time() + 120
+    workers: list = []
+    while time.time() < deadline and len(workers) < 2:
+        workers = [c for c in main.children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
+        time.sleep(0.5)
+    assert len(workers) == 2, "two workers should be computing the hung imputer"
+    time.sleep(3)  # let them start their jobs
+    proc.send_signal(signal.SIGKILL)  # the main process only, as the OOM killer would
+    proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    assert not alive, [p.pid for p in alive]
+
+
+def test_run_records_and_rows_carry_the_run_id(tmp_path):
+    first = run(small(tmp_path, command="imputebench run --test"))
+    second = run(small(tmp_path, seeds=[0, 1]))
+    runs = ResultStore(tmp_path).runs()
+    assert [r["run_id"] for r in runs] == [first.run_id, second.run_id]
+    assert runs[0]["command"] == "imputebench run --test" and runs[0]["statuses"] == {"ok": 1}
+    assert runs[1]["jobs_planned"] == 2 and runs[1]["jobs_skipped"] == 1 and runs[1]["finished_at"]
+    assert runs[0]["grid"]["datasets"] == ["iris"] and runs[0]["profile"] == "quick"
+    assert {"imputebench_version", "protocol_version", "started_at"} <= set(runs[0])
+    assert dict(zip(second.rows["seed"], second.rows["run_id"])) == {0: first.run_id, 1: second.run_id}
+
+
+def test_without_a_terminal_progress_is_a_line_every_few_seconds(tmp_path):
+    import logging
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    log = logging.getLogger("imputebench")
+    log.addHandler(handler)
+    old_level = log.level
+    log.setLevel(logging.INFO)
+    try:
+        s = run(small(tmp_path, imputers=["mean", "faulty:Warns"], progress=True, progress_seconds=0))
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    assert lines[0].startswith("planning: loading 1 datasets")
+    assert any(ln.startswith("2/2 jobs (2 ok)") and "left" in ln for ln in lines), lines
+    assert s.warnings == 3 and s.warned_jobs == 1
+    assert "3 warnings in 1 jobs" in s.warning_line() and "UserWarning: careful: not converged (1 jobs)" in s.warning_line()
+    assert s.rows.set_index("imputer").loc["faulty:Warns", "warnings"] == 3
 
 
 def test_plan_is_the_full_grid():
-    jobs, unavailable = plan(RunConfig(profile="quick"))
+    planned = plan(RunConfig(profile="quick"))
+    jobs, unavailable = planned.jobs, planned.unavailable
     # 4 datasets x 3 mechanisms x 2 rates x 2 seeds x 2 settings x classical imputers
     from imputebench.registry import CLASSICAL
     assert len(jobs) == 4 * 3 * 2 * 2 * 2 * len(CLASSICAL) and not unavailable
     assert len({j.key for j in jobs}) == len(jobs)
+
+
+@pytest.mark.slow
+def test_a_job_a_timeout_failed_is_rerun_only_with_a_longer_timeout(tmp_path):
+    first = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=2))
+    assert first.rows.loc[0, "status"] == "timeout" and first.rows.loc[0, "timeout_s"] == 2
+    same = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=2))
+    assert same.skipped == 1 and not same.statuses  # the same limit would fail it again
+    longer = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=3))
+    assert longer.skipped == 0 and longer.statuses == {"timeout": 1}
+    assert longer.rows.loc[0, "timeout_s"] == 3 and len(longer.rows) == 1

@@ -16,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             mod = importlib.import_module(module)
         except ImportError:
             continue  # not written yet, or a missing optional dependency
-        rp = rsub.add_parser(name, help=(mod.__doc__ or name).strip().splitlines()[0])
+        # argparse formats help with %: a literal % in a docstring must be escaped
+        rp = rsub.add_parser(name, help=(mod.__doc__ or name).strip().splitlines()[0].replace("%", "%%"))
         mod.add_arguments(rp)
         rp.set_defaults(func=mod.run)

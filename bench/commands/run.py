@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -11,11 +12,14 @@ from pathlib import Path
 from ..errors import UsageError
 from ..job import DataSource
 from ..profiles import PROFILES, SETTINGS
-from ..runner import DEFAULT_DATASETS, RunConfig, run
+from ..runner import DEFAULT_DATASETS, NO_LIMIT, RunConfig, run
 
 
 def _csv(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
 
 
 def _rates(text: str) -> list[float]:
@@ -31,10 +35,29 @@ def _seeds(text: str) -> list[int]:
         out: list[int] = []
         for part in _csv(text):
             lo, sep, hi = part.partition("-")
+            if sep and int(hi) < int(lo):
+                raise argparse.ArgumentTypeError(f"seed range {part!r} is empty (reversed); write it low-high, e.g. 2-5")
             out += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
         return out
     except ValueError:
         raise argparse.ArgumentTypeError(f"seeds must be integers, e.g. 0,1 or 0-4; got {text!r}")
+
+
+def _limit(unit: str):
+    """A positive number of ``unit``, or ``none`` for no limit (0 is an error, not "none")."""
+
+    def parse(text: str) -> float:
+        if text.strip().lower() == "none":
+            return NO_LIMIT
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not value > 0 or value == NO_LIMIT:
+            raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, or 'none' for no limit; got {text!r}")
+        return value
+
+    return parse
 
 
 def _param(text: str) -> tuple[str, str, object]:
@@ -78,8 +101,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="override a hyper-parameter (repeatable)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds per job (default: the profile's)")
-    p.add_argument("--memory-limit", type=float, default=None, metavar="MB", help="memory per job")
+    p.add_argument("--timeout", type=_limit("seconds"), default=None,
+                   help="seconds per job, or 'none' (default: the profile's)")
+    p.add_argument("--memory-limit", type=_limit("MB"), default=None, metavar="MB",
+                   help="memory per job in MB, or 'none' (default: none)")
     p.add_argument("--retry-failed", action="store_true", help="re-run jobs the store holds as failed or timeout")
     p.add_argument("--executor", default="local", choices=("local", "ray"), help="where jobs run")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
@@ -110,19 +135,30 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         jobs=args.jobs, timeout=args.timeout, memory_limit_mb=args.memory_limit,
         retry_failed=args.retry_failed, source=source_from(args), params=params,
         executor=args.executor, executor_options=opts, progress=not args.quiet,
+        command=" ".join(["imputebench", *sys.argv[1:]]),
     )
 
 
 def main(args: argparse.Namespace) -> int:
+    import logging
+
     cfg = config_from(args)
     summary = run(cfg)
     print(summary.line())
+    if summary.warning_line():
+        logging.getLogger("imputebench").info(summary.warning_line())
     if not args.no_report:
         from ..reports.render import render_report, site_is_current
 
         if sum(summary.statuses.values()) == 0 and site_is_current(cfg.results_dir):
             print(f"report: {cfg.results_dir / 'site' / 'index.html'} (unchanged)")
         else:
-            index = render_report(cfg.results_dir, command="imputebench " + " ".join(sys.argv[1:]))
+            index = render_report(cfg.results_dir, command=cfg.command)
             print(f"report: {index}")
+    # Named datasets that could not be loaded fail the run (after the rest ran); --all means
+    # "every dataset that can be had here", whose missing ones are reported and skipped.
+    if summary.unavailable and not args.all:
+        print(f"imputebench: error: {len(summary.unavailable)} requested datasets could not be loaded: "
+              f"{', '.join(sorted(summary.unavailable))}", file=sys.stderr)
+        return 1
     return 0
