@@ -155,9 +155,10 @@ class Grid:
     rates: list[float]
     seeds: list[int]
     settings: list[str]
+    params: dict[str, str] = field(default_factory=dict)  # imputer -> canonical JSON of its hyper-parameters
 
-    def as_record(self) -> dict[str, list]:
-        return {k: list(v) for k, v in self.__dict__.items()}
+    def as_record(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in self.__dict__.items()}
 
 
 def check_grid(cfg: RunConfig) -> Grid:
@@ -180,7 +181,22 @@ def check_grid(cfg: RunConfig) -> Grid:
     stray = sorted(set(cfg.params) - set(imputers))
     if stray:
         raise UsageError(f"--param names imputer {stray[0]!r}, which is not in this run's imputers: {', '.join(imputers)}")
-    return Grid(datasets, imputers, mechanisms, rates, seeds, settings)
+    return Grid(datasets, imputers, mechanisms, rates, seeds, settings, imputer_params(cfg, imputers))
+
+
+def imputer_params(cfg: RunConfig, imputers: Sequence[str]) -> dict[str, str]:
+    """Each imputer's hyper-parameters (its profile's, then --param overrides), checked against its
+    declared constraints: a bad --param fails before any dataset is loaded or anything written."""
+    from .registry import check_params, resolve
+
+    params = {}
+    for name in imputers:
+        info = resolve(name).info
+        p = info.params_for(cfg.profile) if info else {}
+        p.update(cfg.params.get(name, {}))
+        check_params(name, p)
+        params[name] = _canonical_params(p)
+    return params
 
 
 def resolve_datasets(cfg: RunConfig, names: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -218,16 +234,8 @@ class Plan:
 
 def plan(cfg: RunConfig, grid: Grid | None = None) -> Plan:
     """The job grid: datasets x mechanisms x rates x seeds x imputers x settings."""
-    from .registry import check_params, resolve
-
     grid = grid or check_grid(cfg)
-    params = {}
-    for name in grid.imputers:
-        info = resolve(name).info
-        p = info.params_for(cfg.profile) if info else {}
-        p.update(cfg.params.get(name, {}))
-        check_params(name, p)  # a bad --param fails before any dataset is loaded or job runs
-        params[name] = _canonical_params(p)
+    params = grid.params
     tables, unavailable = resolve_datasets(cfg, grid.datasets)
     jobs = [
         Job(dataset=d, dataset_checksum=ds.checksum, max_rows=ds.meta.get("max_rows"), mechanism=m, rate=r,

@@ -125,7 +125,7 @@ def runs_from_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, An
         counts = r.get("status_counts") or r.get("statuses") or {}
         runs.append({
             "run_id": str(r.get("run_id", "")), "command": str(r.get("command", "")),
-            "started": str(r.get("started", ""))[:19], "finished": str(r.get("finished", ""))[:19],
+            "started": str(r.get("started_at") or "")[:19], "finished": str(r.get("finished_at") or "")[:19],
             "imputebench": str(r.get("imputebench_version", r.get("imputebench", ""))),
             "protocol_version": str(r.get("protocol_version", "")), "profile": str(r.get("profile", "")),
             "jobs": int(sum(counts.values())) if isinstance(counts, Mapping) else "",

@@ -215,10 +215,10 @@ def test_a_store_filled_by_several_runs_lists_each(tmp_path: Path) -> None:
     rows = pd.concat([first, second], ignore_index=True)
     prov = provenance_from_rows(rows, "imputebench report")
     assert [(r["imputebench"], r["jobs"]) for r in prov["runs"]] == [("0.1.0", len(first)), ("0.2.0", len(second))]
-    records = [{"run_id": "r1", "started": "2026-11-20T10:00", "finished": "2026-11-20T10:05", "command":
+    records = [{"run_id": "r1", "started_at": "2026-11-20T10:00", "finished_at": "2026-11-20T10:05", "command":
                 "imputebench run --imputers mean,knn", "imputebench_version": "0.1.0", "protocol_version": 1,
                 "profile": "quick", "grid": {}, "status_counts": {"ok": 10}},
-               {"run_id": "r2", "started": "2026-11-21T10:00", "finished": "2026-11-21T10:02", "command":
+               {"run_id": "r2", "started_at": "2026-11-21T10:00", "finished_at": "2026-11-21T10:02", "command":
                 "imputebench run --imputers mice", "imputebench_version": "0.2.0", "protocol_version": 1,
                 "profile": "quick", "grid": {}, "status_counts": {"ok": 4, "failed": 1}}]
     prov = provenance_from_rows(rows, "imputebench report", runs=records)
