@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..metrics import QUALITY_METRICS
 from ..store import COLUMNS, SCHEMA
 
 DEFAULT_IMPUTERS = ("mean", "median", "knn", "mice", "missforest", "xgbi", "pcai", "softimpute", "em")
@@ -71,8 +72,7 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
               "timeout": "job exceeded the 600 s timeout",
               "infeasible": "mar: column probability 0.97 exceeds 0.95 at d_obs = 1 (PROTOCOL §2)"}
     df["error"] = pd.Series(status).map(errors).to_numpy(dtype=object)
-    metric_cols = ["mae", "rmse", "armse", "cat_accuracy", "jsdist", "rl", "w1", "downstream"]
-    df.loc[df["status"] != "ok", metric_cols] = np.nan
+    df.loc[df["status"] != "ok", list(QUALITY_METRICS)] = np.nan
     df["max_column_rmse"] = 1.2 * df["rmse"]  # the worst column is above the pooled RMSE; no rng draw
     df["job_key"] = (df["setting"] + "|" + df["dataset"] + "|" + df["mechanism"] + "|" + df["rate"].astype(str)
                      + "|" + df["seed"].astype(str) + "|" + df["imputer"])
@@ -89,6 +89,9 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
     df["protocol_version"] = 1
     df["versions"] = json.dumps({"imputebench": "0.1.0", "numpy": np.__version__, "pandas": pd.__version__})
     df["finished_at"] = pd.Timestamp("2026-11-21T09:00:00Z") + pd.to_timedelta(np.arange(n), unit="s")
+    for name in COLUMNS:  # columns a synthetic store has no values for (run ids, limits, warnings)
+        if name not in df.columns:
+            df[name] = None
     df = df[list(COLUMNS)]
     for field in SCHEMA:
         if str(field.type) == "string":
