@@ -233,7 +233,7 @@ def _fit_transform(imputer, X_fit: pd.DataFrame, y_fit: pd.Series | None,
     t2 = time.perf_counter()
     for X_in, X_out in zip([X_fit, *others], outputs):
         validate_output(X_in, X_out)  # PROTOCOL §4: the harness checks, against the pristine input
-    for what, pristine, copy in [("fit", X_fit, given_fit), *(("transform", a, b) for a, b in zip(others, given))]:
+    for what, pristine, copy in [("fit_transform", X_fit, given_fit), *(("transform", a, b) for a, b in zip(others, given))]:
         where = _observed_cells_changed(pristine, copy)
         if where:
             raise ContractViolation(f"{what} changed observed cells of its input X in place ({where}); "

@@ -51,7 +51,8 @@ def test_a_job_opens_no_file_under_the_results_folder(tmp_path):
 
 
 @pytest.mark.parametrize("imputer,setting,needle", [
-    ("faulty:EditsInputs", "in-sample", "transform changed observed cells of its input X in place"),
+    ("faulty:EditsInputs", "in-sample", "fit_transform changed observed cells of its input X in place"),
+    ("faulty:EditsInputs", "downstream", "transform changed observed cells of its input X in place"),
     ("faulty:EditsAndReturnsInput", "in-sample", "observed cells were changed"),
     ("faulty:EditsLabels", "downstream", "fit changed the labels y in place"),
 ])
