@@ -301,7 +301,7 @@ def run(cfg: RunConfig) -> RunSummary:
     store.check_writable()
     executor = make_executor(cfg, timeout)  # a missing engine fails before any dataset loads
     progress = Progress(cfg.progress, every_seconds=cfg.progress_seconds)
-    progress.status(f"planning: loading {len(grid.datasets)} datasets and their masks")
+    progress.status(f"planning: loading {len(grid.datasets)} datasets")
     planned = plan(cfg, grid)
     jobs, unavailable = planned.jobs, planned.unavailable
     for name, why in sorted(unavailable.items()):

@@ -89,10 +89,8 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
     df["protocol_version"] = 1
     df["versions"] = json.dumps({"imputebench": "0.1.0", "numpy": np.__version__, "pandas": pd.__version__})
     df["finished_at"] = pd.Timestamp("2026-11-21T09:00:00Z") + pd.to_timedelta(np.arange(n), unit="s")
-    for name in COLUMNS:  # columns a synthetic store has no values for (run ids, limits, warnings)
-        if name not in df.columns:
-            df[name] = None
-    df = df[list(COLUMNS)]
+    df["warnings"] = 0
+    df = df.reindex(columns=list(COLUMNS))  # columns not simulated (run id, limits, ...) are null
     for field in SCHEMA:
         if str(field.type) == "string":
             df[field.name] = df[field.name].astype("string")

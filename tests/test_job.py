@@ -91,6 +91,7 @@ def test_downstream_model_accepts_column_names_xgboost_rejects():
     assert list(X.columns) == ["a[1]", "b<2", "c]"]  # the caller's frame is untouched
 
 
+@pytest.mark.slow
 def test_a_worker_never_imports_the_reports(tmp_path):
     import subprocess
 

@@ -82,6 +82,7 @@ def _compact_forever(root: str) -> None:
         store.append(rows(1, start=0))  # one more part (a duplicate key), so there is always work
 
 
+@pytest.mark.slow
 def test_sigkill_during_compaction_leaves_no_duplicate_visible(tmp_path):
     store = ResultStore(tmp_path)
     for i in range(0, 300, 3):
