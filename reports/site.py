@@ -2,14 +2,19 @@
 
 ``build_site(rows, out_dir, provenance)`` writes::
 
-    index.html                  overview: rankings with CIs, win rates, CD diagrams, Pareto, failures
+    index.html                  overview: rankings with CIs, win rates, scores, time, family, profile;
+                                CD diagram and Pareto plot per filter selection; failures
     results-<setting>-<mech>.html  per (setting, mechanism): datasets x imputers tables per rate and metric
     paper.html                  Meta-GAIN Tables 1-4 and DiffPuter's MAE/RMSE layout, from the store
     dataset-<slug>.html, imputer-<slug>.html
     assets/ plots/ data/        CSS + JS, SVG figures, every table as CSV and parquet
+    .imputebench-site.json      the manifest: the files written and the inputs' content hash (publish.py)
 
 Everything is relative links and local files: it works from ``file://`` and any static host.
-Strings from datasets and plugins reach HTML only through jinja2's autoescape.
+Strings from datasets and plugins reach HTML only through jinja2's autoescape. Filters live in the
+URL's hash (site.js). A page is a ``render(template, path, **context)`` call in ``_build``: a new
+page type (e.g. a transfer track) is a method that plans its figures and calls ``render``, and a
+link in ``base.html.j2``'s navigation.
 """
 
 from __future__ import annotations
@@ -816,6 +821,8 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     The site is built beside ``out_dir`` and swapped in whole; only files an earlier report wrote
     are ever removed."""
     out_dir = Path(out_dir)
+    if out_dir.is_symlink():  # a link to where the site is served: swap the folder it points to
+        out_dir = out_dir.resolve()
     check_target(out_dir)  # before any work: a foreign folder is refused with one line
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))

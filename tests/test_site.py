@@ -365,3 +365,14 @@ def test_a_report_killed_at_any_moment_leaves_the_previous_site(tmp_path: Path) 
     out = report_cli("--results", str(results))  # the next report cleans up and is whole
     assert out.returncode == 0
     assert not [p for p in results.iterdir() if p.name.startswith(".imputebench-staging")]
+
+
+def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: Path) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+    served = tmp_path / "www" / "site"
+    build_site(rows, served, PROVENANCE, n_boot=20)
+    link = tmp_path / "site-link"
+    link.symlink_to(served, target_is_directory=True)
+    build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, n_boot=20)
+    assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
+    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["site"]  # nothing left beside it

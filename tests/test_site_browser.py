@@ -179,6 +179,7 @@ def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Pa
     page.select_option("select[data-filter=family]", "iterative")
     page.fill("input[data-search]", "mi")
     state = {"metric": "rmse", "mechanism": "mar", "rate": "0.3", "family": "iterative", "q": "mi"}
+    page.wait_for_function("() => location.hash.includes('q=mi')")
     assert all(f"{k}={v}" in page.url for k, v in state.items()), page.url
     cd, pareto = visible_figure(page, "cd-"), visible_figure(page, "pareto-")
     assert len(cd) == 1 and cd != pooled_cd and "mar" in cd[0] and "rmse" in cd[0]
@@ -187,16 +188,15 @@ def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Pa
     assert rows and all("mi" in r for r in rows)  # mice, missforest: iterative and matching the search
     link = page.url
     fresh = PageWatch(browser)
-    fresh.open(site / "index.html")
-    fresh.page.goto(link)  # the shared link restores the view
+    fresh.page.goto(link)  # the shared link, in a new tab, restores the view
     fresh.page.wait_for_load_state("load")
     for key in ("metric", "mechanism", "rate", "family"):
-        assert fresh.page.locator(f"select[data-filter={key}]").input_value() == state[key]
-    assert fresh.page.locator("input[data-search]").input_value() == "mi"
+        sync_api.expect(fresh.page.locator(f"select[data-filter={key}]")).to_have_value(state[key])
+    sync_api.expect(fresh.page.locator("input[data-search]")).to_have_value("mi")
     assert visible_figure(fresh.page, "cd-") == cd
     assert visible_texts(fresh.page, "div.ranking:not([hidden]) tbody tr td:first-child") == rows
     page.reload()
-    assert page.locator("select[data-filter=mechanism]").input_value() == "mar"
+    sync_api.expect(page.locator("select[data-filter=mechanism]")).to_have_value("mar")
     assert watch.errors == [] and fresh.errors == []
     watch.close()
     fresh.close()
