@@ -27,9 +27,23 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
     ),
     "mice": ImputerInfo(
         name="mice", family="iterative",
-        description="Chained equations: Bayesian ridge for numbers, multinomial logistic regression for categories.",
+        description="R mice's defaults: predictive mean matching for numbers, logistic / multinomial regression "
+                    "for categories, m=5 chains of 5 sweeps pooled into one table (cell mean / majority).",
         reference="van Buuren & Groothuis-Oudshoorn (2011), mice: Multivariate Imputation by Chained Equations in R, "
-                  "J. Stat. Softw. 45(3)",
+                  "J. Stat. Softw. 45(3); defaults of R mice 3.x (mice.impute.pmm, logreg, polyreg)",
+        native_categorical=True,
+        profiles={"quick": {"m": 5, "max_iter": 5, "donors": 5},
+                  "paper": {"m": 5, "max_iter": 5, "donors": 5}},
+        deviations=("categorical models use a weak L2 penalty on standardised predictors instead of R's "
+                    "augment() pseudo-rows",
+                    "the m imputations are pooled into one table: per-cell mean (numbers), majority (categories)"),
+    ),
+    "mice_linear": ImputerInfo(
+        name="mice_linear", family="iterative",
+        description="Chained Bayesian ridge (numbers) and multinomial logistic regression (categories), "
+                    "posterior mean: scikit-learn IterativeImputer's recipe.",
+        reference="scikit-learn IterativeImputer defaults (BayesianRidge, max_iter=10, tol=1e-3); "
+                  "van Buuren & Groothuis-Oudshoorn (2011), J. Stat. Softw. 45(3)",
         native_categorical=True,
         profiles={"quick": {"max_iter": 5, "logistic_max_iter": 50},
                   "paper": {"max_iter": 10, "logistic_max_iter": 100}},
