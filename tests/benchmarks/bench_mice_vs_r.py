@@ -99,28 +99,36 @@ def ours(name: str, X: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, float]:
     return out, time.perf_counter() - start
 
 
-def compare_with_r(seeds: list[int], mirror: str | None) -> pd.DataFrame:
-    rows = []
+def compare_with_r(seeds: list[int], mirror: str | None, cache: Path, run_r: bool) -> pd.DataFrame:
+    """Rows per (case, seed, who); each case and seed is kept in ``cache`` (CSV) as soon as it is done,
+    so an interrupted run resumes and ``run_r=False`` reports what the cache holds."""
+    done = pd.read_csv(cache) if cache.exists() else pd.DataFrame(columns=["dataset", "mask", "seed"])
+    rows = done.to_dict("records")
     with tempfile.TemporaryDirectory() as tmp:
-        for dataset, mechanism, rate in CASES:
+        # Seeds outermost: an interrupted run still covers every case.
+        for seed, (dataset, mechanism, rate) in [(s, c) for s in seeds for c in CASES] if run_r else []:
             try:
                 X = load_dataset(dataset, max_rows=MAX_ROWS, mirror=mirror, allow_network=False).X
             except Exception as exc:  # a catalog table the mirror lacks
                 print(f"skip {dataset}: {exc}")
                 continue
-            for seed in seeds:
-                mask = draw_mask(X, mechanism, rate, job_rng(dataset, mechanism, rate, seed))
-                Xm = apply_mask(X, mask)
-                runs = {"R mice": r_mice(Xm, seed, Path(tmp)), "R mice eps=0": r_mice(Xm, seed, Path(tmp), eps=0.0)}
-                for name in ("mice", "mice_linear"):
-                    runs[name] = ours(name, Xm, seed)
-                for who, (out, seconds) in runs.items():
-                    m = imputation_metrics(X, out, mask)
-                    rows.append({"dataset": dataset, "mask": f"{mechanism} {rate:.0%}", "seed": seed, "who": who,
-                                 "rmse": m["rmse"], "armse": m["armse"], "seconds": seconds})
-                print(dataset, mechanism, seed, {w: round(r["rmse"], 4) for w, r in
-                                                 zip(runs, rows[-len(runs):])}, flush=True)
-    return pd.DataFrame(rows)
+            label = f"{mechanism} {rate:.0%}"
+            if ((done["dataset"] == dataset) & (done["mask"] == label) & (done["seed"] == seed)).any():
+                continue
+            mask = draw_mask(X, mechanism, rate, job_rng(dataset, mechanism, rate, seed))
+            Xm = apply_mask(X, mask)
+            runs = {"R mice": r_mice(Xm, seed, Path(tmp)), "R mice eps=0": r_mice(Xm, seed, Path(tmp), eps=0.0)}
+            for name in ("mice", "mice_linear"):
+                runs[name] = ours(name, Xm, seed)
+            for who, (out, seconds) in runs.items():
+                m = imputation_metrics(X, out, mask)
+                rows.append({"dataset": dataset, "mask": label, "seed": seed, "who": who,
+                             "rmse": m["rmse"], "armse": m["armse"], "seconds": seconds})
+            pd.DataFrame(rows).to_csv(cache, index=False)
+            print(dataset, mechanism, seed, {w: round(r["rmse"], 4) for w, r in
+                                             zip(runs, rows[-len(runs):])}, flush=True)
+    frame = pd.DataFrame(rows)
+    return frame[frame["seed"].isin(seeds)]
 
 
 def divergence_sweep(mirror: str, results: Path) -> pd.DataFrame:
@@ -151,8 +159,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--skip-divergence", action="store_true")
     parser.add_argument("--skip-r", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="write the report from what the stores hold")
     parser.add_argument("--results", type=Path, default=Path("results-mice-divergence"),
-                        help="store of the divergence sweep (re-running resumes)")
+                        help="stores of both parts (re-running resumes)")
     args = parser.parse_args()
     mirror = os.environ.get("IMPUTEBENCH_MIRROR")
     seeds = parse_seeds(args.seeds)
@@ -161,7 +170,8 @@ def main() -> None:
     if shutil.which("Rscript") and not args.skip_r:
         version = subprocess.run(["Rscript", "-e", "cat(as.character(packageVersion('mice')))"],
                                  capture_output=True, text=True).stdout.strip()
-        frame = compare_with_r(seeds, mirror)
+        args.results.mkdir(parents=True, exist_ok=True)
+        frame = compare_with_r(seeds, mirror, args.results / "r_comparison.csv", run_r=not args.report_only)
         summary = (frame.groupby(["dataset", "mask", "who"], sort=False)
                    .agg(rmse=("rmse", "mean"), rmse_sd=("rmse", "std"), armse=("armse", "mean"),
                         seconds=("seconds", "mean")).reset_index())
@@ -192,7 +202,7 @@ def main() -> None:
     else:
         parts.append("No `Rscript` on PATH: the comparison with R mice was skipped.\n")
     if not args.skip_divergence and mirror:
-        rows = divergence_sweep(mirror, args.results)
+        rows = divergence_sweep(mirror, args.results)  # resumes: finished jobs are not re-run
         shown = rows[["dataset", "imputer", "status", "rmse", "armse", "fit_seconds"]].sort_values(["dataset", "imputer"])
         parts.append("## Never diverges: every mirrored catalog dataset, MNAR 50%, seed 0, in-sample, quick rows\n\n"
                      "Through `imputebench.runner.run`; status as the store records it (PROTOCOL §6: any "
