@@ -64,6 +64,8 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
                             "transform_models": "every-sweep"},
                   "paper": {"n_estimators": 100, "max_depth": None, "max_iter": 10, "n_jobs": 1,
                             "transform_models": "last-sweep"}},
+        deviations=("scikit-learn's forests grow regression trees to single-row leaves; R randomForest (which "
+                    "missForest calls) stops regression nodes at 5 rows (nodesize=5)",),
     ),
     "xgbi": ImputerInfo(
         name="xgbi", family="iterative",
