@@ -32,6 +32,7 @@ BUILTINS: dict[str, str] = {
     "median": "imputebench.registry.median:MedianImputer",
     "knn": "imputebench.registry.knn:KNNImputer",
     "mice": "imputebench.registry.mice:MICEImputer",
+    "mice_linear": "imputebench.registry.mice:MICELinearImputer",
     "missforest": "imputebench.registry.missforest:MissForestImputer",
     "xgbi": "imputebench.registry.xgbi:XGBImputer",
     "pcai": "imputebench.registry.pcai:PCAImputer",

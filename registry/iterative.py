@@ -5,8 +5,10 @@ One implementation of the loop, parameterised by the per-column learners a subcl
 
 1. Encode the table (:class:`~imputebench.encoding.MixedEncoder`, numeric columns in their own
    units as scikit-learn's IterativeImputer and missForest use them, categorical ones one-hot;
-   a learner that needs scaled inputs scales them itself) and fill missing cells with the column mean / modal category.
-2. Visit the columns that have missing cells in increasing order of missingness; for each, fit its
+   a learner that needs scaled inputs scales them itself) and fill missing cells with the column mean / modal category
+   (``initial_fill="sample"``: a random observed value of the column, as R mice starts).
+2. Visit the columns that have missing cells in increasing order of missingness (``visit_order=
+   "column"``: in table order, R mice's default); for each, fit its
    learner on the rows where it is observed, using every other column as predictors (one-hot blocks
    for categorical predictors), and overwrite its missing cells with the prediction (a category
    for categorical columns: classifiers, never rounded floats; PROTOCOL §4).
@@ -14,7 +16,7 @@ One implementation of the loop, parameterised by the per-column learners a subcl
    ``"increase"`` (MissForest, Stekhoven & Bühlmann 2012: stop as soon as the change between
    successive imputations increases for every variable type, and keep the previous imputation) or
    ``"tolerance"`` (scikit-learn's IterativeImputer: stop when the largest change is below
-   ``tol`` times the largest observed absolute value).
+   ``tol`` times the largest observed absolute value) or ``"fixed"`` (R mice: always ``max_iter``).
 
 Inductive use (PROTOCOL §3): ``transform`` on new rows starts from the fit table's means/modes
 and replays the chained sweeps with stored models. ``transform_models="every-sweep"`` keeps every
@@ -41,7 +43,9 @@ from ..encoding import ColumnBlock, MixedEncoder
 from ..imputer import Imputer
 from .transductive import seed_for
 
-StopRule = Literal["increase", "tolerance"]
+StopRule = Literal["increase", "tolerance", "fixed"]
+VisitOrder = Literal["ascending", "column"]
+InitialFill = Literal["mean", "sample"]
 
 # First key of ``seed_for``: which use a seed serves, so no two uses share one.
 SEED_SWEEP_MODEL, SEED_LATE_MODEL, SEED_FIT_DRAWS, SEED_TRANSFORM_DRAWS = range(4)
@@ -68,6 +72,10 @@ class ChainedEquationsImputer(Imputer):
     """
 
     stop_rule: ClassVar[StopRule] = "tolerance"
+    # "ascending": increasing missingness (missForest, IterativeImputer); "column": table order (R mice's default).
+    visit_order: ClassVar[VisitOrder] = "ascending"
+    # "mean": column mean / modal category; "sample": a random observed value per cell (R mice's start).
+    initial_fill: ClassVar[InitialFill] = "mean"
     max_iter: int
     random_state: int | None
     transform_models: Literal["every-sweep", "last-sweep"]
@@ -93,16 +101,18 @@ class ChainedEquationsImputer(Imputer):
         Z = self.encoder_.encode(X)
         observed = X.notna().to_numpy()
         self.fill_row_ = _initial_fill_row(Z, blocks)
-        design = _fill(Z, self.fill_row_)
+        self.observed_ = observed
+        rng = np.random.default_rng(seed_for(self.random_state, SEED_FIT_DRAWS))
+        design = self._start(Z, observed, Z, rng)
         n_missing = (~observed).sum(axis=0)
         # Increasing missingness, as MissForest and IterativeImputer("ascending") visit them.
-        self.order_ = [int(j) for j in np.argsort(n_missing, kind="stable") if n_missing[j] > 0]
+        visit = np.argsort(n_missing, kind="stable") if self.visit_order == "ascending" else np.arange(len(blocks))
+        self.order_ = [int(j) for j in visit if n_missing[j] > 0]
         if self.transform_models not in ("every-sweep", "last-sweep"):
             raise ValueError("transform_models must be 'every-sweep' or 'last-sweep', "
                              f"got {self.transform_models!r}")
         self.sweeps_: list[dict[int, ColumnModel]] = []  # the kept sweeps' models, in order
         self.late_models_: dict[int, ColumnModel] = {}
-        rng = np.random.default_rng(seed_for(self.random_state, SEED_FIT_DRAWS))
         scale = max(float(np.abs(np.nan_to_num(Z)).max(initial=0.0)), 1e-12)
         change_prev = (np.inf, np.inf)
         kept_sweeps = 0
@@ -172,14 +182,15 @@ class ChainedEquationsImputer(Imputer):
     # -- transform ----------------------------------------------------------------------------
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         missing = X.isna().to_numpy()
-        design = _fill(self.encoder_.encode(X), self.fill_row_)
+        rng = np.random.default_rng(seed_for(self.random_state, SEED_TRANSFORM_DRAWS))
+        Z = self.encoder_.encode(X)
+        design = self._start(Z, ~missing, self.design_, rng)
         late = [j for j in range(missing.shape[1]) if missing[:, j].any() and j not in self.order_]
         for j in late:  # complete at fit time: learn it (once) from the fit table's final imputation
             if j not in self.late_models_:
                 self.late_models_[j] = self._fit_column(self.design_, self.observed_, j,
                                                         seed_for(self.random_state, SEED_LATE_MODEL, j))
         order = late + [j for j in self.order_ if missing[:, j].any()]
-        rng = np.random.default_rng(seed_for(self.random_state, SEED_TRANSFORM_DRAWS))
         # "every-sweep" replays the fit's trajectory: sweep t's models meet inputs like those they
         # were trained on (sweep 1's saw the mean fill). "last-sweep" applies the last models as often.
         replay = self.sweeps_ if self.transform_models == "every-sweep" else self.sweeps_ * self.n_iter_
@@ -187,6 +198,22 @@ class ChainedEquationsImputer(Imputer):
             for j in order:
                 self._impute_column(design, missing[:, j], j, models.get(j) or self.late_models_[j], rng)
         return self.encoder_.decode(design, index=X.index)
+
+
+    def _start(self, Z: np.ndarray, observed: np.ndarray, donors: np.ndarray, rng: np.random.Generator
+               ) -> np.ndarray:
+        """The encoded table with its missing cells at their start values: the fit table's mean /
+        mode, or (``initial_fill="sample"``) a random observed value of the column in the fit table
+        ``donors`` (its observed cells, ``self.observed_``)."""
+        design = _fill(Z, self.fill_row_)
+        if self.initial_fill == "mean":
+            return design
+        for j, block in enumerate(self.encoder_.blocks_):
+            rows = ~observed[:, j]
+            pool = donors[self.observed_[:, j], block.start:block.stop]
+            if rows.any() and len(pool):
+                design[rows, block.start:block.stop] = pool[rng.integers(len(pool), size=int(rows.sum()))]
+        return design
 
 
 def _predictors(design: np.ndarray, block: ColumnBlock) -> np.ndarray:
