@@ -119,18 +119,74 @@ def test_metagain_ablation_switches_change_the_objective():
     assert "tr" not in no_task.history_ and "gamma" not in no_task.history_
 
     fixed = MetaGAINImputer(**TINY["metagain"], use_meta=False, beta=0.3, gamma=0.2, eta=0.1,
-                            random_state=0).fit(X, ds.y)
+                            weight_grid=None, random_state=0).fit(X, ds.y)
     assert "meta" not in fixed.history_
     for weight, value in {"beta": 0.3, "gamma": 0.2, "eta": 0.1}.items():
         assert np.allclose(fixed.history_[weight], value)
 
     # With both TR and MN off nothing reads the labels.
-    MetaGAINImputer(**TINY["metagain"], use_task=False, use_meta=False).fit(X)
+    MetaGAINImputer(**TINY["metagain"], use_task=False, use_meta=False, search_iterations=2).fit(X)
 
 
-def test_metagain_meta_set_is_ten_percent_of_each_class():
+def test_metagain_meta_set_is_ten_percent_of_each_class_apart_from_the_training_rows():
     ds, _, X = masked("wine")
     imp = MetaGAINImputer(**TINY["metagain"], random_state=0).fit(X, ds.y)
     per_class = ds.y.iloc[imp.meta_rows_].value_counts()
     expected = (ds.y.value_counts() * 0.1).round().astype(int)
     assert per_class.sort_index().tolist() == expected.sort_index().tolist()
+    # Disjoint, and together every row: the networks never train on the meta set.
+    assert not set(imp.meta_rows_) & set(imp.train_rows_)
+    assert sorted([*imp.meta_rows_, *imp.train_rows_]) == list(range(len(X)))
+
+
+def test_metagain_batches_never_touch_the_meta_rows(monkeypatch):
+    import imputebench.registry.metagain as module
+
+    ds, _, X = masked("wine")
+    seen: list[np.ndarray] = []
+    original = MetaGAINImputer._generator_terms
+
+    def spy(self, params, x, m, y, hint, gen):
+        if params is None:  # the real generator step sees the training batch
+            seen.append(x.detach().cpu().numpy())
+        return original(self, params, x, m, y, hint, gen)
+
+    monkeypatch.setattr(module.MetaGAINImputer, "_generator_terms", spy)
+    imp = MetaGAINImputer(**TINY["metagain"], random_state=0).fit(X, ds.y)
+    encoded = module.encode_table(imp.encoder_, X, fill=0.0).values.astype(np.float32)
+    meta = {row.tobytes() for row in encoded[imp.meta_rows_]}
+    batch_rows = {row.tobytes() for batch in seen for row in batch}
+    assert batch_rows and not batch_rows & meta
+
+
+def test_metagain_input_noise_is_uniform_on_zero_one():
+    import torch
+
+    imp = MetaGAINImputer()
+    x, m = torch.zeros(2000, 5), torch.zeros(2000, 5)
+    noisy = imp._noisy_inputs(x, m, torch.Generator().manual_seed(0))
+    assert 0.0 <= float(noisy.min()) < 0.01 and 0.99 < float(noisy.max()) <= 1.0  # Eq. 5: S ~ U[0, 1]
+    assert abs(float(noisy.mean()) - 0.5) < 0.02
+
+
+def test_metagain_without_kl_has_a_deterministic_embedding():
+    import torch
+
+    imp = MetaGAINImputer(use_kl=False)
+    assert imp._embedding_noise(4, torch.Generator().manual_seed(0), torch.device("cpu")) is None
+    assert MetaGAINImputer()._embedding_noise(4, torch.Generator(), torch.device("cpu")).shape == (4, 100)
+
+
+def test_metagain_without_meta_network_picks_fixed_weights_from_the_grid():
+    ds, _, X = masked("wine")
+    imp = MetaGAINImputer(**TINY["metagain"], use_meta=False, search_iterations=5, random_state=0).fit(X, ds.y)
+    assert set(imp.fixed_weights_) == {"beta", "gamma", "eta"}
+    assert set(imp.fixed_weights_.values()) <= {0.01, 0.1, 1.0, 10.0}
+    # One weight at a time over the grid: at most 4 candidates per term, each scored once.
+    assert 4 <= len(imp.weight_search_) <= 3 * 4
+    errors = [c["holdout_error"] for c in imp.weight_search_]
+    assert all(np.isfinite(errors)) and len(set(errors)) > 1  # the candidates really differ
+    best = min(imp.weight_search_, key=lambda c: c["holdout_error"])
+    assert {k: best[k] for k in imp.fixed_weights_} == imp.fixed_weights_
+    for weight, value in imp.fixed_weights_.items():  # and the final fit trains with them
+        assert np.allclose(imp.history_[weight], value)
