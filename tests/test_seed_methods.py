@@ -31,7 +31,7 @@ TINY = {
 SMALL = {
     "metagain": {"n_iterations": 300, "lr": 0.2},
     "diffputer": {"n_em_iterations": 2, "n_epochs": 200, "width": 64, "n_steps": 15, "n_samples": 2,
-                  "resample_steps": 2, "patience": None},
+                  "resample_steps": 2, "patience": None, "lr": 1e-3, "weight_decay": 1e-6, "lr_patience": 20},
     "remasker": {"embed_dim": 32, "depth": 2, "decoder_depth": 1, "num_heads": 4, "max_epochs": 80,
                  "warmup_epochs": 8, "batch_size": 32, "lr": 1e-2},
     "hyperimpute": {"pool": "small", "max_iter": 2, "selection_rows": 120, "reselect_every_iteration": False},
@@ -190,3 +190,42 @@ def test_metagain_without_meta_network_picks_fixed_weights_from_the_grid():
     assert {k: best[k] for k in imp.fixed_weights_} == imp.fixed_weights_
     for weight, value in imp.fixed_weights_.items():  # and the final fit trains with them
         assert np.allclose(imp.history_[weight], value)
+
+
+def test_paper_profiles_are_the_official_settings_and_quick_reductions_are_listed():
+    diffputer = resolve("diffputer").info
+    assert {k: diffputer.params_for("paper")[k] for k in
+            ("n_em_iterations", "width", "n_steps", "n_samples", "resample_steps", "lr", "batch_size")} == \
+        {"n_em_iterations": 10, "width": 1024, "n_steps": 50, "n_samples": 20, "resample_steps": 20, "lr": 1e-4,
+         "batch_size": 4096}
+    remasker = resolve("remasker").info
+    assert {k: remasker.params_for("paper")[k] for k in ("embed_dim", "depth", "decoder_depth", "mask_ratio",
+                                                        "max_epochs", "batch_size")} == \
+        {"embed_dim": 64, "depth": 8, "decoder_depth": 6, "mask_ratio": 0.5, "max_epochs": 600, "batch_size": 64}
+    metagain = resolve("metagain").info.params_for("paper")
+    assert (metagain["hidden_dim"], metagain["n_layers"], metagain["batch_size"], metagain["lr"],
+            metagain["momentum"], metagain["decay"], tuple(metagain["weight_grid"])) == \
+        (100, 5, 64, 1e-2, 0.9, 1e-5, (0.01, 0.1, 1.0, 10.0))
+    # The constructor's defaults are the paper setting too (a bare make_imputer is the paper's method).
+    for name in ("diffputer", "remasker", "metagain"):
+        imp = make_imputer(name, {})
+        for key, value in resolve(name).info.params_for("paper").items():
+            assert getattr(imp, key) == value, (name, key)
+    # Every departure of the quick profile is on the imputer's page (ImputerInfo.deviations).
+    for name in ("diffputer", "remasker", "metagain", "gain"):
+        assert any(d.startswith("quick profile:") for d in resolve(name).info.deviations), name
+
+
+def test_diffputer_resamples_every_step_but_the_last():
+    import torch
+
+    from imputebench.registry.diffputer import EDMDenoiser, impute_by_reverse_process
+
+    calls = []
+    model = EDMDenoiser(3, 8)
+    model.register_forward_hook(lambda *a: calls.append(1))
+    x, observed = torch.zeros(5, 3), torch.ones(5, 3)
+    observed[:, 0] = 0
+    impute_by_reverse_process(model, x, observed, n_steps=3, resample_steps=2, gen=torch.Generator().manual_seed(0))
+    # Steps 1-2: 2 tries x 2 evaluations (Euler + Heun correction); the last step: one Euler evaluation.
+    assert len(calls) == 2 * 2 * 2 + 1
