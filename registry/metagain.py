@@ -39,8 +39,9 @@ As published:
 Departure kept, measured (tests/benchmarks/metagain_meta_optimizer.md): the meta network is trained
 with Adam (``meta_optimizer="adam"``, as Meta-Weight-Net, Shu et al. 2019) rather than the SGD of the
 networks; its meta gradient carries a factor lr * <grad meta loss, grad term>, and under SGD at the
-paper's learning rate the weights barely leave their starting values. ``meta_optimizer="sgd"`` runs the
-SGD variant (momentum 0.9, the generator's learning rate).
+paper's learning rate the weights stay within 0.14 % of their start over 2,000 iterations on wine
+(factors of 1e-2 to 2e2 under Adam). ``meta_optimizer="sgd"`` runs the SGD variant (momentum 0.9, the
+generator's learning rate).
 
 The switches ``use_kl``, ``use_task`` and ``use_meta`` remove the KL term, the task regulariser and the
 meta network to rerun the ablation (Table 5); with all three off the objective is GAIN's, and the
