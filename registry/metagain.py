@@ -248,7 +248,7 @@ class MetaGAINImputer(Imputer):
     # -- training -----------------------------------------------------------------------------------
 
     def _train(self, data: tuple, train_rows: np.ndarray, weights: np.ndarray, n_iterations: int,
-               n_classes: int, seed_offset: int = 0) -> dict[str, list[float]]:
+               n_classes: int) -> dict[str, list[float]]:
         """Fresh networks trained ``n_iterations`` steps on ``train_rows``; returns the logged history.
 
         ``weights`` are the fixed (beta, gamma, eta) of ``terms_`` (the meta network's start when MN is on).
@@ -256,9 +256,8 @@ class MetaGAINImputer(Imputer):
         """
         x_all, m_all, y_all = data
         dev = x_all.device
-        seed = (0 if self.random_state is None else int(self.random_state)) + seed_offset
-        gen = seeded_generator(seed, dev)
-        rng = np.random.default_rng(seed)
+        gen = seeded_generator(self.random_state, dev)
+        rng = np.random.default_rng(self.random_state)
         d = x_all.shape[1]
         self.generator_ = MetaGAINGenerator(d, n_classes, self.hidden_dim, self.n_layers, self.latent_dim).to(dev)
         self.discriminator_ = xavier_init(
