@@ -9,8 +9,14 @@ Imputation", ICLR 2025): EM around a diffusion model.
 - E-step: for every sample, run the reverse process (Heun's 2nd-order EDM sampler, Karras noise schedule,
   sigma in [0.002, 80], rho 7) where at every step the observed entries are drawn from the forward
   process of their true values (x + sigma_next * noise) and the missing entries from the reverse process;
-  each step is resampled ``resample_steps`` times (re-noising from sigma_next to sigma_cur, as the
-  reference's inner loop); ``n_samples`` draws are averaged.
+  each step but the last is resampled ``resample_steps`` times (re-noising from sigma_next to sigma_cur,
+  as the reference's inner loop); ``n_samples`` draws are averaged.
+
+The paper profile is the official code's setting (hengruizhang98/DiffPuter ``main.py`` and
+``diffusion_utils.py``, the code the paper points to): 10 EM rounds, an MLP of width 1024, Adam at
+lr 1e-4 without weight decay, batch 4096, up to 10,000 epochs per M-step with the best epoch kept and
+training stopped after 500 epochs without improvement (learning rate x 0.9 after 50), 50 sampling
+steps, 20 resamplings per step, 20 draws averaged.
 
 ``fit`` runs ``n_em_iterations`` M-steps with the E-steps between them; ``transform`` is the last E-step
 (on the training rows in-sample, or on new rows, which makes the imputer inductive, PROTOCOL §3).
@@ -122,11 +128,11 @@ def impute_by_reverse_process(model: EDMDenoiser, x: torch.Tensor, observed: tor
     x_t = torch.randn(x.shape, generator=gen, device=x.device) * sigmas[0]
     for i in range(n_steps):
         t_cur, t_next = sigmas[i], sigmas[i + 1]
-        for j in range(resample_steps):
+        for j in range(resample_steps if i < n_steps - 1 else 1):  # the last step is not resampled
             known = x + torch.randn(x.shape, generator=gen, device=x.device) * t_next
             unknown = heun_step(model, x_t, t_cur, t_next, n_steps, gen)
             x_prev = observed * known + (1 - observed) * unknown
-            if j < resample_steps - 1:  # go back up to t_cur and try the step again
+            if j < resample_steps - 1 and i < n_steps - 1:  # go back up to t_cur and try the step again
                 x_t = x_prev + torch.randn(x.shape, generator=gen, device=x.device) * (t_cur ** 2 - t_next ** 2).sqrt()
             else:
                 x_t = x_prev
@@ -139,9 +145,9 @@ class DiffPuterImputer(Imputer):
                               "width": [POSITIVE_INT], "n_steps": [POSITIVE_INT], "n_samples": [POSITIVE_INT], "batch_size": [POSITIVE_INT],
                               "lr": [POSITIVE_REAL], "weight_decay": [NON_NEGATIVE_REAL], "device": DEVICE, "random_state": SEED}
 
-    def __init__(self, n_em_iterations: int = 5, n_epochs: int = 10000, patience: int | None = 1000,
-                 width: int = 1024, n_steps: int = 50, n_samples: int = 50, resample_steps: int = 10,
-                 batch_size: int = 4096, lr: float = 1e-3, weight_decay: float = 1e-6,
+    def __init__(self, n_em_iterations: int = 10, n_epochs: int = 10000, patience: int | None = 500,
+                 width: int = 1024, n_steps: int = 50, n_samples: int = 20, resample_steps: int = 20,
+                 batch_size: int = 4096, lr: float = 1e-4, weight_decay: float = 0.0, lr_patience: int = 50,
                  device: str = "auto", random_state: int | None = None) -> None:
         self.n_em_iterations = n_em_iterations
         self.n_epochs = n_epochs
@@ -153,6 +159,7 @@ class DiffPuterImputer(Imputer):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_patience = lr_patience
         self.device = device
         self.random_state = random_state
 
@@ -164,7 +171,8 @@ class DiffPuterImputer(Imputer):
     def _m_step(self, data: torch.Tensor, gen: torch.Generator, rng: np.random.Generator) -> EDMDenoiser:
         model = EDMDenoiser(data.shape[1], self.width).to(data.device)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.9, patience=20)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.9,
+                                                             patience=self.lr_patience)
         best, best_state, waited = math.inf, None, 0
         for epoch in range(self.n_epochs):
             total = 0.0

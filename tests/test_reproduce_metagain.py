@@ -66,3 +66,27 @@ def test_ablation_variants_map_to_metagain_switches():
     switches = [ablation_switches(m) for m in methods]
     assert len(methods) == 8 and len({tuple(sorted(s.items())) for s in switches}) == 8
     assert ablation_switches("Meta-GAIN ID=on;MN=off;TR=on") == {"use_kl": True, "use_meta": False, "use_task": True}
+
+
+@pytest.mark.slow  # nine small runs (eight Table 5 variants and GAIN)
+def test_ablation_all_off_row_is_gain_on_the_same_masks(tmp_path, capsys):
+    from imputebench.reproductions.metagain import is_gain_row
+
+    assert is_gain_row("Meta-GAIN ID=off;MN=off;TR=off") and not is_gain_row("Meta-GAIN ID=off;MN=on;TR=off")
+    args = ["reproduce", "metagain", "--datasets", "wine", "--seeds", "0", "--profile", "ci",
+            "--methods", "GAIN,Meta-GAIN", "--param", "metagain.n_iterations=10", "--param", "metagain.hidden_dim=8",
+            "--param", "metagain.search_iterations=2", "--param", "gain.iterations=20", "--offline",
+            "--results", str(tmp_path), "--ablation", "--json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    by_key = {(r["table"], r["method"]): r for r in rows}
+    all_off = by_key[("Table 5", "Meta-GAIN ID=off;MN=off;TR=off")]
+    # The same jobs as Table 1's GAIN (same masks, same imputer): the same number, not Meta-GAIN's.
+    assert all_off["measured_mean"] == by_key[("Table 1", "GAIN")]["measured_mean"]
+    assert np.isfinite(all_off["measured_mean"])
+    others = [r for (t, m), r in by_key.items() if t == "Table 5" and m != "Meta-GAIN ID=off;MN=off;TR=off"]
+    assert len(others) == 7 and all(np.isfinite(r["measured_mean"]) for r in others)
+    import pandas as pd
+
+    jobs = pd.read_parquet(tmp_path / "jobs")
+    assert set(jobs["imputer"]) == {"gain", "metagain"}

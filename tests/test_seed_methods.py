@@ -31,7 +31,7 @@ TINY = {
 SMALL = {
     "metagain": {"n_iterations": 300, "lr": 0.2},
     "diffputer": {"n_em_iterations": 2, "n_epochs": 200, "width": 64, "n_steps": 15, "n_samples": 2,
-                  "resample_steps": 2, "patience": None},
+                  "resample_steps": 2, "patience": None, "lr": 1e-3, "weight_decay": 1e-6, "lr_patience": 20},
     "remasker": {"embed_dim": 32, "depth": 2, "decoder_depth": 1, "num_heads": 4, "max_epochs": 80,
                  "warmup_epochs": 8, "batch_size": 32, "lr": 1e-2},
     "hyperimpute": {"pool": "small", "max_iter": 2, "selection_rows": 120, "reselect_every_iteration": False},
@@ -119,18 +119,113 @@ def test_metagain_ablation_switches_change_the_objective():
     assert "tr" not in no_task.history_ and "gamma" not in no_task.history_
 
     fixed = MetaGAINImputer(**TINY["metagain"], use_meta=False, beta=0.3, gamma=0.2, eta=0.1,
-                            random_state=0).fit(X, ds.y)
+                            weight_grid=None, random_state=0).fit(X, ds.y)
     assert "meta" not in fixed.history_
     for weight, value in {"beta": 0.3, "gamma": 0.2, "eta": 0.1}.items():
         assert np.allclose(fixed.history_[weight], value)
 
     # With both TR and MN off nothing reads the labels.
-    MetaGAINImputer(**TINY["metagain"], use_task=False, use_meta=False).fit(X)
+    MetaGAINImputer(**TINY["metagain"], use_task=False, use_meta=False, search_iterations=2).fit(X)
 
 
-def test_metagain_meta_set_is_ten_percent_of_each_class():
+def test_metagain_meta_set_is_ten_percent_of_each_class_apart_from_the_training_rows():
     ds, _, X = masked("wine")
     imp = MetaGAINImputer(**TINY["metagain"], random_state=0).fit(X, ds.y)
     per_class = ds.y.iloc[imp.meta_rows_].value_counts()
     expected = (ds.y.value_counts() * 0.1).round().astype(int)
     assert per_class.sort_index().tolist() == expected.sort_index().tolist()
+    # Disjoint, and together every row: the networks never train on the meta set.
+    assert not set(imp.meta_rows_) & set(imp.train_rows_)
+    assert sorted([*imp.meta_rows_, *imp.train_rows_]) == list(range(len(X)))
+
+
+def test_metagain_batches_never_touch_the_meta_rows(monkeypatch):
+    import imputebench.registry.metagain as module
+
+    ds, _, X = masked("wine")
+    seen: list[np.ndarray] = []
+    original = MetaGAINImputer._generator_terms
+
+    def spy(self, params, x, m, y, hint, gen):
+        if params is None:  # the real generator step sees the training batch
+            seen.append(x.detach().cpu().numpy())
+        return original(self, params, x, m, y, hint, gen)
+
+    monkeypatch.setattr(module.MetaGAINImputer, "_generator_terms", spy)
+    imp = MetaGAINImputer(**TINY["metagain"], random_state=0).fit(X, ds.y)
+    encoded = module.encode_table(imp.encoder_, X, fill=0.0).values.astype(np.float32)
+    meta = {row.tobytes() for row in encoded[imp.meta_rows_]}
+    batch_rows = {row.tobytes() for batch in seen for row in batch}
+    assert batch_rows and not batch_rows & meta
+
+
+def test_metagain_input_noise_is_uniform_on_zero_one():
+    import torch
+
+    imp = MetaGAINImputer()
+    x, m = torch.zeros(2000, 5), torch.zeros(2000, 5)
+    noisy = imp._noisy_inputs(x, m, torch.Generator().manual_seed(0))
+    assert 0.0 <= float(noisy.min()) < 0.01 and 0.99 < float(noisy.max()) <= 1.0  # Eq. 5: S ~ U[0, 1]
+    assert abs(float(noisy.mean()) - 0.5) < 0.02
+
+
+def test_metagain_without_kl_has_a_deterministic_embedding():
+    import torch
+
+    imp = MetaGAINImputer(use_kl=False)
+    assert imp._embedding_noise(4, torch.Generator().manual_seed(0), torch.device("cpu")) is None
+    assert MetaGAINImputer()._embedding_noise(4, torch.Generator(), torch.device("cpu")).shape == (4, 100)
+
+
+def test_metagain_without_meta_network_picks_fixed_weights_from_the_grid():
+    ds, _, X = masked("wine")
+    imp = MetaGAINImputer(**TINY["metagain"], use_meta=False, search_iterations=5, random_state=0).fit(X, ds.y)
+    assert set(imp.fixed_weights_) == {"beta", "gamma", "eta"}
+    assert set(imp.fixed_weights_.values()) <= {0.01, 0.1, 1.0, 10.0}
+    # One weight at a time over the grid: at most 4 candidates per term, each scored once.
+    assert 4 <= len(imp.weight_search_) <= 3 * 4
+    errors = [c["holdout_error"] for c in imp.weight_search_]
+    assert all(np.isfinite(errors)) and len(set(errors)) > 1  # the candidates really differ
+    best = min(imp.weight_search_, key=lambda c: c["holdout_error"])
+    assert {k: best[k] for k in imp.fixed_weights_} == imp.fixed_weights_
+    for weight, value in imp.fixed_weights_.items():  # and the final fit trains with them
+        assert np.allclose(imp.history_[weight], value)
+
+
+def test_paper_profiles_are_the_official_settings_and_quick_reductions_are_listed():
+    diffputer = resolve("diffputer").info
+    assert {k: diffputer.params_for("paper")[k] for k in
+            ("n_em_iterations", "width", "n_steps", "n_samples", "resample_steps", "lr", "batch_size")} == \
+        {"n_em_iterations": 10, "width": 1024, "n_steps": 50, "n_samples": 20, "resample_steps": 20, "lr": 1e-4,
+         "batch_size": 4096}
+    remasker = resolve("remasker").info
+    assert {k: remasker.params_for("paper")[k] for k in ("embed_dim", "depth", "decoder_depth", "mask_ratio",
+                                                        "max_epochs", "batch_size")} == \
+        {"embed_dim": 64, "depth": 8, "decoder_depth": 6, "mask_ratio": 0.5, "max_epochs": 600, "batch_size": 64}
+    metagain = resolve("metagain").info.params_for("paper")
+    assert (metagain["hidden_dim"], metagain["n_layers"], metagain["batch_size"], metagain["lr"],
+            metagain["momentum"], metagain["decay"], tuple(metagain["weight_grid"])) == \
+        (100, 5, 64, 1e-2, 0.9, 1e-5, (0.01, 0.1, 1.0, 10.0))
+    # The constructor's defaults are the paper setting too (a bare make_imputer is the paper's method).
+    for name in ("diffputer", "remasker", "metagain"):
+        imp = make_imputer(name, {})
+        for key, value in resolve(name).info.params_for("paper").items():
+            assert getattr(imp, key) == value, (name, key)
+    # Every departure of the quick profile is on the imputer's page (ImputerInfo.deviations).
+    for name in ("diffputer", "remasker", "metagain", "gain"):
+        assert any(d.startswith("quick profile:") for d in resolve(name).info.deviations), name
+
+
+def test_diffputer_resamples_every_step_but_the_last():
+    import torch
+
+    from imputebench.registry.diffputer import EDMDenoiser, impute_by_reverse_process
+
+    calls = []
+    model = EDMDenoiser(3, 8)
+    model.register_forward_hook(lambda *a: calls.append(1))
+    x, observed = torch.zeros(5, 3), torch.ones(5, 3)
+    observed[:, 0] = 0
+    impute_by_reverse_process(model, x, observed, n_steps=3, resample_steps=2, gen=torch.Generator().manual_seed(0))
+    # Steps 1-2: 2 tries x 2 evaluations (Euler + Heun correction); the last step: one Euler evaluation.
+    assert len(calls) == 2 * 2 * 2 + 1

@@ -7,7 +7,7 @@
 - paper: the paper profile on the full table (20000 rows) would take hours on a CPU, so a fixed
   fraction of the work is timed at two sizes and the full fit is extrapolated linearly (the slope
   times the full budget, plus the intercept); the table says what was timed. DiffPuter's figure is an
-  upper bound (its training stops early when the loss stalls for 1000 epochs).
+  upper bound (its training stops early when the loss stalls for 500 epochs).
 
 Wall time and process CPU time are both reported: the machine may be shared, and CPU time is the
 less noisy of the two. Writes tests/benchmarks/seed_fit_times.md (merging with rows already there).
@@ -113,15 +113,16 @@ def paper_diffputer(p: dict, X, y):
     one = {**p, "n_em_iterations": 1, "patience": None}
     a, b = timed_fit("diffputer", {**one, "n_epochs": 1}, X, y), timed_fit("diffputer", {**one, "n_epochs": 3}, X, y)
     m_wall, m_cpu = extrapolate(a, b, 1, 3, em * epochs)
-    # E-step: network evaluations on the whole table; each chain does n_steps x resample x 2 - resample.
+    # E-step: network evaluations on the whole table; a chain's steps but the last are resampled, each
+    # try is 2 evaluations (Euler + Heun), the last step 1: (n_steps - 1) x resample x 2 + 1.
     imp = DiffPuterImputer(**{**one, "n_epochs": 1, "device": "cpu"}, random_state=0).fit(X.iloc[:256])
     part = X.iloc[:2000]  # the chain is linear in rows: time 2000 of them
     x, observed = imp._standardised(part, torch.device("cpu"))
     gen = seeded_generator(0)
     with Clock() as c:
         impute_by_reverse_process(imp.model_, x, observed, n_steps=3, resample_steps=2, gen=gen)
-    evals_timed = 3 * 2 * 2 - 2
-    evals_full = (em - 1) * p["n_samples"] * (p["n_steps"] * p["resample_steps"] * 2 - p["resample_steps"])
+    evals_timed = (3 - 1) * 2 * 2 + 1
+    evals_full = (em - 1) * p["n_samples"] * ((p["n_steps"] - 1) * p["resample_steps"] * 2 + 1)
     per_row = len(X) / len(part) / evals_timed * evals_full
     e_wall, e_cpu = c.wall * per_row, c.cpu * per_row
     note = (f"M-step: 1 and 3 epochs timed, x {em} EM iterations x {epochs} epochs (upper bound, early stopping "
