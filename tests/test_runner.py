@@ -110,6 +110,7 @@ def test_dotted_path_plugin_with_params(tmp_path):
     assert row["status"] == "ok" and json.loads(row["params"]) == {"scale": 0.5}
 
 
+@pytest.mark.slow
 def test_sigkill_midway_loses_no_flushed_job(tmp_path):
     """Rows are flushed in batches (by age here: 5 s); a kill loses only unflushed rows, re-run later."""
     results = tmp_path / "res"
