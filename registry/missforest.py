@@ -9,6 +9,10 @@ applies the stored forests in the same chained sweeps.
 Profiles: ``paper`` = the R package's defaults (``ntree=100``, ``mtry=sqrt(p)``, ``maxiter=10``,
 fully grown trees), new rows through the last sweep's forests only (``transform_models=
 "last-sweep"``: ten sweeps of fully grown forests would not fit in memory on the larger tables);
+with ``"last-sweep"`` a fit holds one forest at a time: each is dropped once it has imputed its
+column and rebuilt, identical, only if new rows come (:mod:`imputebench.registry.forests`; on
+Letter, one forest is about 80 MB, a sweep's 1.3 GB). ``n_jobs`` grows a forest's trees in
+parallel threads; the result does not depend on it (each tree's seed is drawn up front).
 ``quick`` = 10 trees of depth <= 8, ``max_iter=2``, one thread, new rows through both sweeps'
 forests (``"every-sweep"``: small, and better out of sample; see
 :mod:`imputebench.registry.iterative`) (breast_cancer,
@@ -21,9 +25,9 @@ from typing import Any, Literal
 
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-
-from .iterative import ChainedEquationsImputer
+from .forests import RebuildableForest
 from .info import BUILTIN_INFO
+from .iterative import ChainedEquationsImputer
 
 
 class MissForestImputer(ChainedEquationsImputer):
@@ -48,7 +52,13 @@ class MissForestImputer(ChainedEquationsImputer):
                 "min_samples_leaf": self.min_samples_leaf, "n_jobs": self.n_jobs, "random_state": seed}
 
     def _regressor(self, seed: int) -> Any:
-        return RandomForestRegressor(**self._forest_params(seed))
+        return self._bounded(RandomForestRegressor(**self._forest_params(seed)))
 
     def _classifier(self, seed: int) -> Any:
-        return RandomForestClassifier(**self._forest_params(seed))
+        return self._bounded(RandomForestClassifier(**self._forest_params(seed)))
+
+    def _bounded(self, forest: Any) -> Any:
+        """With ``"last-sweep"`` models a forest's trees are dropped once the fit has used them and
+        rebuilt (identical) only if new rows come: a fit holds one forest at a time
+        (:mod:`imputebench.registry.forests`). ``"every-sweep"`` keeps them (small forests, replayed often)."""
+        return RebuildableForest(forest) if self.transform_models == "last-sweep" else forest

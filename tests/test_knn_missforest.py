@@ -1,5 +1,8 @@
 """Exactness of the fast paths of knn and missforest.
 
+missforest: the bounded-memory forests (dropped after the fit's use, rebuilt for new rows) and
+threads change no imputed cell.
+
 knn: every imputed cell equals a brute-force float64 reference (each donor's exact nan-euclidean
 distance, equal distances to the earlier donor row), on tables built to stress the float32 screen
 and its certification: many exact ties (integer values, duplicate rows), new rows far outside the
@@ -14,6 +17,7 @@ import pytest
 
 from imputebench.datasets import load_dataset
 from imputebench.registry import knn as knn_module
+from imputebench.registry import missforest as mf_module
 from imputebench.registry.knn import TIE_TOLERANCE, KNNImputer
 
 
@@ -118,3 +122,35 @@ def test_knn_distance_weights_equal_brute_force_and_scikit_learn() -> None:
     theirs = SkKNN(n_neighbors=5, weights="distance").fit((train.to_numpy() - lo) / span).transform(
         (test.to_numpy() - lo) / span)
     np.testing.assert_allclose(ours.to_numpy(), theirs * span + lo, rtol=1e-9, atol=1e-9)
+
+
+# -- missforest ---------------------------------------------------------------------------------
+
+def missforest(**params) -> mf_module.MissForestImputer:
+    defaults = dict(n_estimators=5, max_iter=3, transform_models="last-sweep", random_state=0)
+    return mf_module.MissForestImputer(**{**defaults, **params})
+
+
+def test_missforest_rebuilt_forests_impute_new_rows_as_kept_ones_would(diabetes: pd.DataFrame,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dropping each forest after the fit's use and rebuilding it for new rows changes no cell,
+    in-sample or on new rows (including a column complete at fit time), and holds no trees after fit."""
+    from imputebench.registry.forests import RebuildableForest
+
+    X = mcar(diabetes, 0.3, seed=5)
+    X["s1"] = diabetes["s1"]  # complete at fit time, missing in the new rows
+    train, test = X.iloc[:300], X.iloc[300:].assign(s1=mcar(diabetes.iloc[300:], 0.3, seed=6)["s1"])
+    imputer = missforest().fit(train)
+    kept = [m.estimator for sweep in imputer.sweeps_ for m in sweep.values() if m.estimator is not None]
+    assert kept and all(isinstance(f, RebuildableForest) and f.fitted_ is None for f in kept)
+    ours = (imputer.transform(train), imputer.transform(test))
+    # Reference: the plain scikit-learn forests, kept from the fit on.
+    monkeypatch.setattr(mf_module, "RebuildableForest", lambda forest: forest)
+    reference = missforest().fit(train)
+    pd.testing.assert_frame_equal(ours[0], reference.transform(train))
+    pd.testing.assert_frame_equal(ours[1], reference.transform(test))
+
+
+def test_missforest_threads_do_not_change_the_result(diabetes: pd.DataFrame) -> None:
+    X = mcar(diabetes, 0.3, seed=7)
+    pd.testing.assert_frame_equal(missforest(n_jobs=1).fit(X).transform(X), missforest(n_jobs=2).fit(X).transform(X))
