@@ -95,7 +95,7 @@ def test_knn_equals_brute_force_with_duplicate_rows_and_far_new_rows(diabetes: p
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A third of the donors are one repeated row (every candidate list overflows with ties, so the
     search widens to every donor); new rows lie 5x outside the fit range (the float32 error bound
-    grows with their norm); one query row per block."""
+    grows with their norm), one of them empty; one query row per block."""
     X = diabetes.iloc[:240].copy()
     X.iloc[:80] = X.iloc[[0] * 80].to_numpy()
     Xm = mcar(X, 0.2, seed=2)
@@ -104,6 +104,7 @@ def test_knn_equals_brute_force_with_duplicate_rows_and_far_new_rows(diabetes: p
     numeric = [c for c in fresh.columns if c != "sex"]
     fresh[numeric] = fresh[numeric] * 5
     fresh = mcar(fresh, 0.3, seed=3)
+    fresh.iloc[0] = np.nan  # no coordinate shared with any donor: every donor is at infinity
     monkeypatch.setattr(knn_module, "BLOCK_CELLS", 1)
     for table in (Xm, fresh):
         assert_same_cells(imputer.transform(table), brute_force(imputer, table), table)

@@ -94,7 +94,9 @@ def brute_force_cell(Z: np.ndarray, observed: np.ndarray, row: int, col: int) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         dist = np.where(shared > 0, (diff ** 2).sum(axis=1) / shared, np.inf)
     ordered = np.sort(dist)
-    tie_class = np.concatenate([[0], np.cumsum(np.diff(ordered) > TIE_TOLERANCE)])[np.searchsorted(ordered, dist)]
+    with np.errstate(invalid="ignore"):  # inf - inf: the unreachable donors tie
+        gaps = np.diff(ordered) > TIE_TOLERANCE
+    tie_class = np.concatenate([[0], np.cumsum(gaps)])[np.searchsorted(ordered, dist)]
     nearest = donors[np.lexsort((donors, tie_class))[:K]]
     tie = ordered.size > K and abs(ordered[K] - ordered[K - 1]) <= TIE_TOLERANCE
     return float(np.nan_to_num(Z[nearest, col]).mean()), bool(tie)
