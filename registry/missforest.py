@@ -11,7 +11,7 @@ fully grown trees), new rows through the last sweep's forests only (``transform_
 "last-sweep"``: ten sweeps of fully grown forests would not fit in memory on the larger tables);
 with ``"last-sweep"`` a fit holds one forest at a time: each is dropped once it has imputed its
 column and rebuilt, identical, only if new rows come (:mod:`imputebench.registry.forests`; on
-Letter, one forest is about 80 MB, a sweep's 1.3 GB). ``n_jobs`` grows a forest's trees in
+Letter, one forest is about 60 MB, a sweep's 1 GB). ``n_jobs`` grows a forest's trees in
 parallel threads; the result does not depend on it (each tree's seed is drawn up front).
 ``quick`` = 10 trees of depth <= 8, ``max_iter=2``, one thread, new rows through both sweeps'
 forests (``"every-sweep"``: small, and better out of sample; see
