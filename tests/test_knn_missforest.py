@@ -155,3 +155,14 @@ def test_missforest_rebuilt_forests_impute_new_rows_as_kept_ones_would(diabetes:
 def test_missforest_threads_do_not_change_the_result(diabetes: pd.DataFrame) -> None:
     X = mcar(diabetes, 0.3, seed=7)
     pd.testing.assert_frame_equal(missforest(n_jobs=1).fit(X).transform(X), missforest(n_jobs=2).fit(X).transform(X))
+
+
+def test_missforest_auto_threads_use_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mf_module.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(mf_module.os, "getloadavg", lambda: (3.2, 0.0, 0.0), raising=False)
+    assert mf_module.forest_threads("auto") == 6  # 8 cores, 3 busy of which one is this process
+    monkeypatch.setattr(mf_module.os, "getloadavg", lambda: (40.0, 0.0, 0.0), raising=False)
+    assert mf_module.forest_threads("auto") == 1
+    assert mf_module.forest_threads(3) == 3
+    with pytest.raises(ValueError, match="n_jobs must be an integer or 'auto'"):
+        mf_module.forest_threads("many")
