@@ -64,7 +64,7 @@ class MissForestImputer(ChainedEquationsImputer):
         """With ``"last-sweep"`` models a forest's trees are dropped once the fit has used them and
         rebuilt (identical) only if new rows come: a fit holds one forest at a time
         (:mod:`imputebench.registry.forests`). ``"every-sweep"`` keeps them (small forests, replayed often)."""
-        return RebuildableForest(forest) if self.transform_models == "last-sweep" else forest
+        return RebuildableForest(forest, drop_trees=self.transform_models == "last-sweep")
 
 
 def forest_threads(n_jobs: int | str) -> int:

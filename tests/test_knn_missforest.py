@@ -146,7 +146,7 @@ def test_missforest_rebuilt_forests_impute_new_rows_as_kept_ones_would(diabetes:
     assert kept and all(isinstance(f, RebuildableForest) and f.fitted_ is None for f in kept)
     ours = (imputer.transform(train), imputer.transform(test))
     # Reference: the plain scikit-learn forests, kept from the fit on.
-    monkeypatch.setattr(mf_module, "RebuildableForest", lambda forest: forest)
+    monkeypatch.setattr(mf_module, "RebuildableForest", lambda forest, drop_trees: forest)
     reference = missforest().fit(train)
     pd.testing.assert_frame_equal(ours[0], reference.transform(train))
     pd.testing.assert_frame_equal(ours[1], reference.transform(test))
@@ -166,3 +166,33 @@ def test_missforest_auto_threads_use_idle_cores(monkeypatch: pytest.MonkeyPatch)
     assert mf_module.forest_threads(3) == 3
     with pytest.raises(ValueError, match="n_jobs must be an integer or 'auto'"):
         mf_module.forest_threads("many")
+
+
+def _forest_warnings_in_this_process() -> tuple[list[str], list[str]]:
+    """(warnings of a 2-thread forest through RebuildableForest, of the bare forest), here."""
+    import warnings
+
+    from sklearn.ensemble import RandomForestRegressor
+
+    from imputebench.registry.forests import RebuildableForest
+
+    X = np.random.default_rng(0).random((60, 3))
+    y = X.sum(axis=1)
+    caught = []
+    for make in (lambda f: RebuildableForest(f, drop_trees=False), lambda f: f):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            make(RandomForestRegressor(n_estimators=4, n_jobs=2, random_state=0)).fit(X, y).predict(X)
+        caught.append([str(w.message) for w in seen])
+    return caught[0], caught[1]
+
+
+@pytest.mark.slow  # spawns a process that imports scikit-learn
+def test_forest_threads_work_inside_a_daemonic_worker() -> None:
+    """The harness's workers are daemonic processes, where joblib's default backend runs 1 job."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # pool workers are daemonic
+        ours, bare = pool.apply(_forest_warnings_in_this_process)
+    assert any("setting n_jobs=1" in w for w in bare)  # the trap is real
+    assert ours == []

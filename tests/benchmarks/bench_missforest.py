@@ -68,7 +68,7 @@ def measure(config: str, rows: int, jobs: int) -> dict[str, Any]:
         from imputebench.registry import missforest as mf_module
 
         if config == "kept":
-            mf_module.RebuildableForest = lambda forest: forest  # the forests kept, as before
+            mf_module.RebuildableForest = lambda forest, drop_trees: forest  # the forests kept, as before
         params = {**resolve("missforest").info.params_for("paper"), "n_jobs": jobs if config == "threads" else 1}
 
         def run() -> tuple[np.ndarray, int]:
