@@ -399,8 +399,8 @@ def rank_vs_rate(ranks: pd.DataFrame, title: str) -> str:
     if title:
         svg.text(left, 12, title, 11, weight="600")
     values = ranks["mean_rank"].to_numpy(dtype=float)
-    low, high = _value_range(values)
-    ticks = nice_ticks(min(1.0, low), high, 4)
+    finite = values[np.isfinite(values)]
+    ticks = nice_ticks(1.0, max(2.0, float(finite.max()) if finite.size else 2.0), 4)  # ranks start at 1
     y = Scale(float(ticks[0]), float(ticks[-1]), top, height - bottom)  # rank 1 at the top
     rates = np.sort(ranks["rate"].astype(float).unique())
     x_low, x_high = float(rates[0]), float(rates[-1])
