@@ -156,6 +156,7 @@ def test_beats_mean_imputation(name: str, structured_table: pd.DataFrame) -> Non
     assert deep_rmse < 0.95 * mean_rmse, (deep_rmse, mean_rmse)
 
 
+@pytest.mark.slow
 def test_run_through_the_runner(tmp_path: Path) -> None:
     """All five run as ordinary jobs of `imputebench run` (diabetes has a category; the downstream
     setting's fit-on-train/transform-test path is covered by the contract test's new rows)."""

@@ -21,6 +21,9 @@ from imputebench.registry.mean import MeanImputer
 from imputebench.runner import RunConfig, run
 from imputebench.store import METRICS, ResultStore
 
+# A Ray cluster costs seconds to start: the whole file is in the slow tier.
+pytestmark = pytest.mark.slow
+
 MODULE = Path(__file__).stem  # test-only imputers below are named by dotted path: f"{MODULE}:Class"
 COMPARED = ["job_key", "status", "n_rows", "realised_rate", *METRICS, "complete_downstream"]
 

@@ -21,6 +21,7 @@ def test_published_numbers_are_package_data() -> None:
     assert pub.loc["spambase", "std"] == pytest.approx(0.0016)
 
 
+@pytest.mark.slow
 @pytest.mark.mirror
 def test_reproduce_gain_json_shape(mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(["reproduce", "gain", "--json", "--seeds", "2", "--iterations", "20", "--jobs", "1",

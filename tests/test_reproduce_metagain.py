@@ -26,6 +26,7 @@ def test_published_values_are_package_data_with_their_source():
     assert len(wine_t1) == 10
 
 
+@pytest.mark.slow
 def test_reproduce_json_rows(tmp_path, capsys):
     assert main(["reproduce", "metagain", *TINY, "--results", str(tmp_path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -46,6 +47,7 @@ def test_reproduce_json_rows(tmp_path, capsys):
     assert "GAIN" in out["skipped_methods"] or np.isfinite(by_key[("Table 1", "GAIN")]["measured_mean"])
 
 
+@pytest.mark.slow
 def test_reproduce_prints_tables_and_reuses_the_store(tmp_path, capsys):
     args = ["reproduce", "metagain", *TINY, "--results", str(tmp_path)]
     assert main(args) == 0

@@ -66,6 +66,7 @@ def test_rerun_skips_finished_jobs(tmp_path):
     assert len(again.rows) == 3
 
 
+@pytest.mark.slow
 def test_same_numbers_with_one_or_two_workers(tmp_path):
     cfg = dict(datasets=["wine"], imputers=["mean", "median"], mechanisms=["mar", "mnar"],
                settings=["in-sample", "downstream"])
@@ -75,6 +76,7 @@ def test_same_numbers_with_one_or_two_workers(tmp_path):
     pd.testing.assert_frame_equal(a[cols], b[cols])
 
 
+@pytest.mark.slow
 def test_faulty_imputers_become_rows_and_the_run_completes(tmp_path):
     # the timeout leaves room for a worker's first job (imports) on a loaded machine
     s = run(small(tmp_path, imputers=["mean", *FAULTY], timeout=20, jobs=2))
@@ -86,6 +88,7 @@ def test_faulty_imputers_become_rows_and_the_run_completes(tmp_path):
         assert np.isnan(rows.loc[name, "rmse"])
 
 
+@pytest.mark.slow
 def test_a_job_whose_worker_dies_is_retried_once(tmp_path):
     marker = str(tmp_path / "crashed-once")
     s = run(small(tmp_path / "res", imputers=["faulty:CrashesOnce", "faulty:Crashes"],

@@ -18,7 +18,8 @@ from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (.ci/setup-browser.sh)")
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup-browser.sh)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/setup-browser.sh)"),
+              pytest.mark.slow]  # a real browser: the slow tier
 
 EVIL = "<script>alert(1)</script>"
 WIDTHS = {"desktop": 1400, "phone": 390}
