@@ -17,7 +17,7 @@ from imputebench.imputer import validate_output
 from imputebench.registry import make_imputer, resolve
 from imputebench.registry.em import EMImputer
 
-CLASSICAL = ["knn", "mice", "missforest", "xgbi", "pcai", "softimpute", "em"]
+CLASSICAL = ["knn", "mice", "mice_linear", "missforest", "xgbi", "pcai", "softimpute", "em"]
 
 
 def quick(name: str, **overrides) -> object:

@@ -125,6 +125,7 @@ def write_table(rows: list[dict], args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default="quick,paper")
+    parser.add_argument("--imputers", default=",".join(OURS))
     parser.add_argument("--rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="time each pair this many times, keep the fastest")
@@ -137,7 +138,7 @@ def main() -> None:
         truth = X.to_numpy(dtype=float)
         observed = mcar(X.shape, args.rate, args.seed)
         Xm = X.mask(~observed)
-        for name in OURS:
+        for name in args.imputers.split(","):
             recipes = [(recipe, *cpu_seconds(lambda: impute(Xm.to_numpy(dtype=float)), args.repeats))
                        for recipe, impute in sklearn_recipes(name, args.seed)]
             for profile in profiles:
