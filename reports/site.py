@@ -388,7 +388,7 @@ class SiteBuilder:
                            (("cells", self.cells), ("failures", self.failures), ("boards", self.boards))}
         # Small per-dataset and per-imputer facts, from one groupby each (no filter of every row per page).
         self.dataset_info = self.rows.groupby("dataset").agg(
-            rows=("n_rows", "max"), features=("n_features", "max"),
+            rows=("n_rows", "max"), features=("n_features", "max"), dropped=("dropped_rows", "max"),
             checksums=("dataset_checksum", lambda c: ", ".join(sorted(set(c.dropna().astype(str))))))
         self.uses_labels = self.rows.groupby("imputer")["uses_labels"].agg(
             lambda v: bool(v.fillna(False).astype(bool).any())).to_dict()
@@ -761,7 +761,8 @@ class SiteBuilder:
                            paretos=paretos, samples=samples_section, data=data,
                            metrics=[m for m in self.metrics if any(f.attrs.get("metric") == m for f in figures)],
                            failures=fails.head(200).to_dict("records"), n_failures=len(fails),
-                           info={"rows": info["rows"], "features": info["features"], "checksums": info["checksums"]})
+                           info={"rows": info["rows"], "features": info["features"], "checksums": info["checksums"],
+                                 "dropped": info["dropped"]})
 
     def _imputer_page(self, imputer: str) -> None:
         boards = self.by_imputer["boards"].get(imputer, self.boards.iloc[:0])

@@ -376,3 +376,15 @@ def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: P
     build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, n_boot=20)
     assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
     assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["site"]  # nothing left beside it
+
+
+def test_a_datasets_size_says_how_many_rows_were_dropped(tmp_path: Path) -> None:
+    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
+    rows = small_rows(imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,))
+    rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
+    rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
+    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
+    wine = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
+    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
+    evil = (tmp_path / "site" / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
+    assert "rows with missing values dropped" not in evil
