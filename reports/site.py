@@ -651,9 +651,9 @@ class SiteBuilder:
                 sections.append({"title": title, "note": f"The store holds no {setting} MCAR jobs at 30%."})
                 continue
             both = pd.concat([mae, rmse], ignore_index=True)
-            both["column"] = both["dataset"] + " · " + both["metric"].str.upper()
+            both["column"] = both["dataset"] + " · " + both["metric"].map(METRIC_LABELS)
             ds = sorted(both["dataset"].unique())
-            cols = [f"{d} · {m}" for d in ds for m in ("MAE", "RMSE")]
+            cols = [f"{d} · {METRIC_LABELS[m]}" for d in ds for m in ("mae", "rmse")]
             imps = sorted(both["imputer"].unique())
             data = self.write_table(f"paper-diffputer-{slug(setting)}", both.drop(columns=DISPLAY_COLUMNS),
                                     title)
