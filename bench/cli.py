@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "imputebench.commands.datasets",
     "imputebench.commands.baseline",
     "imputebench.commands.check",
+    "imputebench.commands.transfer",
 )
 
 

@@ -13,8 +13,10 @@ lists it as unavailable.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -245,6 +247,21 @@ class DeepTabularImputer(Imputer):
         filled = self.encoder_.decode(encoded.detach().cpu().double().numpy(), index=X.index)
         return restore_observed(X, filled)
 
+    def adapt(self, X: pd.DataFrame, y: pd.Series | None = None, **budget: Any) -> "DeepTabularImputer":
+        """The optional transfer contract (PROTOCOL §7 fine-tune): after ``fit`` on a source table, go on
+        training on ``X`` (the target's rows), starting from the fitted weights. ``budget`` overrides the
+        training-length hyper-parameters for this call (``epochs=20``, ``iterations=200``); the
+        encoding fitted on the source is kept, so both domains share one scale."""
+        if not hasattr(self, "encoder_"):
+            raise ValueError(f"{type(self).__name__}.adapt needs a fitted model: call fit (on the source) first")
+        X = check_frame(X)
+        self._setup(random_state_offset=2)
+        x, obs = self._tensors(X)
+        with overridden(self, budget), warm_start(fitted_networks(self)) as settle:
+            self._fit_model(x, obs)
+            settle(fitted_networks(self))
+        return self
+
     def column_means(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """Observed mean per encoded slot (category frequencies in a block): the initial fill."""
         return (x * obs).sum(0) / obs.sum(0).clamp_min(1.0)
@@ -255,3 +272,71 @@ class DeepTabularImputer(Imputer):
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
+
+
+# -- the transfer contract's warm start (PROTOCOL §7 fine-tune) ---------------------------------------
+def fitted_networks(model: object) -> list[nn.Module]:
+    """The torch networks a fitted imputer holds (attributes, and lists of them), in attribute order."""
+    nets: list[nn.Module] = []
+    for value in vars(model).values():
+        if isinstance(value, nn.Module):
+            nets.append(value)
+        elif isinstance(value, (list, tuple)):
+            nets += [v for v in value if isinstance(v, nn.Module)]
+    return nets
+
+
+@contextlib.contextmanager
+def overridden(estimator: Any, values: Mapping[str, Any]) -> Iterator[None]:
+    """Hyper-parameters of ``estimator`` set to ``values`` inside the block, restored after it."""
+    known = estimator.get_params(deep=False)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{type(estimator).__name__}.adapt: unknown budget parameter(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(known))}")
+    saved = {k: known[k] for k in values}
+    estimator.set_params(**values)
+    try:
+        yield
+    finally:
+        estimator.set_params(**saved)
+
+
+def _layout(module: nn.Module) -> tuple:
+    return tuple((k, tuple(v.shape)) for k, v in module.state_dict().items())
+
+
+@contextlib.contextmanager
+def warm_start(networks: list[nn.Module]) -> Iterator[Callable[[list[nn.Module]], None]]:
+    """Inside the block, every network built with the same parameter layout as one of ``networks`` takes
+    that network's weights (copied in place, in order) before its first forward pass.
+
+    An imputer's own ``fit`` body (build, initialise, make an optimiser, train) then becomes a
+    fine-tune with no second copy of its training loop: the copy happens after any initialisation
+    and the optimiser keeps the same parameter tensors. The block gets ``settle(new_networks)``:
+    call it after the fit with the networks it built, so that one never run forward (a zero budget)
+    still takes its fitted weights.
+    """
+    pending: dict[tuple, list[dict]] = {}
+    for net in networks:
+        pending.setdefault(_layout(net), []).append(copy.deepcopy(net.state_dict()))
+    seen: set[int] = set()
+
+    def load_fitted(module: nn.Module, args: Any) -> None:
+        if id(module) in seen:
+            return
+        queue = pending.get(_layout(module))
+        if queue:
+            module.load_state_dict(queue.pop(0))
+            seen.update(id(m) for m in module.modules())  # its layers are part of it
+        seen.add(id(module))
+
+    def settle(new_networks: list[nn.Module]) -> None:
+        for net in new_networks:
+            load_fitted(net, None)
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(load_fitted)
+    try:
+        yield settle
+    finally:
+        handle.remove()

@@ -70,7 +70,7 @@ class Job:
 
     def base_row(self) -> dict[str, Any]:
         return {
-            "job_key": self.key, "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
+            "job_key": self.key, "track": "main", "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
             "max_rows": self.max_rows, "mechanism": self.mechanism, "rate": self.rate, "seed": self.seed,
             "imputer": self.imputer, "params": self.params, "profile": self.profile, "setting": self.setting,
             "protocol_version": PROTOCOL_VERSION, "versions": versions_json(),
@@ -202,6 +202,11 @@ def _device_of(imputer) -> str:
 def run_job(job: Job) -> dict[str, Any]:
     """Run one job and return its result row (see :data:`imputebench.store.SCHEMA`)."""
     from .registry import make_imputer
+
+    if getattr(job, "track", "main") == "transfer":  # PROTOCOL §7: the transfer track's job
+        from .transfer_job import run_transfer_job
+
+        return run_transfer_job(job)
 
     row = job.base_row()
     try:

@@ -19,6 +19,7 @@ from .job import DataSource, Job
 from .masks import check_mechanism, check_rate
 from .profiles import SETTINGS, get_profile
 from .store import ResultStore
+from .transfer import split_adapt_params
 
 log = logging.getLogger("imputebench")
 
@@ -47,6 +48,11 @@ class RunConfig:
     executor_options: Mapping[str, Any] = field(default_factory=dict)
     progress: bool = True
     max_rows: int | None | str = "profile"
+    # The transfer track (PROTOCOL §7): same runner, executors and store; None takes the track's defaults.
+    track: str = "main"  # "main" or "transfer"
+    tasks: Sequence[str] | None = None
+    n_targets: Sequence[int] | None = None
+    strategies: Sequence[str] | None = None
 
 
 @dataclass
@@ -127,6 +133,13 @@ def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
     """The job grid: datasets x mechanisms x rates x seeds x imputers x settings."""
     from .registry import resolve
 
+    if cfg.track == "transfer":
+        from .transfer_job import plan_transfer
+
+        return plan_transfer(cfg)
+    if cfg.track != "main":
+        raise UsageError(f"unknown track {cfg.track!r}; valid: main, transfer")
+
     profile = get_profile(cfg.profile)
     mechanisms = [check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms)]
     rates = [check_rate(r) for r in (cfg.rates or profile.rates)]
@@ -143,6 +156,7 @@ def plan(cfg: RunConfig) -> tuple[list[Job], dict[str, str]]:
         info = resolve(name).info
         p = info.params_for(cfg.profile) if info else {}
         p.update(cfg.params.get(name, {}))
+        p = split_adapt_params(p)[0]  # the fine-tune budget belongs to the transfer track only
         params[name] = _canonical_params(p)
     jobs = [
         Job(dataset=d, dataset_checksum=ds.checksum, max_rows=ds.meta.get("max_rows"), mechanism=m, rate=r,

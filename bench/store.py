@@ -65,6 +65,13 @@ SCHEMA = pa.schema([
     ("protocol_version", pa.int64()),
     ("versions", pa.string()),
     ("finished_at", pa.timestamp("us", tz="UTC")),
+    # The transfer track (PROTOCOL §7); main-track rows have track "main" and nulls in the rest.
+    ("track", pa.string()),
+    ("task", pa.string()),
+    ("strategy", pa.string()),
+    ("n_target", pa.int64()),
+    ("source_rows", pa.int64()),
+    ("domain_gap", pa.float64()),
 ])
 COLUMNS = tuple(SCHEMA.names)
 METRICS = QUALITY_METRICS

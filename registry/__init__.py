@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..imputer_info import ImputerInfo
+from ..transfer import split_adapt_params
 from .external import ExternalImputer
 
 ENTRY_POINT_GROUP = "imputebench.imputers"
@@ -120,7 +121,8 @@ def make_imputer(name: str, params: dict[str, Any] | None = None, random_state: 
     entry = resolve(name)
     if not entry.available:
         raise UsageError(f"imputer {name!r} is unavailable: {entry.error}")
-    params = dict(params or {})
+    # A profile's adapt_* keys are the fine-tune budget (PROTOCOL §7), passed to adapt(), not __init__.
+    params = split_adapt_params(params or {})[0]
     cls = entry.cls
     if getattr(cls, "info", None) is None or not isinstance(getattr(cls, "info"), ImputerInfo):
         return ExternalImputer(estimator=cls(**params), name=name, random_state=random_state)

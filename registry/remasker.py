@@ -195,6 +195,20 @@ class ReMaskerImputer(Imputer):
         self.device_ = str(dev)
         return self
 
+    def adapt(self, X: pd.DataFrame, y: pd.Series | None = None, **budget) -> "ReMaskerImputer":
+        """The transfer contract (PROTOCOL §7 fine-tune): train on ``X`` starting from the weights fitted
+        before; ``budget`` overrides the training length for this call (``max_steps=300``). The
+        min-max scaling is re-fitted on ``X`` (fit does both) while the network is warm-started."""
+        from ..deep_tabular import fitted_networks, overridden, warm_start
+
+        networks = fitted_networks(self)
+        if not networks:
+            raise ValueError("ReMaskerImputer.adapt needs a fitted model: call fit (on the source) first")
+        with overridden(self, budget), warm_start(networks) as settle:
+            self.fit(X, y)
+            settle(fitted_networks(self))
+        return self
+
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = check_frame(X)
         dev = torch.device(self.device_)

@@ -332,6 +332,11 @@ class SiteBuilder:
         self.lap("imputer pages")
         self._index_page()
         self.lap("overview")
+        if len(getattr(self, "transfer_rows", ())):  # the transfer track's one hook
+            from .transfer_page import add_transfer_page
+
+            add_transfer_page(self, self.transfer_rows)
+            self.lap("transfer page")
         self.finish()
         return self.out / "index.html"
 
@@ -675,8 +680,12 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
             page.unlink()
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = python_strings(rows.reset_index(drop=True))
+    # The transfer track (PROTOCOL §7) has its own page; the main pages never mix its rows in.
+    transfer = rows["track"].to_numpy() == "transfer" if "track" in rows else np.zeros(len(rows), bool)
+    transfer_rows, rows = rows[transfer].reset_index(drop=True), rows[~transfer].reset_index(drop=True)
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     builder = SiteBuilder(rows, out_dir, provenance, samples, max_plots, n_boot, workers)
+    builder.transfer_rows = transfer_rows
     index = builder.build()
     # For the benchmark: wall seconds per phase, and the figures drawn, left out and their CPU seconds.
     build_site.last_timings = builder.timings  # type: ignore[attr-defined]

@@ -37,6 +37,13 @@ def _seeds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"seeds must be integers, e.g. 0,1 or 0-4; got {text!r}")
 
 
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(t) for t in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers, e.g. 50,200,1000; got {text!r}")
+
+
 def _param(text: str) -> tuple[str, str, object]:
     """``IMPUTER.PARAM=VALUE``; VALUE parsed as JSON when it can be (numbers, true, null)."""
     key, sep, value = text.partition("=")
@@ -85,6 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    # The transfer track (PROTOCOL §7): same runner and store; see `imputebench transfer tasks`.
+    p.add_argument("--track", default="main", choices=("main", "transfer"), help="main grid or the transfer track")
+    p.add_argument("--tasks", type=_csv, help="transfer tasks, comma-separated (default: every built-in task)")
+    p.add_argument("--n-target", type=_ints, help="target train sizes (default: 50,200,1000)")
+    p.add_argument("--strategies", type=_csv, help="target-only,source-only,pooled,fine-tune (default: all)")
     add_source_arguments(p)
     p.set_defaults(func=main)
 
@@ -110,6 +122,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         jobs=args.jobs, timeout=args.timeout, memory_limit_mb=args.memory_limit,
         retry_failed=args.retry_failed, source=source_from(args), params=params,
         executor=args.executor, executor_options=opts, progress=not args.quiet,
+        track=args.track, tasks=args.tasks, n_targets=args.n_target, strategies=args.strategies,
     )
 
 
