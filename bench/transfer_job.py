@@ -101,6 +101,18 @@ def task_parts(task_name: str, source: DataSource, n_target: int, seed: int, max
                       n_target=n_target, seed=seed, max_source_rows=max_rows)
 
 
+@lru_cache(maxsize=16)
+def complete_score(task_name: str, source: DataSource, n_target: int, seed: int, max_rows: int | None) -> float:
+    """PROTOCOL §3 beside §7: the downstream model on the complete target train and test rows (one per
+    task, n_target and seed, shared by every imputer and strategy)."""
+    from .downstream import downstream_score
+
+    _, _, target_kind, _ = _domains(task_name, source)
+    parts = task_parts(task_name, source, n_target, seed, max_rows)
+    return downstream_score(parts.target_train.X, parts.target_train.y, parts.target_test.X, parts.target_test.y,
+                            target_kind)
+
+
 def part_mask(job: TransferJob, part: str, X: pd.DataFrame) -> tuple[np.ndarray, float]:
     """The stored mask of one part (drawn on first use, PROTOCOL §7) and its realised rate."""
     store = ResultStore(job.results_dir)
@@ -168,9 +180,8 @@ def run_transfer_job(job: TransferJob) -> dict[str, Any]:
             if parts.target_test.y is not None and target_kind is not None:
                 scores["downstream"] = downstream_score(out_train, parts.target_train.y, out_test,
                                                         parts.target_test.y, target_kind)
-                scores["complete_downstream"] = downstream_score(parts.target_train.X, parts.target_train.y,
-                                                                 parts.target_test.X, parts.target_test.y,
-                                                                 target_kind)
+                scores["complete_downstream"] = complete_score(job.task, job.source, job.n_target, job.seed,
+                                                               job.max_rows)
                 row["downstream_metric"] = "accuracy" if target_kind == "classification" else "r2"
         row.update(scores)
         row.update(status="ok", fit_seconds=t1 - t0, transform_seconds=t2 - t1, peak_memory_mb=mem.mb,

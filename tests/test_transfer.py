@@ -240,3 +240,28 @@ def test_cli_lists_tasks_and_rejects_a_bad_rule(home: Path, capsys) -> None:
     assert cli(["transfer", "add", "both", "--dataset", "shifty", "--column", "x1", "--threshold", "1",
                 "--values", "a", "--data-home", str(home)]) == 2
     assert "exactly one" in capsys.readouterr().err
+
+
+def test_run_rejects_main_track_flags_on_the_transfer_track(capsys) -> None:
+    assert cli(["run", "--track", "transfer", "--datasets", "wine", "--no-report"]) == 2
+    assert "--tasks" in capsys.readouterr().err
+    assert cli(["run", "--n-target", "50", "--no-report"]) == 2
+    assert "--track transfer" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_executor_gives_the_local_rows(home: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from imputebench.job import DataSource
+    from imputebench.runner import RunConfig, run
+
+    def rows(executor: str) -> pd.DataFrame:
+        cfg = RunConfig(track="transfer", tasks=["shifty-b"], imputers=["mean"], mechanisms=["mcar"], rates=[0.2],
+                        seeds=[0], n_targets=[50], results_dir=tmp_path / executor, jobs=1, progress=False,
+                        executor=executor, source=DataSource(data_home=str(home)))
+        return run(cfg).rows.sort_values("job_key").reset_index(drop=True)
+
+    local, ray = rows("local"), rows("ray")
+    cols = ["job_key", "strategy", "status", "armse", "rmse", "downstream", "source_rows", "n_target"]
+    pd.testing.assert_frame_equal(local[cols], ray[cols])
+    assert (local["status"] == "ok").all() and len(local) == 3

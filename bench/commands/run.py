@@ -106,6 +106,11 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.track == "transfer" and (args.datasets or args.all or args.setting):
+        raise UsageError("--track transfer runs tasks (--tasks; see `imputebench transfer tasks`), "
+                         "not --datasets/--all/--setting")
+    if args.track == "main" and (args.tasks or args.n_target or args.strategies):
+        raise UsageError("--tasks, --n-target and --strategies belong to --track transfer")
     if args.all:
         from .. import datasets as dsmod
 
