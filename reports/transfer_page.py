@@ -27,7 +27,8 @@ def gain_curves_svg(summary: pd.DataFrame, imputer: str) -> str:
     mechanisms = sorted(mine["mechanism"].unique())
     colours = plots.colour_of(list(STRATEGIES))
     with plt.rc_context(plots.STYLE):
-        fig, axes = plt.subplots(1, len(mechanisms), figsize=(3.2 * len(mechanisms), 2.6), squeeze=False,
+        width = 1.0 + 3.4 * len(mechanisms)
+        fig, axes = plt.subplots(1, len(mechanisms), figsize=(width, 2.8), squeeze=False,
                                  sharey=True)
         for ax, mechanism in zip(axes[0], mechanisms):
             part = mine[mine["mechanism"] == mechanism]
@@ -43,11 +44,12 @@ def gain_curves_svg(summary: pd.DataFrame, imputer: str) -> str:
             ax.set_xscale("log")
             ax.set_xticks(sorted(part["n_target"].unique()))
             ax.get_xaxis().set_major_formatter(plots.matplotlib.ticker.ScalarFormatter())
+            ax.get_xaxis().set_minor_formatter(plots.matplotlib.ticker.NullFormatter())
             ax.set_title(f"{imputer}, {mechanism}")
             ax.set_xlabel("n_target (target train rows)")
         axes[0][0].set_ylabel("transfer gain (ARMSE)")
         axes[0][-1].legend(loc="best")
-        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.88, wspace=0.08)
+        fig.subplots_adjust(left=0.7 / width, right=0.98, bottom=0.2, top=0.88, wspace=0.08)
         return plots._svg(fig)
 
 

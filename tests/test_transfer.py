@@ -158,6 +158,24 @@ def test_a_failed_job_leaves_its_mask_without_gain() -> None:
 
 
 # -- the grid through the runner, the store, the page ---------------------------------------------------
+def test_mask_keys_name_the_part_not_the_imputer_or_strategy() -> None:
+    from dataclasses import replace
+
+    from imputebench.transfer_job import TransferJob
+
+    job = TransferJob(task="t", dataset="d", dataset_checksum="c", rule="r", max_rows=2000, n_target=50,
+                      mechanism="mcar", rate=0.2, seed=0, imputer="gain", params="{}", strategy="pooled",
+                      profile="quick", results_dir="x")
+    other = replace(job, imputer="knn", params='{"k": 1}', strategy="fine-tune", profile="paper")
+    assert other.key != job.key
+    assert all(job.mask_key(p) == other.mask_key(p) for p in ("source", "target-train", "target-test"))
+    bigger = replace(job, n_target=200)  # the test and source parts are the same for every n_target
+    assert bigger.mask_key("target-test") == job.mask_key("target-test")
+    assert bigger.mask_key("source") == job.mask_key("source")
+    assert bigger.mask_key("target-train") != job.mask_key("target-train")
+
+
+@pytest.mark.slow
 def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_path: Path, monkeypatch) -> None:
     from imputebench import transfer_job
     from imputebench.job import run_job
@@ -229,6 +247,7 @@ def test_main_track_pages_exclude_transfer_rows(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "transfer.html").is_file()
 
 
+@pytest.mark.slow
 def test_cli_lists_tasks_and_rejects_a_bad_rule(home: Path, capsys) -> None:
     assert cli(["transfer", "tasks", "shifty-b", "--json", "--data-home", str(home)]) == 0
     out = json.loads(capsys.readouterr().out)
