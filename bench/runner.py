@@ -64,6 +64,11 @@ class RunConfig:
     command: str | None = None  # the command line, for the run record
     flush_rows: int = 64  # the store's batched appends: by count...
     flush_seconds: float = 5.0  # ...and by age
+    # The transfer track (PROTOCOL §7): same runner, executors and store; None takes the track's defaults.
+    track: str = "main"  # "main" or "transfer"
+    tasks: Sequence[str] | None = None
+    n_targets: Sequence[int] | None = None
+    strategies: Sequence[str] | None = None
 
 
 @dataclass
@@ -163,6 +168,12 @@ class Grid:
 
 def check_grid(cfg: RunConfig) -> Grid:
     """Validate every axis of the grid (nothing is loaded or written): one line for bad input."""
+    if cfg.track == "transfer":
+        from .transfer_job import check_transfer_grid
+
+        return check_transfer_grid(cfg)  # type: ignore[return-value]
+    if cfg.track != "main":
+        raise UsageError(f"unknown track {cfg.track!r}; valid: main, transfer")
     profile = get_profile(cfg.profile)
     mechanisms = _unique(check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms))
     rates = _unique(check_rate(r) for r in (cfg.rates or profile.rates))
@@ -233,8 +244,13 @@ class Plan:
 
 
 def plan(cfg: RunConfig, grid: Grid | None = None) -> Plan:
-    """The job grid: datasets x mechanisms x rates x seeds x imputers x settings."""
+    """The job grid: datasets x mechanisms x rates x seeds x imputers x settings (the transfer track's
+    grid with ``track="transfer"``, PROTOCOL §7)."""
     grid = grid or check_grid(cfg)
+    if cfg.track == "transfer":
+        from .transfer_job import plan_transfer
+
+        return plan_transfer(cfg, grid)
     params = grid.params
     tables, unavailable = resolve_datasets(cfg, grid.datasets)
     jobs = [
@@ -256,7 +272,7 @@ def stored_masks(store: ResultStore, jobs: Sequence[Job], tables: Mapping[str, A
             continue
         if hit[1].get("infeasible"):
             masks[key] = PackedMask.of_infeasible(hit[1]["infeasible"])
-        elif hit[0].shape == tables[job.dataset].X.shape:
+        elif hit[0].shape == job.mask_shape(tables):
             masks[key] = PackedMask.pack(*hit)
     return masks
 
