@@ -437,7 +437,7 @@ def transfer_gain_curves(summary: pd.DataFrame, imputer: str, colours: Mapping[s
     strategies = [s for s in colours if s in set(curves["strategy"])]
     n_targets = np.unique(curves["n_target"].to_numpy(dtype=float))
     values = curves[["gain_mean", "gain_low", "gain_high"]].to_numpy(dtype=float).ravel()
-    ticks = nice_ticks(*_value_range(np.r_[values, 0.0]), 4)
+    ticks = nice_ticks(*_value_range(np.r_[values, 0.0]), 4) + 0.0  # + 0.0: no '-0' label
     left, top, bottom, gap, panel_w, panel_h = 58.0, 26.0, 36.0, 18.0, 190.0, 170.0
     legend_w = 24 + 6.5 * max((len(s) for s in strategies), default=4)
     width = left + len(mechanisms) * panel_w + (len(mechanisms) - 1) * gap + 12 + legend_w

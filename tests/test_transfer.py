@@ -244,11 +244,12 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
 
     store = ResultStore(results)
     for job in jobs:  # in-process, as the driver does, so the spy sees every imputer's inputs
+        before = set(results.rglob("*"))
         result = run_job(job, RunContext(), None)
+        assert set(results.rglob("*")) == before  # the job writes nothing: the driver stores its mask
         row = result.row
         assert row["status"] == "ok", row.get("error")
         assert row["n_target"] == job.n_target and row["track"] == "transfer" and row["source_rows"] == 1800
-        assert not list(results.glob("_masks/*"))  # the job writes nothing: the driver stores its mask
         if result.mask is not None and store.load_mask(job.mask_key) is None:
             keep_mask(store, job.mask_key, result.mask)
         store.append([row])
@@ -282,6 +283,8 @@ def test_main_track_pages_exclude_transfer_rows(tmp_path: Path) -> None:
     index = build_site(full, tmp_path / "site")
     assert "shifty" not in index.read_text()  # no main-track leaderboard of transfer rows
     assert (tmp_path / "site" / "transfer.html").is_file()
+    svg = (tmp_path / "site" / "plots" / "transfer-x.svg").read_text()  # the gain curves, drawn as SVG
+    assert svg.startswith("<svg") and "pooled" in svg and "target-only" in svg
 
 
 @pytest.mark.slow
