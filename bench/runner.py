@@ -195,9 +195,13 @@ def check_grid(cfg: RunConfig) -> Grid:
     return Grid(datasets, imputers, mechanisms, rates, seeds, settings, imputer_params(cfg, imputers))
 
 
-def imputer_params(cfg: RunConfig, imputers: Sequence[str]) -> dict[str, str]:
+def imputer_params(cfg: RunConfig, imputers: Sequence[str], fine_tune_budget: bool = False) -> dict[str, str]:
     """Each imputer's hyper-parameters (its profile's, then --param overrides), checked against its
-    declared constraints: a bad --param fails before any dataset is loaded or anything written."""
+    declared constraints: a bad --param fails before any dataset is loaded or anything written.
+
+    The ``adapt_*`` keys (the transfer track's fine-tune budget, PROTOCOL §7) are checked too but kept
+    only with ``fine_tune_budget``: they do not change a main-track job's numbers, so not its key."""
+    from .imputer_info import split_adapt_params
     from .registry import check_params, resolve
 
     params = {}
@@ -206,7 +210,7 @@ def imputer_params(cfg: RunConfig, imputers: Sequence[str]) -> dict[str, str]:
         p = info.params_for(cfg.profile) if info else {}
         p.update(cfg.params.get(name, {}))
         check_params(name, p)
-        params[name] = _canonical_params(p)
+        params[name] = _canonical_params(p if fine_tune_budget else split_adapt_params(p)[0])
     return params
 
 

@@ -336,7 +336,7 @@ def check_transfer_grid(cfg) -> TransferGrid:
     adapts = {name: supports_adapt(resolve(name).cls) for name in imputers}
     datasets = list(dict.fromkeys(catalog[t].dataset for t in tasks))
     return TransferGrid(tasks, datasets, n_targets, strategies, imputers, mechanisms, rates, seeds,
-                        imputer_params(cfg, imputers), adapts)
+                        imputer_params(cfg, imputers, fine_tune_budget=True), adapts)
 
 
 def plan_transfer(cfg, grid: TransferGrid):

@@ -324,3 +324,12 @@ def test_ray_executor_gives_the_local_rows(home: Path, tmp_path: Path) -> None:
     cols = ["job_key", "strategy", "status", "armse", "rmse", "downstream", "source_rows", "n_target"]
     pd.testing.assert_frame_equal(local[cols], ray[cols])
     assert (local["status"] == "ok").all() and len(local) == 3
+
+
+def test_the_fine_tune_budget_is_in_transfer_job_params_only() -> None:
+    from imputebench.runner import RunConfig, check_grid
+
+    main = json.loads(check_grid(RunConfig(imputers=["gain"])).params["gain"])
+    transfer = json.loads(check_grid(RunConfig(track="transfer", imputers=["gain"])).params["gain"])
+    assert "adapt_iterations" not in main  # a main-track job's numbers (and key) do not depend on it
+    assert transfer == {**main, "adapt_iterations": 200}
