@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "datasets": ("imputebench.commands.datasets", "the dataset catalog: list, inspect, fetch, add your own"),
     "baseline": ("imputebench.commands.baseline", "save or show a regression baseline (see `imputebench check`)"),
     "check": ("imputebench.commands.check", "compare results with a baseline; non-zero exit when an imputer got worse"),
+    "transfer": ("imputebench.commands.transfer", "the transfer track's tasks (run them with `run --track transfer`)"),
 }
 
 

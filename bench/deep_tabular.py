@@ -13,8 +13,10 @@ lists it as unavailable.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,7 @@ import torch
 from torch import nn
 
 from .encoding import MixedEncoder, Scaling
-from .imputer import Imputer
+from .imputer import AdaptableImputer
 from .neural import resolve_device, seeded_generator, to_tensor
 
 
@@ -201,7 +203,7 @@ def class_codes(y: pd.Series | None, n_rows: int, who: str) -> tuple[np.ndarray,
     return codes.astype(np.int64), int(codes.max()) + 1
 
 
-class DeepTabularImputer(Imputer):
+class DeepTabularImputer(AdaptableImputer):
     """Scaffold: subclasses implement ``_fit_model(x, obs)`` and ``_impute(x, obs) -> encoded``.
 
     ``x`` is the encoded matrix as a float32 tensor with missing cells set to 0 (one-hot blocks all
@@ -243,6 +245,15 @@ class DeepTabularImputer(Imputer):
         filled = self.encoder_.decode(encoded.detach().cpu().double().numpy(), index=X.index)
         return filled
 
+    def _adapt(self, X: pd.DataFrame, y: pd.Series | None) -> None:
+        """Fine-tune (PROTOCOL §7): the model's own training loop on ``X``, started from the fitted
+        weights; the encoding fitted on the source is kept, so both domains share one scale."""
+        self._setup(random_state_offset=2)
+        x, obs = self._tensors(X)
+        with warm_start(fitted_networks(self)) as settle:
+            self._fit_model(x, obs)
+            settle(fitted_networks(self))
+
     def column_means(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """Observed mean per encoded slot (category frequencies in a block): the initial fill."""
         return (x * obs).sum(0) / obs.sum(0).clamp_min(1.0)
@@ -253,3 +264,55 @@ class DeepTabularImputer(Imputer):
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
+
+
+# -- the transfer contract's warm start (PROTOCOL §7 fine-tune) ---------------------------------------
+def fitted_networks(model: object) -> list[nn.Module]:
+    """The torch networks a fitted imputer holds (attributes, and lists of them), in attribute order."""
+    nets: list[nn.Module] = []
+    for value in vars(model).values():
+        if isinstance(value, nn.Module):
+            nets.append(value)
+        elif isinstance(value, (list, tuple)):
+            nets += [v for v in value if isinstance(v, nn.Module)]
+    return nets
+
+
+def _layout(module: nn.Module) -> tuple:
+    return tuple((k, tuple(v.shape)) for k, v in module.state_dict().items())
+
+
+@contextlib.contextmanager
+def warm_start(networks: list[nn.Module]) -> Iterator[Callable[[list[nn.Module]], None]]:
+    """Inside the block, every network built with the same parameter layout as one of ``networks`` takes
+    that network's weights (copied in place, in order) before its first forward pass.
+
+    An imputer's own ``fit`` body (build, initialise, make an optimiser, train) then becomes a
+    fine-tune with no second copy of its training loop: the copy happens after any initialisation
+    and the optimiser keeps the same parameter tensors. The block gets ``settle(new_networks)``:
+    call it after the fit with the networks it built, so that one never run forward (a zero budget)
+    still takes its fitted weights.
+    """
+    pending: dict[tuple, list[dict]] = {}
+    for net in networks:
+        pending.setdefault(_layout(net), []).append(copy.deepcopy(net.state_dict()))
+    seen: set[int] = set()
+
+    def load_fitted(module: nn.Module, args: Any) -> None:
+        if id(module) in seen:
+            return
+        queue = pending.get(_layout(module))
+        if queue:
+            module.load_state_dict(queue.pop(0))
+            seen.update(id(m) for m in module.modules())  # its layers are part of it
+        seen.add(id(module))
+
+    def settle(new_networks: list[nn.Module]) -> None:
+        for net in new_networks:
+            load_fitted(net, None)
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(load_fitted)
+    try:
+        yield settle
+    finally:
+        handle.remove()

@@ -86,6 +86,8 @@ def preload_modules(jobs: Iterable[Job]) -> list[str]:
     known = discover()
     mods = {"imputebench.job", "xgboost", "sklearn.model_selection"}
     jobs = list(jobs)
+    if any(j.track == "transfer" for j in jobs):
+        mods.add("imputebench.transfer_job")
     for name in {j.imputer for j in jobs}:
         if name in known:
             mods.add(known[name].target.partition(":")[0])

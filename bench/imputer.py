@@ -18,8 +18,9 @@ Two contracts, told apart explicitly (never by guessing from behaviour):
 
 from __future__ import annotations
 
+import contextlib
 from numbers import Integral, Real
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterator, Literal, Mapping
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,45 @@ class Imputer(TransformerMixin, BaseEstimator):
             raise ContractViolation(f"{type(self).__name__}.{method} returned {got}; the {CONTRACTS['dataframe']} "
                                     f"wants a DataFrame with the input's {X.shape[1]} columns and {X.shape[0]} rows")
         return filled
+
+
+class AdaptableImputer(Imputer):
+    """An imputer with the optional transfer contract (PROTOCOL §7 fine-tune): after ``fit`` on a
+    source table, ``adapt(X, y=None, **budget)`` goes on training on ``X`` (the target's rows) from
+    the fitted state, a warm start. ``budget`` sets training-length hyper-parameters for this call
+    only (a profile's ``adapt_*`` keys, e.g. ``adapt_epochs=20`` gives ``epochs=20``).
+
+    The public ``adapt`` checks that the imputer is fitted and the frame, applies the budget and calls
+    ``_adapt(X, y)``, which subclasses implement; the output contract is ``transform``'s, as after ``fit``.
+    """
+
+    def adapt(self, X: pd.DataFrame, y: pd.Series | None = None, **budget: Any) -> "AdaptableImputer":
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, msg=f"{type(self).__name__}.adapt needs a fitted model: call fit (on the source) first")
+        X = check_frame(X)
+        with overridden(self, budget):
+            self._adapt(X, y)
+        return self
+
+    def _adapt(self, X: pd.DataFrame, y: pd.Series | None) -> None:  # pragma: no cover
+        raise NotImplementedError(f"{type(self).__name__} must implement _adapt(X, y)")
+
+
+@contextlib.contextmanager
+def overridden(estimator: Any, values: Mapping[str, Any]) -> Iterator[None]:
+    """Hyper-parameters of ``estimator`` set to ``values`` inside the block, restored after it."""
+    known = estimator.get_params(deep=False)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{type(estimator).__name__}.adapt: unknown budget parameter(s) {', '.join(unknown)}; "
+                         f"valid: {', '.join(sorted(known))}")
+    saved = {k: known[k] for k in values}
+    estimator.set_params(**values)
+    try:
+        yield
+    finally:
+        estimator.set_params(**saved)
 
 
 def contract_of(cls: type) -> Contract:

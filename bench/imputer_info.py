@@ -44,3 +44,16 @@ class ImputerInfo:
             "profiles": {k: dict(v) for k, v in self.profiles.items()},
             "deviations": list(self.deviations),
         }
+
+
+# The optional transfer contract (PROTOCOL §7): a profile's ``adapt_*`` keys are the fine-tune budget,
+# passed to ``adapt(X, y, **budget)``, not to the constructor. Here, in a light module, because the
+# registry splits them when it builds an imputer and checks them when a plan is built.
+ADAPT_PREFIX = "adapt_"
+
+
+def split_adapt_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(constructor params, fine-tune budget): ``adapt_epochs=20`` becomes ``adapt(..., epochs=20)``."""
+    init = {k: v for k, v in params.items() if not k.startswith(ADAPT_PREFIX)}
+    budget = {k[len(ADAPT_PREFIX):]: v for k, v in params.items() if k.startswith(ADAPT_PREFIX)}
+    return init, budget

@@ -24,7 +24,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,8 @@ class Job:
     profile: str
     setting: str
 
+    track: ClassVar[str] = "main"  # the transfer track's jobs: imputebench.transfer_job.TransferJob
+
     @property
     def key(self) -> str:
         """The job key (AMLB-style resume): everything that determines the row's numbers."""
@@ -88,9 +90,13 @@ class Job:
         ident = [self.dataset, self.dataset_checksum, self.mechanism, f"{self.rate:.6g}", self.seed]
         return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]
 
+    def mask_shape(self, tables: dict[str, Any]) -> tuple[int, int]:
+        """The shape its mask must have: the planned table's (the driver checks stored masks by it)."""
+        return tables[self.dataset].X.shape
+
     def base_row(self, context: RunContext) -> dict[str, Any]:
         return {
-            "job_key": self.key, "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
+            "job_key": self.key, "track": self.track, "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
             "max_rows": self.max_rows, "mechanism": self.mechanism, "rate": self.rate, "seed": self.seed,
             "imputer": self.imputer, "params": self.params, "profile": self.profile, "setting": self.setting,
             "protocol_version": PROTOCOL_VERSION, "versions": versions_json(), "run_id": context.run_id,
@@ -273,7 +279,11 @@ def _drawn_mask(dataset: str, max_rows: int | None, source: DataSource, mechanis
 
 def run_job(job: Job, context: RunContext, mask: PackedMask | None = None) -> JobResult:
     """Run one job on its stored mask (drawn here when there is none) and return its result;
-    nothing is written anywhere."""
+    nothing is written anywhere. A transfer job (PROTOCOL §7) runs its own track's body."""
+    if job.track == "transfer":
+        from .transfer_job import run_transfer_job
+
+        return run_transfer_job(job, context, mask)
     row = job.base_row(context)
     drawn = None
     if mask is None:

@@ -64,6 +64,11 @@ class RunConfig:
     command: str | None = None  # the command line, for the run record
     flush_rows: int = 64  # the store's batched appends: by count...
     flush_seconds: float = 5.0  # ...and by age
+    # The transfer track (PROTOCOL §7): same runner, executors and store; None takes the track's defaults.
+    track: str = "main"  # "main" or "transfer"
+    tasks: Sequence[str] | None = None
+    n_targets: Sequence[int] | None = None
+    strategies: Sequence[str] | None = None
 
 
 @dataclass
@@ -163,6 +168,12 @@ class Grid:
 
 def check_grid(cfg: RunConfig) -> Grid:
     """Validate every axis of the grid (nothing is loaded or written): one line for bad input."""
+    if cfg.track == "transfer":
+        from .transfer_job import check_transfer_grid
+
+        return check_transfer_grid(cfg)  # type: ignore[return-value]
+    if cfg.track != "main":
+        raise UsageError(f"unknown track {cfg.track!r}; valid: main, transfer")
     profile = get_profile(cfg.profile)
     mechanisms = _unique(check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms))
     rates = _unique(check_rate(r) for r in (cfg.rates or profile.rates))
@@ -184,9 +195,13 @@ def check_grid(cfg: RunConfig) -> Grid:
     return Grid(datasets, imputers, mechanisms, rates, seeds, settings, imputer_params(cfg, imputers))
 
 
-def imputer_params(cfg: RunConfig, imputers: Sequence[str]) -> dict[str, str]:
+def imputer_params(cfg: RunConfig, imputers: Sequence[str], fine_tune_budget: bool = False) -> dict[str, str]:
     """Each imputer's hyper-parameters (its profile's, then --param overrides), checked against its
-    declared constraints: a bad --param fails before any dataset is loaded or anything written."""
+    declared constraints: a bad --param fails before any dataset is loaded or anything written.
+
+    The ``adapt_*`` keys (the transfer track's fine-tune budget, PROTOCOL §7) are checked too but kept
+    only with ``fine_tune_budget``: they do not change a main-track job's numbers, so not its key."""
+    from .imputer_info import split_adapt_params
     from .registry import check_params, resolve
 
     params = {}
@@ -195,7 +210,7 @@ def imputer_params(cfg: RunConfig, imputers: Sequence[str]) -> dict[str, str]:
         p = info.params_for(cfg.profile) if info else {}
         p.update(cfg.params.get(name, {}))
         check_params(name, p)
-        params[name] = _canonical_params(p)
+        params[name] = _canonical_params(p if fine_tune_budget else split_adapt_params(p)[0])
     return params
 
 
@@ -233,8 +248,13 @@ class Plan:
 
 
 def plan(cfg: RunConfig, grid: Grid | None = None) -> Plan:
-    """The job grid: datasets x mechanisms x rates x seeds x imputers x settings."""
+    """The job grid: datasets x mechanisms x rates x seeds x imputers x settings (the transfer track's
+    grid with ``track="transfer"``, PROTOCOL §7)."""
     grid = grid or check_grid(cfg)
+    if cfg.track == "transfer":
+        from .transfer_job import plan_transfer
+
+        return plan_transfer(cfg, grid)
     params = grid.params
     tables, unavailable = resolve_datasets(cfg, grid.datasets)
     jobs = [
@@ -256,7 +276,7 @@ def stored_masks(store: ResultStore, jobs: Sequence[Job], tables: Mapping[str, A
             continue
         if hit[1].get("infeasible"):
             masks[key] = PackedMask.of_infeasible(hit[1]["infeasible"])
-        elif hit[0].shape == tables[job.dataset].X.shape:
+        elif hit[0].shape == job.mask_shape(tables):
             masks[key] = PackedMask.pack(*hit)
     return masks
 

@@ -77,6 +77,13 @@ SCHEMA = pa.schema([
     ("warnings", pa.int64()),  # warnings raised inside the job, and the most frequent one
     ("warning", pa.string()),
     ("finished_at", pa.timestamp("us", tz="UTC")),
+    # The transfer track (PROTOCOL §7); main-track rows have track "main" and nulls in the rest.
+    ("track", pa.string()),
+    ("task", pa.string()),
+    ("strategy", pa.string()),
+    ("n_target", pa.int64()),
+    ("source_rows", pa.int64()),
+    ("domain_gap", pa.float64()),
 ])
 COLUMNS = tuple(SCHEMA.names)
 METRICS = QUALITY_METRICS

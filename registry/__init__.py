@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from ..errors import UsageError
-from ..imputer_info import ImputerInfo
+from ..imputer_info import ImputerInfo, split_adapt_params
 from .info import BUILTIN_INFO
 
 ENTRY_POINT_GROUP = "imputebench.imputers"
@@ -221,18 +221,24 @@ def check_params(name: str, params: Mapping[str, Any]) -> None:
     """
     entry, cls = _available_class(name)
     accepted = _constructor_params(cls)
-    for key in params:
+    # adapt_* keys are the fine-tune budget (PROTOCOL §7): constructor parameters renamed for adapt().
+    init, budget = split_adapt_params(params)
+    if budget and not callable(getattr(cls, "adapt", None)):
+        raise UsageError(f"imputer {name!r} has no adapt method, so no fine-tune budget "
+                         f"({', '.join('adapt_' + k for k in budget)})")
+    for key, given in [*((k, k) for k in init), *((k, f"adapt_{k}") for k in budget)]:
         if key not in accepted:
             close = difflib.get_close_matches(key, accepted, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise UsageError(f"imputer {name!r} has no parameter {key!r}; {hint}valid: {', '.join(accepted) or 'none'}")
+            hint = f"did you mean {given.replace(key, close[0])!r}? " if close else ""
+            raise UsageError(f"imputer {name!r} has no parameter {given!r}; {hint}valid: {', '.join(accepted) or 'none'}")
     constraints = getattr(cls, "_parameter_constraints", None)
     if not constraints:
         return
     from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
     try:
-        validate_parameter_constraints(constraints, dict(params), caller_name=f"imputer {name!r}")
+        validate_parameter_constraints(constraints, init, caller_name=f"imputer {name!r}")
+        validate_parameter_constraints(constraints, budget, caller_name=f"imputer {name!r} adapt")
     except InvalidParameterError as exc:
         raise UsageError(" ".join(str(exc).split())) from None
 
@@ -249,7 +255,8 @@ def make_imputer(name: str, params: dict[str, Any] | None = None, random_state: 
     A numeric-contract class comes wrapped in :class:`~imputebench.registry.external.ExternalImputer`.
     """
     entry, cls = _available_class(name)
-    params = dict(params or {})
+    # A profile's adapt_* keys are the fine-tune budget (PROTOCOL §7), passed to adapt(), not __init__.
+    params = split_adapt_params(params or {})[0]
     if entry.contract == "numeric":
         from .external import ExternalImputer
 

@@ -137,9 +137,10 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
                   "Adversarial Nets. ICML 2018.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"iterations": 600},
+            "quick": {"iterations": 600, "adapt_iterations": 200},
             # The released code's defaults (jsyoon0823/GAIN main_letter_spam.py, 2020).
-            "paper": {"iterations": 10000, "batch_size": 128, "hint_rate": 0.9, "alpha": 100.0},
+            "paper": {"iterations": 10000, "batch_size": 128, "hint_rate": 0.9, "alpha": 100.0,
+                      "adapt_iterations": 2000},
         },
         deviations=GAIN_DEVIATIONS,
     ),
@@ -149,8 +150,9 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
         reference="Gondara & Wang. MIDA: Multiple Imputation using Denoising Autoencoders. PAKDD 2018.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 30, "n_imputations": 1},
-            "paper": {"epochs": 500, "theta": 7, "depth": 3, "dropout": 0.5, "n_imputations": 5},
+            "quick": {"epochs": 30, "n_imputations": 1, "adapt_epochs": 30},
+            "paper": {"epochs": 500, "theta": 7, "depth": 3, "dropout": 0.5, "n_imputations": 5,
+                      "adapt_epochs": 100},
         },
     ),
     "vaei": ImputerInfo(
@@ -160,8 +162,9 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
                   "Application to a Simulated Milling Circuit. IFAC-PapersOnLine 51(21), 2018.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003},
-            "paper": {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25},
+            "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003, "adapt_epochs": 25},
+            "paper": {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25,
+                      "adapt_epochs": 100},
         },
     ),
     "hivae": ImputerInfo(
@@ -182,9 +185,9 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
                   "Data Sets. ICML 2019.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 8, "n_samples": 10, "n_impute_samples": 100},
+            "quick": {"epochs": 8, "n_samples": 10, "n_impute_samples": 100, "adapt_epochs": 8},
             "paper": {"epochs": 2002, "batch_size": 64, "hidden": 128, "latent_dim": 10, "n_samples": 20,
-                      "n_impute_samples": 10000},
+                      "n_impute_samples": 10000, "adapt_epochs": 200},
         },
     ),
     "metagain": ImputerInfo(
@@ -257,11 +260,13 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
         profiles={
             # CPU-feasible: a shallow, narrow transformer, fewer epochs, a larger step.
             "quick": {"embed_dim": 32, "depth": 2, "decoder_depth": 1, "num_heads": 4, "max_epochs": 300,
-                      "warmup_epochs": 10, "max_steps": 1500, "batch_size": 64, "lr": 1e-2},
+                      "warmup_epochs": 10, "max_steps": 1500, "batch_size": 64, "lr": 1e-2,
+                      "adapt_max_steps": 300},
             # The official code's setting for the larger tables (configs.py: letter, spam, wine, obesity).
             "paper": {"embed_dim": 64, "depth": 8, "decoder_depth": 6, "num_heads": 4, "mlp_ratio": 4.0,
                       "max_epochs": 600, "warmup_epochs": 40, "max_steps": None, "batch_size": 64,
-                      "mask_ratio": 0.5, "lr": 1e-3, "min_lr": 1e-5, "weight_decay": 0.05},
+                      "mask_ratio": 0.5, "lr": 1e-3, "min_lr": 1e-5, "weight_decay": 0.05,
+                      "adapt_max_epochs": 100},
         },
         deviations=(
             "One paper setting for every table (width 64, depths 8/6: the official configs for letter, spam, "

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..encoding import MixedEncoder
-from ..imputer import Imputer, DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED, Interval, Real
+from ..imputer import AdaptableImputer, DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED, Interval, Real
 from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
 from .info import BUILTIN_INFO
 
@@ -105,7 +105,7 @@ def cosine_with_warmup(progress: float, lr: float, min_lr: float, epochs: int, w
     return min_lr + (lr - min_lr) * 0.5 * (1 + math.cos(math.pi * (progress - warmup) / max(epochs - warmup, 1e-9)))
 
 
-class ReMaskerImputer(Imputer):
+class ReMaskerImputer(AdaptableImputer):
     info = BUILTIN_INFO["remasker"]  # metadata lives in registry/info.py (read without importing this module)
     _parameter_constraints = {"embed_dim": [POSITIVE_INT], "depth": [POSITIVE_INT], "decoder_depth": [POSITIVE_INT], "num_heads": [POSITIVE_INT],
                               "mask_ratio": [Interval(Real, 0, 1, closed="neither")], "max_epochs": [POSITIVE_INT],
@@ -203,6 +203,15 @@ class ReMaskerImputer(Imputer):
         self.model_.eval()
         self.device_ = str(dev)
         return self
+
+    def _adapt(self, X: pd.DataFrame, y: pd.Series | None) -> None:
+        """Fine-tune (PROTOCOL §7): ``_fit`` on ``X`` with the network warm-started from the fitted
+        weights; the min-max scaling is re-fitted on ``X`` (``_fit`` does both)."""
+        from ..deep_tabular import fitted_networks, warm_start
+
+        with warm_start(fitted_networks(self)) as settle:
+            self._fit(X, y)
+            settle(fitted_networks(self))
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         dev = torch.device(self.device_)

@@ -7,6 +7,7 @@
     results-<setting>-<mech>.html  per (setting, mechanism): datasets x imputers tables per rate and metric
     paper.html                  Meta-GAIN Tables 1-4 and DiffPuter's MAE/RMSE layout, from the store
     dataset-<slug>.html, imputer-<slug>.html
+    transfer.html               the transfer track (PROTOCOL §7), when the store holds its rows
     assets/ plots/ data/        CSS + JS, SVG figures, every table as CSV and parquet
     .imputebench-site.json      the manifest: the files written and the inputs' content hash (publish.py)
 
@@ -267,8 +268,10 @@ class SiteBuilder:
     """Holds what every page shares (environment, provenance, plot cap, output folders)."""
 
     def __init__(self, rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any],
-                 samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int) -> None:
+                 samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int,
+                 transfer_rows: pd.DataFrame | None = None) -> None:
         self.rows = rows
+        self.transfer_rows = transfer_rows  # the transfer track's rows (PROTOCOL §7): its own page
         self.out = Path(out_dir)
         self.samples_source = samples
         self.max_plots = max_plots
@@ -406,6 +409,11 @@ class SiteBuilder:
         self.lap("imputer pages")
         self._index_page()
         self.lap("overview")
+        if self.transfer_rows is not None and len(self.transfer_rows):  # the transfer track's one hook
+            from .transfer_page import add_transfer_page
+
+            add_transfer_page(self, self.transfer_rows)
+            self.lap("transfer page")
         self.finish()
         return self.out / "index.html"
 
@@ -828,10 +836,13 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))
     rows = python_strings(rows.reset_index(drop=True))
+    # The transfer track (PROTOCOL §7) has its own page; the main pages never mix its rows in.
+    transfer = (rows["track"] == "transfer").to_numpy() if "track" in rows else np.zeros(len(rows), bool)
+    transfer_rows, rows = rows[transfer].reset_index(drop=True), rows[~transfer].reset_index(drop=True)
     budget = sys.maxsize if max_plots is None else max_plots
     staging = staging_folder(out_dir)  # built aside, swapped in whole (publish.py)
     try:
-        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot)
+        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot, transfer_rows)
         builder.build()
         publish(staging, out_dir, inputs_hash)
     finally:

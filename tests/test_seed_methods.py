@@ -206,10 +206,13 @@ def test_paper_profiles_are_the_official_settings_and_quick_reductions_are_liste
     assert (metagain["hidden_dim"], metagain["n_layers"], metagain["batch_size"], metagain["lr"],
             metagain["momentum"], metagain["decay"], tuple(metagain["weight_grid"])) == \
         (100, 5, 64, 1e-2, 0.9, 1e-5, (0.01, 0.1, 1.0, 10.0))
-    # The constructor's defaults are the paper setting too (a bare make_imputer is the paper's method).
+    # The constructor's defaults are the paper setting too (a bare make_imputer is the paper's method);
+    # adapt_* keys are the transfer track's fine-tune budget, not constructor parameters.
+    from imputebench.imputer_info import split_adapt_params
+
     for name in ("diffputer", "remasker", "metagain"):
         imp = make_imputer(name, {})
-        for key, value in resolve(name).info.params_for("paper").items():
+        for key, value in split_adapt_params(resolve(name).info.params_for("paper"))[0].items():
             assert getattr(imp, key) == value, (name, key)
     # Every departure of the quick profile is on the imputer's page (ImputerInfo.deviations).
     for name in ("diffputer", "remasker", "metagain", "gain"):

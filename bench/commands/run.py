@@ -60,6 +60,13 @@ def _limit(unit: str):
     return parse
 
 
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(t) for t in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers, e.g. 50,200,1000; got {text!r}")
+
+
 def _param(text: str) -> tuple[str, str, object]:
     """``IMPUTER.PARAM=VALUE``; VALUE parsed as JSON when it can be (numbers, true, null)."""
     key, sep, value = text.partition("=")
@@ -110,6 +117,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    # The transfer track (PROTOCOL §7): same runner and store; see `imputebench transfer tasks`.
+    p.add_argument("--track", default="main", choices=("main", "transfer"), help="main grid or the transfer track")
+    p.add_argument("--tasks", type=_csv, help="transfer tasks, comma-separated (default: every built-in task)")
+    p.add_argument("--n-target", type=_ints, help="target train sizes (default: 50,200,1000)")
+    p.add_argument("--strategies", type=_csv, help="target-only,source-only,pooled,fine-tune (default: all)")
     add_source_arguments(p)
     p.set_defaults(func=main)
 
@@ -119,6 +131,11 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.track == "transfer" and (args.datasets or args.all or args.setting):
+        raise UsageError("--track transfer runs tasks (--tasks; see `imputebench transfer tasks`), "
+                         "not --datasets/--all/--setting")
+    if args.track == "main" and (args.tasks or args.n_target or args.strategies):
+        raise UsageError("--tasks, --n-target and --strategies belong to --track transfer")
     if args.all:
         from .. import datasets as dsmod
 
@@ -136,6 +153,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         retry_failed=args.retry_failed, source=source_from(args), params=params,
         executor=args.executor, executor_options=opts, progress=not args.quiet,
         command=" ".join(["imputebench", *sys.argv[1:]]),
+        track=args.track, tasks=args.tasks, n_targets=args.n_target, strategies=args.strategies,
     )
 
 

@@ -1,0 +1,83 @@
+"""``imputebench transfer``: the transfer track's tasks (PROTOCOL §7). Runs go through
+``imputebench run --track transfer`` (one runner, one store)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .run import _csv, add_source_arguments, source_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("transfer", help="transfer-track tasks (run them with `run --track transfer`)",
+                       description="The transfer track's tasks: a dataset split into source and target domains.")
+    tsub = p.add_subparsers(dest="transfer_command", metavar="SUBCOMMAND")
+    t = tsub.add_parser("tasks", help="list the tasks with domain sizes and domain-gap AUC")
+    t.add_argument("--json", action="store_true", help="machine-readable output")
+    t.add_argument("names", nargs="*", help="only these tasks")
+    add_source_arguments(t)
+    t.set_defaults(func=tasks_main)
+    a = tsub.add_parser("add", help="add a task on a dataset (catalog or `datasets add`)")
+    a.add_argument("name")
+    a.add_argument("--dataset", required=True, help="dataset name")
+    a.add_argument("--column", required=True, help="the column whose values define the target domain")
+    a.add_argument("--values", type=_csv, help="comma-separated values of the target domain")
+    a.add_argument("--threshold", help="target domain: rows above this number (or 'median')")
+    a.add_argument("--note", default="")
+    a.add_argument("--replace", action="store_true")
+    add_source_arguments(a)
+    a.set_defaults(func=add_main)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def tasks_main(args: argparse.Namespace) -> int:
+    from ..datasets import data_home
+    from ..datasets.transfer_tasks import all_tasks, get_task
+    from ..errors import DatasetError
+    from ..transfer_job import task_summary
+
+    source = source_from(args)
+    home = data_home(source.data_home)
+    names = [get_task(n, home).name for n in args.names] or sorted(all_tasks(home))
+    out = []
+    for name in names:
+        try:
+            out.append(task_summary(name, source))
+        except DatasetError as exc:
+            out.append({"task": name, "unavailable": str(exc)})
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{'task':<22} {'dataset':<15} {'source':>7} {'target':>7} {'gap AUC':>7}  rule")
+    for r in out:
+        if "unavailable" in r:
+            print(f"{r['task']:<22} unavailable: {r['unavailable']}")
+        else:
+            print(f"{r['task']:<22} {r['dataset']:<15} {r['source_rows']:>7} {r['target_rows']:>7} "
+                  f"{r['domain_gap_auc']:>7.3f}  {r['rule']}")
+    return 0
+
+
+def add_main(args: argparse.Namespace) -> int:
+    from ..datasets import data_home
+    from ..datasets.transfer_tasks import TransferTask, add_user_task, parse_threshold
+    from ..runner import check_dataset_names
+    from ..transfer_job import user_task_check
+
+    source = source_from(args)
+    check_dataset_names([args.dataset], source.data_home)
+    task = TransferTask(args.name, args.dataset, args.column, values=tuple(args.values or ()),
+                        threshold=None if args.threshold is None else parse_threshold(args.threshold),
+                        note=args.note)
+    home = data_home(source.data_home)
+    if bool(task.values) == (task.threshold is not None):
+        from ..errors import UsageError
+
+        raise UsageError("give the target domain as --values V1,V2 or as --threshold X (a number or 'median'), "
+                         "exactly one")
+    sizes = user_task_check(task, source)  # a rule that gives no usable target domain fails here
+    add_user_task(home, task, replace=args.replace)
+    print(f"added transfer task {task.name}: {task.dataset}, {task.rule}: "
+          f"{sizes['source_rows']} source rows, {sizes['target_rows']} target rows")
+    return 0
