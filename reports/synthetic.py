@@ -87,6 +87,10 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
     df["protocol_version"] = 1
     df["versions"] = json.dumps({"imputebench": "0.1.0", "numpy": np.__version__, "pandas": pd.__version__})
     df["finished_at"] = pd.Timestamp("2026-11-21T09:00:00Z") + pd.to_timedelta(np.arange(n), unit="s")
+    df["track"] = "main"  # the transfer track's columns (PROTOCOL §7) stay empty on main-track rows
+    df[["task", "strategy"]] = None
+    df[["n_target", "source_rows"]] = pd.NA
+    df["domain_gap"] = np.nan
     df = df[list(COLUMNS)]
     for field in SCHEMA:
         if str(field.type) == "string":

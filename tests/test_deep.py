@@ -94,8 +94,11 @@ def test_registered_with_profiles() -> None:
 
 
 def test_gain_paper_profile_is_the_papers_setting() -> None:
-    paper = discover()["gain"].info.params_for("paper")
+    from imputebench.transfer import split_adapt_params
+
+    paper, adapt = split_adapt_params(discover()["gain"].info.params_for("paper"))
     assert paper == {"iterations": 10000, "batch_size": 128, "hint_rate": 0.9, "alpha": 100.0}
+    assert adapt == {"iterations": 2000}  # the transfer track's fine-tune budget (PROTOCOL §7)
     assert make_imputer("gain", paper).hint == "paper"
 
 
