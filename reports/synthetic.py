@@ -90,6 +90,7 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
     df["versions"] = json.dumps({"imputebench": "0.1.0", "numpy": np.__version__, "pandas": pd.__version__})
     df["finished_at"] = pd.Timestamp("2026-11-21T09:00:00Z") + pd.to_timedelta(np.arange(n), unit="s")
     df["warnings"] = 0
+    df["track"] = "main"  # the transfer track's columns (PROTOCOL §7) stay empty on main-track rows
     df = df.reindex(columns=list(COLUMNS))  # columns not simulated (run id, limits, ...) are null
     for field in SCHEMA:
         if str(field.type) == "string":
