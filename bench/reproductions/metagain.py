@@ -117,8 +117,9 @@ def measure(datasets: list[str], imputers: list[str], args: argparse.Namespace) 
             else:
                 imputer = "metagain"
                 variant = {**params, "metagain": {**params.get("metagain", {}), **ablation_switches(method)}}
-            cfg = RunConfig(mechanisms=("mcar",), settings=("in-sample",), **{**common, "imputers": [imputer],
-                                                                               "params": variant})
+            # Only this run's imputer's overrides: a run refuses --param for an imputer it does not run.
+            cfg = RunConfig(mechanisms=("mcar",), settings=("in-sample",),
+                            **{**common, "imputers": [imputer], "params": {imputer: variant.get(imputer, {})}})
             parts.append(run(cfg).rows.assign(variant=method))
     return pd.concat(parts, ignore_index=True), unavailable
 
