@@ -305,9 +305,13 @@ def _fmt_pair(old: float, new: float) -> str:
 
 # -- matching and comparing ----------------------------------------------------------------------
 def job_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """The columns a comparison needs, one row per job (the latest when a store holds several),
-    in a stable order. Columns absent from ``df`` (an older store) come back as missing values."""
+    """The main track's columns a comparison needs, one row per job (the latest when a store holds
+    several), in a stable order. Columns absent from ``df`` (an older store) come back as missing
+    values. Transfer-track rows (PROTOCOL §7) are left out: their identity is a task and a strategy,
+    which these columns do not hold, so the gate covers the main track."""
     out = df.copy()
+    if "track" in out.columns:
+        out = out[out["track"].isna() | (out["track"] == "main")]
     for column in BASELINE_COLUMNS:
         if column not in out.columns:
             out[column] = None

@@ -494,3 +494,16 @@ def test_all_failed_plugin_cannot_pass_the_gate(tmp_path, imputebench, capsys):
     assert "BASELINE-FAILED plugin:Broken" in err
     suite = {s.get("name"): s for s in ET.parse(tmp_path / "j.xml").getroot().findall("testsuite")}
     assert suite["imputebench.plugin:Broken"].get("failures") == "1"
+
+
+def test_transfer_rows_in_a_store_are_not_compared_by_the_main_track_gate():
+    """A store that also holds transfer-track rows (PROTOCOL §7) checks only its main-track jobs: a
+    transfer row that failed (or matches a main job's identity columns) changes nothing."""
+    base = make_rows()
+    transfer = make_rows(imputers=("mean",), datasets=("wine",), mechanisms=("mcar",), seeds=(0,),
+                         settings=("in-sample",)).assign(track="transfer", status="failed", rmse=math.nan,
+                                                         job_key="transfer-job", strategy="pooled")
+    current = pd.concat([base.assign(track="main"), transfer], ignore_index=True)
+    report = compare(base, current)
+    assert not report.failed
+    assert _outcomes(report) == {UNCHANGED: len(base)}
