@@ -155,6 +155,7 @@ def test_sigkill_midway_loses_no_flushed_job(tmp_path):
     (["--seeds", "5-2"], "seed range '5-2' is empty (reversed); write it low-high"),
     (["--seeds", ","], "expected a comma-separated list, got ','"),
     (["--datasets", "irs"], "unknown dataset 'irs' (did you mean 'iris'?); valid: "),
+    (["--track", "transfer", "--n-target", "50,5x"], "--n-target: expected integers, e.g. 50,200,1000; got '50,5x'"),
 ])
 def test_cli_bad_input_fails_at_once_with_one_line(tmp_path, args, needle):
     results = tmp_path / "results"

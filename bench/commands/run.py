@@ -22,11 +22,20 @@ def _csv(text: str) -> list[str]:
     return items
 
 
-def _rates(text: str) -> list[float]:
-    try:
-        return [float(t) for t in _csv(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"rates must be numbers in (0, 1), e.g. 0.2,0.5; got {text!r}")
+def _list_of(convert, expected: str):
+    """A parser of a comma-separated list of numbers; a bad item gets one line saying what was expected."""
+
+    def parse(text: str) -> list:
+        try:
+            return [convert(t) for t in _csv(text)]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}; got {text!r}")
+
+    return parse
+
+
+_rates = _list_of(float, "rates must be numbers in (0, 1), e.g. 0.2,0.5")
+_ints = _list_of(int, "expected integers, e.g. 50,200,1000")
 
 
 def _seeds(text: str) -> list[int]:
@@ -58,13 +67,6 @@ def _limit(unit: str):
         return value
 
     return parse
-
-
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(t) for t in _csv(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers, e.g. 50,200,1000; got {text!r}")
 
 
 def _param(text: str) -> tuple[str, str, object]:
