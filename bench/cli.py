@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shlex
 import sys
 
 from . import __version__
@@ -21,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "datasets": ("imputebench.commands.datasets", "the dataset catalog: list, inspect, fetch, add your own"),
     "baseline": ("imputebench.commands.baseline", "save or show a regression baseline (see `imputebench check`)"),
     "check": ("imputebench.commands.check", "compare results with a baseline; non-zero exit when an imputer got worse"),
+    "reference": ("imputebench.commands.reference", "reference sets: rank your imputer without re-running the baselines"),
     "transfer": ("imputebench.commands.transfer", "the transfer track's tasks (run them with `run --track transfer`)"),
 }
 
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), "")
     parser = build_parser(command if command in COMMANDS else "")
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["imputebench", *argv])  # what a run record keeps as its command
     _log_to_stderr()
     if not getattr(args, "func", None):
         parser.print_help()

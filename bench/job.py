@@ -60,6 +60,12 @@ class RunContext:
     run_id: str | None = None
 
 
+def mask_key(dataset: str, dataset_checksum: str, mechanism: str, rate: float, seed: int) -> str:
+    """PROTOCOL §2: one mask per (dataset, mechanism, rate, seed), on this exact table."""
+    ident = [dataset, dataset_checksum, mechanism, f"{float(rate):.6g}", int(seed)]
+    return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class Job:
     """A job's identity: everything that determines its numbers, and nothing else."""
@@ -86,9 +92,7 @@ class Job:
 
     @property
     def mask_key(self) -> str:
-        """PROTOCOL §2: one mask per (dataset, mechanism, rate, seed), on this exact table."""
-        ident = [self.dataset, self.dataset_checksum, self.mechanism, f"{self.rate:.6g}", self.seed]
-        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]
+        return mask_key(self.dataset, self.dataset_checksum, self.mechanism, self.rate, self.seed)
 
     def mask_shape(self, tables: dict[str, Any]) -> tuple[int, int]:
         """The shape its mask must have: the planned table's (the driver checks stored masks by it)."""

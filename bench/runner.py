@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import PROTOCOL_VERSION, __version__
 from .errors import UsageError
-from .job import DataSource, Job, JobResult, RunContext
+from .job import DataSource, Job, JobResult, RunContext, versions_json
 from .masks import PackedMask, check_mechanism, check_rate
 from .profiles import SETTINGS, get_profile
 from .progress import Progress
@@ -65,6 +65,9 @@ class RunConfig:
     flush_rows: int = 64  # the store's batched appends: by count...
     flush_seconds: float = 5.0  # ...and by age
     # The transfer track (PROTOCOL §7): same runner, executors and store; None takes the track's defaults.
+    # A reference set to rank against (PROTOCOL §8): recorded in the run record, merged by the report.
+    reference: Mapping[str, str] | None = None  # {"name": ..., "path": ..., "sha256": ...}
+    only_keys: frozenset[str] | None = None  # run only these jobs of the grid (``reference verify``)
     track: str = "main"  # "main" or "transfer"
     tasks: Sequence[str] | None = None
     n_targets: Sequence[int] | None = None
@@ -201,7 +204,6 @@ def imputer_params(cfg: RunConfig, imputers: Sequence[str], fine_tune_budget: bo
 
     The ``adapt_*`` keys (the transfer track's fine-tune budget, PROTOCOL §7) are checked too but kept
     only with ``fine_tune_budget``: they do not change a main-track job's numbers, so not its key."""
-    from .imputer_info import split_adapt_params
     from .registry import check_params, resolve
 
     params = {}
@@ -210,8 +212,16 @@ def imputer_params(cfg: RunConfig, imputers: Sequence[str], fine_tune_budget: bo
         p = info.params_for(cfg.profile) if info else {}
         p.update(cfg.params.get(name, {}))
         check_params(name, p)
-        params[name] = _canonical_params(p if fine_tune_budget else split_adapt_params(p)[0])
+        params[name] = job_params(p, fine_tune_budget)
     return params
+
+
+def job_params(params: Mapping[str, Any], fine_tune_budget: bool = False) -> str:
+    """The canonical JSON of a job's hyper-parameters, as its key has it (``adapt_*`` left out of
+    main-track jobs: the fine-tune budget does not change their numbers)."""
+    from .imputer_info import split_adapt_params
+
+    return _canonical_params(params if fine_tune_budget else split_adapt_params(params)[0])
 
 
 def resolve_datasets(cfg: RunConfig, names: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
@@ -263,6 +273,8 @@ def plan(cfg: RunConfig, grid: Grid | None = None) -> Plan:
         for d, ds in tables.items() for m in grid.mechanisms for r in grid.rates for s in grid.seeds
         for st in grid.settings for i in grid.imputers
     ]
+    if cfg.only_keys is not None:
+        jobs = [j for j in jobs if j.key in cfg.only_keys]
     return Plan(grid, jobs, unavailable, tables)
 
 
@@ -306,6 +318,24 @@ def make_executor(cfg: RunConfig, timeout: float | None):
     raise UsageError(f"unknown executor {cfg.executor!r}; valid: local, ray")
 
 
+def machine_record() -> dict[str, Any]:
+    """What a run ran on (a reference set's provenance, PROTOCOL §8)."""
+    import platform
+
+    import psutil
+
+    return {"platform": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version()}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the local executor's workers)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -314,7 +344,7 @@ def run(cfg: RunConfig) -> RunSummary:
     """Run every job of the grid that the store does not hold yet; return the grid's rows."""
     from .executors import Task
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     timeout, memory_mb = check_limits(cfg)
     grid = check_grid(cfg)  # bad input fails here, before anything is loaded or written
     store = ResultStore(cfg.results_dir)
@@ -339,6 +369,7 @@ def run(cfg: RunConfig) -> RunSummary:
         "profile": cfg.profile, "grid": grid.as_record(), "executor": cfg.executor,
         "timeout_s": timeout, "memory_limit_mb": memory_mb, "jobs_planned": len(jobs),
         "jobs_skipped": len(jobs) - len(pending), "unavailable_datasets": sorted(unavailable), "statuses": {},
+        "versions": json.loads(versions_json()), "machine": machine_record(), "reference": cfg.reference,
     }
     store.record_run(record)
     summary = RunSummary(planned=len(jobs), workers=worker_count(cfg), skipped=len(jobs) - len(pending),
@@ -374,7 +405,8 @@ def run(cfg: RunConfig) -> RunSummary:
         writer.flush()
         store.compact()
         record.update(finished_at=_utc_now(), statuses=dict(summary.statuses),
-                      complete=sum(summary.statuses.values()) == len(pending))
+                      complete=sum(summary.statuses.values()) == len(pending),
+                      cpu_seconds=round(cpu_seconds() - cpu0, 1))
         store.record_run(record)
     keys = {j.key for j in jobs}
     rows = store.load()

@@ -51,7 +51,24 @@ def inputs_hash(results_dir: Path, out_dir: Path, max_plots: int | None = None) 
     _hash_tree(digest, package, {package / "__pycache__"})
     skip = {results_dir / name for name in SKIPPED_FOLDERS} | {out_dir}
     _hash_tree(digest, results_dir, skip)
+    for manifest in _reference_manifests(results_dir):  # a set the runs named may have changed since
+        digest.update(manifest.read_bytes() if manifest.is_file() else b"missing")
     return digest.hexdigest()
+
+
+def _reference_manifests(results_dir: Path) -> list[Path]:
+    """Manifests of the reference sets the store's run records name (PROTOCOL §8)."""
+    import json
+
+    found = []
+    for record in sorted((results_dir / "runs").glob("*.json")):
+        try:
+            named = json.loads(record.read_text()).get("reference")
+        except (OSError, ValueError):
+            continue
+        if named and named.get("path"):
+            found.append(Path(named["path"]))
+    return found
 
 
 def site_is_current(results_dir: Path, out_dir: Path | None = None, max_plots: int | None = None) -> bool:
@@ -73,11 +90,17 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     manifest = read_manifest(out)
     if not force and manifest is not None and manifest.get("inputs") == digest and (out / "index.html").exists():
         return out / "index.html"
+    from ..reference import merge_with_store, run_reference
     from ..store import ResultStore
     from .site import build_site, provenance_from_rows
 
     store = ResultStore(results_dir)
     rows = store.load()
-    runs = store.runs() if hasattr(store, "runs") else None  # run records, where the store keeps them
-    return build_site(rows, out, provenance_from_rows(rows, command, runs), samples=store.root, max_plots=max_plots,
-                      inputs_hash=digest)
+    runs = store.runs()
+    provenance = provenance_from_rows(rows, command, runs)
+    reference = None
+    named = run_reference(runs)
+    if named:  # PROTOCOL §8: the set's usable rows stand beside this store's, marked as the set's
+        rows, reference = merge_with_store(rows, named, Path(results_dir))
+    return build_site(rows, out, provenance, samples=store.root, max_plots=max_plots, inputs_hash=digest,
+                      reference=reference)

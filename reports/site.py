@@ -269,8 +269,12 @@ class SiteBuilder:
 
     def __init__(self, rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any],
                  samples: pd.DataFrame | Path | None, max_plots: int, n_boot: int,
-                 transfer_rows: pd.DataFrame | None = None) -> None:
+                 transfer_rows: pd.DataFrame | None = None, reference: Mapping[str, Any] | None = None) -> None:
         self.rows = rows
+        self.reference = reference
+        # Imputers whose every row comes from a reference set (PROTOCOL §8): marked wherever they are named.
+        self.from_reference = (set(rows.loc[rows["origin"] == "reference", "imputer"])
+                               - set(rows.loc[rows["origin"] != "reference", "imputer"])) if "origin" in rows else set()
         self.transfer_rows = transfer_rows  # the transfer track's rows (PROTOCOL §7): its own page
         self.out = Path(out_dir)
         self.samples_source = samples
@@ -519,7 +523,8 @@ class SiteBuilder:
             metrics=self.metrics, rates=[rate_label(r) for r in self.rates], status_counts=status_counts.to_dict(),
             n_jobs=len(self.rows), failure_summary=failure_summary.to_dict("records"),
             result_pages=self.result_pages, downloads=self.downloads, uses_labels=self.uses_labels,
-            families=sorted(set(self.family.values())), family=self.family, profiles=self.profiles)
+            families=sorted(set(self.family.values())), family=self.family, profiles=self.profiles,
+            reference=self.reference, from_reference=self.from_reference)
 
     def _filtered_overview_figures(self, boards: pd.DataFrame) -> None:
         """The overview's CD diagram and Pareto plot for every mechanism and rate selection (the pooled
@@ -818,14 +823,16 @@ class SiteBuilder:
 
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,
                samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = None,
-               n_boot: int = 1000, inputs_hash: str = "") -> Path:
+               n_boot: int = 1000, inputs_hash: str = "", reference: Mapping[str, Any] | None = None) -> Path:
     """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
     folder) to read them from; None gives a note in place of the histograms. ``max_plots``: None
     (the default) draws every figure (plots.py writes SVG in milliseconds); a number is an opt-in
-    cap, figures kept by priority and the others left with a note. ``inputs_hash``: the content hash of the
+    cap, figures kept by priority and the others left with a note. ``reference``: what
+    :func:`imputebench.reference.merge_with_store` says about a reference set whose rows are among
+    ``rows`` (column ``origin``), shown on the overview. ``inputs_hash``: the content hash of the
     site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
     The site is built beside ``out_dir`` and swapped in whole; only files an earlier report wrote
     are ever removed."""
@@ -842,7 +849,7 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     budget = sys.maxsize if max_plots is None else max_plots
     staging = staging_folder(out_dir)  # built aside, swapped in whole (publish.py)
     try:
-        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot, transfer_rows)
+        builder = SiteBuilder(rows, staging, provenance, samples, budget, n_boot, transfer_rows, reference)
         builder.build()
         publish(staging, out_dir, inputs_hash)
     finally:

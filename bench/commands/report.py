@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import command_line
+
 
 def _count(text: str) -> int:
     try:
@@ -41,7 +43,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if ResultStore(args.results).load().empty:
         print(f"imputebench: no job rows under {args.results}; the site shows an empty leaderboard", file=sys.stderr)
-    index = render_report(args.results, out, command="imputebench " + " ".join(sys.argv[1:]),
+    index = render_report(args.results, out, command=command_line(args),
                           max_plots=args.max_plots, force=True)
     print(f"site written: {index}")
     return 0

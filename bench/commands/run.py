@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import command_line
 from ..errors import UsageError
 from ..job import DataSource
 from ..profiles import PROFILES, SETTINGS
@@ -105,7 +106,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rates", type=_rates, help="comma-separated missing rates in (0, 1)")
     p.add_argument("--seeds", type=_seeds, help="e.g. 0,1 or 0-4")
     p.add_argument("--setting", type=_csv, help=f"comma-separated: {','.join(SETTINGS)}")
-    p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
+    p.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: quick)")
+    p.add_argument("--reference", metavar="NAME",
+                   help="rank --imputers against a reference set: run only them on its grid, merge its rows "
+                        "in the report (see `imputebench reference list`)")
     p.add_argument("--param", type=_param, action="append", default=[], metavar="IMPUTER.PARAM=VALUE",
                    help="override a hyper-parameter (repeatable)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
@@ -129,6 +133,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
+    profile_given = args.profile is not None
+    args.profile = args.profile or "quick"
     if args.profile not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
     if args.jobs is not None and args.jobs < 1:
@@ -138,25 +144,34 @@ def config_from(args: argparse.Namespace) -> RunConfig:
                          "not --datasets/--all/--setting")
     if args.track == "main" and (args.tasks or args.n_target or args.strategies):
         raise UsageError("--tasks, --n-target and --strategies belong to --track transfer")
+    if args.reference and (args.all or args.track != "main"):
+        raise UsageError("--reference plans the reference set's own grid: drop --all and --track")
     if args.all:
         from .. import datasets as dsmod
 
         names = dsmod.dataset_names(data_home=args.data_home)
     else:
-        names = args.datasets or list(DEFAULT_DATASETS)
+        names = args.datasets or (None if args.reference else list(DEFAULT_DATASETS))
     params: dict[str, dict] = {}
     for imputer, param, value in args.param:
         params.setdefault(imputer, {})[param] = value
     opts = {"address": args.address} if args.address else {}
-    return RunConfig(
+    cfg = RunConfig(
         datasets=names, imputers=args.imputers, mechanisms=args.mechanisms, rates=args.rates,
         seeds=args.seeds, settings=args.setting, profile=args.profile, results_dir=args.results,
         jobs=args.jobs, timeout=args.timeout, memory_limit_mb=args.memory_limit,
         retry_failed=args.retry_failed, source=source_from(args), params=params,
         executor=args.executor, executor_options=opts, progress=not args.quiet,
-        command=" ".join(["imputebench", *sys.argv[1:]]),
+        command=command_line(args),
         track=args.track, tasks=args.tasks, n_targets=args.n_target, strategies=args.strategies,
     )
+    if args.reference:
+        from ..reference import find_reference, reference_run_config
+
+        ref = find_reference(args.reference)
+        ref.check()  # a damaged set fails before any job runs
+        cfg = reference_run_config(cfg, ref, profile_given)
+    return cfg
 
 
 def main(args: argparse.Namespace) -> int:
@@ -177,7 +192,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"report: {index}")
     # Named datasets that could not be loaded fail the run (after the rest ran); --all means
     # "every dataset that can be had here", whose missing ones are reported and skipped.
-    if summary.unavailable and not args.all:
+    if summary.unavailable and not (args.all or args.reference):
         print(f"imputebench: error: {len(summary.unavailable)} requested datasets could not be loaded: "
               f"{', '.join(sorted(summary.unavailable))}", file=sys.stderr)
         return 1
