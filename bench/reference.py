@@ -410,6 +410,17 @@ def reference_run_config(cfg: Any, ref: ReferenceSet, profile_given: bool) -> An
                    reference={"name": ref.name, "path": str(ref.manifest_path), "sha256": ref.sha256})
 
 
+def describe(ref: ReferenceSet) -> dict[str, Any]:
+    """What a report says about a set: its identity, size, cost and the runs that computed it."""
+    summary = ref.summary()
+    runs = [{k: r.get(k) for k in ("started_at", "command", "imputebench_version", "cpu_seconds")}
+            | {"machine": (r.get("machine") or {}).get("platform", "")} for r in ref.manifest.get("runs", [])]
+    return {"name": ref.name, "sha256": ref.sha256, "description": ref.manifest.get("description", ""),
+            "profile": ref.profile, "standalone": False, "changed": False, "n_rows": summary["rows"],
+            "n_planned": summary["planned"], "n_used": summary["rows"], "n_excluded": 0, "imputers": [],
+            "reasons": [], "cpu_seconds": summary["cpu_seconds"], "runs": runs}
+
+
 # -- the report's edge: merge the set a run named ---------------------------------------------------
 def run_reference(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, str] | None:
     """The reference set named by the latest run that named one (``run --reference``)."""
@@ -430,13 +441,7 @@ def merge_with_store(rows: pd.DataFrame, named: Mapping[str, str], results_dir: 
                             local_masks=stored_mask_checksums(results_dir, here_keys),
                             reference_masks=ref.manifest["masks"])
     used = merge.rows[merge.rows["origin"] == "reference"]
-    info = {
-        "name": ref.name, "sha256": ref.sha256, "description": ref.manifest.get("description", ""),
-        "profile": ref.profile, "standalone": False, "changed": ref.sha256 != named.get("sha256"),
-        "n_rows": len(ref_rows), "n_used": len(used), "n_excluded": len(merge.excluded),
-        "imputers": sorted(set(used["imputer"])), "reasons": merge.reasons().to_dict("records"),
-        "cpu_seconds": ref.manifest.get("cpu_seconds"),
-        "runs": [{k: r.get(k) for k in ("started_at", "command", "imputebench_version", "cpu_seconds")}
-                 | {"machine": (r.get("machine") or {}).get("platform", "")} for r in ref.manifest.get("runs", [])],
-    }
+    info = describe(ref) | {
+        "changed": ref.sha256 != named.get("sha256"), "n_used": len(used), "n_excluded": len(merge.excluded),
+        "imputers": sorted(set(used["imputer"])), "reasons": merge.reasons().to_dict("records")}
     return pd.concat([merge.rows, other.assign(origin="here")], ignore_index=True), info

@@ -279,3 +279,21 @@ def test_failed_cells_carry_their_error_in_a_tooltip(site: Path, browser) -> Non
             assert all("did not succeed" in t for t in titles)
     assert found, "the generated store has failures; some results cell must show one"
     watch.close()
+
+
+def test_reference_leaderboard_loads_and_is_pictured(browser, tmp_path: Path) -> None:
+    """The shipped reference set's site, as the Pages workflow builds it (README's picture)."""
+    from imputebench import cli
+
+    assert cli.main(["reference", "site", "quick-v1", "--out", str(tmp_path / "site")]) == 0
+    watch = PageWatch(browser, WIDTHS["desktop"])
+    watch.open(tmp_path / "site" / "index.html")
+    out = artifacts_dir() / "reference-desktop.png"
+    watch.page.screenshot(path=str(out))
+    text = watch.page.inner_text("body")
+    rows = visible_texts(watch.page, ".ranking tbody tr td:first-child")
+    watch.close()
+    assert watch.errors == [], watch.errors
+    assert "This leaderboard is reference set quick-v1" in text
+    assert {"mean", "knn", "missforest"} <= set(rows)
+    assert out.stat().st_size > 10_000

@@ -161,18 +161,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from ..reference import find_reference
+    from ..reference import describe, find_reference
     from ..reports.site import build_site, provenance_from_rows
 
     ref = find_reference(args.name)
     rows = ref.rows()
     runs = list(ref.manifest.get("runs", []))
     provenance = provenance_from_rows(rows, command_line(args), runs)
-    about = {"name": ref.name, "sha256": ref.sha256, "description": ref.manifest.get("description", ""),
-             "profile": ref.profile, "standalone": True, "n_rows": len(rows), "n_used": len(rows), "n_excluded": 0,
-             "reasons": [], "cpu_seconds": ref.manifest.get("cpu_seconds"), "changed": False,
-             "runs": [{k: r.get(k) for k in ("started_at", "command", "imputebench_version", "cpu_seconds")}
-                      | {"machine": (r.get("machine") or {}).get("platform", "")} for r in runs]}
+    about = describe(ref) | {"standalone": True}
     index = build_site(rows, args.out, provenance, samples=None, inputs_hash=ref.sha256, reference=about)
     print(f"site written: {index}")
     return 0
