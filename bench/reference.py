@@ -164,7 +164,7 @@ def merge_reference(local: pd.DataFrame, reference: pd.DataFrame, *, expected_pa
                     protocol_version: int = PROTOCOL_VERSION) -> Merge:
     """Which reference rows may be ranked beside ``local`` (PROTOCOL §8).
 
-    A reference row is used only for a cell (dataset, mask, setting) that was run here, when its
+    A reference row is used only for a cell (dataset, mask, setting, profile) that was run here, when its
     protocol version is this one, its dataset checksum is that of the table loaded here, its mask's
     checksum is that of the mask stored here, and its parameters are ``expected_params[imputer]``
     (this version's profile for that imputer). An imputer run here in a cell replaces the reference's
@@ -187,9 +187,9 @@ def merge_reference(local: pd.DataFrame, reference: pd.DataFrame, *, expected_pa
     flag(~ran_here, "dataset " + ref["dataset"] + " was not run here")
     same_table = [s in local_sums.get(d, set()) for d, s in zip(ref["dataset"], ref["dataset_checksum"])]
     flag(~np.asarray(same_table), "dataset checksum differs from the table loaded here")
-    cell_here = pd.MultiIndex.from_frame(local[CELL].astype({"rate": float, "seed": int}))
-    ref_cells = pd.MultiIndex.from_frame(ref[CELL].astype({"rate": float, "seed": int}))
-    flag(~ref_cells.isin(cell_here), "mask or setting not run here")
+    cell_here = pd.MultiIndex.from_frame(local[[*CELL, "profile"]].astype({"rate": float, "seed": int}))
+    ref_cells = pd.MultiIndex.from_frame(ref[[*CELL, "profile"]].astype({"rate": float, "seed": int}))
+    flag(~ref_cells.isin(cell_here), "mask, setting or profile not run here")
     known = ref["imputer"].isin(list(expected_params))
     flag(~known, "imputer unknown to this imputebench")
     flag(ref["params"] != ref["imputer"].map(expected_params), "parameters differ from this imputebench's profile")
@@ -208,13 +208,15 @@ def merge_reference(local: pd.DataFrame, reference: pd.DataFrame, *, expected_pa
 
 
 # -- verification (pure) --------------------------------------------------------------------------
-def sample_for_verify(rows: pd.DataFrame, n: int, seed: int = 0,
-                      datasets: Iterable[str] | None = None) -> pd.DataFrame:
+def sample_for_verify(rows: pd.DataFrame, n: int, seed: int = 0, datasets: Iterable[str] | None = None,
+                      imputers: Iterable[str] | None = None) -> pd.DataFrame:
     """``n`` ok reference rows to re-run, spread over imputers (round robin over a seeded shuffle),
-    from ``datasets`` (the ones that can be loaded here) when given."""
+    from ``datasets`` and ``imputers`` (the ones that can be had here) when given."""
     ok = rows[rows["status"] == "ok"]
     if datasets is not None:
         ok = ok[ok["dataset"].isin(list(datasets))]
+    if imputers is not None:
+        ok = ok[ok["imputer"].isin(list(imputers))]
     if n <= 0 or not len(ok):
         return ok.iloc[:0]
     order = np.random.default_rng(seed).permutation(len(ok))

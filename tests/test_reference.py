@@ -111,7 +111,7 @@ def test_reference_rows_that_do_not_match_are_left_out_with_the_reason(small_set
 
 
 def test_merge_reference_checks_protocol_table_mask_and_params():
-    cell = dict(dataset="d", mechanism="mcar", rate=0.2, seed=0, setting="in-sample", dataset_checksum="c1",
+    cell = dict(dataset="d", mechanism="mcar", rate=0.2, seed=0, setting="in-sample", dataset_checksum="c1", profile="quick",
                 protocol_version=PROTOCOL_VERSION, status="ok", rmse=0.1, track="main")
     local = pd.DataFrame([dict(cell, imputer="mine", params="{}")])
     from imputebench.job import mask_key
@@ -125,15 +125,17 @@ def test_merge_reference_checks_protocol_table_mask_and_params():
         dict(cell, imputer="f", params="{}", seed=1),
         dict(cell, imputer="mine", params="{}"),
         dict(cell, imputer="g", params="{}", dataset="other"),
+        dict(cell, imputer="h", params="{}", profile="paper"),  # same table and mask, another profile
     ])
-    expected = {k: "{}" for k in "abcefg"} | {"mine": "{}"}
+    expected = {k: "{}" for k in "abcefgh"} | {"mine": "{}"}
     merge = merge_reference(local, ref, expected_params=expected, local_masks={key: "m1"}, reference_masks={key: "m1"})
     why = dict(zip(merge.excluded["imputer"], merge.excluded["reason"]))
     assert set(merge.rows.loc[merge.rows["origin"] == "reference", "imputer"]) == {"a"}
     assert why == {"b": "parameters differ from this imputebench's profile",
                    "c": f"protocol version {PROTOCOL_VERSION + 1}; this imputebench follows version {PROTOCOL_VERSION}",
-                   "e": "dataset checksum differs from the table loaded here", "f": "mask or setting not run here",
-                   "mine": "computed here", "g": "dataset other was not run here"}
+                   "e": "dataset checksum differs from the table loaded here", "f": "mask, setting or profile not run here",
+                   "mine": "computed here", "g": "dataset other was not run here",
+                   "h": "mask, setting or profile not run here"}
     other_mask = merge_reference(local, ref.iloc[:1], expected_params=expected, local_masks={key: "m1"},
                                  reference_masks={key: "m2"})
     assert list(other_mask.excluded["reason"]) == ["mask differs from the one drawn here"]

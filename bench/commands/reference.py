@@ -128,7 +128,10 @@ def _verify(args: argparse.Namespace) -> int:
                                                      allow_network=source.allow_network).items() if why is None]
     if not loadable:
         raise UsageError("none of the set's datasets can be loaded here; give --mirror DIR or allow the network")
-    sample = sample_for_verify(rows, args.sample, seed=args.seed, datasets=loadable)
+    from ..registry import resolve
+
+    runnable = [i for i in sorted(set(rows["imputer"])) if resolve(i).available]  # e.g. no torch: no deep ones
+    sample = sample_for_verify(rows, args.sample, seed=args.seed, datasets=loadable, imputers=runnable)
     results = args.results or Path(tempfile.mkdtemp(prefix="imputebench-verify-"))
     cfg = RunConfig(datasets=sorted(set(sample["dataset"])), imputers=sorted(set(sample["imputer"])),
                     mechanisms=sorted(set(sample["mechanism"])), rates=sorted(set(sample["rate"])),
@@ -154,9 +157,11 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"{'PASS' if v.passed else 'FAIL'}  {v.imputer:<12} {v.dataset:<15} {v.cell:<32} {v.verdict}  {detail}")
     failed = sum(not v.passed for v in verdicts)
     skipped = sorted(set(rows["dataset"]) - set(loadable))
+    unavailable = sorted(set(rows["imputer"]) - set(runnable))
     print(f"{len(verdicts) - failed} of {len(verdicts)} sampled jobs reproduce "
           f"({sum(v.verdict == 'exact' for v in verdicts)} exactly)"
-          + (f"; datasets not loadable here, not sampled: {', '.join(skipped)}" if skipped else ""))
+          + (f"; datasets not loadable here, not sampled: {', '.join(skipped)}" if skipped else "")
+          + (f"; imputers unavailable here, not sampled: {', '.join(unavailable)}" if unavailable else ""))
     return 1 if failed else 0
 
 
