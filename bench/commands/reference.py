@@ -107,6 +107,11 @@ def _info(args: argparse.Namespace) -> int:
     print(f"  jobs       {s['rows']} of the grid's {s['planned']} ({', '.join(f'{n} {k}' for k, n in m['statuses'].items())})")
     print(f"  computing  {_hours(s['cpu_seconds'])} over {len(m.get('runs', []))} runs")
     print("  rows per imputer: " + ", ".join(f"{k} {n}" for k, n in m["rows_per_imputer"].items()))
+    from ..registry import BUILTINS
+
+    absent = [name for name in BUILTINS if name not in m["rows_per_imputer"]]
+    if absent:
+        print(f"  not in the set yet: {', '.join(absent)} (rank them by running them with --reference)")
     for r in m.get("runs", []):
         machine = (r.get("machine") or {}).get("platform", "machine not recorded")
         cpu = f"{r['cpu_seconds']:.0f} CPU s" if r.get("cpu_seconds") else "CPU not recorded"
@@ -140,7 +145,7 @@ def _verify(args: argparse.Namespace) -> int:
                     only_keys=frozenset(sample["job_key"]), command=command_line(args))
     summary = run(cfg)
     here = summary.rows.set_index("job_key")
-    metrics = [m for m in METRICS if m in rows]
+    metrics = sorted((m for m in METRICS if m in rows), key=lambda m: m != "rmse")  # RMSE shown when all agree
     noise = seed_noise(rows, metrics)
     verdicts = []
     for ref_row in sample.to_dict("records"):
