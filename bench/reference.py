@@ -43,7 +43,7 @@ NOISE_SDS = 3.0
 DETERMINISTIC = frozenset({"mean", "median", "knn", "em", "pcai", "softimpute"})
 
 
-class ReferenceError(ImputeBenchError):
+class ReferenceSetError(ImputeBenchError):
     """A reference set is missing, damaged or does not fit this run."""
 
 
@@ -90,11 +90,11 @@ class ReferenceSet:
     def check(self) -> None:
         """The rows file is the one the manifest names (a damaged or edited file is refused)."""
         if not self.rows_path.is_file():
-            raise ReferenceError(f"reference set {self.name!r}: its rows file {self.rows_path} is missing; "
+            raise ReferenceSetError(f"reference set {self.name!r}: its rows file {self.rows_path} is missing; "
                                  "reinstall imputebench or download the set again")
         actual = file_sha256(self.rows_path)
         if actual != self.sha256:
-            raise ReferenceError(f"reference set {self.name!r}: {self.rows_path.name} has checksum {actual[:16]}…, "
+            raise ReferenceSetError(f"reference set {self.name!r}: {self.rows_path.name} has checksum {actual[:16]}…, "
                                  f"its manifest says {self.sha256[:16]}…; the file is damaged or was edited")
 
     def rows(self) -> pd.DataFrame:
@@ -135,9 +135,9 @@ def find_reference(name: str, folder: Path = PACKAGE_FOLDER) -> ReferenceSet:
     try:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ReferenceError(f"cannot read the reference manifest {manifest_path}: {exc}") from None
+        raise ReferenceSetError(f"cannot read the reference manifest {manifest_path}: {exc}") from None
     if manifest.get("format") != FORMAT:
-        raise ReferenceError(f"{manifest_path} has manifest format {manifest.get('format')!r}; this imputebench "
+        raise ReferenceSetError(f"{manifest_path} has manifest format {manifest.get('format')!r}; this imputebench "
                              f"reads format {FORMAT}: upgrade imputebench or use a matching set")
     return ReferenceSet(str(manifest.get("name", manifest_path.stem)), manifest_path, manifest)
 
@@ -333,12 +333,12 @@ def export_reference(rows: pd.DataFrame, masks: Mapping[str, str], *, name: str,
     keys = rows_mask_keys(rows)
     missing = sorted({k for k in keys if k not in masks})
     if missing:
-        raise ReferenceError(f"{len(missing)} masks of these rows are not stored (e.g. {missing[0]}); "
+        raise ReferenceSetError(f"{len(missing)} masks of these rows are not stored (e.g. {missing[0]}); "
                              "export from the results folder that computed them")
     params = rows.groupby("imputer")["params"].agg(lambda p: sorted(set(p)))
     mixed = params[params.map(len) > 1]
     if len(mixed):
-        raise ReferenceError(f"imputer {mixed.index[0]!r} has rows with different parameters; a reference set "
+        raise ReferenceSetError(f"imputer {mixed.index[0]!r} has rows with different parameters; a reference set "
                              "holds one parameter set per imputer (re-run it, or leave it out)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -387,8 +387,9 @@ def within_reference(ref: ReferenceSet, axis: str, asked: Sequence | None) -> li
     norm = (lambda v: float(v)) if axis == "rates" else (lambda v: int(v)) if axis == "seeds" else (lambda v: v)
     outside = [a for a in asked if norm(a) not in {norm(h) for h in have}]
     if outside:
-        raise UsageError(f"--{axis[:-1] if axis != 'settings' else 'setting'} {outside[0]} is not in reference set "
-                         f"{ref.name!r}, whose {axis} are {', '.join(map(str, have))}")
+        flag = "--setting" if axis == "settings" else f"--{axis}"
+        raise UsageError(f"{flag}: {outside[0]} is not in reference set {ref.name!r}, whose {axis} are "
+                         f"{', '.join(map(str, have))}")
     return list(asked)
 
 

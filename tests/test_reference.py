@@ -156,8 +156,8 @@ def test_a_damaged_set_is_refused_before_anything_runs(small_set, tmp_path, caps
 @pytest.mark.parametrize("flags, message", [
     ([], "name them with --imputers"),
     (["--imputers", "mean", "--profile", "quick"], "is a 'ci'-profile set"),
-    (["--imputers", "mean", "--datasets", "wine"], "--dataset wine is not in reference set 'small'"),
-    (["--imputers", "mean", "--rates", "0.5"], "--rate 0.5 is not in reference set"),
+    (["--imputers", "mean", "--datasets", "wine"], "--datasets: wine is not in reference set 'small'"),
+    (["--imputers", "mean", "--rates", "0.5"], "--rates: 0.5 is not in reference set"),
     (["--imputers", "mean", "--all"], "drop --all"),
 ])
 def test_run_against_a_set_stays_on_its_grid(small_set, tmp_path, capsys, flags, message):
