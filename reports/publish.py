@@ -48,15 +48,32 @@ def check_target(out: Path) -> None:
 
 
 def recover(out: Path) -> None:
-    """Undo what a killed report left: a previous site moved aside comes back; staging folders go."""
+    """Undo what a killed report left: a previous site moved aside comes back; staging folders go.
+
+    A staging folder can be left in four states, by where the kill fell: still marked (being built:
+    removed); empty (killed between creating it and marking it: removed); finished but not swapped
+    in (its manifest written, the mark gone); or holding the previous site after the exchange,
+    partly cleared. The last two carry a manifest and are cleared like an old site, so a file that
+    appeared in them and is not in ``out`` moves there instead of being deleted."""
     out = Path(out)
     old = out.with_name(out.name + OLD_SUFFIX)
     if old.is_dir() and not out.exists() and read_manifest(old) is not None:
         os.rename(old, out)
-    if out.parent.is_dir():
-        for leftover in out.parent.glob(f"{STAGING_PREFIX}{out.name}-*"):
-            if (leftover / STAGING_MARK).exists():
-                shutil.rmtree(leftover, ignore_errors=True)
+    if not out.parent.is_dir():
+        return
+    for leftover in out.parent.glob(f"{STAGING_PREFIX}{out.name}-*"):
+        manifest = read_manifest(leftover)
+        if (leftover / STAGING_MARK).exists():
+            shutil.rmtree(leftover, ignore_errors=True)
+        elif manifest is not None and not out.exists():
+            os.rename(leftover, out)  # a finished first site, killed before its rename
+        elif manifest is not None:
+            _remove_old_site(leftover, out, set(manifest["files"]) | {MANIFEST})
+        else:
+            try:
+                leftover.rmdir()  # empty: killed before the mark; anything else is not provably ours
+            except OSError:
+                pass
 
 
 def staging_folder(out: Path) -> Path:

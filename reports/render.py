@@ -11,7 +11,7 @@ import hashlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .publish import OLD_SUFFIX, read_manifest
+from .publish import OLD_SUFFIX, read_manifest, recover
 
 # This module is imported by ``imputebench report`` before it knows whether anything changed, so it
 # imports neither the site builder nor the store (pandas, pyarrow, scipy, jinja2): an unchanged site
@@ -75,6 +75,7 @@ def site_is_current(results_dir: Path, out_dir: Path | None = None, max_plots: i
     """True when the site exists and was built from exactly these inputs (content hash).
     ``max_plots``: None draws every figure."""
     out = Path(out_dir) if out_dir else default_site_dir(results_dir)
+    recover(out.resolve() if out.is_symlink() else out)  # a killed report's leftovers go first
     manifest = read_manifest(out)
     return (manifest is not None and (out / "index.html").exists()
             and manifest.get("inputs") == inputs_hash(results_dir, out, max_plots))
@@ -86,10 +87,9 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     rows); the path of its index.html. A site already built from the same inputs is kept as it is
     unless ``force``."""
     out = Path(out_dir) if out_dir else default_site_dir(results_dir)
-    digest = inputs_hash(results_dir, out, max_plots)
-    manifest = read_manifest(out)
-    if not force and manifest is not None and manifest.get("inputs") == digest and (out / "index.html").exists():
+    if not force and site_is_current(results_dir, out, max_plots):
         return out / "index.html"
+    digest = inputs_hash(results_dir, out, max_plots)
     from ..reference import merge_with_store, run_reference
     from ..store import ResultStore
     from .site import build_site, provenance_from_rows
