@@ -192,7 +192,7 @@ def merge_reference(local: pd.DataFrame, reference: pd.DataFrame, *, expected_pa
     flag(~ref_cells.isin(cell_here), "mask, setting or profile not run here")
     known = ref["imputer"].isin(list(expected_params))
     flag(~known, "imputer unknown to this imputebench")
-    flag(ref["params"] != ref["imputer"].map(expected_params), "parameters differ from this imputebench's profile")
+    flag(stale_params(ref, expected_params), "parameters differ from this imputebench's profile")
     keys = [mask_key(d, c, m, r, s) for d, c, m, r, s in
             zip(ref["dataset"], ref["dataset_checksum"], ref["mechanism"], ref["rate"], ref["seed"])]
     here_mask = pd.Series([local_masks.get(k) for k in keys], index=ref.index)
@@ -306,10 +306,15 @@ def rows_mask_keys(rows: pd.DataFrame) -> list[str]:
             zip(rows["dataset"], rows["dataset_checksum"], rows["mechanism"], rows["rate"], rows["seed"])]
 
 
-def select_grid(rows: pd.DataFrame, grid: Mapping[str, Sequence], profile: str) -> pd.DataFrame:
-    """The main-track rows of ``profile`` inside ``grid``, in a fixed order (a set's file is reproducible)."""
+def select_grid(rows: pd.DataFrame, grid: Mapping[str, Sequence], profile: str,
+                params: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The main-track rows of ``profile`` inside ``grid``, in a fixed order (a set's file is reproducible).
+    ``params``: imputer -> the job parameters it has now (:func:`expected_params`); rows of those
+    imputers computed with other parameters are left out (stale: the imputer has changed since)."""
     rows = rows[(rows["track"].fillna("main") == "main") & (rows["profile"] == profile)
                 & (rows["protocol_version"] == PROTOCOL_VERSION)]
+    if params:
+        rows = rows[~stale_params(rows, params)]
     for axis, column in (("datasets", "dataset"), ("imputers", "imputer"), ("mechanisms", "mechanism"),
                          ("settings", "setting")):
         rows = rows[rows[column].isin(list(grid[axis]))]
@@ -366,6 +371,12 @@ def export_reference(rows: pd.DataFrame, masks: Mapping[str, str], *, name: str,
     manifest_path = out_dir / f"{name}.json"
     atomic_write(manifest_path, lambda f: f.write(text))
     return find_reference(str(manifest_path))
+
+
+def stale_params(rows: pd.DataFrame, params: Mapping[str, str]) -> pd.Series:
+    """True for rows of an imputer in ``params`` whose parameters are not the ones it has now."""
+    now = rows["imputer"].map(dict(params))
+    return now.notna() & (rows["params"] != now)
 
 
 def expected_params(profile: str, imputers: Iterable[str]) -> dict[str, str]:

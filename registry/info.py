@@ -157,14 +157,18 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
     ),
     "vaei": ImputerInfo(
         name="vaei", family="deep",
-        description="Variational autoencoder trained on observed cells; missing cells filled by iterated reconstruction.",
+        description="Variational autoencoder trained on observed cells; missing cells filled by iterated reconstruction, "
+                    "each iterate kept inside its column's observed range.",
         reference="McCoy, Kroon & Auret. Variational Autoencoders for Missing Data Imputation with "
                   "Application to a Simulated Milling Circuit. IFAC-PapersOnLine 51(21), 2018.",
         native_categorical=True, gpu=True,
         profiles={
-            "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003, "adapt_epochs": 25},
+            # clip_to_observed is named (though the default) so that job keys change with it: rows
+            # computed before the bound existed are not taken for rows computed with it.
+            "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003, "clip_to_observed": True,
+                      "adapt_epochs": 25},
             "paper": {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25,
-                      "adapt_epochs": 100},
+                      "clip_to_observed": True, "adapt_epochs": 100},
         },
     ),
     "hivae": ImputerInfo(

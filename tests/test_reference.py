@@ -217,6 +217,23 @@ def test_compute_resumes_from_the_committed_set(small_set, tmp_path, capsys):
     assert len(ref.manifest["runs"]) == 2 and ref.manifest["masks"] == find_reference(str(small_set)).manifest["masks"]
 
 
+def test_compute_recomputes_rows_whose_imputer_changed(small_set, tmp_path, capsys):
+    """An imputer whose parameters changed since the set was computed (a fix that names a new
+    parameter): its old rows are neither imported nor exported next to the new ones."""
+    changed = copy_set(small_set, tmp_path / "sets")
+    now = find_reference(str(small_set)).rows()
+    knn_params = now.loc[now["imputer"] == "knn", "params"].iloc[0]
+    rewrite_rows(changed, lambda rows: rows.assign(params=rows["params"].where(rows["imputer"] != "knn",
+                                                                                '{"n_neighbors": 7}')))
+    assert cli.main(["reference", "compute", "small", "--results", str(tmp_path / "work"), "--out",
+                     str(changed.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "left out 16 rows of small computed with other parameters (knn)" in out
+    assert "48 jobs: 32 already in the store, 16 run (16 ok)" in out
+    rows = find_reference(str(changed)).rows()
+    assert len(rows) == 48 and set(rows.loc[rows["imputer"] == "knn", "params"]) == {knn_params}
+
+
 def test_site_renders_the_set_alone(small_set, tmp_path):
     assert cli.main(["reference", "site", str(small_set), "--out", str(tmp_path / "site")]) == 0
     html = (tmp_path / "site" / "index.html").read_text()

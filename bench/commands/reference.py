@@ -188,8 +188,8 @@ def _compute(args: argparse.Namespace) -> int:
     from .. import datasets as dsmod
     from ..errors import ImputeBenchError
     from ..profiles import get_profile
-    from ..reference import (PACKAGE_FOLDER, export_reference, find_reference, rows_mask_keys, select_grid,
-                             stored_mask_checksums)
+    from ..reference import (PACKAGE_FOLDER, expected_params, export_reference, find_reference, rows_mask_keys,
+                             select_grid, stale_params, stored_mask_checksums)
     from ..registry import BUILTINS
     from ..runner import RunConfig, run
     from ..store import ResultStore
@@ -218,7 +218,14 @@ def _compute(args: argparse.Namespace) -> int:
     store = ResultStore(args.results)
     store.check_writable()
     old_rows = old.rows() if old else None
+    params = expected_params(profile.name, grid["imputers"])
     if old_rows is not None:  # resume: the committed set's rows count as done (masks are drawn again alike)
+        stale = stale_params(old_rows, params)
+        if stale.any():  # an imputer whose parameters changed since: its rows are computed again
+            names = ", ".join(sorted(old_rows.loc[stale, "imputer"].unique()))
+            print(f"left out {int(stale.sum())} rows of {args.name} computed with other parameters ({names}); "
+                  "they are computed again")
+        old_rows = old_rows[~stale]
         have = set(store.load()["job_key"])
         missing = old_rows[~old_rows["job_key"].isin(have)]
         if len(missing):
@@ -231,7 +238,7 @@ def _compute(args: argparse.Namespace) -> int:
                         results_dir=args.results, jobs=args.jobs, source=source, command=command)
         summary = run(cfg)
         print(summary.line())
-    rows = select_grid(store.load(), grid, profile.name)
+    rows = select_grid(store.load(), grid, profile.name, params)
     masks = dict(old.manifest["masks"]) if old else {}
     here = stored_mask_checksums(args.results, rows_mask_keys(rows))
     changed = sorted(k for k, v in here.items() if masks.get(k, v) != v)
