@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .encoding import MixedEncoder, Scaling
+from .errors import NotApplicableError
 from .imputer import AdaptableImputer
 from .neural import resolve_device, seeded_generator, to_tensor
 
@@ -184,9 +185,9 @@ def encode_table(encoder: MixedEncoder, X: pd.DataFrame, fill: float | np.ndarra
 
 
 def class_codes(y: pd.Series | None, n_rows: int, who: str) -> tuple[np.ndarray, int]:
-    """Integer class codes of a class target, or a ValueError saying that ``who`` needs one (PROTOCOL §3)."""
+    """Integer class codes of a class target; :class:`NotApplicableError` when there is none (PROTOCOL §3, §4)."""
     if y is None:
-        raise ValueError(f"{who} needs a class target (it uses the train labels, PROTOCOL §3); "
+        raise NotApplicableError(f"{who} needs a class target (it uses the train labels, PROTOCOL §3); "
                          "this dataset has none, or the harness passed no labels")
     y = pd.Series(y)
     if len(y) != n_rows:
@@ -195,7 +196,7 @@ def class_codes(y: pd.Series | None, n_rows: int, who: str) -> tuple[np.ndarray,
         codes = y.cat.remove_unused_categories().cat.codes.to_numpy()
     elif pd.api.types.is_float_dtype(y.dtype):
         # Canonical class targets are categories (PROTOCOL §1); floats are a regression target.
-        raise ValueError(f"{who} needs a class target; got a regression target ({y.name!r})")
+        raise NotApplicableError(f"{who} needs a class target; got a regression target ({y.name!r})")
     else:
         codes = pd.Categorical(y).codes
     if (codes < 0).any():

@@ -19,3 +19,9 @@ class InfeasibleMaskError(ImputeBenchError):
 
 class ContractViolation(ImputeBenchError):
     """An imputer's output breaks the imputer contract (PROTOCOL §4)."""
+
+
+class NotApplicableError(ImputeBenchError, ValueError):
+    """An imputer cannot, by design, apply to this table or task (e.g. it needs a class target and the
+    table has a regression target or none). Raised from ``fit``, it makes the job ``infeasible`` with
+    this message rather than ``failed`` (PROTOCOL §4): nothing went wrong, and a re-run cannot help."""

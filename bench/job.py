@@ -7,7 +7,8 @@ It writes nothing: the driver's :class:`imputebench.store.ResultStore` is the on
 worker needs no access to the results folder (a Ray worker on another node has none).
 
 A job never raises: any failure of the imputer (exception, contract violation, NaN output) becomes
-a row with status ``failed``; an unreachable rate becomes ``infeasible`` (PROTOCOL §2).
+a row with status ``failed``; an unreachable rate (PROTOCOL §2) or a table outside the imputer's
+scope by design (:class:`NotApplicableError`, PROTOCOL §4) becomes ``infeasible``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import pandas as pd
 
 from . import PROTOCOL_VERSION, __version__
 from .downstream import downstream_score, split_rows
-from .errors import ContractViolation, InfeasibleMaskError
+from .errors import ContractViolation, InfeasibleMaskError, NotApplicableError
 from .imputer import validate_output
 from .masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
 from .metrics import diverged_reason, imputation_metrics
@@ -349,6 +350,9 @@ def _impute_and_score(job: Job, context: RunContext, ds, mask: np.ndarray, row: 
         diverged = diverged_reason(scores)  # PROTOCOL §6: numbers kept, status marks them
         row.update(status="diverged" if diverged else "ok", error=diverged, fit_seconds=fit_s,
                    transform_seconds=tr_s, peak_memory_mb=mem.mb, device=_device_of(imputer))
+    except NotApplicableError as exc:  # PROTOCOL §4: outside the imputer's scope by design, not a failure
+        row.update(status="infeasible", error=_one_line(exc))
+        samples = None
     except MemoryError as exc:
         row.update(status="failed", error=f"MemoryError: memory limit of {context.memory_limit_mb} MB exceeded"
                    if context.memory_limit_mb else _one_line(exc))

@@ -58,7 +58,8 @@ ALL_METRICS_KEY = "all"
 
 OK = "ok"
 # Statuses that mean the imputer failed (PROTOCOL §6: diverged counts as a failure). "infeasible" is
-# the grid's (a rate a mechanism cannot reach, no target), not the imputer's.
+# not a failure: the grid's (a rate a mechanism cannot reach, no target) or outside the imputer's
+# scope by design (NotApplicableError, PROTOCOL §4).
 FAILED_STATUSES = ("failed", "diverged", "timeout")
 
 

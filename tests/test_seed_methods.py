@@ -96,12 +96,32 @@ def test_beats_mean_imputation_on_wine_mcar_20(name):
 
 
 def test_metagain_without_labels_says_it_needs_a_class_target():
+    from imputebench.errors import NotApplicableError
+
     ds, _, X = masked("wine")
-    with pytest.raises(ValueError, match="needs a class target"):
+    with pytest.raises(NotApplicableError, match="needs a class target"):
         MetaGAINImputer(**TINY["metagain"]).fit(X)
     diabetes = load_dataset("diabetes")  # a regression target is not a class
-    with pytest.raises(ValueError, match="needs a class target"):
+    with pytest.raises(NotApplicableError, match="needs a class target"):
         MetaGAINImputer(**TINY["metagain"]).fit(diabetes.X, diabetes.y)
+
+
+def test_a_regression_table_is_infeasible_for_metagain_not_a_failure(tmp_path):
+    """PROTOCOL §4: outside the method's scope, the job is infeasible with the reason, and a retry of
+    failed jobs does not run it again."""
+    from imputebench import cli
+    from imputebench.store import ResultStore
+
+    args = ["run", "--profile", "ci", "--datasets", "diabetes", "--imputers", "metagain,mean", "--mechanisms", "mcar",
+            "--rates", "0.2", "--seeds", "0", "--results", str(tmp_path), "--no-report"]
+    assert cli.main(args) == 0
+    rows = ResultStore(tmp_path).load().set_index(["imputer", "setting"])
+    assert set(rows.loc["metagain", "status"]) == {"infeasible"}
+    assert rows.loc["metagain", "error"].str.contains("needs a class target; got a regression target").all()
+    assert set(rows.loc["mean", "status"]) == {"ok"}
+    before = len(ResultStore(tmp_path).load())
+    assert cli.main([*args, "--retry-failed"]) == 0
+    assert len(ResultStore(tmp_path).load()) == before
 
 
 def test_metagain_ablation_switches_change_the_objective():
