@@ -73,7 +73,8 @@ def _reference_manifests(results_dir: Path) -> list[Path]:
 
 def site_is_current(results_dir: Path, out_dir: Path | None = None, max_plots: int | None = None) -> bool:
     """True when the site exists and was built from exactly these inputs (content hash).
-    ``max_plots``: None draws every figure."""
+    ``max_plots``: None draws every figure. What a killed report left beside the site is cleared
+    first (:func:`.publish.recover`), so the answer is about the site as it stands."""
     out = Path(out_dir) if out_dir else default_site_dir(results_dir)
     recover(out.resolve() if out.is_symlink() else out)  # a killed report's leftovers go first
     manifest = read_manifest(out)
