@@ -148,21 +148,22 @@ def table_checksum(X: pd.DataFrame, y: pd.Series | None) -> str:
     """Content checksum of a canonical table (PROTOCOL §1): names, types, categories and values."""
     h = hashlib.sha256()
     for c in X.columns:
-        col = X[c]
-        h.update(f"{c}|{col.dtype}".encode())
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            h.update("\x1f".join(map(str, col.cat.categories)).encode())
-            h.update(np.ascontiguousarray(col.cat.codes.to_numpy(), dtype=np.int32).tobytes())
-        else:
-            h.update(np.ascontiguousarray(col.to_numpy(dtype=float)).round(10).tobytes())
+        h.update(f"{c}|{X[c].dtype}".encode())
+        _hash_values(h, X[c])
     if y is not None:
         h.update(f"target|{y.name}|{y.dtype}".encode())
-        if isinstance(y.dtype, pd.CategoricalDtype):
-            h.update("\x1f".join(map(str, y.cat.categories)).encode())
-            h.update(np.ascontiguousarray(y.cat.codes.to_numpy(), dtype=np.int32).tobytes())
-        else:
-            h.update(np.ascontiguousarray(y.to_numpy(dtype=float)).round(10).tobytes())
+        _hash_values(h, y)
     return h.hexdigest()[:16]
+
+
+def _hash_values(h: "hashlib._Hash", col: pd.Series) -> None:
+    """A column's categories and codes, or its values rounded to 10 decimals (rounding: the same
+    table read on another platform must give the same checksum)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        h.update("\x1f".join(map(str, col.cat.categories)).encode())
+        h.update(np.ascontiguousarray(col.cat.codes.to_numpy(), dtype=np.int32).tobytes())
+    else:
+        h.update(np.ascontiguousarray(col.to_numpy(dtype=float)).round(10).tobytes())
 
 
 def subsample(ds: Dataset, max_rows: int | None) -> Dataset:
