@@ -17,8 +17,9 @@ The paper profile is the official code's setting for the larger tables (tydusky/
 for letter, spam, wine, obesity): width 64, encoder depth 8, decoder depth 6, 4 heads, MLP ratio 4,
 re-masking ratio 0.5, 600 epochs with 40 warm-up epochs, batch 64, AdamW (betas 0.9, 0.95, weight decay
 0.05) at lr 1e-3 (its base lr x batch / 64) with a half-cycle cosine to 1e-5. The reference shrinks the
-network for small tables (iris, yacht, climate: width 32, depths 4 and 2); the suite keeps one setting. Invisible tokens are dropped by an attention padding mask rather
-than by gathering (same computation; it lets a batch mix rows with different numbers of visible tokens).
+network for small tables (iris, yacht, climate: width 32, depths 4 and 2); the suite keeps one setting.
+The encoder runs on each row's visible tokens only, gathered as a masked autoencoder does; a batch's
+rows with fewer visible tokens are padded and the padding is masked out of the attention.
 """
 
 from __future__ import annotations
@@ -87,10 +88,21 @@ class MaskedTableAutoencoder(nn.Module):
         cat_tok = self.category_embed(codes + self.code_offsets)
         tokens = torch.where(self.is_cat_mask.view(1, -1, 1), cat_tok, num_tok) + self.pos[:, 1:]
         cls = (self.cls_token + self.pos[:, :1]).expand(len(values), -1, -1)
-        hidden_mask = torch.cat([torch.zeros_like(visible[:, :1]), ~visible], dim=1)  # True = ignored
-        latent = self.encoder(torch.cat([cls, tokens], dim=1), src_key_padding_mask=hidden_mask)
-        dec = self.decoder_embed(latent)
-        dec = torch.where(hidden_mask.unsqueeze(-1), self.mask_token.expand_as(dec), dec) + self.pos
+        # The encoder sees the visible tokens only, gathered to the front of each row (column order
+        # kept); rows with fewer are padded and the padding is masked out of the attention. This is
+        # the full-length padding-mask computation restricted to the rows' visible tokens: attention
+        # and the per-token layers give the visible tokens the same outputs, at about half the
+        # sequence length (ReMasker keeps at most half the columns visible while training).
+        width = int(visible.sum(dim=1).max()) if len(visible) else 0
+        keep_idx = torch.argsort((~visible).to(torch.int8), dim=1, stable=True)[:, :width]
+        kept = tokens.gather(1, keep_idx.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
+        padding = ~visible.gather(1, keep_idx)
+        latent = self.encoder(torch.cat([cls, kept], dim=1),
+                              src_key_padding_mask=torch.cat([torch.zeros_like(padding[:, :1]), padding], dim=1))
+        dec_kept = self.decoder_embed(latent)
+        placed = torch.zeros_like(tokens).scatter(1, keep_idx.unsqueeze(-1).expand_as(kept), dec_kept[:, 1:])
+        dec = torch.cat([dec_kept[:, :1], torch.where(visible.unsqueeze(-1), placed, self.mask_token.expand_as(placed))],
+                        dim=1) + self.pos
         out = self.decoder(dec)[:, 1:]
         numbers = torch.tanh(self.value_head(out).squeeze(-1)) / 2 + 0.5
         cat_cols = torch.nonzero(self.is_cat_mask).flatten().tolist()

@@ -252,3 +252,44 @@ def test_diffputer_resamples_every_step_but_the_last():
     impute_by_reverse_process(model, x, observed, n_steps=3, resample_steps=2, gen=torch.Generator().manual_seed(0))
     # Steps 1-2: 2 tries x 2 evaluations (Euler + Heun correction); the last step: one Euler evaluation.
     assert len(calls) == 2 * 2 * 2 + 1
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_remasker_encoder_on_visible_tokens_equals_the_full_length_padding_mask(training):
+    """The encoder runs on each row's visible tokens only (gathered, padded per batch). Its output must
+    equal the full-length computation that keeps every token and masks the hidden ones out of the
+    attention, written out here independently, on mixed columns and rows with 0..all tokens visible."""
+    import torch
+
+    from imputebench.registry.remasker import MaskedTableAutoencoder
+
+    torch.manual_seed(0)
+    kinds = ["numeric", "categorical", "numeric", "numeric", "categorical", "numeric"]
+    model = MaskedTableAutoencoder(kinds, [3, 4], dim=16, depth=2, decoder_depth=1, heads=4, mlp_ratio=2.0)
+    model.train(training)
+    n, L = 9, len(kinds)
+    values = torch.rand(n, L)
+    codes = torch.zeros(n, L, dtype=torch.long)
+    codes[:, 1], codes[:, 4] = torch.randint(0, 3, (n,)), torch.randint(0, 4, (n,))
+    visible = torch.rand(n, L) < 0.5
+    visible[0], visible[1] = False, True  # a row with nothing visible, a row with everything
+
+    def full_length(values, codes, visible):
+        num_tok = model.value_embed(values.unsqueeze(-1))
+        cat_tok = model.category_embed(codes + model.code_offsets)
+        tokens = torch.where(model.is_cat_mask.view(1, -1, 1), cat_tok, num_tok) + model.pos[:, 1:]
+        cls = (model.cls_token + model.pos[:, :1]).expand(len(values), -1, -1)
+        hidden = torch.cat([torch.zeros_like(visible[:, :1]), ~visible], dim=1)
+        latent = model.encoder(torch.cat([cls, tokens], dim=1), src_key_padding_mask=hidden)
+        dec = model.decoder_embed(latent)
+        dec = torch.where(hidden.unsqueeze(-1), model.mask_token.expand_as(dec), dec) + model.pos
+        out = model.decoder(dec)[:, 1:]
+        return torch.tanh(model.value_head(out).squeeze(-1)) / 2 + 0.5, [h(out[:, j]) for h, j in zip(model.category_heads, (1, 4))]
+
+    with torch.set_grad_enabled(training):
+        numbers, logits = model(values, codes, visible)
+        want_numbers, want_logits = full_length(values, codes, visible)
+    torch.testing.assert_close(numbers, want_numbers, rtol=1e-5, atol=1e-6)
+    for got, want in zip(logits, want_logits):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(numbers[0], numbers[1])  # the visible tokens matter
