@@ -234,6 +234,21 @@ def test_compute_recomputes_rows_whose_imputer_changed(small_set, tmp_path, caps
     assert len(rows) == 48 and set(rows.loc[rows["imputer"] == "knn", "params"]) == {knn_params}
 
 
+def test_compute_names_unfinished_jobs_and_retries_them(small_set, tmp_path, capsys):
+    """A job that timed out (on a loaded machine, say) is named when the set is written, and
+    ``--retry-failed`` runs it again instead of carrying the timeout into the set."""
+    slow = copy_set(small_set, tmp_path / "sets")
+    timed_out = lambda rows: (rows["imputer"] == "knn") & (rows["dataset"] == "iris") & (rows["seed"] == 0)
+    rewrite_rows(slow, lambda rows: rows.assign(status=rows["status"].where(~timed_out(rows), "timeout")))
+    work = ["--results", str(tmp_path / "work"), "--out", str(slow.parent)]
+    assert cli.main(["reference", "compute", "small", *work, "--export-only"]) == 0
+    assert "4 jobs of small did not finish (knn: 4 timeout) and rank as failures" in capsys.readouterr().out
+    assert cli.main(["reference", "compute", "small", *work, "--retry-failed"]) == 0
+    out = capsys.readouterr().out
+    assert "48 jobs: 44 already in the store, 4 run (4 ok)" in out and "did not finish" not in out
+    assert set(find_reference(str(slow)).rows()["status"]) == {"ok"}
+
+
 def test_site_renders_the_set_alone(small_set, tmp_path):
     assert cli.main(["reference", "site", str(small_set), "--out", str(tmp_path / "site")]) == 0
     html = (tmp_path / "site" / "index.html").read_text()
