@@ -243,6 +243,8 @@ def test_compute_names_unfinished_jobs_and_retries_them(small_set, tmp_path, cap
     work = ["--results", str(tmp_path / "work"), "--out", str(slow.parent)]
     assert cli.main(["reference", "compute", "small", *work, "--export-only"]) == 0
     assert "4 jobs of small did not finish (knn: 4 timeout) and rank as failures" in capsys.readouterr().out
+    assert cli.main(["reference", "compute", "small", *work, "--export-only", "--retry-failed"]) == 2
+    assert "drop one of them" in capsys.readouterr().err
     assert cli.main(["reference", "compute", "small", *work, "--retry-failed"]) == 0
     out = capsys.readouterr().out
     assert "48 jobs: 44 already in the store, 4 run (4 ok)" in out and "did not finish" not in out

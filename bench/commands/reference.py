@@ -196,6 +196,8 @@ def _compute(args: argparse.Namespace) -> int:
     from ..runner import RunConfig, run
     from ..store import ResultStore
 
+    if args.retry_failed and args.export_only:
+        raise UsageError("--retry-failed runs jobs and --export-only runs none: drop one of them")
     out = args.out or PACKAGE_FOLDER
     manifest_path = Path(out) / f"{args.name}.json"
     old = find_reference(str(manifest_path)) if manifest_path.is_file() else None
