@@ -89,10 +89,9 @@ class MaskedTableAutoencoder(nn.Module):
         tokens = torch.where(self.is_cat_mask.view(1, -1, 1), cat_tok, num_tok) + self.pos[:, 1:]
         cls = (self.cls_token + self.pos[:, :1]).expand(len(values), -1, -1)
         # The encoder sees the visible tokens only, gathered to the front of each row (column order
-        # kept); rows with fewer are padded and the padding is masked out of the attention. This is
-        # the full-length padding-mask computation restricted to the rows' visible tokens: attention
-        # and the per-token layers give the visible tokens the same outputs, at about half the
-        # sequence length (ReMasker keeps at most half the columns visible while training).
+        # kept; shorter rows padded, the padding masked out of the attention): the same outputs as
+        # running it on every token with the hidden ones masked, on a sequence of at most
+        # (1 - mask_ratio) of the columns while training.
         width = int(visible.sum(dim=1).max()) if len(visible) else 0
         keep_idx = torch.argsort((~visible).to(torch.int8), dim=1, stable=True)[:, :width]
         kept = tokens.gather(1, keep_idx.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
