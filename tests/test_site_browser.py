@@ -67,7 +67,11 @@ class PageWatch:
         self.dialogs: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed request {r.url}"))
+        # A request the browser cancels itself (net::ERR_ABORTED: a responsive figure's other
+        # variant, or one in flight when the page closes) is no fault of the site; a missing or
+        # unreadable file is.
+        self.page.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED"
+                     else self.errors.append(f"failed request {r.url} ({r.failure})"))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
 
     def open(self, path: Path) -> None:
