@@ -281,8 +281,11 @@ BUILTIN_INFO: dict[str, ImputerInfo] = {
             "of 1e-3.",
             "Categorical columns are tokens with a learned embedding per category and a softmax head "
             "(cross-entropy); the paper and its code handle numbers only.",
-            "Invisible tokens are dropped by an attention padding mask instead of being gathered out "
-            "(the same computation, batched over rows with different numbers of visible tokens).",
+            "The encoder sees exactly each row's visible tokens (its observed columns, less the re-masked "
+            "ones while training), batched by padding shorter rows and masking the padding out of the "
+            "attention. The official code keeps a fixed count, int(columns x (1 - mask_ratio)), per training "
+            "row, so a row with fewer observed columns also feeds some of its missing (zero-valued) tokens "
+            "to the encoder; here they stay hidden. At imputation time both see the observed columns.",
         ),
     ),
     "hyperimpute": ImputerInfo(
