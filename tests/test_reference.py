@@ -171,6 +171,24 @@ def test_unknown_set_names_the_valid_ones(capsys):
     assert "unknown reference set 'no-such-set'; valid:" in err
 
 
+def test_output_piped_to_a_reader_that_stops_early_ends_quietly():
+    # `imputebench reference info quick-v1 | head -1` once head has gone: the pipe's read end is closed.
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        out = subprocess.run([sys.executable, "-m", "imputebench.cli", "reference", "info", "quick-v1"],
+                             stdout=write_end, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    err = out.stderr.decode()
+    assert out.returncode == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_verify_reproduces_and_catches_a_wrong_row(small_set, tmp_path, capsys):
     assert cli.main(["reference", "verify", str(small_set), "--sample", "6", "--results", str(tmp_path / "v1")]) == 0
     out = capsys.readouterr().out
