@@ -136,14 +136,25 @@ class ResultStore:
         return FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
 
     def check_writable(self) -> None:
-        """Fail at once, with one line, when the results folder cannot be written."""
+        """Fail at once, with one line, when the store could not write: its folders and its lock are
+        tried before the first job starts, so a missing piece costs a second, not a run."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-probe-{uuid.uuid4().hex}"
-            probe.touch()
-            probe.unlink()
+            for folder in (self.root, self.jobs_dir, self.masks_dir, self.runs_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+                probe = folder / f".write-probe-{uuid.uuid4().hex}"
+                probe.touch()
+                probe.unlink()
         except OSError as exc:
             raise ImputeBenchError(f"cannot write the results folder {self.root}: {exc.strerror or exc}; "
+                                   "choose another with --results DIR") from None
+        try:
+            with self.lock():
+                pass
+        except ImportError as exc:
+            raise ImputeBenchError(f"the result store cannot lock {self.root}: {exc}; reinstall imputebench "
+                                   "with its dependencies (pip install imputebench)") from None
+        except Exception as exc:  # a lock file that cannot be taken (read-only, held past the timeout)
+            raise ImputeBenchError(f"cannot lock the results folder {self.root} ({type(exc).__name__}: {exc}); "
                                    "choose another with --results DIR") from None
 
     # -- rows ---------------------------------------------------------------------------------
