@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..commands.options import add_source_arguments, positive_int, source_from
+
 DATASETS = ("letter", "spambase")
 MECHANISM, RATE, METRIC = "mcar", 0.2, "rmse"  # GAIN Table 2's setting (PROTOCOL §2, §3 in-sample, §5)
 TOLERANCE = 0.10  # the issue's acceptance: within 10% of each published mean
@@ -28,9 +30,6 @@ def published() -> pd.DataFrame:
         table = pd.read_csv(fh)
     rows = table[(table.metric == METRIC) & (table.mechanism == MECHANISM) & (table.rate == RATE)]
     return rows.set_index("dataset")
-
-
-from ..commands.run import add_source_arguments, source_from
 
 
 def departures() -> str:
@@ -54,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override GAIN's training iterations (paper: 10000)")
     parser.add_argument("--hint", choices=("paper", "reference"), default=None,
                         help="GAIN's hint: the paper's B*M + 0.5(1-B) (default) or the reference code's B*M")
-    parser.add_argument("--jobs", type=int, default=None, help="parallel jobs (default: one per core)")
+    parser.add_argument("--jobs", type=positive_int, default=None, help="parallel jobs (default: one per core)")
     parser.add_argument("--json", action="store_true", help="emit the comparison as JSON")
 
 
@@ -76,33 +75,36 @@ def compare(rows: pd.DataFrame) -> list[dict]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def reproduce(seeds: int, profile: str, results: Path, source, params: dict | None = None, jobs: int | None = None,
+              progress: bool = True) -> list[dict]:
+    """Run GAIN's Table 2 grid through the runner (finished jobs reused) and compare it with the paper.
+    Full tables whatever the profile (GAIN Table 2 uses all rows); the profile picks GAIN's
+    hyper-parameters (paper: 10,000 iterations, batch 128, hint 0.9, alpha 100), ``params`` overrides them."""
     from ..runner import RunConfig, run as run_grid
 
-    params = {}
-    if args.iterations is not None:
-        params["iterations"] = int(args.iterations)
-    if args.hint is not None:
-        params["hint"] = args.hint
-    # Full tables whatever the profile (GAIN Table 2 uses all rows); the profile picks GAIN's
-    # hyper-parameters (paper: 10,000 iterations, batch 128, hint 0.9, alpha 100).
     cfg = RunConfig(datasets=DATASETS, imputers=("gain",), mechanisms=(MECHANISM,), rates=(RATE,),
-                    seeds=tuple(range(int(args.seeds))), settings=("in-sample",), profile=args.profile,
-                    results_dir=Path(args.results), jobs=args.jobs, source=source_from(args),
-                    params={"gain": params}, max_rows=None, progress=not args.json)
-    summary = run_grid(cfg)
-    result = compare(summary.rows)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(f"GAIN Table 2 reproduction: {MECHANISM} {RATE:.0%}, in-sample, pooled min-max RMSE, "
-              f"{args.seeds} seeds, profile {args.profile}")
-        print(f"{'dataset':<10} {'published':>17} {'measured':>17} {'gap':>7}")
-        for r in result:
-            gap = r["measured_mean"] / r["published_mean"] - 1.0
-            print(f"{r['dataset']:<10} {r['published_mean']:.4f} ± {r['published_std']:.4f}   "
-                  f"{r['measured_mean']:.4f} ± {r['measured_std']:.4f} {gap:+7.1%}"
-                  + ("" if abs(gap) <= TOLERANCE else "  (outside 10%)"))
-        print(departures())
-    failed = [r["dataset"] for r in result if not np.isfinite(r["measured_mean"])]
-    return 1 if failed else 0
+                    seeds=tuple(range(int(seeds))), settings=("in-sample",), profile=profile,
+                    results_dir=Path(results), jobs=jobs, source=source, params={"gain": dict(params or {})},
+                    max_rows=None, progress=progress)
+    return compare(run_grid(cfg).rows)
+
+
+def render(result: list[dict], seeds: int, profile: str) -> str:
+    """The comparison as a table, gaps beyond :data:`TOLERANCE` marked, then GAIN's departures."""
+    lines = [f"GAIN Table 2 reproduction: {MECHANISM} {RATE:.0%}, in-sample, pooled min-max RMSE, "
+             f"{seeds} seeds, profile {profile}",
+             f"{'dataset':<10} {'published':>17} {'measured':>17} {'gap':>7}"]
+    for r in result:
+        gap = r["measured_mean"] / r["published_mean"] - 1.0
+        lines.append(f"{r['dataset']:<10} {r['published_mean']:.4f} ± {r['published_std']:.4f}   "
+                     f"{r['measured_mean']:.4f} ± {r['measured_std']:.4f} {gap:+7.1%}"
+                     + ("" if abs(gap) <= TOLERANCE else "  (outside 10%)"))
+    return "\n".join(lines) + "\n" + departures()
+
+
+def run(args: argparse.Namespace) -> int:
+    params = {k: v for k, v in (("iterations", args.iterations), ("hint", args.hint)) if v is not None}
+    result = reproduce(args.seeds, args.profile, args.results, source_from(args), params, jobs=args.jobs,
+                       progress=not args.json)
+    print(json.dumps(result, indent=2) if args.json else render(result, args.seeds, args.profile))
+    return 0 if all(np.isfinite(r["measured_mean"]) for r in result) else 1
