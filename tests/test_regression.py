@@ -508,3 +508,74 @@ def test_transfer_rows_in_a_store_are_not_compared_by_the_main_track_gate():
     report = compare(base, current)
     assert not report.failed
     assert _outcomes(report) == {UNCHANGED: len(base)}
+
+
+def test_cli_prints_each_failure_once_and_its_last_line_counts_the_failing_jobs(tmp_path, imputebench, capsys):
+    rows = make_rows()
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    ResultStore(tmp_path / "n").append(_shift(rows, "mae", 0.03, imputer="knn", dataset="iris").to_dict("records"))
+    capsys.readouterr()
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "n",
+                       "--summary", tmp_path / "summary.md") == 1
+    out = capsys.readouterr()
+    [line] = [line for line in out.err.splitlines() if line.startswith("REGRESSED knn mae")]
+    assert (out.out + out.err).count(line) == 1  # not again in the printed markdown
+    assert line in (tmp_path / "summary.md").read_text()  # the summary file keeps it
+    last = out.err.splitlines()[-1]
+    assert last == "imputebench check FAILED: 8 of 32 jobs failing (8 regressed)"
+    # --details: one line per failing job and metric, each once
+    imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "n", "--details")
+    out = capsys.readouterr()
+    lines = [line for line in out.err.splitlines() if line.startswith("REGRESSED knn on iris")]
+    assert len(lines) == 8 and all((out.out + out.err).count(line) == 1 for line in lines)
+    assert "| knn | iris |" not in out.out  # the failing-jobs table is for the summary file
+
+
+def test_cli_last_line_counts_imputer_level_problems(tmp_path, imputebench, capsys):
+    """A check failed only by imputer-level problems says so in its last line (it used to read
+    "0 failing of 32 jobs")."""
+    rows = pd.concat([make_rows(imputers=("mean",)), _set(make_rows(imputers=("plugin:Broken",)), "status", "failed")])
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    capsys.readouterr()
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "r") == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("imputebench check FAILED: 2 imputer-level problems (no-ok plugin:Broken, "
+                           "baseline-failed plugin:Broken)")
+    assert "0 failing" not in last and "0 of" not in last
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "r",
+                       "--allow-missing") == 1
+    capsys.readouterr()
+    ResultStore(tmp_path / "ok").append(make_rows(imputers=("mean",)).to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "ok.parquet", "--results", tmp_path / "ok")
+    capsys.readouterr()
+    assert imputebench("check", "--baseline", tmp_path / "ok.parquet", "--results", tmp_path / "ok") == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "imputebench check passed: 16 jobs, none failing"
+
+
+def test_named_tolerance_changes_only_its_metric_and_readme_says_so():
+    tol = parse_tolerances(["rmse=5%"])
+    assert tol["rmse"] == Tolerance(absolute=1e-9, relative=0.05)
+    assert all(t == Tolerance() for metric, t in tol.items() if metric != "rmse")
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Gating an imputer's quality in CI"):]
+    section = section[:section.index("\n## ", 1)]
+    assert "--tolerance rmse=5%" in section
+    # The example's gate in words: RMSE may get 5 % worse, every other metric keeps the exact default.
+    assert "every other metric" in section and "1e-9" in section
+
+
+def test_baseline_show_json(tmp_path, imputebench, capsys):
+    rows = _set(make_rows(), "status", "failed", imputer="knn", dataset="iris", seed=0)
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    capsys.readouterr()
+    assert imputebench("baseline", "show", tmp_path / "b.parquet", "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["jobs"] == 32 and shown["protocol_version"] == 1 and shown["path"] == str(tmp_path / "b.parquet")
+    assert shown["command"].startswith("imputebench baseline save")
+    assert shown["jobs_per_imputer"] == {"knn": {"failed": 4, "ok": 12}, "mean": {"ok": 16}}
+    assert imputebench("baseline", "show", tmp_path / "b.parquet") == 0
+    text = capsys.readouterr().out
+    assert "jobs: 32" in text and "knn" in text
