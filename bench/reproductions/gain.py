@@ -9,15 +9,14 @@ cache, the mirror or the network like any run and finished jobs are reused from 
 
 from __future__ import annotations
 
-import argparse
-import json
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from ..commands.options import add_source_arguments, positive_int, source_from
+if TYPE_CHECKING:
+    from ..job import DataSource
 
 DATASETS = ("letter", "spambase")
 MECHANISM, RATE, METRIC = "mcar", 0.2, "rmse"  # GAIN Table 2's setting (PROTOCOL §2, §3 in-sample, §5)
@@ -41,22 +40,6 @@ def departures() -> str:
         f"- {d}" for d in BUILTIN_INFO["gain"].deviations)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", type=int, default=10, help="number of seeds, 0..N-1 (GAIN: 10)")
-    parser.add_argument("--profile", default="paper", choices=("paper", "quick", "ci"),
-                        help="GAIN's hyper-parameters: 'paper' (default) is the published setting, "
-                             "'quick' the cheap one; tables are always complete")
-    add_source_arguments(parser)  # --mirror, --data-home, --offline, as for `imputebench run`
-    parser.add_argument("--results", type=Path, default=Path("results/reproduce-gain"),
-                        help="result store directory (finished jobs are reused)")
-    parser.add_argument("--iterations", type=int, default=None,
-                        help="override GAIN's training iterations (paper: 10000)")
-    parser.add_argument("--hint", choices=("paper", "reference"), default=None,
-                        help="GAIN's hint: the paper's B*M + 0.5(1-B) (default) or the reference code's B*M")
-    parser.add_argument("--jobs", type=positive_int, default=None, help="parallel jobs (default: one per core)")
-    parser.add_argument("--json", action="store_true", help="emit the comparison as JSON")
-
-
 def compare(rows: pd.DataFrame) -> list[dict]:
     """One entry per dataset: published mean/std beside the measured mean/std over seeds."""
     pub = published()
@@ -75,7 +58,7 @@ def compare(rows: pd.DataFrame) -> list[dict]:
     return out
 
 
-def reproduce(seeds: int, profile: str, results: Path, source, params: dict | None = None, jobs: int | None = None,
+def reproduce(seeds: int, profile: str, results: Path, source: "DataSource", params: dict | None = None, jobs: int | None = None,
               progress: bool = True) -> list[dict]:
     """Run GAIN's Table 2 grid through the runner (finished jobs reused) and compare it with the paper.
     Full tables whatever the profile (GAIN Table 2 uses all rows); the profile picks GAIN's
@@ -100,11 +83,3 @@ def render(result: list[dict], seeds: int, profile: str) -> str:
                      f"{r['measured_mean']:.4f} ± {r['measured_std']:.4f} {gap:+7.1%}"
                      + ("" if abs(gap) <= TOLERANCE else "  (outside 10%)"))
     return "\n".join(lines) + "\n" + departures()
-
-
-def run(args: argparse.Namespace) -> int:
-    params = {k: v for k, v in (("iterations", args.iterations), ("hint", args.hint)) if v is not None}
-    result = reproduce(args.seeds, args.profile, args.results, source_from(args), params, jobs=args.jobs,
-                       progress=not args.json)
-    print(json.dumps(result, indent=2) if args.json else render(result, args.seeds, args.profile))
-    return 0 if all(np.isfinite(r["measured_mean"]) for r in result) else 1

@@ -19,18 +19,19 @@ Published values: ``imputebench/data/metagain.csv`` (transcribed from the paper;
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..commands.options import (add_source_arguments, csv_list, imputer_param, params_by_imputer, seeds,
-                               source_from)
 from ..errors import UsageError
 from ..store import COLUMNS
+
+if TYPE_CHECKING:
+    from ..job import DataSource
 
 # The paper's method names -> the suite's imputers (HIVAE and HIVAEI are the same method).
 METHOD_TO_IMPUTER = {
@@ -64,23 +65,6 @@ def ablation_switches(method: str) -> dict[str, bool]:
     return {SWITCHES[k]: v == "on" for k, v in pairs.items()}
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--datasets", type=csv_list,
-                   help="comma-separated (default: every dataset of the paper that can be loaded)")
-    p.add_argument("--seeds", type=seeds, default=None, help="e.g. 0,1 or 0-4 (default: the profile's)")
-    p.add_argument("--profile", default="quick", help="quick (default), paper or ci")
-    p.add_argument("--methods", type=csv_list,
-                   help=f"comma-separated paper method names (default: all we have: {', '.join(METHOD_TO_IMPUTER)})")
-    p.add_argument("--param", type=imputer_param, action="append", default=[], metavar="IMPUTER.PARAM=VALUE",
-                   help="override an imputer's hyper-parameter (repeatable), as in `imputebench run`")
-    add_source_arguments(p)  # --mirror (default $IMPUTEBENCH_MIRROR), --data-home, --offline
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
-    p.add_argument("--ablation", action="store_true",
-                   help="also rerun Table 5 (Meta-GAIN with its KL term, meta network and task regulariser "
-                        "switched on/off; 8 variants, MCAR, in-sample)")
-    p.add_argument("--json", action="store_true", help="emit rows as JSON instead of tables")
-
-
 def available_imputers() -> tuple[dict[str, str], dict[str, str]]:
     """(paper method -> imputer) for those we have, and (method -> why not) for the rest."""
     from ..registry import discover
@@ -97,7 +81,7 @@ def available_imputers() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def measure(datasets: list[str], imputers: list[str], *, seeds: list[int] | None, profile: str, results: Path,
-            source, params: dict[str, dict], ablation: bool = False,
+            source: "DataSource", params: dict[str, dict], ablation: bool = False,
             progress: bool = True) -> tuple[pd.DataFrame, dict]:
     """Run the grid (in-sample x 3 mechanisms, downstream x MCAR, and Table 5's variants with
     ``ablation``); the rows (column ``variant``: '' or a Table 5 method) and unloadable datasets."""
@@ -190,41 +174,50 @@ def paper_methods(methods: list[str] | None) -> tuple[dict[str, str], dict[str, 
     return ({m: i for m, i in have.items() if m in methods}, {m: why for m, why in missing.items() if m in methods})
 
 
-def report_text(table: pd.DataFrame, pub: pd.DataFrame, *, profile: str, ablation: bool,
-                skipped_methods: dict[str, str], skipped_datasets: dict[str, str]) -> str:
+def report_text(rep: "Reproduction", *, profile: str, ablation: bool) -> str:
     """The tables with their heading, Table 5's note, and what was not run."""
     tables = "1-5" if ablation else "1-4"
+    pub = rep.published
     lines = [f"Meta-GAIN (Tong, Zhu & Gan, AAAI 2026), Tables {tables} at {RATE:.0%}; profile {profile}; "
-             f"source of published values: {pub['source'].iloc[0] if len(pub) else '-'}", render(table)]
+             f"source of published values: {pub['source'].iloc[0] if len(pub) else '-'}", render(rep.table)]
     if ablation:
         lines.append("\nTable 5's all-off row is GAIN (the paper prints Table 1's GAIN numbers there): ours is the "
                      "suite's gain on the same masks. With MN off, the fixed weights come from the grid "
                      "{0.01, 0.1, 1, 10}.")
-    if skipped_methods:
+    if rep.skipped_methods:
         lines.append("\nmethods not run (imputer unavailable): "
-                     + "; ".join(f"{k} ({v})" for k, v in skipped_methods.items()))
-    if skipped_datasets:
-        lines.append("datasets not run: " + "; ".join(f"{k} ({v})" for k, v in skipped_datasets.items()))
+                     + "; ".join(f"{k} ({v})" for k, v in rep.skipped_methods.items()))
+    if rep.skipped_datasets:
+        lines.append("datasets not run: " + "; ".join(f"{k} ({v})" for k, v in rep.skipped_datasets.items()))
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    pub = published(ablation=args.ablation)
-    wanted, datasets, not_loadable = paper_datasets(pub, args.datasets)
-    have, missing = paper_methods(args.methods)
+@dataclass(frozen=True)
+class Reproduction:
+    """Published numbers beside ours, and what could not be run here (method or dataset -> why)."""
+
+    table: pd.DataFrame
+    published: pd.DataFrame
+    skipped_methods: dict[str, str]
+    skipped_datasets: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return {"rows": self.table.to_dict(orient="records"), "skipped_methods": self.skipped_methods,
+                "skipped_datasets": self.skipped_datasets}
+
+
+def reproduce(*, datasets: list[str] | None, methods: list[str] | None, seeds: list[int] | None, profile: str,
+              results: Path, source: "DataSource", params: dict[str, dict], ablation: bool = False,
+              progress: bool = True) -> Reproduction:
+    """Rerun the paper's tables (``datasets`` and ``methods`` narrow them) for what can be had here."""
+    pub = published(ablation=ablation)
+    wanted, loadable, not_loadable = paper_datasets(pub, datasets)
+    have, missing = paper_methods(methods)
     measured = pd.DataFrame(columns=[*COLUMNS, "variant"])
-    if datasets:
-        measured, unavailable = measure(datasets, sorted(set(have.values())), seeds=args.seeds, profile=args.profile,
-                                        results=args.results, source=source_from(args),
-                                        params=params_by_imputer(args.param), ablation=args.ablation,
-                                        progress=not args.json)
+    if loadable:
+        measured, unavailable = measure(loadable, sorted(set(have.values())), seeds=seeds, profile=profile,
+                                        results=results, source=source, params=params, ablation=ablation,
+                                        progress=progress)
         not_loadable.update(unavailable)
     pub = pub[pub["dataset"].isin(wanted)]
-    table = compare(pub, measured, have)
-    if args.json:
-        print(json.dumps({"rows": table.to_dict(orient="records"),
-                          "skipped_methods": missing, "skipped_datasets": not_loadable}, indent=1, default=str))
-    else:
-        print(report_text(table, pub, profile=args.profile, ablation=args.ablation, skipped_methods=missing,
-                          skipped_datasets=not_loadable))
-    return 0
+    return Reproduction(compare(pub, measured, have), pub, missing, not_loadable)
