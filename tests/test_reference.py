@@ -300,3 +300,14 @@ def test_shipped_quick_set_verifies_on_a_sample_of_20(mirror, tmp_path, capsys):
     assert cli.main(["reference", "verify", "quick-v1", "--sample", "20", "--mirror", str(mirror),
                      "--results", str(tmp_path / "v")]) == 0
     assert "20 of 20 sampled jobs reproduce" in capsys.readouterr().out
+
+
+def test_reference_list_json(capsys):
+    assert cli.main(["reference", "list", "--json"]) == 0
+    listed = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
+    assert set(listed) == set(reference_names())
+    quick = find_reference("quick-v1")
+    assert listed["quick-v1"]["sha256"] == quick.sha256 and listed["quick-v1"]["rows"] == quick.manifest["n_rows"]
+    assert listed["quick-v1"]["profile"] == "quick" and listed["quick-v1"]["path"] == str(quick.manifest_path)
+    assert cli.main(["reference", "list"]) == 0
+    assert capsys.readouterr().out.startswith(min(listed).ljust(12))

@@ -17,8 +17,9 @@ import pytest
 from imputebench import cli
 from imputebench.errors import UsageError
 from imputebench.regression import (BASELINE_FAILED, BROKEN, FEWER_OK, FIXED, IMPROVED, INCOMPARABLE, METADATA_KEY,
-                                    MISSING, NEW, NO_OK, REGRESSED, UNCHANGED, Tolerance, compare, load_baseline,
-                                    parse_seed_mean, parse_tolerances, save_baseline, to_junit, to_markdown)
+                                    MISSING, NEW, NO_OK, REGRESSED, UNCHANGED, Tolerance, compare, failure_messages,
+                                    job_messages, load_baseline, parse_seed_mean, parse_tolerances, problem_message,
+                                    save_baseline, summary_messages, to_junit, to_markdown)
 from imputebench.store import HIGHER_IS_BETTER, METRICS, ResultStore
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,7 +83,7 @@ def test_unchanged_results_pass_with_every_job_unchanged():
     report = compare(rows, rows.sample(frac=1.0, random_state=3))  # row order must not matter
     assert not report.failed
     assert _outcomes(report) == {UNCHANGED: len(rows)}
-    assert report.failure_messages() == []
+    assert failure_messages(report) == []
 
 
 def test_degraded_imputer_fails_naming_imputer_dataset_metric_old_and_new():
@@ -93,7 +94,7 @@ def test_degraded_imputer_fails_naming_imputer_dataset_metric_old_and_new():
     report = compare(base, now)
     assert report.failed
     assert _outcomes(report) == {REGRESSED: 1, UNCHANGED: len(base) - 1}
-    [message] = report.failure_messages()
+    [message] = failure_messages(report)
     assert "knn" in message and "wine" in message and "rmse" in message
     assert f"{old:.6g} -> {old + 0.05:.6g}" in message
     assert "mcar" in message and "seed 0" in message and "in-sample" in message
@@ -174,7 +175,7 @@ def test_ok_job_that_now_fails_is_a_failure(status):
     assert report.failed
     [verdict] = report.failures
     assert verdict.outcome == BROKEN
-    [message] = verdict.messages()
+    [message] = job_messages(verdict)
     assert "mean" in message and "wine" in message and f"now {status}" in message and "ValueError: boom" in message
     assert "Traceback" not in message
 
@@ -187,7 +188,7 @@ def test_failed_job_that_now_works_is_fixed_but_a_baseline_holding_failures_fail
     assert report.failed  # ... but a baseline that accepts failed jobs would let them pass for ever
     [problem] = report.imputer_problems
     assert (problem.imputer, problem.outcome) == ("knn", BASELINE_FAILED)
-    assert "holds 8 failed jobs" in problem.message() and "re-create the baseline" in problem.message()
+    assert "holds 8 failed jobs" in problem_message(problem) and "re-create the baseline" in problem_message(problem)
     # An infeasible job (a rate the mechanism cannot reach) is the grid's, not a failure of the imputer.
     assert not compare(_set(now, "status", "infeasible", imputer="knn", dataset="iris"), now).failed
 
@@ -199,8 +200,8 @@ def test_an_imputer_whose_jobs_all_fail_fails_even_when_new():
     report = compare(base, now)
     assert report.failed and not report.failures  # the plugin's jobs are new, not regressions
     [problem] = report.imputer_problems
-    assert problem.outcome == NO_OK and "none of its 16 jobs is ok" in problem.message()
-    assert "to_numpy" in problem.message()
+    assert problem.outcome == NO_OK and "none of its 16 jobs is ok" in problem_message(problem)
+    assert "to_numpy" in problem_message(problem)
 
 
 def test_fewer_ok_jobs_than_the_baseline_fails_even_when_missing_jobs_are_allowed():
@@ -208,7 +209,7 @@ def test_fewer_ok_jobs_than_the_baseline_fails_even_when_missing_jobs_are_allowe
     now = _set(base, "status", "failed", imputer="knn", dataset="wine", seed=0)
     report = compare(base, now, allow_missing=True)
     assert [(p.imputer, p.outcome) for p in report.imputer_problems] == [("knn", FEWER_OK)]
-    assert "12 ok jobs, 16 in the baseline" in report.imputer_problems[0].message()
+    assert "12 ok jobs, 16 in the baseline" in problem_message(report.imputer_problems[0])
 
 
 def test_missing_jobs_fail_unless_allowed_and_new_jobs_are_reported():
@@ -217,8 +218,8 @@ def test_missing_jobs_fail_unless_allowed_and_new_jobs_are_reported():
     report = compare(base, now)
     assert report.failed
     assert report.count(MISSING) == 16 and report.count(NEW) == 16
-    assert all("knn" in m for m in report.failure_messages())
-    assert {m.split()[0] for m in report.failure_messages()} == {"MISSING", "FEWER-OK"}
+    assert all("knn" in m for m in failure_messages(report))
+    assert {m.split()[0] for m in failure_messages(report)} == {"MISSING", "FEWER-OK"}
     allowed = compare(base, now, allow_missing=True)
     assert not allowed.failed
     assert allowed.count(MISSING) == 16
@@ -230,7 +231,7 @@ def test_changed_params_are_matched_and_named_as_the_cause():
     report = compare(base, now)
     assert report.count(MISSING) == 0 and report.count(NEW) == 0
     assert report.count(REGRESSED) == 16
-    assert all('{"k": 5} -> {"k": 1}' in m for m in report.failure_messages())
+    assert all('{"k": 5} -> {"k": 1}' in m for m in failure_messages(report))
 
 
 def test_two_param_settings_of_one_imputer_stay_apart():
@@ -246,14 +247,14 @@ def test_different_masks_are_incomparable():
     for column, value in (("dataset_checksum", "other"), ("realised_rate", 0.25), ("protocol_version", 2)):
         report = compare(base, _set(base, column, value, dataset="iris"))
         assert report.count(INCOMPARABLE) == 16 and report.failed
-        assert all("re-create the baseline" in m for m in report.failure_messages())
+        assert all("re-create the baseline" in m for m in failure_messages(report))
 
 
 def test_metric_no_longer_measured_is_a_regression_and_newly_measured_is_not():
     base = make_rows()
     lost = compare(base, _set(base, "jsdist", math.nan, imputer="mean", dataset="wine"))
     assert lost.count(REGRESSED) == 8
-    assert all("jsdist" in m and "NaN" in m for m in lost.failure_messages())
+    assert all("jsdist" in m and "NaN" in m for m in failure_messages(lost))
     gained = compare(_set(base, "jsdist", math.nan, imputer="mean", dataset="wine"), base)
     assert not gained.failed
 
@@ -469,7 +470,7 @@ def test_seed_mean_compares_noisy_imputers_in_seed_standard_deviations():
     shifted["rmse"] = base["rmse"] + 3 * sd.where(base["imputer"] == "knn", 0.0)
     report = compare(base, shifted, seed_mean={"knn": 2.0, "mean": 2.0})
     assert report.failed and {v.job.imputer for v in report.failures} == {"knn"}
-    [line] = [m for m in report.summary_messages() if "rmse" in m]
+    [line] = [m for m in summary_messages(report) if "rmse" in m]
     assert line.startswith("REGRESSED knn rmse") and "mean over seeds" in line
     # Status is still judged job by job under --seed-mean.
     broken = _set(base, "status", "failed", imputer="mean", dataset="wine", seed=2, mechanism="mar", setting="in-sample")
@@ -507,3 +508,74 @@ def test_transfer_rows_in_a_store_are_not_compared_by_the_main_track_gate():
     report = compare(base, current)
     assert not report.failed
     assert _outcomes(report) == {UNCHANGED: len(base)}
+
+
+def test_cli_prints_each_failure_once_and_its_last_line_counts_the_failing_jobs(tmp_path, imputebench, capsys):
+    rows = make_rows()
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    ResultStore(tmp_path / "n").append(_shift(rows, "mae", 0.03, imputer="knn", dataset="iris").to_dict("records"))
+    capsys.readouterr()
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "n",
+                       "--summary", tmp_path / "summary.md") == 1
+    out = capsys.readouterr()
+    [line] = [line for line in out.err.splitlines() if line.startswith("REGRESSED knn mae")]
+    assert (out.out + out.err).count(line) == 1  # not again in the printed markdown
+    assert line in (tmp_path / "summary.md").read_text()  # the summary file keeps it
+    last = out.err.splitlines()[-1]
+    assert last == "imputebench check FAILED: 8 of 32 jobs failing (8 regressed)"
+    # --details: one line per failing job and metric, each once
+    imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "n", "--details")
+    out = capsys.readouterr()
+    lines = [line for line in out.err.splitlines() if line.startswith("REGRESSED knn on iris")]
+    assert len(lines) == 8 and all((out.out + out.err).count(line) == 1 for line in lines)
+    assert "| knn | iris |" not in out.out  # the failing-jobs table is for the summary file
+
+
+def test_cli_last_line_counts_imputer_level_problems(tmp_path, imputebench, capsys):
+    """A check failed only by imputer-level problems says so in its last line (it used to read
+    "0 failing of 32 jobs")."""
+    rows = pd.concat([make_rows(imputers=("mean",)), _set(make_rows(imputers=("plugin:Broken",)), "status", "failed")])
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    capsys.readouterr()
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "r") == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("imputebench check FAILED: 2 imputer-level problems (no-ok plugin:Broken, "
+                           "baseline-failed plugin:Broken)")
+    assert "0 failing" not in last and "0 of" not in last
+    assert imputebench("check", "--baseline", tmp_path / "b.parquet", "--results", tmp_path / "r",
+                       "--allow-missing") == 1
+    capsys.readouterr()
+    ResultStore(tmp_path / "ok").append(make_rows(imputers=("mean",)).to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "ok.parquet", "--results", tmp_path / "ok")
+    capsys.readouterr()
+    assert imputebench("check", "--baseline", tmp_path / "ok.parquet", "--results", tmp_path / "ok") == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "imputebench check passed: 16 jobs, none failing"
+
+
+def test_named_tolerance_changes_only_its_metric_and_readme_says_so():
+    tol = parse_tolerances(["rmse=5%"])
+    assert tol["rmse"] == Tolerance(absolute=1e-9, relative=0.05)
+    assert all(t == Tolerance() for metric, t in tol.items() if metric != "rmse")
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Gating an imputer's quality in CI"):]
+    section = section[:section.index("\n## ", 1)]
+    assert "--tolerance rmse=5%" in section
+    # The example's gate in words: RMSE may get 5 % worse, every other metric keeps the exact default.
+    assert "every other metric" in section and "1e-9" in section
+
+
+def test_baseline_show_json(tmp_path, imputebench, capsys):
+    rows = _set(make_rows(), "status", "failed", imputer="knn", dataset="iris", seed=0)
+    ResultStore(tmp_path / "r").append(rows.to_dict("records"))
+    imputebench("baseline", "save", tmp_path / "b.parquet", "--results", tmp_path / "r")
+    capsys.readouterr()
+    assert imputebench("baseline", "show", tmp_path / "b.parquet", "--json") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["jobs"] == 32 and shown["protocol_version"] == 1 and shown["path"] == str(tmp_path / "b.parquet")
+    assert shown["command"].startswith("imputebench baseline save")
+    assert shown["jobs_per_imputer"] == {"knn": {"failed": 4, "ok": 12}, "mean": {"ok": 16}}
+    assert imputebench("baseline", "show", tmp_path / "b.parquet") == 0
+    text = capsys.readouterr().out
+    assert "jobs: 32" in text and "knn" in text

@@ -1,16 +1,14 @@
-"""``imputebench baseline save FILE``: freeze the current results as a regression baseline."""
+"""``imputebench baseline save|show``: freeze the current results as a regression baseline, or show one."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 
-from ..errors import ImputeBenchError
-from ..regression import FAILED_STATUSES, job_rows, load_baseline, run_arguments, save_baseline
-from ..store import ResultStore
-
-DEFAULT_RESULTS = "results"
+from ..regression import baseline_summary, failed_jobs_per_imputer, load_baseline, run_arguments, save_baseline, store_rows
+from .options import DEFAULT_RESULTS, add_json_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,32 +23,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("file")
     show.add_argument("--run-args", action="store_true",
                       help="print only the `imputebench run` arguments that replay the baseline's grid")
+    add_json_argument(show, "the header and jobs per imputer and status as JSON")
     show.set_defaults(func=_show)
 
 
 def _save(args: argparse.Namespace) -> int:
-    rows = ResultStore(args.results).load()
-    if rows.empty:
-        raise ImputeBenchError(f"no job rows under {args.results}/jobs; run `imputebench run --results {args.results}` first")
+    rows = store_rows(args.results)
     command = shlex.join(["imputebench", "baseline", "save", str(args.file), "--results", str(args.results)])
     meta = save_baseline(rows, args.file, command=command)
     print(f"wrote {args.file}: {meta['jobs']} jobs (imputebench {meta['package_version']}, "
           f"protocol {meta['protocol_version']})")
-    kept = job_rows(rows)
-    failed = kept[kept["status"].isin(FAILED_STATUSES)].groupby("imputer").size()
-    for imputer, n in failed.items():
+    for imputer, n in failed_jobs_per_imputer(rows).items():
         print(f"imputebench: warning: the baseline holds {n} failed jobs of {imputer}; `imputebench check` fails "
               f"against it until they are fixed and the baseline is re-created", file=sys.stderr)
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    rows, meta = load_baseline(args.file)
     if args.run_args:
-        print(shlex.join(run_arguments(rows)))
+        print(shlex.join(run_arguments(load_baseline(args.file)[0])))
         return 0
-    for key in ("path", "command", "created_at", "package_version", "protocol_version", "jobs"):
-        print(f"{key}: {meta.get(key)}")
-    counts = rows.groupby(["imputer", "status"]).size().unstack(fill_value=0)
-    print(counts.to_string())
+    summary = baseline_summary(args.file)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    jobs = summary.pop("jobs_per_imputer")
+    for key, value in summary.items():
+        print(f"{key}: {value}")
+    statuses = sorted({s for counts in jobs.values() for s in counts})
+    width = max((len(i) for i in jobs), default=len("imputer"))
+    print(f"{'imputer':<{width}}  " + "  ".join(statuses))
+    for imputer, counts in jobs.items():
+        print(f"{imputer:<{width}}  " + "  ".join(f"{counts.get(s, 0):>{len(s)}}" for s in statuses))
     return 0

@@ -11,15 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-from ..errors import ImputeBenchError
-from ..regression import (COMPARABLE_METRICS, DEFAULT_ABSOLUTE_TOLERANCE, CheckReport, compare, load_baseline,
-                          parse_seed_mean, parse_tolerances, to_junit, to_markdown)
-from ..store import ResultStore
-from .baseline import DEFAULT_RESULTS
-
-STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+from ..regression import (COMPARABLE_METRICS, DEFAULT_ABSOLUTE_TOLERANCE, CheckReport, append_step_summary,
+                          check_results, failure_messages, parse_seed_mean, parse_tolerances, summary_messages,
+                          to_junit, to_markdown, verdict_line, write_text)
+from .options import DEFAULT_RESULTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
                    help=f"results directory to check (default: {DEFAULT_RESULTS})")
     p.add_argument("--tolerance", action="extend", nargs="+", default=[], metavar="METRIC=VALUE",
-                   help="how much worse METRIC may get: absolute (rmse=0.01) or relative (rmse=5%%); "
-                        f"METRIC 'all' sets every quality metric. Default {DEFAULT_ABSOLUTE_TOLERANCE:g} absolute. "
+                   help="how much worse METRIC may get: absolute (rmse=0.01) or relative (rmse=5%%); a named metric "
+                        "changes only itself, the others keep the default. METRIC 'all' sets every quality metric. "
+                        f"Default {DEFAULT_ABSOLUTE_TOLERANCE:g} absolute. "
                         f"Valid: all, {', '.join(COMPARABLE_METRICS)} (fit_seconds only when named)")
     p.add_argument("--seed-mean", action="extend", nargs="+", default=[], metavar="IMPUTER=K",
                    help="for a noisy imputer (or 'all'): compare each metric's mean over seeds, allowing K baseline "
@@ -48,42 +45,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    tolerances = parse_tolerances(args.tolerance)
-    seed_mean = parse_seed_mean(args.seed_mean)
-    baseline, meta = load_baseline(args.baseline)
-    current = ResultStore(args.results).load()
-    if current.empty:
-        raise ImputeBenchError(f"no job rows under {args.results}/jobs; run `imputebench run --results {args.results}` first")
-    report = compare(baseline, current, tolerances, allow_missing=args.allow_missing, baseline_meta=meta,
-                     seed_mean=seed_mean)
+    report = check_results(args.baseline, args.results, parse_tolerances(args.tolerance),
+                           allow_missing=args.allow_missing, seed_mean=parse_seed_mean(args.seed_mean))
     publish(report, junit=args.junit, summary=args.summary, details=args.details)
     return 1 if report.failed else 0
 
 
 def publish(report: CheckReport, *, junit: str | None = None, summary: str | None = None,
             details: bool = False) -> None:
-    """Print the markdown summary and a line per problem (per failing job with ``details``); write the
-    JUnit and summary files; append the summary to ``$GITHUB_STEP_SUMMARY`` when that is set."""
+    """Print the markdown summary (stdout), each failure once (stderr: one line per problem, per failing
+    job with ``details``; GitHub annotations in Actions) and the verdict line last; write the JUnit and
+    summary files; append the summary to ``$GITHUB_STEP_SUMMARY`` when that is set."""
     markdown = to_markdown(report, details=details)
-    print(markdown)
+    print(to_markdown(report, details=details, failures=False))
     in_actions = os.environ.get("GITHUB_ACTIONS") == "true"
-    for message in report.failure_messages() if details else report.summary_messages():
-        # GitHub Actions turns '::error::' lines into annotations on the run.
+    for message in failure_messages(report) if details else summary_messages(report):
+        # GitHub Actions turns '::error' lines into annotations on the run.
         print(f"::error title=imputebench regression::{message}" if in_actions else message, file=sys.stderr)
     if junit:
-        Path(junit).parent.mkdir(parents=True, exist_ok=True)
-        Path(junit).write_bytes(to_junit(report))
+        write_text(junit, to_junit(report))
     if summary:
-        Path(summary).parent.mkdir(parents=True, exist_ok=True)
-        Path(summary).write_text(markdown + "\n", encoding="utf-8")
-    step_summary = os.environ.get(STEP_SUMMARY_ENV)
-    if step_summary:
-        try:
-            with open(step_summary, "a", encoding="utf-8") as fh:
-                fh.write(markdown + "\n")
-        except OSError as exc:  # the verdict must not depend on the summary file
-            print(f"imputebench: warning: cannot append to ${STEP_SUMMARY_ENV} ({exc})", file=sys.stderr)
-    verdict = "FAILED" if report.failed else "passed"
-    problems = f", {len(report.imputer_problems)} imputer-level problems" if report.imputer_problems else ""
-    print(f"imputebench check {verdict}: {len(report.failures)} failing of {len(report.verdicts)} jobs{problems}",
-          file=sys.stderr)
+        write_text(summary, markdown + "\n")
+    warning = append_step_summary(markdown)
+    if warning:
+        print(f"imputebench: warning: {warning}", file=sys.stderr)
+    print(verdict_line(report), file=sys.stderr)

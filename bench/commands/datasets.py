@@ -8,17 +8,9 @@ from pathlib import Path
 
 from .. import datasets as ds_api
 from ..datasets.builtin import BUILTIN_LOADERS
-from ..datasets.sources import Cache
-from ..datasets.user import user_datasets
-from ..errors import DatasetError, UsageError
-
-
-def _source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mirror", metavar="DIR", default=None,
-                   help="directory of raw CSVs in the mirror layout: <name>.csv, UCI values (default: $IMPUTEBENCH_MIRROR)")
-    p.add_argument("--data-home", metavar="DIR", default=None,
-                   help="cache and user-dataset registry (default: $IMPUTEBENCH_DATA_HOME or the user cache dir)")
-    p.add_argument("--offline", action="store_true", help="never use the network")
+from ..datasets.facts import dataset_facts, dropped_note, facts_lines, listing, listing_lines, names_to_fetch
+from ..errors import DatasetError
+from .options import add_json_argument, add_source_arguments
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,21 +18,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
 
     ls = dsub.add_parser("list", help="every dataset: catalog, built-in and user")
-    ls.add_argument("--json", action="store_true", help="machine-readable output")
-    _source_options(ls)
+    add_json_argument(ls)
+    add_source_arguments(ls)
     ls.set_defaults(func=_list)
 
     info = dsub.add_parser("info", help="one dataset: rows, features, types, target, source, checksum")
     info.add_argument("name")
-    info.add_argument("--json", action="store_true", help="machine-readable output")
-    _source_options(info)
+    add_json_argument(info)
+    add_source_arguments(info)
     info.set_defaults(func=_info)
 
     fetch = dsub.add_parser("fetch", help="load datasets into the cache (cache, mirror, then network)")
     fetch.add_argument("names", nargs="*", metavar="NAME")
     fetch.add_argument("--all", action="store_true", help="every catalog dataset")
     fetch.add_argument("--refresh", action="store_true", help="replace existing cache entries")
-    _source_options(fetch)
+    add_source_arguments(fetch)
     fetch.set_defaults(func=_fetch)
 
     add = dsub.add_parser("add", help="register a local CSV or parquet table as a dataset")
@@ -55,108 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=_add)
 
 
-def dropped_note(dropped_rows: int, lost_classes: tuple[str, ...] | list[str]) -> str:
-    """PROTOCOL §1 in words: how many rows were dropped for missing values, and which target
-    classes disappeared with them."""
-    note = f"{dropped_rows} row{'s' if dropped_rows != 1 else ''} with missing values dropped"
-    if lost_classes:
-        note += (f" (class{'es' if len(lost_classes) > 1 else ''} {', '.join(map(repr, lost_classes))} "
-                 "no longer present)")
-    return note
-
-
-def _kind_of(name: str) -> str:
-    if name in ds_api.CATALOG:
-        return "catalog"
-    return "builtin" if name in BUILTIN_LOADERS else "user"
-
-
 def _list(args: argparse.Namespace) -> int:
-    home = ds_api.data_home(args.data_home)
-    names = ds_api.dataset_names(data_home=home)
-    avail = ds_api.availability(names, mirror=args.mirror, data_home=home, allow_network=not args.offline)
-    cache = Cache(home)
-    users = user_datasets(home)
-    rows = []
-    for name in names:
-        entry = ds_api.CATALOG.get(name) or users.get(name)  # both know their shape and dropped rows
-        rows.append({"name": name, "kind": _kind_of(name),
-                     "shape": list(entry.shape) if entry and entry.shape else None,
-                     "dropped_rows": entry.dropped_rows if entry else 0,
-                     "target_kind": entry.target_kind if entry else None,
-                     "cached": cache.has(name), "available": avail[name] is None, "reason": avail[name]})
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    width = max(len(r["name"]) for r in rows)
-    for r in rows:
-        shape = f"{r['shape'][0]} x {r['shape'][1]}" if r["shape"] else ""
-        shape += f" ({r['dropped_rows']} dropped)" if r["dropped_rows"] else ""  # PROTOCOL §1, beside the size
-        state = "cached" if r["cached"] else ("available" if r["available"] else "needs the network")
-        print(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<24} {r['target_kind'] or '':<15} {state}")
+    rows = listing(mirror=args.mirror, data_home_dir=args.data_home, allow_network=not args.offline)
+    print(json.dumps(rows, indent=2) if args.json else "\n".join(listing_lines(rows)))
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    home = ds_api.data_home(args.data_home)
-    name = args.name
-    if name not in ds_api.dataset_names(data_home=home):
-        raise UsageError(f"unknown dataset {name!r}; see `imputebench datasets list`")
-    entry = ds_api.CATALOG.get(name)
-    info: dict = {"name": name, "kind": _kind_of(name)}
-    if entry is not None:
-        info.update({"uci_id": entry.uci_id, "openml_id": entry.openml_id, "papers": list(entry.papers),
-                     "dropped_columns": list(entry.drop), "note": entry.note,
-                     "expected_shape": list(entry.shape) if entry.shape else None,
-                     "catalog_checksum": entry.checksum})
-    users = user_datasets(home)
-    if name in users:
-        info["file"] = users[name].path
-    reason = ds_api.availability([name], mirror=args.mirror, data_home=home, allow_network=False)[name]
-    if reason is None:  # loadable without the network: describe the real table
-        ds = ds_api.load_dataset(name, mirror=args.mirror, data_home=home, allow_network=False)
-        info.update({
-            "rows": ds.X.shape[0], "features": ds.X.shape[1],
-            "types": {c: ("categorical" if cat else "numeric") for c, cat in zip(ds.X.columns, ds.categorical)},
-            "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
-            "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
-            "source": ds.source, "checksum": ds.checksum,
-            "cache_path": ds.meta.get("cache_path"),
-        })
-    elif entry is not None:  # not fetched: what the catalog promises
-        info.update({
-            "rows": entry.shape[0] if entry.shape else None, "features": len(entry.features),
-            "types": {c: ("categorical" if c in entry.categorical else "numeric") for c in entry.features},
-            "target": entry.target, "target_kind": entry.target_kind, "dropped_rows": entry.dropped_rows,
-            "source": None,
-            "checksum": entry.checksum, "cache_path": None, "unavailable_offline": reason,
-        })
-    if args.json:
-        print(json.dumps(info, indent=2, default=str))
-        return 0
-    for key, value in info.items():
-        if key == "lost_classes":
-            continue  # said with dropped_rows
-        if key == "dropped_rows":
-            value = dropped_note(value, info.get("lost_classes", ()))
-        if key == "types":
-            n_cat = sum(v == "categorical" for v in value.values())
-            value = f"{len(value) - n_cat} numeric, {n_cat} categorical" + (
-                f" ({', '.join(c for c, v in value.items() if v == 'categorical')})" if 0 < n_cat < 15 else "")
-        print(f"{key}: {value}")
+    info = dataset_facts(args.name, mirror=args.mirror, data_home_dir=args.data_home)
+    print(json.dumps(info, indent=2, default=str) if args.json else "\n".join(facts_lines(info)))
     return 0
 
 
 def _fetch(args: argparse.Namespace) -> int:
     home = ds_api.data_home(args.data_home)
-    if args.all and args.names:
-        raise UsageError("give dataset names or --all, not both")
-    names = sorted(ds_api.CATALOG) if args.all else args.names
-    if not names:
-        raise UsageError("name the datasets to fetch, or use --all")
-    unknown = [n for n in names if n not in ds_api.dataset_names(data_home=home)]
-    if unknown:
-        raise UsageError(f"unknown dataset(s) {', '.join(unknown)}; see `imputebench datasets list`")
+    names = names_to_fetch(args.names, args.all, data_home_dir=home)
     failed = []
     for name in names:
         try:

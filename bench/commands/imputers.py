@@ -7,27 +7,28 @@ import json
 
 from ..errors import UsageError
 from ..registry import check_params, discover, make_imputer, resolve
+from .options import add_json_argument, csv_list, param
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("imputers", help="list, inspect and check the registered imputers")
     isub = p.add_subparsers(dest="imputers_command", metavar="ACTION", required=True)
     ls = isub.add_parser("list", help="every imputer, available or not")
-    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_argument(ls)
     ls.set_defaults(func=_list)
     info = isub.add_parser("info", help="one imputer's metadata and parameters per profile")
     info.add_argument("name")
-    info.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_argument(info)
     info.set_defaults(func=_info)
     check = isub.add_parser("check", help="run the imputer contract checks (imputebench.testing) on one imputer",
                             description="Run the contract checks of imputebench.testing on small generated tables "
                                         "and print a verdict per check. Exit status 1 when any check fails.")
     check.add_argument("name", help="a registered name, module:Class, or numeric:module:Class")
     check.add_argument("--profile", default="ci", help="whose hyper-parameters to use (default: ci)")
-    check.add_argument("--param", action="append", default=[], metavar="PARAM=VALUE",
+    check.add_argument("--param", type=param, action="append", default=[], metavar="PARAM=VALUE",
                        help="override a hyper-parameter, e.g. epochs=2 (repeatable; VALUE parsed as JSON when it can be)")
-    check.add_argument("--checks", help="comma-separated subset of the checks (default: all)")
-    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("--checks", type=csv_list, help="comma-separated subset of the checks (default: all)")
+    add_json_argument(check)
     check.set_defaults(func=_check)
 
 
@@ -58,25 +59,15 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _param(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise UsageError(f"--param takes PARAM=VALUE, e.g. n_neighbors=3; got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
-
-
 def _check(args: argparse.Namespace) -> int:
     from ..testing import CHECKS, check_imputer
 
     entry = resolve(args.name)
     if not entry.available:
         raise UsageError(f"imputer {args.name!r} is unavailable: {entry.error}")
-    params = {**entry.info.params_for(args.profile), **dict(_param(p) for p in args.param)}
+    params = {**entry.info.params_for(args.profile), **dict(args.param)}
     check_params(args.name, params)
-    checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
+    checks = args.checks
     unknown = [c for c in checks or () if c not in CHECKS]
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r}; valid: {', '.join(CHECKS)}")

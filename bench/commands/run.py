@@ -3,97 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
 import sys
 from pathlib import Path
 
 from . import command_line
 from ..errors import UsageError
-from ..job import DataSource
 from ..profiles import PROFILES, SETTINGS
-from ..runner import DEFAULT_DATASETS, NO_LIMIT, RunConfig, run
-
-
-def _csv(text: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
-    return items
-
-
-def _list_of(convert, expected: str):
-    """A parser of a comma-separated list of numbers; a bad item gets one line saying what was expected."""
-
-    def parse(text: str) -> list:
-        try:
-            return [convert(t) for t in _csv(text)]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{expected}; got {text!r}")
-
-    return parse
-
-
-_rates = _list_of(float, "rates must be numbers in (0, 1), e.g. 0.2,0.5")
-_ints = _list_of(int, "expected integers, e.g. 50,200,1000")
-
-
-def _seeds(text: str) -> list[int]:
-    """``0,1,2`` or a range ``0-4``."""
-    try:
-        out: list[int] = []
-        for part in _csv(text):
-            lo, sep, hi = part.partition("-")
-            if sep and int(hi) < int(lo):
-                raise argparse.ArgumentTypeError(f"seed range {part!r} is empty (reversed); write it low-high, e.g. 2-5")
-            out += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
-        return out
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be integers, e.g. 0,1 or 0-4; got {text!r}")
-
-
-def _limit(unit: str):
-    """A positive number of ``unit``, or ``none`` for no limit (0 is an error, not "none")."""
-
-    def parse(text: str) -> float:
-        if text.strip().lower() == "none":
-            return NO_LIMIT
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not value > 0 or value == NO_LIMIT:
-            raise argparse.ArgumentTypeError(f"must be a positive number of {unit}, or 'none' for no limit; got {text!r}")
-        return value
-
-    return parse
-
-
-def _param(text: str) -> tuple[str, str, object]:
-    """``IMPUTER.PARAM=VALUE``; VALUE parsed as JSON when it can be (numbers, true, null)."""
-    key, sep, value = text.partition("=")
-    imputer, dot, param = key.rpartition(".")  # the imputer may be a dotted path; a parameter has no dot
-    if not sep or not dot or not imputer or not param:
-        raise argparse.ArgumentTypeError(f"--param takes IMPUTER.PARAM=VALUE, e.g. knn.n_neighbors=10; got {text!r}")
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError:
-        parsed = value
-    return imputer, param, parsed
-
-
-def add_source_arguments(p: argparse.ArgumentParser) -> None:
-    """PROTOCOL §1 source options, shared by every command that loads datasets."""
-    p.add_argument("--mirror", metavar="DIR", default=os.environ.get("IMPUTEBENCH_MIRROR"),
-                   help="directory of raw dataset CSVs (default: $IMPUTEBENCH_MIRROR)")
-    p.add_argument("--data-home", metavar="DIR", default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
-                   help="dataset cache directory (default: $IMPUTEBENCH_DATA_HOME or the user cache)")
-    p.add_argument("--offline", action="store_true", help="never use the network")
-
-
-def source_from(args: argparse.Namespace) -> DataSource:
-    return DataSource(mirror=args.mirror, data_home=args.data_home, allow_network=not args.offline)
+from ..runner import DEFAULT_DATASETS, RunConfig, run
+from .options import add_source_arguments, source_from
+from .options import csv_list as _csv, imputer_param as _param, ints as _ints, limit as _limit, rates as _rates
+from .options import seeds as _seeds
 
 
 def register(sub: argparse._SubParsersAction) -> None:

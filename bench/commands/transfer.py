@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .run import _csv, add_source_arguments, source_from
+from .options import add_source_arguments, source_from
+from .options import csv_list as _csv
 
 
 def register(sub: argparse._SubParsersAction) -> None:

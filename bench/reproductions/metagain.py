@@ -19,17 +19,19 @@ Published values: ``imputebench/data/metagain.csv`` (transcribed from the paper;
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..commands.run import _param, add_source_arguments, source_from
 from ..errors import UsageError
 from ..store import COLUMNS
+
+if TYPE_CHECKING:
+    from ..job import DataSource
 
 # The paper's method names -> the suite's imputers (HIVAE and HIVAEI are the same method).
 METHOD_TO_IMPUTER = {
@@ -63,24 +65,6 @@ def ablation_switches(method: str) -> dict[str, bool]:
     return {SWITCHES[k]: v == "on" for k, v in pairs.items()}
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--datasets", type=lambda s: [x for x in s.split(",") if x],
-                   help="comma-separated (default: every dataset of the paper that can be loaded)")
-    p.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",") if x], default=None,
-                   help="comma-separated (default: the profile's)")
-    p.add_argument("--profile", default="quick", help="quick (default), paper or ci")
-    p.add_argument("--methods", type=lambda s: [x for x in s.split(",") if x],
-                   help=f"comma-separated paper method names (default: all we have: {', '.join(METHOD_TO_IMPUTER)})")
-    p.add_argument("--param", type=_param, action="append", default=[], metavar="IMPUTER.PARAM=VALUE",
-                   help="override an imputer's hyper-parameter (repeatable), as in `imputebench run`")
-    add_source_arguments(p)  # --mirror (default $IMPUTEBENCH_MIRROR), --data-home, --offline
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
-    p.add_argument("--ablation", action="store_true",
-                   help="also rerun Table 5 (Meta-GAIN with its KL term, meta network and task regulariser "
-                        "switched on/off; 8 variants, MCAR, in-sample)")
-    p.add_argument("--json", action="store_true", help="emit rows as JSON instead of tables")
-
-
 def available_imputers() -> tuple[dict[str, str], dict[str, str]]:
     """(paper method -> imputer) for those we have, and (method -> why not) for the rest."""
     from ..registry import discover
@@ -96,21 +80,20 @@ def available_imputers() -> tuple[dict[str, str], dict[str, str]]:
     return have, missing
 
 
-def measure(datasets: list[str], imputers: list[str], args: argparse.Namespace) -> tuple[pd.DataFrame, dict]:
-    """Run the grid (in-sample x 3 mechanisms, downstream x MCAR); the rows and unloadable datasets."""
+def measure(datasets: list[str], imputers: list[str], *, seeds: list[int] | None, profile: str, results: Path,
+            source: "DataSource", params: dict[str, dict], ablation: bool = False,
+            progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Run the grid (in-sample x 3 mechanisms, downstream x MCAR, and Table 5's variants with
+    ``ablation``); the rows (column ``variant``: '' or a Table 5 method) and unloadable datasets."""
     from ..runner import RunConfig, run
 
-    params: dict[str, dict] = {}
-    for imputer, param, value in args.param:
-        params.setdefault(imputer, {})[param] = value
-    common = dict(datasets=datasets, imputers=imputers, rates=(RATE,), seeds=args.seeds, profile=args.profile,
-                  results_dir=args.results, source=source_from(args), params=params, jobs=1,
-                  progress=not args.json)
+    common = dict(datasets=datasets, imputers=imputers, rates=(RATE,), seeds=seeds, profile=profile,
+                  results_dir=results, source=source, params=params, jobs=1, progress=progress)
     insample = run(RunConfig(mechanisms=("mcar", "mar", "mnar"), settings=("in-sample",), **common))
     downstream = run(RunConfig(mechanisms=("mcar",), settings=("downstream",), **common))
     unavailable = {**insample.unavailable, **downstream.unavailable}
     parts = [insample.rows.assign(variant=""), downstream.rows.assign(variant="")]
-    if args.ablation and "metagain" in imputers:
+    if ablation and "metagain" in imputers:
         for method in published(ablation=True).query("table == @ABLATION")["method"].unique():
             if is_gain_row(method):  # like with like: the paper's all-off row is GAIN (jobs reused from Table 1)
                 imputer, variant = "gain", params
@@ -165,45 +148,76 @@ def render(table: pd.DataFrame) -> str:
     return "\n\n".join(parts)
 
 
-def run(args: argparse.Namespace) -> int:
+def paper_datasets(pub: pd.DataFrame, wanted: list[str] | None) -> tuple[list[str], list[str], dict[str, str]]:
+    """(datasets asked for, those loadable in this build, why the others are not); a dataset not in
+    the paper's tables is a usage error."""
     from ..datasets import dataset_names
 
-    pub = published(ablation=args.ablation)
     paper_sets = list(dict.fromkeys(pub["dataset"]))
-    wanted = args.datasets or paper_sets
+    wanted = wanted or paper_sets
     unknown = [d for d in wanted if d not in paper_sets]
     if unknown:
         raise UsageError(f"not in Meta-GAIN's tables: {', '.join(unknown)}; valid: {', '.join(paper_sets)}")
     loadable = set(dataset_names())
-    datasets = [d for d in wanted if d in loadable]
-    not_loadable = {d: "no loader for it in this build" for d in wanted if d not in loadable}
+    return wanted, [d for d in wanted if d in loadable], {d: "no loader for it in this build" for d in wanted
+                                                          if d not in loadable}
+
+
+def paper_methods(methods: list[str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """:func:`available_imputers`, narrowed to ``methods`` when given (an unknown one is a usage error)."""
     have, missing = available_imputers()
-    if args.methods:
-        bad = [m for m in args.methods if m not in METHOD_TO_IMPUTER]
-        if bad:
-            raise UsageError(f"unknown method(s) {', '.join(bad)}; valid: {', '.join(METHOD_TO_IMPUTER)}")
-        have = {m: i for m, i in have.items() if m in args.methods}
-        missing = {m: why for m, why in missing.items() if m in args.methods}
+    if not methods:
+        return have, missing
+    bad = [m for m in methods if m not in METHOD_TO_IMPUTER]
+    if bad:
+        raise UsageError(f"unknown method(s) {', '.join(bad)}; valid: {', '.join(METHOD_TO_IMPUTER)}")
+    return ({m: i for m, i in have.items() if m in methods}, {m: why for m, why in missing.items() if m in methods})
+
+
+def report_text(rep: "Reproduction", *, profile: str, ablation: bool) -> str:
+    """The tables with their heading, Table 5's note, and what was not run."""
+    tables = "1-5" if ablation else "1-4"
+    pub = rep.published
+    lines = [f"Meta-GAIN (Tong, Zhu & Gan, AAAI 2026), Tables {tables} at {RATE:.0%}; profile {profile}; "
+             f"source of published values: {pub['source'].iloc[0] if len(pub) else '-'}", render(rep.table)]
+    if ablation:
+        lines.append("\nTable 5's all-off row is GAIN (the paper prints Table 1's GAIN numbers there): ours is the "
+                     "suite's gain on the same masks. With MN off, the fixed weights come from the grid "
+                     "{0.01, 0.1, 1, 10}.")
+    if rep.skipped_methods:
+        lines.append("\nmethods not run (imputer unavailable): "
+                     + "; ".join(f"{k} ({v})" for k, v in rep.skipped_methods.items()))
+    if rep.skipped_datasets:
+        lines.append("datasets not run: " + "; ".join(f"{k} ({v})" for k, v in rep.skipped_datasets.items()))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """Published numbers beside ours, and what could not be run here (method or dataset -> why)."""
+
+    table: pd.DataFrame
+    published: pd.DataFrame
+    skipped_methods: dict[str, str]
+    skipped_datasets: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return {"rows": self.table.to_dict(orient="records"), "skipped_methods": self.skipped_methods,
+                "skipped_datasets": self.skipped_datasets}
+
+
+def reproduce(*, datasets: list[str] | None, methods: list[str] | None, seeds: list[int] | None, profile: str,
+              results: Path, source: "DataSource", params: dict[str, dict], ablation: bool = False,
+              progress: bool = True) -> Reproduction:
+    """Rerun the paper's tables (``datasets`` and ``methods`` narrow them) for what can be had here."""
+    pub = published(ablation=ablation)
+    wanted, loadable, not_loadable = paper_datasets(pub, datasets)
+    have, missing = paper_methods(methods)
     measured = pd.DataFrame(columns=[*COLUMNS, "variant"])
-    if datasets:
-        measured, unavailable = measure(datasets, sorted(set(have.values())), args)
+    if loadable:
+        measured, unavailable = measure(loadable, sorted(set(have.values())), seeds=seeds, profile=profile,
+                                        results=results, source=source, params=params, ablation=ablation,
+                                        progress=progress)
         not_loadable.update(unavailable)
     pub = pub[pub["dataset"].isin(wanted)]
-    table = compare(pub, measured, have)
-    if args.json:
-        print(json.dumps({"rows": table.to_dict(orient="records"),
-                          "skipped_methods": missing, "skipped_datasets": not_loadable}, indent=1, default=str))
-        return 0
-    tables = "1-5" if args.ablation else "1-4"
-    print(f"Meta-GAIN (Tong, Zhu & Gan, AAAI 2026), Tables {tables} at {RATE:.0%}; profile {args.profile}; "
-          f"source of published values: {pub['source'].iloc[0] if len(pub) else '-'}")
-    print(render(table))
-    if args.ablation:
-        print("\nTable 5's all-off row is GAIN (the paper prints Table 1's GAIN numbers there): ours is the "
-              "suite's gain on the same masks. With MN off, the fixed weights come from the grid "
-              "{0.01, 0.1, 1, 10}.")
-    if missing:
-        print("\nmethods not run (imputer unavailable): " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
-    if not_loadable:
-        print("datasets not run: " + "; ".join(f"{k} ({v})" for k, v in not_loadable.items()))
-    return 0
+    return Reproduction(compare(pub, measured, have), pub, missing, not_loadable)

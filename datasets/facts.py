@@ -1,0 +1,136 @@
+"""What the ``imputebench datasets`` commands report about datasets (PROTOCOL §1): one row per
+dataset for a listing, the facts of one dataset (of the loaded table when it can be had without the
+network, else what the catalog promises), and those facts in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ..errors import UsageError
+from . import CATALOG, availability, data_home, dataset_names, load_dataset
+from .builtin import BUILTIN_LOADERS
+from .sources import Cache
+from .user import user_datasets
+
+PathLike = str | Path | None
+
+
+def dropped_note(dropped_rows: int, lost_classes: Sequence[str]) -> str:
+    """PROTOCOL §1 in words: how many rows were dropped for missing values, and which target
+    classes disappeared with them."""
+    note = f"{dropped_rows} row{'s' if dropped_rows != 1 else ''} with missing values dropped"
+    if lost_classes:
+        note += (f" (class{'es' if len(lost_classes) > 1 else ''} {', '.join(map(repr, lost_classes))} "
+                 "no longer present)")
+    return note
+
+
+def dataset_kind(name: str) -> str:
+    """``catalog``, ``builtin`` or ``user``."""
+    if name in CATALOG:
+        return "catalog"
+    return "builtin" if name in BUILTIN_LOADERS else "user"
+
+
+def listing(*, mirror: PathLike = None, data_home_dir: PathLike = None, allow_network: bool = True) -> list[dict]:
+    """Every dataset: kind, shape, dropped rows, target kind, whether cached, whether it can be had."""
+    home = data_home(data_home_dir)
+    names = dataset_names(data_home=home)
+    avail = availability(names, mirror=mirror, data_home=home, allow_network=allow_network)
+    cache = Cache(home)
+    users = user_datasets(home)
+    rows = []
+    for name in names:
+        entry = CATALOG.get(name) or users.get(name)  # both know their shape and dropped rows
+        rows.append({"name": name, "kind": dataset_kind(name),
+                     "shape": list(entry.shape) if entry and entry.shape else None,
+                     "dropped_rows": entry.dropped_rows if entry else 0,
+                     "target_kind": entry.target_kind if entry else None,
+                     "cached": cache.has(name), "available": avail[name] is None, "reason": avail[name]})
+    return rows
+
+
+def listing_lines(rows: Sequence[dict]) -> list[str]:
+    width = max((len(r["name"]) for r in rows), default=0)
+    lines = []
+    for r in rows:
+        shape = f"{r['shape'][0]} x {r['shape'][1]}" if r["shape"] else ""
+        shape += f" ({r['dropped_rows']} dropped)" if r["dropped_rows"] else ""  # PROTOCOL §1, beside the size
+        state = "cached" if r["cached"] else ("available" if r["available"] else "needs the network")
+        lines.append(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<24} {r['target_kind'] or '':<15} {state}")
+    return lines
+
+
+def _catalog_facts(entry: Any) -> dict:
+    return {"uci_id": entry.uci_id, "openml_id": entry.openml_id, "papers": list(entry.papers),
+            "dropped_columns": list(entry.drop), "note": entry.note,
+            "expected_shape": list(entry.shape) if entry.shape else None, "catalog_checksum": entry.checksum}
+
+
+def _table_facts(ds: Any) -> dict:
+    return {"rows": ds.X.shape[0], "features": ds.X.shape[1],
+            "types": {c: ("categorical" if cat else "numeric") for c, cat in zip(ds.X.columns, ds.categorical)},
+            "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
+            "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
+            "source": ds.source, "checksum": ds.checksum, "cache_path": ds.meta.get("cache_path")}
+
+
+def _promised_facts(entry: Any, reason: str | None) -> dict:
+    return {"rows": entry.shape[0] if entry.shape else None, "features": len(entry.features),
+            "types": {c: ("categorical" if c in entry.categorical else "numeric") for c in entry.features},
+            "target": entry.target, "target_kind": entry.target_kind, "dropped_rows": entry.dropped_rows,
+            "source": None, "checksum": entry.checksum, "cache_path": None, "unavailable_offline": reason}
+
+
+def dataset_facts(name: str, *, mirror: PathLike = None, data_home_dir: PathLike = None) -> dict:
+    """One dataset's facts, without the network: the loaded table's when it can be had here, else
+    what the catalog promises; an unknown name is a usage error."""
+    home = data_home(data_home_dir)
+    if name not in dataset_names(data_home=home):
+        raise UsageError(f"unknown dataset {name!r}; see `imputebench datasets list`")
+    entry = CATALOG.get(name)
+    info: dict = {"name": name, "kind": dataset_kind(name)} | (_catalog_facts(entry) if entry is not None else {})
+    users = user_datasets(home)
+    if name in users:
+        info["file"] = users[name].path
+    reason = availability([name], mirror=mirror, data_home=home, allow_network=False)[name]
+    if reason is None:  # loadable without the network: describe the real table
+        info.update(_table_facts(load_dataset(name, mirror=mirror, data_home=home, allow_network=False)))
+    elif entry is not None:  # not fetched: what the catalog promises
+        info.update(_promised_facts(entry, reason))
+    return info
+
+
+def _types_text(types: dict[str, str]) -> str:
+    n_cat = sum(v == "categorical" for v in types.values())
+    named = f" ({', '.join(c for c, v in types.items() if v == 'categorical')})" if 0 < n_cat < 15 else ""
+    return f"{len(types) - n_cat} numeric, {n_cat} categorical{named}"
+
+
+def facts_lines(info: dict) -> list[str]:
+    """``key: value`` lines; dropped rows said with the classes lost, types counted."""
+    lines = []
+    for key, value in info.items():
+        if key == "lost_classes":
+            continue  # said with dropped_rows
+        if key == "dropped_rows":
+            value = dropped_note(value, info.get("lost_classes", ()))
+        elif key == "types":
+            value = _types_text(value)
+        lines.append(f"{key}: {value}")
+    return lines
+
+
+def names_to_fetch(names: Iterable[str], every: bool, *, data_home_dir: PathLike = None) -> list[str]:
+    """The datasets ``datasets fetch`` was asked for (``every``: the whole catalog), all known."""
+    names = list(names)
+    if every and names:
+        raise UsageError("give dataset names or --all, not both")
+    names = sorted(CATALOG) if every else names
+    if not names:
+        raise UsageError("name the datasets to fetch, or use --all")
+    unknown = [n for n in names if n not in dataset_names(data_home=data_home(data_home_dir))]
+    if unknown:
+        raise UsageError(f"unknown dataset(s) {', '.join(unknown)}; see `imputebench datasets list`")
+    return names
