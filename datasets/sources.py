@@ -20,7 +20,7 @@ import pandas as pd
 import tenacity
 
 from ..atomic import atomic_write
-from ..errors import DatasetError
+from ..errors import DatasetError, one_line
 from .canonical import Dataset, canonicalize, table_checksum
 from .catalog import CatalogEntry
 
@@ -68,7 +68,7 @@ def canonical_from_raw(entry: CatalogEntry, raw: pd.DataFrame, source: str) -> D
         ds = canonicalize(entry.name, raw, target=entry.target, target_kind=entry.target_kind,
                           categorical=list(entry.categorical), drop=list(entry.drop), source=source)
     except (ValueError, TypeError) as exc:
-        raise DatasetError(f"{entry.name}: {source} cannot be parsed ({_first_line(exc)}); "
+        raise DatasetError(f"{entry.name}: {source} cannot be parsed ({one_line(exc, typed=False, first_line=True)}); "
                            "the file is corrupt or not the UCI original") from None
     verify(entry, ds)
     return ds
@@ -87,11 +87,6 @@ def verify(entry: CatalogEntry, ds: Dataset, *, remedy: str = "the source is cor
             f"{entry.name}: checksum mismatch for {ds.source} (got {ds.checksum}, catalog "
             f"{entry.checksum}); {remedy}"
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _short(columns: Any, n: int = 4) -> str:
@@ -169,7 +164,7 @@ def read_mirror(entry: CatalogEntry, mirror: Path) -> Dataset:
     except FileNotFoundError:
         raise DatasetError(f"{entry.name}: no mirror file {path}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise DatasetError(f"{entry.name}: mirror file {path} is corrupt ({_first_line(exc)}); "
+        raise DatasetError(f"{entry.name}: mirror file {path} is corrupt ({one_line(exc, typed=False, first_line=True)}); "
                            "replace it with the UCI original") from None
     return canonical_from_raw(entry, raw, source=f"mirror:{path.resolve()}")
 
@@ -235,7 +230,7 @@ def fetch_online(entry: CatalogEntry, work_dir: Path) -> Dataset:
             failures.append(str(exc))
             continue
         except Exception as exc:  # a client's own error type (not found, server error): try the next
-            failures.append(f"{entry.name}: {service} failed ({type(exc).__name__}: {_first_line(exc)})")
+            failures.append(f"{entry.name}: {service} failed ({one_line(exc, first_line=True)})")
             continue
         return canonical_from_raw(entry, align_columns(entry, raw), source=service)
     raise DatasetError("; ".join(failures))
