@@ -64,7 +64,7 @@ class _HIVAE(nn.Module):
 
 
 class HIVAEImputer(DeepTabularImputer):
-    info = BUILTIN_INFO["hivae"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["hivae"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "dim_s": [POSITIVE_INT], "dim_z": [POSITIVE_INT],
                               "dim_y": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL], "device": DEVICE, "random_state": SEED}
     scaling = "standard"

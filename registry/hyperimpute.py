@@ -62,7 +62,7 @@ def candidates(kind: str, pool: str, seed: int) -> dict[str, Any]:
 
 
 class HyperImputeImputer(ChainedEquationsImputer):
-    info = BUILTIN_INFO["hyperimpute"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["hyperimpute"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"pool": [StrOptions({"small", "full"})], "max_iter": [POSITIVE_INT], "tol": [NON_NEGATIVE_REAL],
                               "cv_folds": [Interval(Integral, 2, None, closed="left")], "selection_rows": [POSITIVE_INT, None],
                               "reselect_every_iteration": ["boolean"], "transform_models": [SWEEP_MODELS], "random_state": SEED}
