@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 
-from imputebench.imputer import Imputer, ImputerInfo
+from imputebench.imputer import POSITIVE_INT, Imputer, ImputerInfo
 from imputebench.registry import CLASSICAL, discover, make_imputer
 from imputebench.registry.mean import MeanImputer
 from imputebench.testing import CHECKS, check_imputer, parametrize_with_checks
@@ -208,3 +208,51 @@ def test_cli_check_verdicts_and_exit_status(tmp_path):
     assert "PASSED  clone_and_get_params" in out.stdout
     out = cli("knn", "--param", "n_neighbors=-1")
     assert out.returncode == 2 and "must be an int in the range [1, inf)" in out.stderr
+
+
+# -- the verdicts say what they judged --------------------------------------------------------------
+class ShiftsItsInput(DuckMean):
+    """Deterministic, but it edits the caller's table: its observed numbers move by one on every fit."""
+
+    def fit(self, X, y=None):
+        for c in X.columns:
+            if not isinstance(X[c].dtype, pd.CategoricalDtype):
+                X[c] += 1.0
+        return super().fit(X, y)
+
+
+def test_determinism_is_judged_on_a_fresh_table_so_mutation_is_blamed_once():
+    verdicts = {r.check: r for r in check_imputer(ShiftsItsInput(), ["deterministic", "no_input_mutation"]).results}
+    assert verdicts["deterministic"].status == "passed", verdicts["deterministic"].message
+    assert verdicts["no_input_mutation"].status == "failed"
+
+
+class RefusesItsQuickProfile(MeanImputer):
+    """A plugin whose declared quick profile holds a value its own constraints refuse."""
+
+    info = ImputerInfo(name="refuses", family="test", description="bad profile", profiles={"quick": {"k": 0}})
+    _parameter_constraints = {"k": [POSITIVE_INT]}
+
+    def __init__(self, k=1):
+        self.k = k
+
+
+def _check_cli(*argv):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}  # this module, by dotted path
+    return subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "check", *argv],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_cli_check_names_the_profile_it_used_and_gives_a_verdict_per_check():
+    out = _check_cli(f"{__name__}:RefusesItsQuickProfile", "--checks", "mixed,deterministic")
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert "hyper-parameters of profile 'ci' (its values are the imputer's 'quick' profile's)" in lines[1]
+    assert [line.split(":")[0] for line in lines[2:4]] == ["FAILED  mixed", "FAILED  deterministic"]
+    assert all("not built: profile 'ci'" in line and "Got 0 instead" in line for line in lines[2:4]), lines
+    # An override the caller gives is checked as theirs, and the report says it was used.
+    out = _check_cli(f"{__name__}:RefusesItsQuickProfile", "--checks", "mixed", "--param", "k=2", "--json")
+    report = json.loads(out.stdout)
+    assert out.returncode == 0 and report["params"].endswith("with --param k=2")
+    out = _check_cli("median", "--profile", "nosuch")
+    assert out.returncode == 2 and "unknown profile 'nosuch'" in out.stderr
