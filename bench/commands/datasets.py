@@ -102,49 +102,56 @@ def _info(args: argparse.Namespace) -> int:
     name = args.name
     if name not in ds_api.dataset_names(data_home=home):
         raise UsageError(f"unknown dataset {name!r}; see `imputebench datasets list`")
-    entry = ds_api.CATALOG.get(name)
-    info: dict = {"name": name, "kind": _kind_of(name)}
-    if entry is not None:
-        info.update({"uci_id": entry.uci_id, "openml_id": entry.openml_id, "papers": list(entry.papers),
-                     "dropped_columns": list(entry.drop), "note": entry.note,
-                     "expected_shape": list(entry.shape) if entry.shape else None,
-                     "catalog_checksum": entry.checksum})
+    info: dict = {"name": name, "kind": _kind_of(name), **_catalog_facts(name)}
     users = user_datasets(home)
     if name in users:
         info["file"] = users[name].path
     reason = ds_api.availability([name], mirror=args.mirror, data_home=home, allow_network=False)[name]
     if reason is None:  # loadable without the network: describe the real table
-        ds = ds_api.load_dataset(name, mirror=args.mirror, data_home=home, allow_network=False)
-        info.update({
-            "rows": ds.X.shape[0], "features": ds.X.shape[1],
-            "types": {c: ("categorical" if cat else "numeric") for c, cat in zip(ds.X.columns, ds.categorical)},
-            "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
-            "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
-            "source": ds.source, "checksum": ds.checksum,
-            "cache_path": ds.meta.get("cache_path"),
-        })
-    elif entry is not None:  # not fetched: what the catalog promises
-        info.update({
-            "rows": entry.shape[0] if entry.shape else None, "features": len(entry.features),
-            "types": {c: ("categorical" if c in entry.categorical else "numeric") for c in entry.features},
-            "target": entry.target, "target_kind": entry.target_kind, "dropped_rows": entry.dropped_rows,
-            "source": None,
-            "checksum": entry.checksum, "cache_path": None, "unavailable_offline": reason,
-        })
+        info.update(_table_facts(ds_api.load_dataset(name, mirror=args.mirror, data_home=home, allow_network=False)))
+    elif name in ds_api.CATALOG:  # not fetched: what the catalog promises
+        info.update(_promised_facts(ds_api.CATALOG[name]), unavailable_offline=reason)
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
     for key, value in info.items():
-        if key == "lost_classes":
-            continue  # said with dropped_rows
-        if key == "dropped_rows":
-            value = dropped_note(value, info.get("lost_classes", ()))
-        if key == "types":
-            n_cat = sum(v == "categorical" for v in value.values())
-            value = f"{len(value) - n_cat} numeric, {n_cat} categorical" + (
-                f" ({', '.join(c for c, v in value.items() if v == 'categorical')})" if 0 < n_cat < 15 else "")
-        print(f"{key}: {value}")
+        if key != "lost_classes":  # said with dropped_rows
+            print(f"{key}: {_in_words(key, value, info)}")
     return 0
+
+
+def _catalog_facts(name: str) -> dict:
+    entry = ds_api.CATALOG.get(name)
+    if entry is None:
+        return {}
+    return {"uci_id": entry.uci_id, "openml_id": entry.openml_id, "papers": list(entry.papers),
+            "dropped_columns": list(entry.drop), "note": entry.note,
+            "expected_shape": list(entry.shape) if entry.shape else None, "catalog_checksum": entry.checksum}
+
+
+def _table_facts(ds) -> dict:
+    return {"rows": ds.X.shape[0], "features": ds.X.shape[1],
+            "types": {c: ("categorical" if cat else "numeric") for c, cat in zip(ds.X.columns, ds.categorical)},
+            "target": None if ds.y is None else ds.y.name, "target_kind": ds.target_kind,
+            "dropped_rows": ds.dropped_rows, "lost_classes": list(ds.lost_classes),
+            "source": ds.source, "checksum": ds.checksum, "cache_path": ds.meta.get("cache_path")}
+
+
+def _promised_facts(entry) -> dict:
+    return {"rows": entry.shape[0] if entry.shape else None, "features": len(entry.features),
+            "types": {c: ("categorical" if c in entry.categorical else "numeric") for c in entry.features},
+            "target": entry.target, "target_kind": entry.target_kind, "dropped_rows": entry.dropped_rows,
+            "source": None, "checksum": entry.checksum, "cache_path": None}
+
+
+def _in_words(key: str, value, info: dict):
+    if key == "dropped_rows":
+        return dropped_note(value, info.get("lost_classes", ()))
+    if key == "types":
+        categorical = [c for c, v in value.items() if v == "categorical"]
+        listed = f" ({', '.join(categorical)})" if 0 < len(categorical) < 15 else ""
+        return f"{len(value) - len(categorical)} numeric, {len(categorical)} categorical{listed}"
+    return value
 
 
 def _fetch(args: argparse.Namespace) -> int:
