@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -275,6 +275,50 @@ def unbuilt_report(name: str, contract: str, reason: str, checks: Sequence[str] 
     """The report of an imputer that could not be built (``reason``): a failed verdict for every check."""
     return CheckReport(name, contract, tuple(CheckResult(c, "failed", f"not built: {reason}") for c in _known(checks)),
                        params)
+
+
+def _whose(info: Any, profile: str, overrides: Mapping[str, Any]) -> str:
+    """Whose hyper-parameters a check uses, in words: the profile's (or the one it falls back to), or the defaults."""
+    source = info.params_source(profile)
+    if source is None:
+        where = f"the constructor's defaults (no {profile!r} profile declared)"
+    else:
+        where = f"profile {profile!r}" + (f" (its values are the imputer's {source!r} profile's)" if source != profile else "")
+    return where + (f", with --param {', '.join(f'{k}={v!r}' for k, v in overrides.items())}" if overrides else "")
+
+
+def check_registered(name: str, profile: str = "ci", overrides: Mapping[str, Any] | None = None,
+                     checks: Sequence[str] | None = None) -> CheckReport:
+    """The contract checks of a registered imputer (a name, ``module:Class`` or ``numeric:module:Class``)
+    built with ``profile``'s hyper-parameters and ``overrides``, the report saying whose they were.
+
+    What the caller got wrong (an unknown or unavailable imputer, profile or check, a bad override) is a
+    one-line :class:`~imputebench.errors.UsageError`; a profile value the imputer refuses is its
+    declaration's fault, reported as a failed verdict for every check.
+    """
+    from .errors import UsageError
+    from .profiles import PROFILES
+    from .registry import check_params, make_imputer, resolve
+
+    entry = resolve(name)
+    if not entry.available:
+        raise UsageError(f"imputer {name!r} is unavailable: {entry.error}")
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    unknown = [c for c in checks or () if c not in CHECKS]
+    if unknown:
+        raise UsageError(f"unknown check {unknown[0]!r}; valid: {', '.join(CHECKS)}")
+    overrides = dict(overrides or {})
+    check_params(name, overrides)
+    whose = _whose(entry.info, profile, overrides)
+    params = {**entry.info.params_for(profile), **overrides}
+    try:
+        check_params(name, params)
+        # The numeric contract is checked through the same adapter the harness uses (check_imputer wraps it).
+        estimator = entry.cls(**params) if entry.contract == "numeric" else make_imputer(name, params, random_state=0)
+    except Exception as exc:  # noqa: BLE001  whatever the constructor raised is the verdict
+        return unbuilt_report(name, entry.contract, f"{whose}: {one_line(exc)}", checks, whose)
+    return check_imputer(estimator, checks, name=name, params=whose)
 
 
 def parametrize_with_checks(estimators: Iterable[Any], checks: Sequence[str] | None = None):

@@ -202,6 +202,7 @@ def test_cli_check_verdicts_and_exit_status(tmp_path):
     assert out.returncode == 0, out.stderr
     verdict = json.loads(out.stdout)
     assert verdict["passed"] and [c["check"] for c in verdict["checks"]] == list(CHECKS)
+    assert verdict["params"] == "the constructor's defaults (no 'ci' profile declared)"
     out = cli(f"{__name__}:ChangesObservedCells", "--checks", "mixed,clone_and_get_params")
     assert out.returncode == 1
     assert "FAILED  mixed: ContractViolation: column 'x0': observed cells were changed" in out.stdout
@@ -237,22 +238,20 @@ class RefusesItsQuickProfile(MeanImputer):
         self.k = k
 
 
-def _check_cli(*argv):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}  # this module, by dotted path
-    return subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "check", *argv],
-                          capture_output=True, text=True, timeout=300, env=env)
+def test_check_names_the_profile_it_used_and_gives_a_verdict_per_check():
+    from imputebench.errors import UsageError
+    from imputebench.testing import check_registered
 
-
-def test_cli_check_names_the_profile_it_used_and_gives_a_verdict_per_check():
-    out = _check_cli(f"{__name__}:RefusesItsQuickProfile", "--checks", "mixed,deterministic")
-    assert out.returncode == 1, out.stdout + out.stderr
-    lines = out.stdout.splitlines()
-    assert "hyper-parameters of profile 'ci' (its values are the imputer's 'quick' profile's)" in lines[1]
+    name = f"{__name__}:RefusesItsQuickProfile"
+    lines = check_registered(name, "ci", {}, ["mixed", "deterministic"]).lines()
+    assert lines[1] == f"{name}: hyper-parameters of profile 'ci' (its values are the imputer's 'quick' profile's)"
     assert [line.split(":")[0] for line in lines[2:4]] == ["FAILED  mixed", "FAILED  deterministic"]
     assert all("not built: profile 'ci'" in line and "Got 0 instead" in line for line in lines[2:4]), lines
-    # An override the caller gives is checked as theirs, and the report says it was used.
-    out = _check_cli(f"{__name__}:RefusesItsQuickProfile", "--checks", "mixed", "--param", "k=2", "--json")
-    report = json.loads(out.stdout)
-    assert out.returncode == 0 and report["params"].endswith("with --param k=2")
-    out = _check_cli("median", "--profile", "nosuch")
-    assert out.returncode == 2 and "unknown profile 'nosuch'" in out.stderr
+    assert lines[4] == f"{name}: FAILED (mixed, deterministic)"
+    # An override the caller gives is reported as used; one the imputer refuses is the caller's error.
+    report = check_registered(name, "paper", {"k": 2}, ["mixed"])
+    assert report.passed and report.params == "the constructor's defaults (no 'paper' profile declared), with --param k=2"
+    with pytest.raises(UsageError, match=r"'k' parameter .* Got -1 instead"):
+        check_registered(name, "ci", {"k": -1})
+    with pytest.raises(UsageError, match="unknown profile 'nosuch'"):
+        check_registered("median", "nosuch")

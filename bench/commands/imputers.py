@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..errors import UsageError
-from ..registry import check_params, discover, make_imputer, resolve
+from ..registry import discover, resolve
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,41 +71,10 @@ def _param(text: str) -> tuple[str, object]:
         return key, value
 
 
-def _whose(info, profile: str, overrides: dict) -> str:
-    """Whose hyper-parameters a check uses, in words: the profile's (or the one it falls back to), or the defaults."""
-    source = info.params_source(profile)
-    if source is None:
-        where = f"the constructor's defaults (no {profile!r} profile declared)"
-    else:
-        where = f"profile {profile!r}" + (f" (its values are the imputer's {source!r} profile's)" if source != profile else "")
-    return where + (f", with --param {', '.join(f'{k}={v!r}' for k, v in overrides.items())}" if overrides else "")
-
-
 def _check(args: argparse.Namespace) -> int:
-    from ..errors import one_line
-    from ..profiles import PROFILES
-    from ..testing import CHECKS, check_imputer, unbuilt_report
+    from ..testing import check_registered
 
-    entry = resolve(args.name)
-    if not entry.available:
-        raise UsageError(f"imputer {args.name!r} is unavailable: {entry.error}")
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
-    unknown = [c for c in checks or () if c not in CHECKS]
-    if unknown:
-        raise UsageError(f"unknown check {unknown[0]!r}; valid: {', '.join(CHECKS)}")
-    overrides = dict(_param(p) for p in args.param)
-    check_params(args.name, overrides)  # a bad --param is the caller's mistake: one line, exit 2
-    whose = _whose(entry.info, args.profile, overrides)
-    params = {**entry.info.params_for(args.profile), **overrides}
-    try:  # a profile value the imputer refuses is its declaration's fault: a failed verdict per check
-        check_params(args.name, params)
-        # The numeric contract is checked through the same adapter the harness uses (check_imputer wraps it).
-        estimator = entry.cls(**params) if entry.contract == "numeric" else make_imputer(args.name, params, random_state=0)
-    except Exception as exc:  # noqa: BLE001  whatever the constructor raised is the verdict
-        report = unbuilt_report(args.name, entry.contract, f"{whose}: {one_line(exc)}", checks, whose)
-    else:
-        report = check_imputer(estimator, checks, name=args.name, params=whose)
+    report = check_registered(args.name, args.profile, dict(_param(p) for p in args.param), checks)
     print(json.dumps(report.to_dict(), indent=2) if args.json else "\n".join(report.lines()))
     return 0 if report.passed else 1
