@@ -11,7 +11,8 @@ head's mean (numbers) or most probable category.
 
 Differences from the authors' code, on purpose: numeric columns are standardised with the fit
 table's observed statistics rather than per batch, and every numeric column is treated as 'real'
-(the suite's tables carry no positive/count/ordinal type annotations).
+(the suite's tables carry no positive/count/ordinal type annotations). These and the profiles'
+departures are declared in :mod:`imputebench.registry.info.deep`.
 """
 
 from __future__ import annotations

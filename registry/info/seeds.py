@@ -149,9 +149,15 @@ HYPERIMPUTE = BuiltinImputer("imputebench.registry.hyperimpute:HyperImputeImpute
                   "reselect_every_iteration": True},
     },
     deviations=(
-        Deviation("code", "The official code also searches each learner's hyper-parameters (its optimizer); "
-                          "here a pool of fixed variants of each learner stands in for that search.",
-                  params=("pool",)),
+        Deviation("code", "The official plugin's default (optimizer='simple') scores each learner of its pool at "
+                          "its default settings, without a hyper-parameter search (its 'hyperband' and 'bayesian' "
+                          "optimizers search); its pool also holds CatBoost, and neural nets when CUDA is present. "
+                          "Here the pool is linear, random forest and XGBoost; the full pool adds a stronger or "
+                          "deeper variant of each (6 candidates).", params=("pool",)),
+        Deviation("code", "The official plugin selects each column's learner on at most 5,000 sampled observed "
+                          "rows (optimize_thresh) and runs at most 40 sweeps (n_inner_iter); the paper profile "
+                          "selects on every observed row and allows up to 100 sweeps.",
+                  profile="paper", params=("selection_rows", "max_iter")),
         Deviation("profile-cut", "the small pool (3 learners) instead of the full one (6), at most 3 sweeps "
                                  "instead of 100, each column's learner selected once, on at most 300 of its "
                                  "observed rows, instead of in every sweep on all of them.",
