@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .errors import ContractViolation
-from .imputer_info import PROFILES, ImputerInfo  # noqa: F401  (re-exported: plugins import it from here)
+from .imputer_info import PROFILES, Deviation, ImputerInfo  # noqa: F401  (re-exported: plugins import them from here)
 
 Contract = Literal["dataframe", "numeric"]
 CONTRACTS: dict[str, str] = {

@@ -1,50 +1,75 @@
-"""Imputation metrics (PROTOCOL §5) as pure functions of (true table, imputed table, mask).
+"""Imputation metrics (PROTOCOL §5) as pure functions of (true table, imputed table, mask), each
+declared once, with its function, as a :class:`Metric`.
 
 Numeric columns are min-max scaled by the complete column's range before scoring; a metric with
 nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
+
+A metric is one :class:`Metric` in :data:`METRICS_DECLARED`: its name, label, direction and kind,
+and how it is computed. An imputation metric is computed either per column, from the column's masked
+cells (:class:`ScoredColumn`: scaled numbers, or category labels), by ``numeric`` and/or
+``categorical`` functions whose values are then pooled over the columns by ``pool`` (in column
+order; no column to score gives NaN), or from the whole table by ``table`` (a function of a
+:class:`ScoredTable`). **To add a metric**, append one ``Metric`` to :data:`METRICS_DECLARED`; the
+store gets its column, :func:`imputation_metrics` its value and the rankings, the regression gate
+and the site its name and direction from that one line. Metrics computed elsewhere (the downstream
+score, cost) say where in ``computed_by``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 
 @dataclass(frozen=True)
+class ScoredColumn:
+    """One column's masked cells as the metrics see them (PROTOCOL §5): numbers min-max scaled by the
+    reference column's range, or category labels as text."""
+
+    name: str
+    categorical: bool
+    true: np.ndarray
+    imputed: np.ndarray
+    n_unique: int  # distinct values of the reference column (numeric columns: JSDist's bins)
+
+
+@dataclass(frozen=True)
+class ScoredTable:
+    """What a table-level metric gets: the three tables of :func:`imputation_metrics` (``reference``
+    resolved) and the scored columns (those with masked cells), in table order."""
+
+    X_true: pd.DataFrame
+    X_imputed: pd.DataFrame
+    mask: np.ndarray
+    reference: pd.DataFrame
+    columns: tuple[ScoredColumn, ...]
+
+
+@dataclass(frozen=True)
 class Metric:
-    """One reported metric: the single list that the store, rankings, the regression check and the
-    site all read (name, label, which way is better, and whether it scores imputed cells)."""
+    """One reported metric, its facts and its computation: the single list that the store, rankings,
+    the regression check and the site all read."""
 
     name: str
     label: str
     higher_is_better: bool
-    kind: str  # "imputation" (masked cells, PROTOCOL §5), "downstream" (PROTOCOL §3) or "cost"
+    kind: str  # "imputation" (masked cells, PROTOCOL §5), "downstream" (PROTOCOL §3), "cost" or "diagnostic"
+    numeric: Callable[[ScoredColumn], Any] | None = None  # per numeric column with masked cells
+    categorical: Callable[[ScoredColumn], Any] | None = None  # per categorical column with masked cells
+    pool: Callable[[Sequence[Any]], float] | None = None  # the per-column values -> the score
+    table: Callable[[ScoredTable], float] | None = None  # or: the score from the whole table
+    computed_by: str = ""  # where a metric computed outside this module comes from
 
-
-METRIC_REGISTRY: dict[str, Metric] = {m.name: m for m in (
-    Metric("mae", "MAE", False, "imputation"),
-    Metric("rmse", "RMSE", False, "imputation"),
-    Metric("armse", "ARMSE", False, "imputation"),
-    Metric("cat_accuracy", "categorical accuracy", True, "imputation"),
-    Metric("jsdist", "JS distance", False, "imputation"),
-    Metric("rl", "RL", False, "imputation"),
-    Metric("w1", "W1", False, "imputation"),
-    Metric("downstream", "downstream score", True, "downstream"),
-    Metric("fit_seconds", "fit time (s)", False, "cost"),
-)}
-IMPUTATION_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "imputation")
-# The quality metrics every table reports (cost is shown beside them, never ranked by default).
-QUALITY_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind != "cost")
-
-# PROTOCOL §6 diverged: on the [0, 1] scale of §5 a numeric error above this means imputations
-# outside the column's whole range on average.
-DIVERGED_ABOVE = 1.0
-# Scored with the metrics and stored beside them, but not a metric: the worst numeric column's
-# RMSE, which the diverged check needs (ARMSE's mean can hide one absurd column).
-MAX_COLUMN_RMSE = "max_column_rmse"
+    def score(self, scored: ScoredTable) -> float:
+        """This metric on ``scored`` (an imputation metric or a diagnostic)."""
+        if self.table is not None:
+            return float(self.table(scored))
+        values = [f(col) for col in scored.columns
+                  if (f := self.categorical if col.categorical else self.numeric) is not None]
+        return float(self.pool(values)) if values else float("nan")
 
 
 def _scale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -78,65 +103,127 @@ def js_distance(true: np.ndarray, imputed: np.ndarray, bins: np.ndarray | None) 
     return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
 
 
-def imputation_metrics(
-    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None
-) -> dict[str, float]:
-    """MAE, RMSE, ARMSE, categorical accuracy, JSDist, RL and W1 at the masked cells (PROTOCOL §5),
-    keyed as :data:`IMPUTATION_METRICS`, plus :data:`MAX_COLUMN_RMSE` for :func:`diverged_reason`.
+# -- per-column pieces (PROTOCOL §5) and how they pool ------------------------------------------------
+def _abs_errors(col: ScoredColumn) -> np.ndarray:
+    return np.abs(col.imputed - col.true)
 
-    ``reference`` is the complete table whose columns set each numeric column's scale (min-max) and
-    JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
-    (PROTOCOL §3, the test part) pass the whole table, so both parts are scored on the same scale.
-    """
+
+def _squared_errors(col: ScoredColumn) -> np.ndarray:
+    return (col.imputed - col.true) ** 2
+
+
+def _column_rmse(col: ScoredColumn) -> float:
+    return float(np.sqrt(np.mean((col.imputed - col.true) ** 2)))
+
+
+def _matches(col: ScoredColumn) -> tuple[int, int]:
+    return int((col.true == col.imputed).sum()), col.true.size
+
+
+def _error_rate(col: ScoredColumn) -> float:
+    right, n = _matches(col)
+    return 1.0 - right / n
+
+
+def _binned_js(col: ScoredColumn) -> float:
+    # PROTOCOL §5 JSDist: min(10, unique values) equal-width bins over the complete range.
+    bins = np.linspace(0.0, 1.0, max(1, min(10, col.n_unique)) + 1)
+    return js_distance(col.true, np.clip(col.imputed, 0.0, 1.0), bins)
+
+
+def _categorical_js(col: ScoredColumn) -> float:
+    return js_distance(col.true, col.imputed, None)
+
+
+def _range_loss(col: ScoredColumn) -> float:
+    t, i = col.true, col.imputed
+    return np.mean([abs(np.median(t) - np.median(i)), abs(_iqr(t) - _iqr(i)), abs(_skewness(t) - _skewness(i))])
+
+
+def _wasserstein(col: ScoredColumn) -> float:
     from scipy.stats import wasserstein_distance
 
-    reference = X_true if reference is None else reference
+    return wasserstein_distance(col.true, col.imputed)
+
+
+def _mean_over_cells(values: Sequence[np.ndarray]) -> float:
+    return float(np.concatenate(values).mean())
+
+
+def _root_mean_over_cells(values: Sequence[np.ndarray]) -> float:
+    return float(np.sqrt(np.concatenate(values).mean()))
+
+
+def _share_right(values: Sequence[tuple[int, int]]) -> float:
+    return sum(right for right, _ in values) / sum(n for _, n in values)
+
+
+# -- the declarations: one line per metric --------------------------------------------------------------
+METRICS_DECLARED: tuple[Metric, ...] = (
+    Metric("mae", "MAE", False, "imputation", numeric=_abs_errors, pool=_mean_over_cells),
+    Metric("rmse", "RMSE", False, "imputation", numeric=_squared_errors, pool=_root_mean_over_cells),
+    # ARMSE: the mean over columns of the column RMSE (numbers) or error rate (categories).
+    Metric("armse", "ARMSE", False, "imputation", numeric=_column_rmse, categorical=_error_rate, pool=np.mean),
+    Metric("cat_accuracy", "categorical accuracy", True, "imputation", categorical=_matches, pool=_share_right),
+    Metric("jsdist", "JS distance", False, "imputation", numeric=_binned_js, categorical=_categorical_js,
+           pool=np.mean),
+    Metric("rl", "RL", False, "imputation", numeric=_range_loss, pool=np.mean),
+    Metric("w1", "W1", False, "imputation", numeric=_wasserstein, pool=np.mean),
+    Metric("downstream", "downstream score", True, "downstream",
+           computed_by="imputebench.downstream.downstream_score, in the job"),
+    Metric("fit_seconds", "fit time (s)", False, "cost", computed_by="the job's clock around fit"),
+)
+# Scored with the metrics and stored beside them, but not a metric: the worst numeric column's
+# RMSE, which the diverged check needs (ARMSE's mean can hide one absurd column).
+MAX_COLUMN_RMSE = "max_column_rmse"
+DIAGNOSTICS: dict[str, Metric] = {m.name: m for m in (
+    Metric(MAX_COLUMN_RMSE, "worst column RMSE", False, "diagnostic", numeric=_column_rmse, pool=np.max),
+)}
+
+METRIC_REGISTRY: dict[str, Metric] = {m.name: m for m in METRICS_DECLARED}
+IMPUTATION_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "imputation")
+# The quality metrics every table reports (cost is shown beside them, never ranked by default).
+QUALITY_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind != "cost")
+
+# PROTOCOL §6 diverged: on the [0, 1] scale of §5 a numeric error above this means imputations
+# outside the column's whole range on average.
+DIVERGED_ABOVE = 1.0
+
+
+def scored_columns(X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray,
+                   reference: pd.DataFrame) -> tuple[ScoredColumn, ...]:
+    """The masked cells of every column that has any, as the metrics see them (PROTOCOL §5)."""
     missing = ~np.asarray(mask, dtype=bool)
-    abs_err, sq_err = [], []
-    feature_err, numeric_rmse, js, rl, w1 = [], [], [], [], []
-    cat_right = cat_total = 0
+    out = []
     for j, c in enumerate(X_true.columns):
         rows = missing[:, j]
         if not rows.any():
             continue
         if isinstance(X_true[c].dtype, pd.CategoricalDtype):
-            t = X_true[c].to_numpy()[rows].astype(str)
-            i = X_imputed[c].to_numpy()[rows].astype(str)
-            right = int((t == i).sum())
-            cat_right += right
-            cat_total += rows.sum()
-            feature_err.append(1.0 - right / rows.sum())  # PROTOCOL §5 ARMSE: error rate
-            js.append(js_distance(t, i, None))
+            out.append(ScoredColumn(c, True, X_true[c].to_numpy()[rows].astype(str),
+                                    X_imputed[c].to_numpy()[rows].astype(str), 0))
             continue
         lo, hi = float(reference[c].min()), float(reference[c].max())
-        t = _scale(X_true[c].to_numpy(dtype=float)[rows], lo, hi)
-        i = _scale(X_imputed[c].to_numpy(dtype=float)[rows], lo, hi)
-        diff = i - t
-        abs_err.append(np.abs(diff))
-        sq_err.append(diff ** 2)
-        numeric_rmse.append(float(np.sqrt(np.mean(diff ** 2))))
-        feature_err.append(numeric_rmse[-1])  # PROTOCOL §5 ARMSE: column RMSE
-        # PROTOCOL §5 JSDist: min(10, unique values) equal-width bins over the complete range.
-        n_unique = reference[c].nunique()
-        bins = np.linspace(0.0, 1.0, max(1, min(10, n_unique)) + 1)
-        js.append(js_distance(t, np.clip(i, 0.0, 1.0), bins))
-        rl.append(np.mean([
-            abs(np.median(t) - np.median(i)), abs(_iqr(t) - _iqr(i)), abs(_skewness(t) - _skewness(i))
-        ]))
-        w1.append(wasserstein_distance(t, i))
-    pooled_abs = np.concatenate(abs_err) if abs_err else np.array([])
-    pooled_sq = np.concatenate(sq_err) if sq_err else np.array([])
-    nan = float("nan")
-    return {
-        "mae": float(pooled_abs.mean()) if pooled_abs.size else nan,
-        "rmse": float(np.sqrt(pooled_sq.mean())) if pooled_sq.size else nan,
-        "armse": float(np.mean(feature_err)) if feature_err else nan,
-        "cat_accuracy": float(cat_right / cat_total) if cat_total else nan,
-        "jsdist": float(np.mean(js)) if js else nan,
-        "rl": float(np.mean(rl)) if rl else nan,
-        "w1": float(np.mean(w1)) if w1 else nan,
-        MAX_COLUMN_RMSE: float(np.max(numeric_rmse)) if numeric_rmse else nan,
-    }
+        out.append(ScoredColumn(c, False, _scale(X_true[c].to_numpy(dtype=float)[rows], lo, hi),
+                                _scale(X_imputed[c].to_numpy(dtype=float)[rows], lo, hi), reference[c].nunique()))
+    return tuple(out)
+
+
+def imputation_metrics(
+    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """Every imputation metric at the masked cells (PROTOCOL §5), keyed as :data:`IMPUTATION_METRICS`,
+    plus the :data:`DIAGNOSTICS` (:data:`MAX_COLUMN_RMSE` for :func:`diverged_reason`).
+
+    ``reference`` is the complete table whose columns set each numeric column's scale (min-max) and
+    JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
+    (PROTOCOL §3, the test part) pass the whole table, so both parts are scored on the same scale.
+    """
+    reference = X_true if reference is None else reference
+    scored = ScoredTable(X_true, X_imputed, np.asarray(mask, dtype=bool), reference,
+                         scored_columns(X_true, X_imputed, mask, reference))
+    return {m.name: m.score(scored) for m in (*(METRIC_REGISTRY[n] for n in IMPUTATION_METRICS),
+                                              *DIAGNOSTICS.values())}
 
 
 def diverged_reason(scores: Mapping[str, float]) -> str | None:

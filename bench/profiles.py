@@ -3,7 +3,10 @@ hyper-parameters (``ImputerInfo.profiles``); a profile here says which jobs to r
 
 - ``quick`` (the default): a row cap and 2 seeds, so the embedded default finishes in minutes.
 - ``paper``: PROTOCOL defaults, full size, 5 seeds (PROTOCOL §2 rates, §6 seeds).
-- ``ci``: tiny, for CI and regression gates.
+- ``ci``: tiny, for CI and regression gates; imputers run with their ``quick`` hyper-parameters
+  unless they declare ``ci`` ones.
+
+The profile names are declared here once; :mod:`imputebench.imputer_info` reads them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class Profile:
     rates: tuple[float, ...]
     settings: tuple[str, ...] = SETTINGS
     timeout: float = 600.0  # seconds per job
+    # The profile whose hyper-parameters an imputer uses when it declares none for this one.
+    imputer_params_from: str | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -32,7 +37,8 @@ PROFILES: dict[str, Profile] = {
     "paper": Profile("paper", max_rows=None, seeds=(0, 1, 2, 3, 4),
                      mechanisms=("mcar", "mar", "mnar", "mnar_logistic"),
                      rates=(0.1, 0.2, 0.3, 0.5, 0.7), timeout=3600.0),
-    "ci": Profile("ci", max_rows=300, seeds=(0,), mechanisms=("mcar", "mar"), rates=(0.2,), timeout=120.0),
+    "ci": Profile("ci", max_rows=300, seeds=(0,), mechanisms=("mcar", "mar"), rates=(0.2,), timeout=120.0,
+                  imputer_params_from="quick"),
 }
 
 

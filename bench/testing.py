@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .errors import one_line
 from .imputer import CONTRACTS, contract_of, validate_output
 
 SEED = 0
@@ -108,13 +109,17 @@ def check_index_not_range(est: Any) -> None:
 
 
 def check_deterministic(est: Any) -> None:
-    """The same ``random_state`` gives the same imputation (PROTOCOL §4)."""
-    X = _mask(_mixed(np.random.default_rng(SEED)), np.random.default_rng(8))
+    """The same ``random_state`` gives the same imputation (PROTOCOL §4). Each fit gets a fresh copy of
+    the table, so an imputer that edits its input fails ``no_input_mutation``, not this check."""
     seeded = {"random_state": 7} if "random_state" in est.get_params() else {}
-    first = clone(est).set_params(**seeded).fit_transform(X, _labels(est, X))
-    second = clone(est).set_params(**seeded).fit_transform(X, _labels(est, X))
+
+    def impute() -> pd.DataFrame:
+        X = _mask(_mixed(np.random.default_rng(SEED)), np.random.default_rng(8))
+        return clone(est).set_params(**seeded).fit_transform(X, _labels(est, X))
+
+    first, second = impute(), impute()
     if not first.equals(second):
-        diff = [c for c in X.columns if not first[c].equals(second[c])]
+        diff = [c for c in first.columns if c not in second or not first[c].equals(second[c])]
         raise AssertionError(f"two fits with the same random_state differ in columns {diff}")
 
 
@@ -204,6 +209,7 @@ class CheckReport:
     imputer: str
     contract: str
     results: tuple[CheckResult, ...]
+    params: str = ""  # whose hyper-parameters the imputer was built with (a profile, overrides)
 
     @property
     def passed(self) -> bool:
@@ -214,13 +220,14 @@ class CheckReport:
         return [r.check for r in self.results if r.status == "failed"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"imputer": self.imputer, "contract": self.contract, "passed": self.passed,
+        return {"imputer": self.imputer, "contract": self.contract, "params": self.params, "passed": self.passed,
                 "checks": [r.__dict__ for r in self.results]}
 
     def lines(self) -> list[str]:
         verdict = "passed" if self.passed else f"FAILED ({', '.join(self.failed)})"
-        return [f"{self.imputer}: {CONTRACTS[self.contract]}"] + [r.line() for r in self.results] + [
-            f"{self.imputer}: {verdict}"]
+        head = [f"{self.imputer}: {CONTRACTS[self.contract]}"] + (
+            [f"{self.imputer}: hyper-parameters of {self.params}"] if self.params else [])
+        return head + [r.line() for r in self.results] + [f"{self.imputer}: {verdict}"]
 
 
 def as_dataframe_imputer(estimator: Any) -> tuple[Any, str]:
@@ -242,19 +249,76 @@ def run_check(estimator: Any, check: str) -> CheckResult:
     except _Skip as why:
         return CheckResult(check, "skipped", str(why), time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001  the check's verdict, whatever the imputer raised
-        message = " ".join(str(exc).split())[:300]
-        return CheckResult(check, "failed", f"{type(exc).__name__}: {message}", time.perf_counter() - t0)
+        return CheckResult(check, "failed", one_line(exc, 300), time.perf_counter() - t0)
     return CheckResult(check, "passed", "", time.perf_counter() - t0)
 
 
-def check_imputer(estimator: Any, checks: Sequence[str] | None = None, name: str | None = None) -> CheckReport:
-    """Run the contract checks (all, or those named) on an unfitted imputer; never raises for a failure."""
+def _known(checks: Sequence[str] | None) -> Sequence[str]:
     unknown = [c for c in checks or () if c not in CHECKS]
     if unknown:
         raise ValueError(f"unknown checks {unknown}; valid: {', '.join(CHECKS)}")
+    return checks or tuple(CHECKS)
+
+
+def check_imputer(estimator: Any, checks: Sequence[str] | None = None, name: str | None = None,
+                  params: str = "") -> CheckReport:
+    """Run the contract checks (all, or those named) on an unfitted imputer; never raises for a failure.
+    ``params`` says whose hyper-parameters it was built with (shown in the report)."""
+    checks = _known(checks)
     _, contract = as_dataframe_imputer(estimator)
-    results = tuple(run_check(estimator, c) for c in (checks or CHECKS))
-    return CheckReport(name or type(estimator).__name__, contract, results)
+    results = tuple(run_check(estimator, c) for c in checks)
+    return CheckReport(name or type(estimator).__name__, contract, results, params)
+
+
+def unbuilt_report(name: str, contract: str, reason: str, checks: Sequence[str] | None = None,
+                   params: str = "") -> CheckReport:
+    """The report of an imputer that could not be built (``reason``): a failed verdict for every check."""
+    return CheckReport(name, contract, tuple(CheckResult(c, "failed", f"not built: {reason}") for c in _known(checks)),
+                       params)
+
+
+def _whose(info: Any, profile: str, overrides: Mapping[str, Any]) -> str:
+    """Whose hyper-parameters a check uses, in words: the profile's (or the one it falls back to), or the defaults."""
+    source = info.params_source(profile)
+    if source is None:
+        where = f"the constructor's defaults (no {profile!r} profile declared)"
+    else:
+        where = f"profile {profile!r}" + (f" (its values are the imputer's {source!r} profile's)" if source != profile else "")
+    return where + (f", with --param {', '.join(f'{k}={v!r}' for k, v in overrides.items())}" if overrides else "")
+
+
+def check_registered(name: str, profile: str = "ci", overrides: Mapping[str, Any] | None = None,
+                     checks: Sequence[str] | None = None) -> CheckReport:
+    """The contract checks of a registered imputer (a name, ``module:Class`` or ``numeric:module:Class``)
+    built with ``profile``'s hyper-parameters and ``overrides``, the report saying whose they were.
+
+    What the caller got wrong (an unknown or unavailable imputer, profile or check, a bad override) is a
+    one-line :class:`~imputebench.errors.UsageError`; a profile value the imputer refuses is its
+    declaration's fault, reported as a failed verdict for every check.
+    """
+    from .errors import UsageError
+    from .profiles import PROFILES
+    from .registry import check_params, make_imputer, resolve
+
+    entry = resolve(name)
+    if not entry.available:
+        raise UsageError(f"imputer {name!r} is unavailable: {entry.error}")
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+    unknown = [c for c in checks or () if c not in CHECKS]
+    if unknown:
+        raise UsageError(f"unknown check {unknown[0]!r}; valid: {', '.join(CHECKS)}")
+    overrides = dict(overrides or {})
+    check_params(name, overrides)
+    whose = _whose(entry.info, profile, overrides)
+    params = {**entry.info.params_for(profile), **overrides}
+    try:
+        check_params(name, params)
+        # The numeric contract is checked through the same adapter the harness uses (check_imputer wraps it).
+        estimator = entry.cls(**params) if entry.contract == "numeric" else make_imputer(name, params, random_state=0)
+    except Exception as exc:  # noqa: BLE001  whatever the constructor raised is the verdict
+        return unbuilt_report(name, entry.contract, f"{whose}: {one_line(exc)}", checks, whose)
+    return check_imputer(estimator, checks, name=name, params=whose)
 
 
 def parametrize_with_checks(estimators: Iterable[Any], checks: Sequence[str] | None = None):

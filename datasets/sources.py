@@ -1,8 +1,15 @@
-"""Where canonical tables come from (PROTOCOL §1), in order: the cache, a mirror directory of raw
-files, the network (UCI through ``ucimlrepo``, then OpenML through ``openml``).
+"""Where canonical tables come from (PROTOCOL §1): :data:`SOURCES`, a list of source objects tried in
+order: the cache, a mirror directory of raw files, the tables that ship with scikit-learn, the network
+(UCI through ``ucimlrepo``, then OpenML through ``openml``), and the tables users registered.
 
-Every source yields a raw frame with the catalog's columns; ``canonical_from_raw`` turns it into the
-canonical table and checks it against the catalog's shape and checksum before anything is cached.
+A source says whether it can serve a name now without downloading anything (``offers``) and loads it
+(``load``); :func:`load_from_sources` takes the first that offers, caches what a ``cacheable`` source
+gave, and hands over to the next source only when one raises :class:`SourceFailed` (a service that did
+not deliver). Any other :class:`DatasetError`, such as a table that is not the catalog's, stops the
+load at once, never replaced by another source's table (PROTOCOL §1). Catalog tables pass through
+``canonical_from_raw``, which checks them against the catalog's shape and checksum before anything is
+cached. **To add a source**, write a class with ``name``, ``cacheable``, ``offers`` and ``load`` and
+put an instance in :data:`SOURCES` where it belongs in that order.
 """
 
 from __future__ import annotations
@@ -11,18 +18,23 @@ import json
 import os
 import re
 import socket
+import tempfile
 import threading
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 from urllib.parse import urlparse
 
 import pandas as pd
 import tenacity
 
 from ..atomic import atomic_write
-from ..errors import DatasetError
+from ..errors import DatasetError, one_line
+from .builtin import BUILTIN_LOADERS
 from .canonical import Dataset, canonicalize, table_checksum
-from .catalog import CatalogEntry
+from .catalog import CATALOG, CatalogEntry
+from .user import UserDataset, canonical_user, user_datasets
 
 DATA_HOME_ENV = "IMPUTEBENCH_DATA_HOME"
 MIRROR_ENV = "IMPUTEBENCH_MIRROR"
@@ -68,8 +80,8 @@ def canonical_from_raw(entry: CatalogEntry, raw: pd.DataFrame, source: str) -> D
         ds = canonicalize(entry.name, raw, target=entry.target, target_kind=entry.target_kind,
                           categorical=list(entry.categorical), drop=list(entry.drop), source=source)
     except (ValueError, TypeError) as exc:
-        raise DatasetError(f"{entry.name}: {source} cannot be parsed ({_first_line(exc)}); "
-                           "the file is corrupt or not the UCI original") from None
+        raise DatasetError(f"{entry.name}: {source} cannot be parsed ({one_line(exc, typed=False, first_line=True)})"
+                           "; the file is corrupt or not the UCI original") from None
     verify(entry, ds)
     return ds
 
@@ -87,11 +99,6 @@ def verify(entry: CatalogEntry, ds: Dataset, *, remedy: str = "the source is cor
             f"{entry.name}: checksum mismatch for {ds.source} (got {ds.checksum}, catalog "
             f"{entry.checksum}); {remedy}"
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _short(columns: Any, n: int = 4) -> str:
@@ -169,8 +176,8 @@ def read_mirror(entry: CatalogEntry, mirror: Path) -> Dataset:
     except FileNotFoundError:
         raise DatasetError(f"{entry.name}: no mirror file {path}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise DatasetError(f"{entry.name}: mirror file {path} is corrupt ({_first_line(exc)}); "
-                           "replace it with the UCI original") from None
+        raise DatasetError(f"{entry.name}: mirror file {path} is corrupt "
+                           f"({one_line(exc, typed=False, first_line=True)}); replace it with the UCI original") from None
     return canonical_from_raw(entry, raw, source=f"mirror:{path.resolve()}")
 
 
@@ -203,42 +210,6 @@ def reachable(url: str) -> bool:
         except OSError:
             _probe_results[key] = False
     return _probe_results[key]
-
-
-def online_sources(entry: CatalogEntry) -> list[str]:
-    """The network sources that can serve ``entry`` and answer now."""
-    out = []
-    if entry.uci_id is not None and reachable(uci_api_url()):
-        out.append("uci")
-    if entry.openml_id is not None and reachable(openml_server_url()):
-        out.append("openml")
-    return out
-
-
-def fetch_online(entry: CatalogEntry, work_dir: Path) -> Dataset:
-    """UCI through ucimlrepo, then OpenML through openml, each retried with backoff within a deadline.
-
-    A service that fails to deliver hands over to the next; a table that arrives but is not the
-    catalog's (shape, checksum) is an error at once, never replaced by another source (PROTOCOL §1).
-    """
-    services = online_sources(entry)
-    if not services:
-        raise DatasetError(f"{entry.name}: needs the network (UCI/OpenML unreachable); fetch it where "
-                           f"there is a network, or put {entry.mirror_file} in a mirror directory (--mirror)")
-    failures = []
-    for service in services:
-        fetch = _retrying(_fetch_uci if service == "uci" else _fetch_openml)
-        try:
-            raw = _with_deadline(lambda: fetch(entry, work_dir), NETWORK_TIMEOUT_S,
-                                 f"{entry.name}: {service} download")
-        except DatasetError as exc:
-            failures.append(str(exc))
-            continue
-        except Exception as exc:  # a client's own error type (not found, server error): try the next
-            failures.append(f"{entry.name}: {service} failed ({type(exc).__name__}: {_first_line(exc)})")
-            continue
-        return canonical_from_raw(entry, align_columns(entry, raw), source=service)
-    raise DatasetError("; ".join(failures))
 
 
 def _retrying(fetch: Callable) -> Callable:
@@ -312,3 +283,170 @@ def align_columns(entry: CatalogEntry, raw: pd.DataFrame) -> pd.DataFrame:
                            f"match the catalog's {_short(entry.columns)}")
     matched.update(zip(left_entry, left_raw))
     return raw[[matched[c] for c in entry.columns]].set_axis(list(entry.columns), axis=1)
+
+
+# --- the sources, in order ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Where:
+    """Where a load may look: the data home (cache, user registry), the mirror, and the network."""
+
+    home: Path
+    mirror: Path | None
+    allow_network: bool
+
+
+class SourceFailed(DatasetError):
+    """A source could not deliver (a service down or too slow): the next source is tried."""
+
+
+class Source(Protocol):
+    name: str
+    cacheable: bool  # whether what it gives is written to the cache
+
+    def offers(self, name: str, where: Where) -> bool:
+        """Can it serve ``name`` now? Downloads nothing (a file check, a quick connect)."""
+
+    def load(self, name: str, where: Where) -> Dataset:
+        """The canonical, verified table of ``name``."""
+
+
+class CacheSource:
+    name, cacheable = "cache", False
+
+    def offers(self, name: str, where: Where) -> bool:
+        return name in CATALOG and Cache(where.home).has(name)
+
+    def load(self, name: str, where: Where) -> Dataset:
+        ds = Cache(where.home).read(name)
+        verify(CATALOG[name], ds, remedy=f"the cache entry is stale; run `imputebench datasets fetch {name} --refresh`")
+        return ds
+
+
+class MirrorSource:
+    name, cacheable = "mirror", True
+
+    def offers(self, name: str, where: Where) -> bool:
+        return name in CATALOG and where.mirror is not None and (where.mirror / CATALOG[name].mirror_file).is_file()
+
+    def load(self, name: str, where: Where) -> Dataset:
+        return read_mirror(CATALOG[name], where.mirror)
+
+
+class ScikitLearnSource:
+    """Tables that ship with scikit-learn: no network, nothing to cache (PROTOCOL §1)."""
+
+    name, cacheable = "scikit-learn", False
+
+    def offers(self, name: str, where: Where) -> bool:
+        return name in BUILTIN_LOADERS
+
+    def load(self, name: str, where: Where) -> Dataset:
+        ds = BUILTIN_LOADERS[name]()
+        if name in CATALOG:
+            verify(CATALOG[name], ds)
+        return ds
+
+
+class ServiceSource:
+    """An online service that serves catalog tables by id, through its client: each download retried
+    with backoff within one deadline (:data:`NETWORK_TIMEOUT_S`)."""
+
+    cacheable = True
+
+    def __init__(self, name: str, id_field: str, url: Callable[[], str],
+                 download: Callable[[CatalogEntry, Path], pd.DataFrame]) -> None:
+        self.name, self.id_field, self.url, self.download = name, id_field, url, download
+
+    def offers(self, name: str, where: Where) -> bool:
+        entry = CATALOG.get(name)
+        return (where.allow_network and entry is not None and getattr(entry, self.id_field) is not None
+                and reachable(self.url()))
+
+    def load(self, name: str, where: Where) -> Dataset:
+        entry = CATALOG[name]
+        fetch = _retrying(self.download)
+        (where.home / "tmp").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=where.home / "tmp", prefix=f"{name}-") as work:
+            try:
+                raw = _with_deadline(lambda: fetch(entry, Path(work)), NETWORK_TIMEOUT_S, f"{name}: {self.name} download")
+            except DatasetError as exc:
+                raise SourceFailed(str(exc)) from None
+            except Exception as exc:  # a client's own error type (not found, server error): try the next
+                raise SourceFailed(f"{name}: {self.name} failed ({one_line(exc, first_line=True)})") from None
+        return canonical_from_raw(entry, align_columns(entry, raw), source=self.name)
+
+
+class UserSource:
+    """Tables registered with ``imputebench datasets add``, checked against the checksum recorded then."""
+
+    name, cacheable = "user", False
+
+    def offers(self, name: str, where: Where) -> bool:
+        entry = user_datasets(where.home).get(name)
+        return entry is not None and Path(entry.path).is_file()
+
+    def load(self, name: str, where: Where) -> Dataset:
+        entry: UserDataset = user_datasets(where.home)[name]
+        ds = canonical_user(entry)
+        if ds.checksum != entry.checksum:
+            raise DatasetError(f"{name}: {entry.path} changed since it was added (checksum {ds.checksum}, "
+                               f"registered {entry.checksum}); re-add it with `imputebench datasets add "
+                               f"{name} FILE --target {entry.target} --replace`")
+        return ds
+
+
+SOURCES: list[Source] = [
+    CacheSource(), MirrorSource(), ScikitLearnSource(),
+    ServiceSource("uci", "uci_id", uci_api_url, _fetch_uci),
+    ServiceSource("openml", "openml_id", openml_server_url, _fetch_openml),
+    UserSource(),
+]
+
+
+def load_from_sources(name: str, where: Where) -> Dataset:
+    """``name``'s table from the first source that offers it (PROTOCOL §1 order), cached when that
+    source's tables are; a :class:`SourceFailed` hands over to the next source, any other error stops."""
+    failures = []
+    for source in SOURCES:
+        if not source.offers(name, where):
+            continue
+        try:
+            ds = source.load(name, where)
+        except SourceFailed as exc:
+            failures.append(str(exc))
+            continue
+        return _cached(ds, where) if source.cacheable else ds
+    raise DatasetError("; ".join(failures) if failures else unavailable_reason(name, where))
+
+
+def _cached(ds: Dataset, where: Where) -> Dataset:
+    try:
+        path = Cache(where.home).write(ds)
+    except OSError as exc:  # a read-only cache must not stop a run
+        warnings.warn(f"{ds.name}: not cached ({exc})", stacklevel=4)
+        return ds
+    return replace(ds, meta={**ds.meta, "cache_path": str(path)})
+
+
+def available_from(name: str, where: Where) -> bool:
+    """Whether some source offers ``name`` now (nothing is downloaded)."""
+    return any(source.offers(name, where) for source in SOURCES)
+
+
+def unavailable_reason(name: str, where: Where) -> str:
+    """Why no source offers ``name``, in one line."""
+    if name in CATALOG:
+        entry = CATALOG[name]
+        place = f"no {entry.mirror_file} in the mirror {where.mirror}" if where.mirror else "no mirror directory (--mirror)"
+        if entry.uci_id is None and entry.openml_id is None:
+            net = "no online source"
+        elif not where.allow_network:
+            net = "network use is off"
+        else:
+            net = "UCI/OpenML unreachable"
+        return f"{name}: needs the network (not cached, {place}, {net})"
+    users = user_datasets(where.home)
+    if name in users:
+        return f"{name}: user file {users[name].path} is missing"
+    return f"unknown dataset {name!r}; see `imputebench datasets list`"

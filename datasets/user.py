@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DatasetError, UsageError
+from ..errors import DatasetError, UsageError, one_line
 from .canonical import Dataset, TargetKind, canonicalize
 from ..atomic import atomic_write
-from .sources import _first_line
 
 REGISTRY_FILE = "user_datasets.json"
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
@@ -100,7 +99,7 @@ def _canonicalize_user(name: str, raw: pd.DataFrame, target: str, target_kind: T
         return canonicalize(name, raw, target=target, target_kind=target_kind,
                             categorical=list(categorical), source=source)
     except (ValueError, TypeError) as exc:
-        raise DatasetError(f"{name}: a column not declared categorical holds text ({_first_line(exc)}); "
+        raise DatasetError(f"{name}: a column not declared categorical holds text ({one_line(exc, typed=False, first_line=True)}); "
                            "list it with --categorical") from None
 
 

@@ -1,13 +1,20 @@
 """The imputer registry: built-ins, entry-point plugins and dotted paths, resolved lazily.
 
-Built-ins are named in :data:`BUILTINS` with their metadata in :mod:`imputebench.registry.info`, so
-listing, ``imputers info`` and planning import no implementation (no torch, xgboost or
-scikit-learn); an implementation is imported when its class is first needed, and resolving ``mean``
-imports nothing of another imputer. Third-party imputers register under the entry-point group
-``imputebench.imputers`` and are imported only when a command needs them; one that raises anything
-at import (``SystemExit`` included) is listed as unavailable with its error while the rest work.
-Any importable imputer can also be named by dotted path, ``module:Class``, or
-``numeric:module:Class`` for a numeric-array imputer (the two contracts: :mod:`imputebench.imputer`).
+Built-ins are declared once, one row each, in :mod:`imputebench.registry.info` (class path, metadata,
+optional requirements, default run), so listing, ``imputers info`` and planning import no
+implementation (no torch, xgboost or scikit-learn); an implementation is imported when its class is
+first needed, and resolving ``mean`` imports nothing of another imputer. Third-party imputers register
+under the entry-point group ``imputebench.imputers`` and are imported only when a command needs them;
+one that raises anything at import (``SystemExit`` included) is listed as unavailable with its error
+while the rest work. A plugin whose name is a built-in's or another plugin's is listed under its
+dotted path with a note naming both; the clashing name means the built-in, and two plugins' shared
+name is an error naming both. Any importable imputer can also be named by dotted path,
+``module:Class``, or ``numeric:module:Class`` for a numeric-array imputer (the two contracts:
+:mod:`imputebench.imputer`); scikit-learn's experimental imputers are enabled first, so
+``sklearn.impute:IterativeImputer`` works.
+
+An imputer's family is the one it declares (``ImputerInfo.family``); one that declares none is
+:data:`EXTERNAL_FAMILY`. :func:`family_of` is the one answer every page and filter uses.
 """
 
 from __future__ import annotations
@@ -19,59 +26,38 @@ import inspect
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 from ..imputer_info import ImputerInfo, split_adapt_params
-from .info import BUILTIN_INFO
+from .info import BUILTIN_IMPUTERS, BUILTIN_INFO, DEFAULT_RUN
 
 ENTRY_POINT_GROUP = "imputebench.imputers"
 NUMERIC_PREFIX = "numeric:"  # a dotted path that opts into the numeric contract
+EXTERNAL_FAMILY = "external"  # the family of an imputer that declares none (a dotted path, a bare plugin)
 
-# name -> "module:Class"; one module per imputer.
-BUILTINS: dict[str, str] = {
-    "mean": "imputebench.registry.mean:MeanImputer",
-    "median": "imputebench.registry.median:MedianImputer",
-    "knn": "imputebench.registry.knn:KNNImputer",
-    "mice": "imputebench.registry.mice:MICEImputer",
-    "mice_linear": "imputebench.registry.mice:MICELinearImputer",
-    "missforest": "imputebench.registry.missforest:MissForestImputer",
-    "xgbi": "imputebench.registry.xgbi:XGBImputer",
-    "pcai": "imputebench.registry.pcai:PCAImputer",
-    "softimpute": "imputebench.registry.softimpute:SoftImputer",
-    "em": "imputebench.registry.em:EMImputer",
-    "gain": "imputebench.registry.gain:GAINImputer",
-    "midae": "imputebench.registry.midae:MIDAEImputer",
-    "vaei": "imputebench.registry.vaei:VAEImputer",
-    "hivae": "imputebench.registry.hivae:HIVAEImputer",
-    "miwae": "imputebench.registry.miwae:MIWAEImputer",
-    "metagain": "imputebench.registry.metagain:MetaGAINImputer",
-    "diffputer": "imputebench.registry.diffputer:DiffPuterImputer",
-    "remasker": "imputebench.registry.remasker:ReMaskerImputer",
-    "hyperimpute": "imputebench.registry.hyperimpute:HyperImputeImputer",
-}
+# Views of the built-in rows (registry/info): name -> "module:Class", and the default run's imputers.
+BUILTINS: dict[str, str] = {name: row.target for name, row in BUILTIN_IMPUTERS.items()}
+CLASSICAL = DEFAULT_RUN
 
-# Optional packages a built-in needs beyond the core dependencies (an extra): its availability is
-# whether they are installed, known without importing them.
-OPTIONAL_REQUIREMENTS: dict[str, tuple[str, ...]] = {
-    name: ("torch",) for name in ("gain", "midae", "vaei", "hivae", "miwae", "metagain", "diffputer", "remasker")
-}
-
-# The classical family: the default run's imputers.
-CLASSICAL = ("mean", "median", "knn", "mice", "missforest", "xgbi", "pcai", "softimpute", "em")
+# Modules whose classes need an opt-in import first: scikit-learn's experimental estimators.
+ENABLE_FIRST: dict[str, tuple[str, ...]] = {"sklearn.impute": ("sklearn.experimental.enable_iterative_imputer",)}
 
 
 class ImputerEntry:
     """One imputer the registry knows, available or not; its class is imported on first use.
 
-    ``info`` of a built-in comes from its metadata table without importing it; a plugin's ``info``,
-    ``cls``, ``available`` and ``error`` import the plugin (once).
+    ``info`` of a built-in comes from its declaration without importing it; a plugin's ``info``,
+    ``cls``, ``available`` and ``error`` import the plugin (once). ``note`` says why a plugin is
+    listed under its dotted path (its entry-point name clashes).
     """
 
     def __init__(self, name: str, target: str, source: str, info: ImputerInfo | None = None,
-                 loader: Callable[[], Any] | None = None, requires: tuple[str, ...] = ()) -> None:
+                 loader: Callable[[], Any] | None = None, requires: tuple[str, ...] = (),
+                 extra: str | None = None, note: str | None = None) -> None:
         self.name, self.target, self.source = name, target, source  # source: builtin | entry-point | path
+        self.note = note
         self._info = info
         self._loader = loader or (lambda: _import_target(target))
-        self._requires = requires
+        self._requires, self._extra = requires, extra
         self._loaded = False
         self._cls: type | None = None
         self._error: str | None = None
@@ -87,7 +73,7 @@ class ImputerEntry:
                 raise ImportError(f"{self.target!r} is not a class")
             self.contract = _contract(cls, self.target)
         except BaseException as exc:  # noqa: BLE001  a plugin that raises anything, SystemExit too, must not break the registry
-            self._error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            self._error = one_line(exc, None)
             return
         self._cls = cls
         if self._info is None:
@@ -101,9 +87,10 @@ class ImputerEntry:
 
     @property
     def error(self) -> str | None:
-        missing = self._missing_requirements()
+        missing = [m for m in self._requires if importlib.util.find_spec(m) is None]
         if missing:
-            return f"needs {', '.join(missing)} (pip install 'imputebench[deep]')"
+            install = f" (pip install 'imputebench[{self._extra}]')" if self._extra else ""
+            return f"needs {', '.join(missing)}{install}"
         if self.source != "builtin":  # a built-in's availability is its requirements: no import to list it
             self._load()
         return self._error
@@ -118,12 +105,9 @@ class ImputerEntry:
             self._load()
         return self._info
 
-    def _missing_requirements(self) -> list[str]:
-        return [m for m in self._requires if importlib.util.find_spec(m) is None]
-
     def to_dict(self) -> dict[str, Any]:
         d = {"name": self.name, "target": self.target, "source": self.source, "available": self.available,
-             "error": self.error}
+             "error": self.error, "note": self.note}
         if self.info is not None:
             d.update({k: v for k, v in self.info.to_dict().items() if k != "name"})
         return d
@@ -133,6 +117,8 @@ def _import_target(target: str) -> type:
     module, _, attr = target.removeprefix(NUMERIC_PREFIX).partition(":")
     if not attr:
         raise ImportError(f"{target!r} is not of the form 'module:Class'")
+    for enabling in ENABLE_FIRST.get(module, ()):
+        importlib.import_module(enabling)
     obj = importlib.import_module(module)
     for part in attr.split("."):
         obj = getattr(obj, part)
@@ -150,40 +136,63 @@ def _contract(cls: type, target: str) -> str:
 
 def _external_info(name: str, cls: type) -> ImputerInfo:
     doc = (inspect.getdoc(cls) or "").splitlines()
-    return ImputerInfo(name=name, family="external", description=doc[0] if doc else f"{cls.__module__}.{cls.__name__}",
+    return ImputerInfo(name=name, family=EXTERNAL_FAMILY,
+                       description=doc[0] if doc else f"{cls.__module__}.{cls.__name__}",
                        reference=f"{cls.__module__}:{cls.__name__}")
-
-
-def _builtin(name: str) -> ImputerEntry:
-    return ImputerEntry(name, BUILTINS[name], "builtin", BUILTIN_INFO[name],
-                        requires=OPTIONAL_REQUIREMENTS.get(name, ()))
 
 
 @lru_cache(maxsize=1)
 def _builtin_entries() -> dict[str, ImputerEntry]:
-    return {name: _builtin(name) for name in BUILTINS}
+    return {name: ImputerEntry(name, row.target, "builtin", row.info, requires=row.requires, extra=row.extra)
+            for name, row in BUILTIN_IMPUTERS.items()}
+
+
+def _plugin_label(ep: Any) -> str:
+    dist = getattr(getattr(ep, "dist", None), "name", None)
+    return f"{ep.module}:{ep.attr}" + (f" (from {dist})" if dist else "")
 
 
 @lru_cache(maxsize=1)
-def _plugin_entries() -> dict[str, ImputerEntry]:
+def _plugins() -> tuple[dict[str, ImputerEntry], dict[str, str]]:
+    """(entries by name, the error of each name two plugins share). A plugin whose name is taken (by a
+    built-in or another plugin) is listed under its dotted path, with a note naming both."""
     from importlib.metadata import entry_points
 
-    found: dict[str, ImputerEntry] = {}
+    by_name: dict[str, list[Any]] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in BUILTINS and ep.name not in found:  # built-ins win a clash
-            found[ep.name] = ImputerEntry(ep.name, ep.value, "entry-point", loader=ep.load)
-    return found
+        same = by_name.setdefault(ep.name, [])
+        if all((o.module, o.attr) != (ep.module, ep.attr) for o in same):  # one class declared twice is one plugin
+            same.append(ep)
+    found: dict[str, ImputerEntry] = {}
+    shared: dict[str, str] = {}
+    for name, eps in by_name.items():
+        eps.sort(key=_plugin_label)  # messages that do not depend on the order distributions are found in
+        taken = [f"the built-in {name!r}"] if name in BUILTINS else []
+        if not taken and len(eps) == 1:
+            found[name] = ImputerEntry(name, eps[0].value, "entry-point", loader=eps[0].load)
+            continue
+        for ep in eps:
+            qualified = f"{ep.module}:{ep.attr}"
+            rivals = taken + [f"plugin {_plugin_label(o)}" for o in eps if o is not ep]
+            found[qualified] = ImputerEntry(qualified, qualified, "entry-point", loader=ep.load, note=(
+                f"entry point {name!r} of plugin {_plugin_label(ep)} clashes with {' and '.join(rivals)}; "
+                f"run it as {qualified!r}"))
+        if not taken:
+            shared[name] = (f"imputer name {name!r} is declared by several plugins: "
+                            f"{' and '.join(_plugin_label(ep) for ep in eps)}; name one by its dotted path "
+                            f"({' or '.join(repr(f'{ep.module}:{ep.attr}') for ep in eps)})")
+    return found, shared
 
 
 def discover() -> dict[str, ImputerEntry]:
     """Every registered imputer: built-ins first, then entry-point plugins (not imported yet)."""
-    return {**_builtin_entries(), **_plugin_entries()}
+    return {**_builtin_entries(), **_plugins()[0]}
 
 
 def clear_cache() -> None:
     """Forget discovered entries (tests that install a plugin while running)."""
     _builtin_entries.cache_clear()
-    _plugin_entries.cache_clear()
+    _plugins.cache_clear()
 
 
 def resolve(name: str) -> ImputerEntry:
@@ -194,15 +203,35 @@ def resolve(name: str) -> ImputerEntry:
     builtins = _builtin_entries()
     if name in builtins:
         return builtins[name]
-    if ":" in name:
-        return ImputerEntry(name, name, "path")
-    plugins = _plugin_entries()
+    plugins, shared = _plugins()
     if name in plugins:
         return plugins[name]
+    if name in shared:
+        raise UsageError(shared[name])
+    if ":" in name:
+        return ImputerEntry(name, name, "path")
     known = sorted([*builtins, *plugins])
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise UsageError(f"unknown imputer {name!r}; {hint}valid: {', '.join(known)} (or a dotted path 'module:Class')")
+
+
+def info_of(name: str) -> ImputerInfo | None:
+    """What ``name`` declares about itself, or None when that cannot be had here (an unknown name, a
+    plugin that is not installed or fails to import). A built-in's imports nothing."""
+    if name in BUILTIN_INFO:
+        return BUILTIN_INFO[name]
+    try:
+        return resolve(name).info
+    except UsageError:
+        return None
+
+
+def family_of(name: str) -> str:
+    """``name``'s family as every page and filter shows it: the one it declares (``ImputerInfo.family``),
+    else :data:`EXTERNAL_FAMILY`."""
+    info = info_of(name)
+    return info.family if info is not None else EXTERNAL_FAMILY
 
 
 def _available_class(name: str) -> tuple[ImputerEntry, type]:
@@ -240,7 +269,7 @@ def check_params(name: str, params: Mapping[str, Any]) -> None:
         validate_parameter_constraints(constraints, init, caller_name=f"imputer {name!r}")
         validate_parameter_constraints(constraints, budget, caller_name=f"imputer {name!r} adapt")
     except InvalidParameterError as exc:
-        raise UsageError(" ".join(str(exc).split())) from None
+        raise UsageError(one_line(exc, None, typed=False)) from None
 
 
 def _constructor_params(cls: type) -> list[str]:

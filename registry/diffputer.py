@@ -20,8 +20,10 @@ steps, 20 resamplings per step, 20 draws averaged.
 
 ``fit`` runs ``n_em_iterations`` M-steps with the E-steps between them; ``transform`` is the last E-step
 (on the training rows in-sample, or on new rows, which makes the imputer inductive, PROTOCOL §3).
-Categorical columns are one-hot blocks of the diffused vector, decoded by arg-max over the block
-(the reference thresholds each one-hot bit at 0.5; arg-max always yields one category, PROTOCOL §4).
+Categorical columns are one-hot blocks of the diffused vector (as the paper describes), decoded by
+arg-max over the block, which always yields one category (PROTOCOL §4). The official code encodes a
+category as the binary digits of its index instead and scores numeric columns only. Every departure is
+declared in :mod:`imputebench.registry.info.seeds`.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def impute_by_reverse_process(model: EDMDenoiser, x: torch.Tensor, observed: tor
 
 
 class DiffPuterImputer(Imputer):
-    info = BUILTIN_INFO["diffputer"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["diffputer"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"n_em_iterations": [POSITIVE_INT], "n_epochs": [POSITIVE_INT], "patience": [POSITIVE_INT, None],
                               "width": [POSITIVE_INT], "n_steps": [POSITIVE_INT], "n_samples": [POSITIVE_INT], "batch_size": [POSITIVE_INT],
                               "lr": [POSITIVE_REAL], "weight_decay": [NON_NEGATIVE_REAL], "device": DEVICE, "random_state": SEED}

@@ -34,7 +34,7 @@ CHUNK_CELLS = 4_000_000
 
 
 class EMImputer(EncodedMatrixImputer, Imputer):
-    info = BUILTIN_INFO["em"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["em"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"max_iter": [POSITIVE_INT], "tol": [NON_NEGATIVE_REAL], "ridge": [NON_NEGATIVE_REAL]}
 
     def __init__(self, max_iter: int = 200, tol: float = 1e-5, ridge: float = 1e-3) -> None:

@@ -41,7 +41,7 @@ def reference_init(module: nn.Module) -> None:
 
 
 class GAINImputer(DeepTabularImputer):
-    info = BUILTIN_INFO["gain"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["gain"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"iterations": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hint_rate": [FRACTION],
                               "alpha": [NON_NEGATIVE_REAL], "learning_rate": [POSITIVE_REAL], "hint": [StrOptions({"paper", "reference"})],
                               "categorical_loss": [StrOptions({"brier", "cross_entropy"})], "device": DEVICE, "random_state": SEED}

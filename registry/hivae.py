@@ -11,7 +11,8 @@ head's mean (numbers) or most probable category.
 
 Differences from the authors' code, on purpose: numeric columns are standardised with the fit
 table's observed statistics rather than per batch, and every numeric column is treated as 'real'
-(the suite's tables carry no positive/count/ordinal type annotations).
+(the suite's tables carry no positive/count/ordinal type annotations). These and the profiles'
+departures are declared in :mod:`imputebench.registry.info.deep`.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class _HIVAE(nn.Module):
 
 
 class HIVAEImputer(DeepTabularImputer):
-    info = BUILTIN_INFO["hivae"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["hivae"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "dim_s": [POSITIVE_INT], "dim_z": [POSITIVE_INT],
                               "dim_y": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL], "device": DEVICE, "random_state": SEED}
     scaling = "standard"

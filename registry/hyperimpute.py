@@ -9,8 +9,9 @@ change falls below ``tol`` times the largest absolute value) where the learner o
 adds stronger/deeper variants of each) is scored by k-fold cross-validation on that column's
 observed rows (R^2 for numbers, accuracy for categories) and the best one imputes the column.
 Selection runs the first time a column is visited and, with ``reselect_every_iteration``, in every
-sweep (the reference's ``select_model_by_iteration``). The reference also searches each learner's
-hyper-parameters (its ``optimizer``); here the pool's fixed variants stand in for that search.
+sweep (the reference's ``select_model_by_iteration``). The reference's default ``optimizer="simple"``
+scores each learner at its default settings (its other optimizers search hyper-parameters), from a pool
+that also holds CatBoost; the departures are declared in :mod:`imputebench.registry.info.seeds`.
 
 Inductive use (PROTOCOL §3) is the loop's: stored sweeps replayed on new rows.
 """
@@ -62,7 +63,7 @@ def candidates(kind: str, pool: str, seed: int) -> dict[str, Any]:
 
 
 class HyperImputeImputer(ChainedEquationsImputer):
-    info = BUILTIN_INFO["hyperimpute"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["hyperimpute"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"pool": [StrOptions({"small", "full"})], "max_iter": [POSITIVE_INT], "tol": [NON_NEGATIVE_REAL],
                               "cv_folds": [Interval(Integral, 2, None, closed="left")], "selection_rows": [POSITIVE_INT, None],
                               "reselect_every_iteration": ["boolean"], "transform_models": [SWEEP_MODELS], "random_state": SEED}

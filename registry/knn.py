@@ -50,7 +50,7 @@ FLOAT32_ROUNDOFF = float(np.finfo(np.float32).eps) / 2
 
 
 class KNNImputer(Imputer):
-    info = BUILTIN_INFO["knn"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["knn"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"n_neighbors": [POSITIVE_INT], "weights": [StrOptions({"uniform", "distance"})]}
 
     def __init__(self, n_neighbors: int = 5, weights: Literal["uniform", "distance"] = "uniform") -> None:

@@ -25,7 +25,7 @@ def column_fill_values(X: pd.DataFrame, numeric_stat: str) -> dict:
 
 
 class MeanImputer(Imputer):
-    info = BUILTIN_INFO["mean"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["mean"]  # declared in registry/info/ (read without importing this module)
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> None:
         self.fill_values_ = column_fill_values(X, "mean")

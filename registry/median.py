@@ -9,7 +9,7 @@ from .info import BUILTIN_INFO
 
 
 class MedianImputer(MeanImputer):
-    info = BUILTIN_INFO["median"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["median"]  # declared in registry/info/ (read without importing this module)
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> None:
         self.fill_values_ = column_fill_values(X, "median")

@@ -122,7 +122,7 @@ def stratified_meta_rows(codes: np.ndarray, fraction: float, rng: np.random.Gene
 
 
 class MetaGAINImputer(Imputer):
-    info = BUILTIN_INFO["metagain"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["metagain"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"n_iterations": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden_dim": [POSITIVE_INT],
                               "n_layers": [POSITIVE_INT], "latent_dim": [POSITIVE_INT], "lr": [POSITIVE_REAL], "meta_lr": [POSITIVE_REAL],
                               "meta_fraction": [FRACTION], "hint_rate": [FRACTION], "use_kl": ["boolean"], "use_task": ["boolean"],

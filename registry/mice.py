@@ -180,7 +180,7 @@ class PMMChain(ChainedEquationsImputer):
 class MICEImputer(Imputer):
     """R ``mice``'s defaults: PMM / logreg / polyreg, ``m`` chains of ``max_iter`` sweeps, pooled into one table."""
 
-    info = BUILTIN_INFO["mice"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["mice"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"m": [POSITIVE_INT], "max_iter": [POSITIVE_INT], "donors": [POSITIVE_INT],
                               "logistic_C": [POSITIVE_REAL], "logistic_max_iter": [POSITIVE_INT], "random_state": SEED}
 

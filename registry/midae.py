@@ -44,7 +44,7 @@ class _DAE(nn.Module):
 
 
 class MIDAEImputer(DeepTabularImputer):
-    info = BUILTIN_INFO["midae"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["midae"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "theta": [POSITIVE_INT], "depth": [POSITIVE_INT], "dropout": [FRACTION],
                               "batch_size": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL], "momentum": [FRACTION],
                               "n_imputations": [POSITIVE_INT], "device": DEVICE, "random_state": SEED}

@@ -24,7 +24,7 @@ from .info import BUILTIN_INFO
 
 
 class MIWAEImputer(DeepTabularImputer):
-    info = BUILTIN_INFO["miwae"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["miwae"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden": [POSITIVE_INT], "latent_dim": [POSITIVE_INT],
                               "n_samples": [POSITIVE_INT], "n_impute_samples": [POSITIVE_INT], "learning_rate": [POSITIVE_REAL],
                               "device": DEVICE, "random_state": SEED}

@@ -40,7 +40,7 @@ from .info import BUILTIN_INFO
 
 
 class PCAImputer(LowRankImputer):
-    info = BUILTIN_INFO["pcai"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["pcai"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"ncp": [NON_NEGATIVE_INT, StrOptions({"gcv"})], "ncp_max": [POSITIVE_INT],
                               "method": [StrOptions({"regularized", "em"})], "coeff_ridge": [NON_NEGATIVE_REAL],
                               "tol": [NON_NEGATIVE_REAL], "max_iter": [POSITIVE_INT]}

@@ -29,7 +29,7 @@ from .info import BUILTIN_INFO
 
 
 class SoftImputer(LowRankImputer):
-    info = BUILTIN_INFO["softimpute"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["softimpute"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"shrinkage_value": [NON_NEGATIVE_REAL, None], "shrinkage_fraction": [FRACTION],
                               "max_rank": [POSITIVE_INT, None], "tol": [NON_NEGATIVE_REAL], "max_iter": [POSITIVE_INT]}
     recenter = False

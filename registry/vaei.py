@@ -29,7 +29,7 @@ from .info import BUILTIN_INFO
 
 
 class VAEImputer(DeepTabularImputer):
-    info = BUILTIN_INFO["vaei"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["vaei"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hidden": [POSITIVE_INT], "latent_dim": [POSITIVE_INT],
                               "learning_rate": [POSITIVE_REAL], "impute_iterations": [POSITIVE_INT],
                               "clip_to_observed": ["boolean"], "device": DEVICE,

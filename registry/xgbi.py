@@ -25,7 +25,7 @@ from .info import BUILTIN_INFO
 
 
 class XGBImputer(ChainedEquationsImputer):
-    info = BUILTIN_INFO["xgbi"]  # metadata lives in registry/info.py (read without importing this module)
+    info = BUILTIN_INFO["xgbi"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"n_estimators": [POSITIVE_INT], "max_depth": [NON_NEGATIVE_INT], "learning_rate": [POSITIVE_REAL],
                               "max_bin": [Interval(Integral, 2, None, closed="left")], "max_iter": [POSITIVE_INT],
                               "n_jobs": [Integral, None], "transform_models": [SWEEP_MODELS], "random_state": SEED}

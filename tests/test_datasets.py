@@ -407,3 +407,51 @@ def test_cli_errors_are_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
     code, out, err = _cli(monkeypatch, capsys, "datasets", "add", "one", str(one), "--target", "y",
                           "--data-home", str(tmp_path))
     assert code != 0 and err.count("\n") == 1 and "at least 2" in err
+
+
+# --- sources are objects tried in order -----------------------------------------------------------
+
+class _RawTableSource:
+    """A test source that serves the toy table's raw rows (as a new online service would), or fails."""
+
+    cacheable = True
+
+    def __init__(self, name: str, fail: type[Exception] | None = None) -> None:
+        self.name, self.fail, self.loads = name, fail, 0
+
+    def offers(self, name: str, where) -> bool:
+        return name == "toy"
+
+    def load(self, name: str, where):
+        self.loads += 1
+        if self.fail is not None:
+            raise self.fail(f"{name}: {self.name} is down")
+        return sources.canonical_from_raw(D.CATALOG[name], _toy_raw(), source=self.name)
+
+
+def test_a_new_source_is_one_object_in_the_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(D.CATALOG, "toy", _toy_entry())
+    home = tmp_path / "home"
+    assert D.availability(["toy"], data_home=home)["toy"].startswith("toy: needs the network")
+    down, up = _RawTableSource("down", fail=sources.SourceFailed), _RawTableSource("up")
+    network = [s for s in sources.SOURCES if isinstance(s, sources.ServiceSource)]
+    assert [s.name for s in network] == ["uci", "openml"]
+    at = sources.SOURCES.index(network[0])
+    monkeypatch.setattr(sources, "SOURCES", [*sources.SOURCES[:at], down, up, *sources.SOURCES[at:]])
+    assert D.availability(["toy"], data_home=home)["toy"] is None
+    ds = D.load_dataset("toy", data_home=home)
+    assert (down.loads, up.loads) == (1, 1) and ds.source == "up"  # a source that failed handed over
+    assert ds.checksum == _toy_entry().checksum and sources.Cache(home).has("toy")  # cached, as it is cacheable
+    D.clear_memo()
+    assert D.load_dataset("toy", data_home=home).meta["cached"] and up.loads == 1  # the cache comes first now
+
+
+def test_a_source_error_that_is_not_a_hand_over_stops_the_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imputebench.errors import DatasetError
+
+    monkeypatch.setitem(D.CATALOG, "toy", _toy_entry())
+    wrong, up = _RawTableSource("wrong", fail=DatasetError), _RawTableSource("up")
+    monkeypatch.setattr(sources, "SOURCES", [wrong, up])
+    with pytest.raises(DatasetError, match="toy: wrong is down"):
+        D.load_dataset("toy", data_home=tmp_path)
+    assert up.loads == 0  # PROTOCOL §1: never silently another source's table

@@ -169,3 +169,83 @@ def test_a_job_with_absurd_output_is_stored_diverged_with_its_numbers(tmp_path):
     assert noisy["status"] == "diverged" and noisy["error"].startswith("diverged: ")
     assert noisy["rmse"] > 1 and noisy["max_column_rmse"] >= noisy["rmse"]  # numbers kept
     assert (rows["dropped_rows"] == 0).all()  # iris is complete (PROTOCOL §1)
+
+
+# -- the declared metrics give exactly the numbers of the loop they replaced -----------------------------
+def _metric_cases():
+    """Fixed tables (numbers, categories, a constant column, few distinct values, imputations out of
+    range, a column with nothing masked, out-of-sample scoring against a reference)."""
+    rng = np.random.default_rng(20240601)
+    n = 40
+    num = pd.DataFrame({"a": rng.normal(size=n), "b": rng.exponential(2.0, n), "c": rng.integers(0, 4, n) * 1.0})
+    num_i = num + rng.normal(0, 0.7, num.shape)
+    num_i.loc[:4, "b"] = 50.0  # far outside b's range
+    mixed = num.assign(const=3.0, k=pd.Categorical(rng.choice(["x", "y", "z"], n)),
+                       two=pd.Categorical(rng.choice(["u", "v"], n)))
+    mixed_i = num_i.assign(const=3.0 + rng.normal(0, 0.1, n), k=pd.Categorical(rng.choice(["x", "y", "z"], n)),
+                           two=pd.Categorical(rng.choice(["u", "v"], n)))
+    cats = mixed[["k", "two"]]
+    cats_i = mixed_i[["k", "two"]]
+    untouched = np.ones((n, 3), bool)
+    untouched[::3, 0] = False  # only column a has masked cells
+    test = np.arange(n) >= 28
+    return {
+        "numeric": (num, num_i, rng.random(num.shape) > 0.3, None),
+        "mixed": (mixed, mixed_i, rng.random(mixed.shape) > 0.4, None),
+        "categorical": (cats, cats_i, rng.random(cats.shape) > 0.5, None),
+        "one_column_masked": (num, num_i, untouched, None),
+        "out_of_sample": (mixed[test], mixed_i[test], rng.random((int(test.sum()), mixed.shape[1])) > 0.3, mixed),
+    }
+
+
+nan = float("nan")
+# imputation_metrics on _metric_cases() before the metrics were declared one by one (commit 1c779bb):
+# the declarations must reproduce them bit for bit.
+BEFORE = {
+    "numeric": {"mae": 0.447367695948672, "rmse": 1.4441474003238837, "armse": 0.9860183469710019,
+                "cat_accuracy": nan, "jsdist": 0.3789501598585323, "rl": 0.22396269779640343,
+                "w1": 0.42578632420579615, "max_column_rmse": 2.598329613007164},
+    "mixed": {"mae": 0.25470423867145525, "rmse": 1.0087419488220097, "armse": 0.6225594732398151,
+              "cat_accuracy": 0.3448275862068966, "jsdist": 0.25735520718139226, "rl": 0.21935559047513037,
+              "w1": 0.21996096242242089, "max_column_rmse": 2.036445171791033},
+    "categorical": {"mae": nan, "rmse": nan, "armse": 0.4930555555555556, "cat_accuracy": 0.5,
+                    "jsdist": 0.27512316599056774, "rl": nan, "w1": nan, "max_column_rmse": nan},
+    "one_column_masked": {"mae": 0.13458953796812204, "rmse": 0.18054645101457584, "armse": 0.18054645101457584,
+                          "cat_accuracy": nan, "jsdist": 0.5086786979812268, "rl": 0.11572987420053611,
+                          "w1": 0.11331416886267548, "max_column_rmse": 0.18054645101457584},
+    "out_of_sample": {"mae": 0.09561097799354101, "rmse": 0.14429877372130512, "armse": 0.20027405274727691,
+                      "cat_accuracy": 0.5833333333333334, "jsdist": 0.3912591735685302, "rl": 0.10795271391583275,
+                      "w1": 0.07843235014909618, "max_column_rmse": 0.22802480482975418},
+}
+
+
+@pytest.mark.parametrize("case", list(BEFORE))
+def test_declared_metrics_reproduce_the_earlier_numbers_bit_for_bit(case):
+    X, Xi, mask, reference = _metric_cases()[case]
+    got = imputation_metrics(X, Xi, mask, reference=reference)
+    assert list(got) == list(BEFORE[case])
+    for key, want in BEFORE[case].items():
+        assert (math.isnan(got[key]) and math.isnan(want)) or got[key] == want, (case, key, got[key], want)
+
+
+def test_every_metric_says_how_it_is_computed():
+    from imputebench.metrics import DIAGNOSTICS, METRICS_DECLARED
+
+    for m in (*METRICS_DECLARED, *DIAGNOSTICS.values()):
+        per_column = m.numeric is not None or m.categorical is not None
+        if m.kind in ("imputation", "diagnostic"):
+            assert (m.table is not None) != (per_column and m.pool is not None), m.name
+        else:
+            assert m.computed_by and not per_column and m.table is None, m.name
+
+
+def test_a_table_level_metric_plugs_into_the_same_declaration():
+    from imputebench.metrics import Metric, ScoredTable, scored_columns
+
+    X = frame(a=[0.0, 1.0, 2.0, 4.0], k=pd.Categorical(["x", "y", "x", "y"]))
+    Xi = frame(a=[0.0, 3.0, 2.0, 4.0], k=pd.Categorical(["x", "x", "x", "y"], categories=["x", "y"]))
+    mask = np.array([[True, True], [False, False], [True, True], [True, True]])
+    scored = ScoredTable(X, Xi, mask, X, scored_columns(X, Xi, mask, X))
+    cells = Metric("cells", "masked cells", False, "imputation", table=lambda t: sum(c.true.size for c in t.columns))
+    assert cells.score(scored) == 2.0
+    assert [c.name for c in scored.columns] == ["a", "k"] and scored.columns[0].imputed.tolist() == [0.75]

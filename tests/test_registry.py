@@ -39,6 +39,9 @@ HEAVY = ("torch", "xgboost", "sklearn", "scipy")
 IMPORTED = ("import atexit, sys; atexit.register(lambda: print('IMPORTED=' + ','.join(sorted(m for m in sys.modules "
             "if m.split('.')[0] in %r or m.startswith('imputebench.registry.'))), file=sys.stderr)); " % (HEAVY,))
 CLI = "from imputebench.cli import main; sys.exit(main(sys.argv[1:]))"
+# The built-ins' declarations (registry/info/): data only, what listing may import of the registry.
+DECLARATIONS = {"imputebench.registry.info", "imputebench.registry.info.row", "imputebench.registry.info.classical",
+                "imputebench.registry.info.deep", "imputebench.registry.info.seeds"}
 
 
 def _process(code: str, *argv: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
@@ -52,21 +55,20 @@ def _process(code: str, *argv: str, env: dict | None = None) -> tuple[subprocess
 def test_listing_and_help_import_no_implementation(argv):
     out, imported = _process(CLI, *argv)
     assert out.returncode == 0, out.stderr
-    assert not {m for m in imported if m.startswith("imputebench.registry.")} - {"imputebench.registry.info"}, imported
+    assert not {m for m in imported if m.startswith("imputebench.registry.")} - DECLARATIONS, imported
     assert not {m for m in imported if m.split(".")[0] in ("torch", "xgboost")}, imported
     # Listing imports the installed plugins (to say whether they work), and they may import
     # scikit-learn through imputebench.imputer; nothing else may.
     from importlib.metadata import entry_points
 
     if argv != ["imputers", "list"] or not entry_points(group=registry.ENTRY_POINT_GROUP):
-        assert imported <= {"imputebench.registry.info"}, imported
+        assert imported <= DECLARATIONS, imported
 
 
 def test_building_mean_imports_only_mean():
     out, imported = _process("from imputebench.registry import make_imputer; make_imputer('mean')")
     assert out.returncode == 0, out.stderr
-    assert {m for m in imported if m.startswith("imputebench.registry.")} == {
-        "imputebench.registry.info", "imputebench.registry.mean"}
+    assert {m for m in imported if m.startswith("imputebench.registry.")} == DECLARATIONS | {"imputebench.registry.mean"}
     assert not {m for m in imported if m.split(".")[0] in ("torch", "xgboost")}, imported
 
 
@@ -270,3 +272,167 @@ def test_numeric_adapter_reports_a_breach_instead_of_hiding_it(masked):
     X, Xm = masked
     with pytest.raises(ContractViolation, match=r"numeric contract .* changed \d+ observed cells"):
         ExternalImputer(estimator=_ShiftsEverything(), name="shifts").fit(Xm).transform(Xm)
+
+
+# -- one declaration per built-in ----------------------------------------------------------------------
+def test_each_builtin_is_declared_once_and_every_view_follows_it():
+    from imputebench.registry.info import BUILTIN_IMPUTERS, BUILTIN_INFO
+
+    assert list(registry.BUILTINS) == list(BUILTIN_INFO) == list(BUILTIN_IMPUTERS)
+    assert registry.CLASSICAL == tuple(n for n, row in BUILTIN_IMPUTERS.items() if row.default_run)
+    for name, row in BUILTIN_IMPUTERS.items():
+        entry = registry.resolve(name)
+        assert entry.target == row.target and entry.info is row.info and row.info.name == name
+        if entry.available:
+            assert entry.cls.info is row.info, name  # the class reads its row, it does not restate it
+    torch_rows = [n for n, row in BUILTIN_IMPUTERS.items() if row.requires]
+    assert all(BUILTIN_IMPUTERS[n].extra == "deep" for n in torch_rows) and "gain" in torch_rows
+
+
+def test_profile_names_are_declared_once():
+    from imputebench import imputer, imputer_info, profiles
+
+    assert imputer.PROFILES is imputer_info.PROFILES is profiles.PROFILES
+    assert registry.resolve("knn").info.params_source("ci") == "quick"  # ci falls back, as profiles.py says
+    with pytest.raises(ValueError, match="unknown profile.*'papr'"):
+        registry.ImputerInfo(name="x", family="test", description="typo", profiles={"papr": {}})
+
+
+# -- deviations: one checked declaration ---------------------------------------------------------------
+def _defaults(cls) -> dict:
+    import inspect
+
+    return {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values() if p.default is not p.empty}
+
+
+def test_every_profile_cut_of_every_builtin_is_listed():
+    from imputebench.imputer_info import profile_cut_problems
+
+    checked = 0
+    for name, entry in registry.discover().items():
+        if entry.source == "builtin" and entry.available and "paper" in entry.info.profiles:
+            assert profile_cut_problems(entry.info, _defaults(entry.cls)) == [], name
+            checked += 1
+    assert checked >= 9
+
+
+def test_a_cut_removed_from_a_declaration_is_caught():
+    from dataclasses import replace
+
+    from imputebench.imputer_info import profile_cut_problems
+    from imputebench.registry.info import BUILTIN_INFO
+
+    info = BUILTIN_INFO["diffputer"]
+    defaults = {"weight_decay": 0.0, "lr_patience": 50, "patience": 500, "batch_size": 4096}
+    assert profile_cut_problems(info, defaults) == []
+    doctored = replace(info, deviations=tuple(d for d in info.deviations if d.kind != "profile-cut"))
+    problems = profile_cut_problems(doctored, defaults)
+    assert any("'weight_decay' is 1e-06 in quick and 0.0 in paper" in p for p in problems), problems
+    assert any("'lr_patience'" in p for p in problems) and len(problems) == 9
+    # A cut that no longer differs is stale, and caught too.
+    cut = next(d for d in info.deviations if d.kind == "profile-cut")
+    stale = replace(info, profiles={**info.profiles, "quick": {**info.profiles["quick"], "weight_decay": 0.0}})
+    assert profile_cut_problems(stale, defaults) == [
+        "diffputer: a quick profile-cut names 'weight_decay', which is the same as in paper"]
+    assert "weight_decay" in cut.params
+
+
+def test_the_corrected_deviations_say_what_the_reference_does():
+    from imputebench.registry.info import BUILTIN_INFO
+
+    def lines(name):
+        return [str(d) for d in BUILTIN_INFO[name].deviations]
+
+    remasker = next(d for d in BUILTIN_INFO["remasker"].deviations if "weight_decay" in d.params)
+    assert remasker.kind == "code" and "never passes it" in remasker.text and "0.01" in remasker.text
+    diffputer = next(line for line in lines("diffputer") if "Categorical" in line)
+    assert "binary digits" in diffputer and "thresholds" not in diffputer
+    assert any("remove.lindep" in line for line in lines("mice"))
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "info", "mice"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "remove.lindep" in out.stdout
+    info = json.loads(subprocess.run([sys.executable, "-m", "imputebench.cli", "imputers", "info", "diffputer",
+                                      "--json"], capture_output=True, text=True, timeout=120).stdout)
+    cut = next(d for d in info["deviations"] if d["kind"] == "profile-cut")
+    assert cut["profile"] == "quick" and {"weight_decay", "lr_patience"} <= set(cut["params"])
+    assert cut["line"].startswith("quick profile: ")
+
+
+# -- plugins: scikit-learn's imputers, clashing names, one family vocabulary -----------------------------
+def _sklearn_imputers() -> list[str]:
+    import sklearn.experimental.enable_iterative_imputer  # noqa: F401  (so __all__ lists it)
+    import sklearn.impute
+
+    return [f"sklearn.impute:{n}" for n in sklearn.impute.__all__ if n.endswith("Imputer")]
+
+
+@pytest.mark.parametrize("checks", [("mixed", "deterministic"), pytest.param(None, marks=pytest.mark.slow)],
+                         ids=["two-checks", "every-check"])
+def test_every_scikit_learn_imputer_works_by_dotted_path(checks):
+    from imputebench.testing import check_imputer
+
+    names = _sklearn_imputers()
+    assert "sklearn.impute:IterativeImputer" in names and len(names) >= 3
+    for name in names:
+        entry = registry.resolve(name)
+        assert entry.available, (name, entry.error)
+        assert entry.contract == "numeric" and registry.family_of(name) == registry.EXTERNAL_FAMILY
+        report = check_imputer(entry.cls(), checks, name=name)
+        assert report.passed, "\n".join(report.lines())
+
+
+def test_iterative_imputer_is_enabled_in_a_fresh_process():
+    out = subprocess.run([sys.executable, "-c", "from imputebench.registry import resolve; "
+                          "e = resolve('sklearn.impute:IterativeImputer'); print(e.available, e.error)"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "None"], out.stdout + out.stderr
+
+
+@pytest.fixture
+def clashing_plugins(tmp_path, monkeypatch):
+    """Two distributions: one declares a plugin under a built-in's name, both declare 'shared'."""
+    for dist, body in (("clash_a", "mean = faulty:Noisy\nshared = faulty:Raises\n"),
+                       ("clash_b", "shared = faulty:Slow\n")):
+        info = tmp_path / f"{dist}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[imputebench.imputers]\n{body}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry.clear_cache()
+    yield
+    registry.clear_cache()
+
+
+def test_a_plugin_clashing_with_a_builtin_or_another_plugin_is_named_not_ignored(clashing_plugins):
+    found = registry.discover()
+    assert found["mean"].source == "builtin" and registry.resolve("mean").source == "builtin"
+    squatter = found["faulty:Noisy"]
+    assert squatter.available and squatter.source == "entry-point"
+    assert "entry point 'mean' of plugin faulty:Noisy (from clash_a) clashes with the built-in 'mean'" in squatter.note
+    assert "run it as 'faulty:Noisy'" in squatter.note
+    assert {"faulty:Raises", "faulty:Slow"} <= set(found) and "shared" not in found
+    with pytest.raises(UsageError, match=r"'shared' is declared by several plugins: faulty:Raises \(from clash_a\) "
+                                         r"and faulty:Slow \(from clash_b\)"):
+        registry.resolve("shared")
+    from imputebench.cli import main
+
+    assert main(["imputers", "list"]) == 0
+
+
+def test_family_of_is_the_declared_family_everywhere(plugin_dist):
+    assert registry.family_of("knn") == "neighbours"
+    assert registry.family_of("noisy_plugin") == "test"  # what the plugin declares, not "plugin"
+    assert registry.family_of("faulty:Noisy") == "test"
+    assert registry.family_of("sklearn.impute:SimpleImputer") == registry.EXTERNAL_FAMILY == "external"
+    assert registry.family_of("broken_plugin") == registry.family_of("gone_since_the_run") == "external"
+    assert registry.info_of("gone_since_the_run") is None
+
+
+def test_one_line_error_text():
+    from imputebench.errors import one_line
+
+    assert one_line(ValueError("bad\n  value\tthere")) == "ValueError: bad value there"
+    assert one_line(KeyError()) == "KeyError"
+    assert one_line(OSError("first\nsecond"), typed=False, first_line=True) == "first"
+    assert one_line(RuntimeError("x" * 900)) == ("RuntimeError: " + "x" * 900)[:500]
+    assert one_line("  stored\nerror ", limit=None) == "stored error"

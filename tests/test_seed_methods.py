@@ -236,7 +236,7 @@ def test_paper_profiles_are_the_official_settings_and_quick_reductions_are_liste
             assert getattr(imp, key) == value, (name, key)
     # Every departure of the quick profile is on the imputer's page (ImputerInfo.deviations).
     for name in ("diffputer", "remasker", "metagain", "gain"):
-        assert any(d.startswith("quick profile:") for d in resolve(name).info.deviations), name
+        assert any(str(d).startswith("quick profile:") for d in resolve(name).info.deviations), name
 
 
 def test_diffputer_resamples_every_step_but_the_last():

@@ -13,7 +13,7 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 
-from imputebench.imputer import Imputer, ImputerInfo
+from imputebench.imputer import POSITIVE_INT, Imputer, ImputerInfo
 from imputebench.registry import CLASSICAL, discover, make_imputer
 from imputebench.registry.mean import MeanImputer
 from imputebench.testing import CHECKS, check_imputer, parametrize_with_checks
@@ -202,9 +202,56 @@ def test_cli_check_verdicts_and_exit_status(tmp_path):
     assert out.returncode == 0, out.stderr
     verdict = json.loads(out.stdout)
     assert verdict["passed"] and [c["check"] for c in verdict["checks"]] == list(CHECKS)
+    assert verdict["params"] == "the constructor's defaults (no 'ci' profile declared)"
     out = cli(f"{__name__}:ChangesObservedCells", "--checks", "mixed,clone_and_get_params")
     assert out.returncode == 1
     assert "FAILED  mixed: ContractViolation: column 'x0': observed cells were changed" in out.stdout
     assert "PASSED  clone_and_get_params" in out.stdout
     out = cli("knn", "--param", "n_neighbors=-1")
     assert out.returncode == 2 and "must be an int in the range [1, inf)" in out.stderr
+
+
+# -- the verdicts say what they judged --------------------------------------------------------------
+class ShiftsItsInput(DuckMean):
+    """Deterministic, but it edits the caller's table: its observed numbers move by one on every fit."""
+
+    def fit(self, X, y=None):
+        for c in X.columns:
+            if not isinstance(X[c].dtype, pd.CategoricalDtype):
+                X[c] += 1.0
+        return super().fit(X, y)
+
+
+def test_determinism_is_judged_on_a_fresh_table_so_mutation_is_blamed_once():
+    verdicts = {r.check: r for r in check_imputer(ShiftsItsInput(), ["deterministic", "no_input_mutation"]).results}
+    assert verdicts["deterministic"].status == "passed", verdicts["deterministic"].message
+    assert verdicts["no_input_mutation"].status == "failed"
+
+
+class RefusesItsQuickProfile(MeanImputer):
+    """A plugin whose declared quick profile holds a value its own constraints refuse."""
+
+    info = ImputerInfo(name="refuses", family="test", description="bad profile", profiles={"quick": {"k": 0}})
+    _parameter_constraints = {"k": [POSITIVE_INT]}
+
+    def __init__(self, k=1):
+        self.k = k
+
+
+def test_check_names_the_profile_it_used_and_gives_a_verdict_per_check():
+    from imputebench.errors import UsageError
+    from imputebench.testing import check_registered
+
+    name = f"{__name__}:RefusesItsQuickProfile"
+    lines = check_registered(name, "ci", {}, ["mixed", "deterministic"]).lines()
+    assert lines[1] == f"{name}: hyper-parameters of profile 'ci' (its values are the imputer's 'quick' profile's)"
+    assert [line.split(":")[0] for line in lines[2:4]] == ["FAILED  mixed", "FAILED  deterministic"]
+    assert all("not built: profile 'ci'" in line and "Got 0 instead" in line for line in lines[2:4]), lines
+    assert lines[4] == f"{name}: FAILED (mixed, deterministic)"
+    # An override the caller gives is reported as used; one the imputer refuses is the caller's error.
+    report = check_registered(name, "paper", {"k": 2}, ["mixed"])
+    assert report.passed and report.params == "the constructor's defaults (no 'paper' profile declared), with --param k=2"
+    with pytest.raises(UsageError, match=r"'k' parameter .* Got -1 instead"):
+        check_registered(name, "ci", {"k": -1})
+    with pytest.raises(UsageError, match="unknown profile 'nosuch'"):
+        check_registered("median", "nosuch")

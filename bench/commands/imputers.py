@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..errors import UsageError
-from ..registry import check_params, discover, make_imputer, resolve
+from ..registry import discover, resolve
 from .options import add_json_argument, csv_list, param
 
 
@@ -39,40 +38,32 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     width = max(len(e.name) for e in entries)
     for e in entries:
-        if e.available:
-            flags = ", ".join(f for f, on in (("categorical", e.info.native_categorical),
-                                              ("labels", e.info.uses_labels), ("gpu", e.info.gpu)) if on)
-            print(f"{e.name:<{width}}  {e.info.family:<10} {e.info.description}" + (f" [{flags}]" if flags else ""))
-        else:
-            print(f"{e.name:<{width}}  unavailable: {e.error}")
+        note = f" ({e.note})" if e.note else ""
+        if not e.available:
+            print(f"{e.name:<{width}}  unavailable: {e.error}{note}")
+            continue
+        flags = ", ".join(f for f, on in (("categorical", e.info.native_categorical),
+                                          ("labels", e.info.uses_labels), ("gpu", e.info.gpu)) if on)
+        print(f"{e.name:<{width}}  {e.info.family:<10} {e.info.description}" + (f" [{flags}]" if flags else "") + note)
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    e = resolve(args.name)
-    d = e.to_dict()
+    d = resolve(args.name).to_dict()
     if args.json:
         print(json.dumps(d, indent=2, default=str))
         return 0
     for k, v in d.items():
-        print(f"{k}: {v}")
+        if k == "deviations":  # one line each: what it departs from, for which profile, and how
+            print("deviations:" + "".join(f"\n  - {item['line']}" for item in v) if v else "deviations: none")
+        else:
+            print(f"{k}: {v}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ..testing import CHECKS, check_imputer
+    from ..testing import check_registered
 
-    entry = resolve(args.name)
-    if not entry.available:
-        raise UsageError(f"imputer {args.name!r} is unavailable: {entry.error}")
-    params = {**entry.info.params_for(args.profile), **dict(args.param)}
-    check_params(args.name, params)
-    checks = args.checks
-    unknown = [c for c in checks or () if c not in CHECKS]
-    if unknown:
-        raise UsageError(f"unknown check {unknown[0]!r}; valid: {', '.join(CHECKS)}")
-    # The numeric contract is checked through the same adapter the harness uses (check_imputer wraps it).
-    estimator = entry.cls(**params) if entry.contract == "numeric" else make_imputer(args.name, params, random_state=0)
-    report = check_imputer(estimator, checks, name=args.name)
+    report = check_registered(args.name, args.profile, dict(args.param), args.checks)
     print(json.dumps(report.to_dict(), indent=2) if args.json else "\n".join(report.lines()))
     return 0 if report.passed else 1
