@@ -14,7 +14,7 @@ import pytest
 
 from imputebench.commands import report
 from imputebench.reports.site import build_site, provenance_from_rows, slug
-from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
+from synthetic import synthetic_rows, synthetic_samples
 from imputebench.store import ResultStore
 
 EVIL = "<script>alert(1)</script>"
