@@ -13,7 +13,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-
 from imputebench.metrics import QUALITY_METRICS
 from imputebench.samples import sample_cells
 from imputebench.store import COLUMNS, SCHEMA, write_samples

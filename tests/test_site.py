@@ -314,7 +314,8 @@ def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
     assert "imputer-knn.html" in manifest["files"] and "notes.txt" not in manifest["files"]
     assert sorted(manifest["kept"]) == ["notes.txt", "plots/annotated.svg"]
     assert MANIFEST not in manifest["files"]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+    # no staging folder left; beside the site only its publishing lock (publish.site_lock)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.imputebench-lock"]
 
 
 def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -375,7 +376,7 @@ def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: P
     link.symlink_to(served, target_is_directory=True)
     build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, n_boot=20)
     assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
-    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["site"]  # nothing left beside it
+    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == [".site.imputebench-lock", "site"]  # no staging
 
 
 def test_a_datasets_size_says_how_many_rows_were_dropped(tmp_path: Path) -> None:
