@@ -368,6 +368,54 @@ def test_a_report_killed_at_any_moment_leaves_the_previous_site(tmp_path: Path) 
     assert not [p for p in results.iterdir() if p.name.startswith(".imputebench-staging")]
 
 
+# A real report that stops once its staging folder exists until it is told to go on: the second report
+# then certainly starts (and clears leftovers) while the first one is building.
+PAUSED_REPORT = """
+import sys, time
+from pathlib import Path
+from imputebench.reports import site
+build = site.SiteBuilder.build
+def paused(self, *args, **kwargs):
+    Path(sys.argv[2]).touch()
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.02)
+    return build(self, *args, **kwargs)
+site.SiteBuilder.build = paused
+from imputebench.cli import main
+sys.exit(main(["report", "--results", sys.argv[1], "--force"]))
+"""
+
+
+@pytest.mark.slow
+def test_two_reports_at_once_both_finish_with_one_whole_site(tmp_path: Path) -> None:
+    """Two ``imputebench report`` processes on one results folder at once: the second runs from start
+    to end while the first is building; both exit 0 and leave one whole site, no staging folder."""
+    import time
+
+    from imputebench.reports.publish import MANIFEST, STAGING_PREFIX, read_manifest
+
+    results = tmp_path / "results"
+    small_store(results)
+    building, go = tmp_path / "building", tmp_path / "go"
+    first = subprocess.Popen([sys.executable, "-c", PAUSED_REPORT, str(results), str(building), str(go)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not building.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert building.exists(), first.communicate()[1]
+    second = report_cli("--results", str(results), "--force")
+    go.touch()
+    out, err = first.communicate(timeout=300)
+    for returncode, stdout, stderr in ((second.returncode, second.stdout, second.stderr), (first.returncode, out, err)):
+        assert returncode == 0, stderr
+        assert "site written" in stdout
+    site = results / "site"
+    manifest = read_manifest(site)
+    assert manifest is not None and manifest["kept"] == []  # the second site's files were not carried over
+    assert {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} == {*manifest["files"], MANIFEST}
+    assert not list(results.glob(STAGING_PREFIX + "*"))
+
+
 def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: Path) -> None:
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
     served = tmp_path / "www" / "site"
