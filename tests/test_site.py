@@ -1,4 +1,5 @@
-"""The static site from a generated store: files, escaping, failures marked, provenance, the command."""
+"""The static site end to end from a generated store: files, escaping, failures marked, provenance, the
+command, publishing. What the pages show is checked on frames in test_site_frames.py."""
 
 from __future__ import annotations
 
@@ -43,8 +44,18 @@ def fail_cell(rows: pd.DataFrame, dataset: str, imputer: str, error: str) -> pd.
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One site for the end-to-end checks: a failed cell, a diverged one, an imputer that sees the labels
+    (PROTOCOL §3), a dataset with rows dropped from its source and one where that is unknown, samples,
+    and a cap of 10 figures."""
     results = tmp_path_factory.mktemp("results")
     rows = fail_cell(small_rows(), "wine", "knn", "RuntimeError: <b>singular</b> matrix")
+    diverged = ((rows["dataset"] == EVIL) & (rows["imputer"] == "mean") & (rows["setting"] == "in-sample")
+                & (rows["mechanism"] == "mar") & (rows["rate"] == 0.3))
+    rows.loc[diverged, "status"] = "diverged"
+    rows.loc[diverged, "error"] = "imputed values 1e9 times the observed range"
+    rows["uses_labels"] = rows["imputer"] == "knn"
+    rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
+    rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
     synthetic_samples(rows, results)
     build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, n_boot=100)
     return results / "site"
@@ -130,19 +141,27 @@ def test_failed_cell_is_marked_with_its_error(site: Path) -> None:
     assert "RuntimeError: &lt;b&gt;singular&lt;/b&gt; matrix" in imputer_page
 
 
-def test_diverged_jobs_are_marked_as_failures(tmp_path: Path) -> None:
-    rows = small_rows(datasets=("wine", "iris"), imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,),
-                      failure_share=0.0)
-    where = (rows["imputer"] == "knn") & (rows["setting"] == "in-sample") & (rows["dataset"] == "wine")
-    rows.loc[where, "status"] = "diverged"
-    rows.loc[where, "error"] = "imputed values 1e9 times the observed range"
-    site = tmp_path / "site"
-    build_site(rows, site, PROVENANCE, n_boot=20)
-    results = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+def test_diverged_jobs_are_marked_as_failures(site: Path) -> None:
+    results = (site / "results-in-sample-mar.html").read_text(encoding="utf-8")
     cell = re.search(r'<td class="(st-diverged[^"]*)" title="([^"]*)"', results)
     assert cell is not None and "did not succeed (diverged): imputed values 1e9" in cell.group(2)
     index = (site / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<span class="badge st-diverged" title="2 diverged job\(s\)">2 diverged</span>', index)
+
+
+def test_label_using_imputers_are_marked_on_the_leaderboard(site: Path) -> None:
+    # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
+    marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', (site / "index.html").read_text())
+    assert set(marked) == {"knn"}
+    assert "This imputer sees the training labels" in (site / "imputer-knn.html").read_text(encoding="utf-8")
+
+
+def test_a_datasets_size_says_how_many_rows_were_dropped(site: Path) -> None:
+    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
+    wine = (site / "dataset-wine.html").read_text(encoding="utf-8")
+    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
+    evil = (site / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
+    assert "rows with missing values dropped" not in evil
 
 
 def test_best_value_marked_per_row(site: Path) -> None:
@@ -173,25 +192,18 @@ def test_histograms_and_descriptive_statistics_from_samples(site: Path) -> None:
     assert (stats.loc[stats["panel"] == "knn", "imputed_iqr"] > 0).all()
 
 
-def test_no_samples_gives_a_note(tmp_path: Path) -> None:
-    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+def test_a_store_without_samples_or_mar_jobs_gives_notes(tmp_path: Path) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2, 0.3))
     build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
     html = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
     assert "No samples of imputed values in this store" in html
     assert "Not drawn: the report&#39;s --max-plots cap is reached" in html
     assert not list((tmp_path / "site" / "plots").glob("*.svg"))
-
-
-def test_paper_views_follow_the_store(tmp_path: Path) -> None:
-    rows = small_rows(mechanisms=("mcar",), rates=(0.2, 0.3))
-    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=20)
-    html = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
-    assert "The store holds no in-sample mar jobs at 20%." in html  # no MAR in this store
-    assert "The store holds no in-sample MCAR jobs at 30%." not in html
-    diffputer = pd.read_csv(tmp_path / "site" / "data" / "paper-diffputer-in-sample.csv")
-    assert set(diffputer["metric"]) == {"mae", "rmse"} and set(diffputer["rate"]) == {0.3}
-    table4 = pd.read_csv(tmp_path / "site" / "data" / "paper-metagain-table4.csv")
-    assert set(table4["metric"]) == {"downstream"} and table4["complete"].notna().all()
+    paper = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
+    assert "The store holds no in-sample mar jobs at 20%." in paper  # no MAR in this store
+    assert "The store holds no in-sample MCAR jobs at 30%." not in paper
+    for table in ("paper-metagain-table1", "paper-metagain-table4", "paper-diffputer-in-sample"):
+        assert (tmp_path / "site" / "data" / f"{table}.csv").is_file(), table
 
 
 def test_provenance_from_rows() -> None:
@@ -223,7 +235,7 @@ def test_a_store_filled_by_several_runs_lists_each(tmp_path: Path) -> None:
                 "profile": "quick", "grid": {}, "status_counts": {"ok": 4, "failed": 1}}]
     prov = provenance_from_rows(rows, "imputebench report", runs=records)
     assert prov["command"] == "imputebench run --imputers mean,knn; imputebench run --imputers mice"
-    index = build_site(rows, tmp_path / "site", prov, n_boot=20).read_text(encoding="utf-8")
+    index = build_site(rows, tmp_path / "site", prov, max_plots=0, n_boot=20).read_text(encoding="utf-8")
     assert "Runs that filled this store" in index and "4 ok, 1 failed" in index
     assert "imputebench run --imputers mice" in index and "imputebench report" in index
 
@@ -243,16 +255,6 @@ def test_report_command_renders_the_store(tmp_path: Path, capsys: pytest.Capture
     assert "imputebench report --results" in index
     assert f"{len(rows)} jobs" in index
     assert "site written" in capsys.readouterr().out
-
-
-def test_label_using_imputers_are_marked_on_the_leaderboard(tmp_path: Path) -> None:
-    # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
-    rows = small_rows(datasets=("wine",), imputers=("mean", "metagain"))
-    rows["uses_labels"] = rows["imputer"] == "metagain"
-    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=50)
-    html = index.read_text()
-    marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', html)
-    assert set(marked) == {"metagain"}
 
 
 @pytest.mark.parametrize("value", ["-1", "many"])
@@ -302,11 +304,11 @@ def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
 
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
     site = tmp_path / "site"
-    build_site(rows, site, PROVENANCE, n_boot=20)
+    build_site(rows, site, PROVENANCE, max_plots=0, n_boot=20)
     assert (site / "imputer-mice.html").exists()
     (site / "notes.txt").write_text("a file the user put in the site folder")
     (site / "plots" / "annotated.svg").write_text("<svg/>")
-    build_site(rows[rows["imputer"] != "mice"], site, PROVENANCE, n_boot=20)  # a store without mice
+    build_site(rows[rows["imputer"] != "mice"], site, PROVENANCE, max_plots=0, n_boot=20)  # a store without mice
     assert not (site / "imputer-mice.html").exists()  # ours, stale: removed
     assert (site / "notes.txt").read_text() == "a file the user put in the site folder"
     assert (site / "plots" / "annotated.svg").exists()
@@ -419,21 +421,9 @@ def test_two_reports_at_once_both_finish_with_one_whole_site(tmp_path: Path) -> 
 def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: Path) -> None:
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
     served = tmp_path / "www" / "site"
-    build_site(rows, served, PROVENANCE, n_boot=20)
+    build_site(rows, served, PROVENANCE, max_plots=0, n_boot=20)
     link = tmp_path / "site-link"
     link.symlink_to(served, target_is_directory=True)
-    build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, n_boot=20)
+    build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, max_plots=0, n_boot=20)
     assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
     assert sorted(p.name for p in (tmp_path / "www").iterdir()) == [".site.imputebench-lock", "site"]  # no staging
-
-
-def test_a_datasets_size_says_how_many_rows_were_dropped(tmp_path: Path) -> None:
-    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
-    rows = small_rows(imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,))
-    rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
-    rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
-    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
-    wine = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
-    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
-    evil = (tmp_path / "site" / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
-    assert "rows with missing values dropped" not in evil
