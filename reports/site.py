@@ -28,6 +28,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
@@ -54,6 +55,19 @@ T = TypeVar("T")
 __all__ = ["PAGES", "SiteBuilder", "build_site", "provenance_from_rows", "slug"]
 
 
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The templates' environment, one per process: compiling the templates costs more than a small
+    site's pages (pages pass everything they show as context; nothing is stored on it)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,  # every template, whatever its suffix: dataset and plugin strings are data
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = fmt
+    env.filters["slug"] = slug
+    return env
+
+
 class SiteBuilder:
     """A site being built in ``out``: what pages plan through it (the :class:`.pages.Site` they see),
     the figures to draw and the pages to write once every page was called."""
@@ -73,12 +87,7 @@ class SiteBuilder:
         self._context: dict[str, Any] = {}
         self._provenance = provenance_items(provenance)
         self._runs = list(provenance.get("runs") or [])
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-            autoescape=True,  # every template, whatever its suffix: dataset and plugin strings are data
-            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["fmt"] = fmt
-        self.env.filters["slug"] = slug
+        self.env = environment()
         for sub in ("assets", "plots", "data"):
             (self.out / sub).mkdir(parents=True, exist_ok=True)
         for asset in ("style.css", "site.js"):
