@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 
 from imputebench.commands import report
-from imputebench.reports.site import build_site, provenance_from_rows, slug
-from synthetic import synthetic_rows, synthetic_samples
+from imputebench.reports.pages.html import slug
+from imputebench.reports.provenance import provenance_from_rows
+from imputebench.reports.site import build_site
 from imputebench.store import ResultStore
+from synthetic import synthetic_rows, synthetic_samples  # tests/synthetic.py
 
 EVIL = "<script>alert(1)</script>"
 EVIL_IMPUTER = 'x"><img src=x onerror=alert(2)>'
