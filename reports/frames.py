@@ -42,6 +42,11 @@ def split(frame: pd.DataFrame, key: str) -> dict[str, pd.DataFrame]:
     return {name: part for name, part in frame.groupby(key, sort=False)}
 
 
+def rate_label(rate: float) -> str:
+    """A missing rate as the rankings and pages name it: ``0.2``, ``0.25``."""
+    return f"{float(rate):g}"
+
+
 def primary_metric(setting: str, metrics: Sequence[str]) -> str:
     """The metric a setting is ranked on first (PROTOCOL §5); the first metric held for other settings."""
     return PRIMARY_METRIC.get(setting, metrics[0])
@@ -105,7 +110,7 @@ def comparison_extras(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFram
     are labels (``"0.2"``) as in the rankings."""
     ok = rows[rows["status"] == "ok"]
     values = [*metrics, "seconds"]
-    ok = ok.assign(seconds=job_seconds(ok), rate=ok["rate"].map(lambda r: f"{float(r):g}"))[
+    ok = ok.assign(seconds=job_seconds(ok), rate=ok["rate"].map(rate_label))[
         ["setting", "imputer", "mechanism", "rate", *values]]
     parts = []
     for mechanism in (True, False):

@@ -92,8 +92,8 @@ def recover(out: Path) -> None:
     appeared in them and is not in ``out`` moves there instead of being deleted. A staging folder
     that a running report holds is left alone."""
     out = Path(out)
-    if not out.parent.is_dir():
-        return
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        return  # nothing a report left there could be removed (a read-only site is only read)
     with site_lock(out):
         _recover(out)
 

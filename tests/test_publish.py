@@ -176,3 +176,18 @@ def test_a_sites_folders_get_the_umasks_permissions(tmp_path: Path, umask: int) 
         os.umask(previous)
     for folder in (out, out / "data"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask, folder
+
+
+def test_a_read_only_folder_is_checked_without_a_lock(old_site: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere: a read-only folder cannot be made here")
+    lock = old_site.with_name(f".{old_site.name}{pub.LOCK_SUFFIX}")
+    lock.unlink()  # as on a copy of a site made read-only
+    old_site.parent.chmod(0o555)
+    try:
+        pub.recover(old_site)  # no lock file can be made there; nothing to clear either
+    finally:
+        old_site.parent.chmod(0o755)
+    assert not lock.exists() and contents(old_site)["index.html"] == "old"

@@ -293,12 +293,15 @@ def test_a_track_page_adds_nothing_without_its_rows() -> None:
     assert site.calls == []
 
 
-@pytest.mark.parametrize("name", ["imputebench.reports.pages.nothing:add", "imputebench.reports.pages.index",
-                                  "imputebench.reports.pages.index:TOO_FEW"])
-def test_a_page_that_cannot_be_loaded_is_one_line(name: str) -> None:
+@pytest.mark.parametrize(("name", "says"), [
+    ("imputebench.reports.pages.nothing:add", "module imputebench.reports.pages.nothing cannot be imported"),
+    ("imputebench.reports.pages.index", "is not named as 'package.module:function'"),
+    ("imputebench.reports.pages.index:TOO_FEW", "module imputebench.reports.pages.index has no function TOO_FEW"),
+    ("imputebench.reports.pages.index:missing", "has no function missing")])
+def test_a_page_that_cannot_be_loaded_is_one_line(name: str, says: str) -> None:
     with pytest.raises(ImputeBenchError) as error:
         load_page(name)
-    assert len(str(error.value).splitlines()) == 1 and "package.module:function" in str(error.value)
+    assert len(str(error.value).splitlines()) == 1 and says in str(error.value)
 
 
 def add_notes_page(site, rows: pd.DataFrame) -> None:

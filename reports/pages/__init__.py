@@ -84,13 +84,16 @@ PageFunction = Callable[[Site, pd.DataFrame], None]
 
 
 def load_page(name: str) -> PageFunction:
-    """The page function a dotted name ``"package.module:function"`` names."""
+    """The page function a dotted name ``"package.module:function"`` names; one line when there is none."""
     module, _, function = name.partition(":")
+    if not module or not function:
+        raise ImputeBenchError(f"site page {name!r} is not named as 'package.module:function'")
     try:
-        page = getattr(import_module(module), function) if function else None
-    except (ImportError, AttributeError) as error:
-        raise ImputeBenchError(f"site page {name!r} cannot be loaded ({type(error).__name__}: {error}); "
-                               "name it as 'package.module:function'") from error
+        found = import_module(module)
+    except ImportError as error:
+        raise ImputeBenchError(f"site page {name!r}: module {module} cannot be imported "
+                               f"({type(error).__name__}: {error})") from error
+    page = getattr(found, function, None)
     if not callable(page):
-        raise ImputeBenchError(f"site page {name!r} is not a function; name it as 'package.module:function'")
+        raise ImputeBenchError(f"site page {name!r}: module {module} has no function {function}")
     return page

@@ -28,10 +28,6 @@ def fmt(value: float, digits: int = 3) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
 
 
-def rate_label(rate: float) -> str:
-    return f"{float(rate):g}"
-
-
 def percent(value: float) -> str:
     return "" if np.isnan(value) else f"{100 * value:.0f}%"
 

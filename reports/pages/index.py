@@ -18,10 +18,11 @@ from ..frames import (
     friedman_table,
     pooled_tests,
     ranking_table,
+    rate_label,
     selections,
 )
 from . import Site
-from .html import fmt, percent, rate_label, slug
+from .html import fmt, percent, slug
 from .results import results_pages
 from .sections import pareto_figure
 from .view import METRIC_LABELS, LeaderboardView, leaderboard_view

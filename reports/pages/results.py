@@ -6,9 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..frames import CELL_COLUMNS, primary_metric
+from ..frames import CELL_COLUMNS, primary_metric, rate_label
 from . import Site
-from .html import grid_table, rate_label, slug
+from .html import grid_table, slug
 from .view import leaderboard_view
 
 

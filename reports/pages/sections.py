@@ -9,9 +9,9 @@ import pandas as pd
 
 from .. import facts
 from ..figures import Figure
-from ..frames import primary_metric
+from ..frames import primary_metric, rate_label
 from . import Site
-from .html import rate_label, slug
+from .html import slug
 from .view import METRIC_LABELS, LeaderboardView
 
 HISTOGRAM_FEATURES = 3
