@@ -55,12 +55,25 @@ T = TypeVar("T")
 __all__ = ["PAGES", "SiteBuilder", "build_site", "provenance_from_rows", "slug"]
 
 
+def package_template(name: str) -> str | None:
+    """The text of a page's own template, named ``"package:path/in/package.html.j2"``; None when it
+    names none (jinja2 then says which template is missing)."""
+    package, sep, path = name.partition(":")
+    if not sep:
+        return None
+    try:
+        return (files(package) / path).read_text(encoding="utf-8")
+    except (ImportError, OSError, TypeError, ValueError):
+        return None
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The templates' environment, one per process: compiling the templates costs more than a small
-    site's pages (pages pass everything they show as context; nothing is stored on it)."""
+    site's pages (pages pass everything they show as context; nothing is stored on it). Templates
+    are the site's own (``reports/templates``) or a page's own (:func:`package_template`)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), jinja2.FunctionLoader(package_template)]),
         autoescape=True,  # every template, whatever its suffix: dataset and plugin strings are data
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt

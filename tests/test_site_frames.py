@@ -304,19 +304,35 @@ def test_a_page_that_cannot_be_loaded_is_one_line(name: str, says: str) -> None:
     assert len(str(error.value).splitlines()) == 1 and says in str(error.value)
 
 
-def add_notes_page(site, rows: pd.DataFrame) -> None:
-    """A page from outside the package: a table and an HTML page, linked from the navigation."""
+NOTES_PAGE = '''
+import pandas as pd
+
+
+def add_page(site, rows: pd.DataFrame) -> None:
     data = site.write_table("notes", rows.groupby("imputer").size().rename("jobs").reset_index(), "jobs per imputer")
     site.link("Notes", "notes.html")
-    site.render("base.html.j2", "notes.html", data=data)
+    site.render("notes_track:notes.html.j2", "notes.html", data=data, imputers_seen=sorted(set(rows["imputer"])))
+'''
+NOTES_TEMPLATE = '''{% extends "base.html.j2" %}
+{% block content %}<h1>Notes</h1><p id="notes">{{ imputers_seen|join(", ") }}: {{ data.csv }}</p>{% endblock %}
+'''
 
 
-def test_a_page_plugs_in_by_its_dotted_name(tmp_path: Path) -> None:
+def test_a_page_from_outside_the_package_plugs_in_by_its_dotted_name(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page and its template in a package of its own: a table, an HTML page, a navigation link."""
     from imputebench.reports.site import build_site
 
+    package = tmp_path / "notes_track"
+    package.mkdir()
+    (package / "__init__.py").write_text(NOTES_PAGE)
+    (package / "notes.html.j2").write_text(NOTES_TEMPLATE)
+    monkeypatch.syspath_prepend(str(tmp_path))
     rows = synthetic_rows(datasets=("wine",), imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,), seeds=(0,))
-    build_site(rows, tmp_path / "site", pages=("test_site_frames:add_notes_page",))
+    build_site(rows, tmp_path / "site", pages=("notes_track:add_page",))
     site = tmp_path / "site"
     assert sorted(p.name for p in site.glob("*.html")) == ["notes.html"]
-    assert '<a href="notes.html" class="here">Notes</a>' in (site / "notes.html").read_text()
+    html = (site / "notes.html").read_text()
+    assert '<a href="notes.html" class="here">Notes</a>' in html
+    assert '<p id="notes">knn, mean: data/notes.csv</p>' in html and "Provenance" in html
     assert pd.read_csv(site / "data" / "notes.csv").to_dict("list") == {"imputer": ["knn", "mean"], "jobs": [2, 2]}

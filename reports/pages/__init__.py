@@ -16,8 +16,10 @@ track. A page computes nothing itself: its numbers come from pure functions retu
 (:mod:`imputebench.reports.frames`, :mod:`.facts`, :mod:`.paper_tables`, or a track's own), and it
 formats them through ``site`` (:class:`Site`):
 
-- ``site.render(template, path, **context)``: an HTML page from a jinja2 template in
-  ``reports/templates`` (extending ``base.html.j2``; autoescaped), written once the figures are drawn;
+- ``site.render(template, path, **context)``: an HTML page from a jinja2 template (autoescaped),
+  written once the figures are drawn: a file of ``reports/templates``, or a page's own template
+  named ``"package:path/in/package.html.j2"``; either extends ``base.html.j2`` for the navigation,
+  the provenance footer and the site's CSS and JS;
 - ``site.figure(name, caption, priority, function, args, attrs)``: a figure, ``plots.<function>(*args)``
   drawn into ``plots/<name>.svg`` (``args`` may be a function that builds them); the returned
   :class:`~imputebench.reports.figures.Figure` goes into the page's context;
