@@ -6,18 +6,25 @@ by the next report if a kill falls between them). A report killed at any moment 
 previous site as it was. Each site carries a manifest (:data:`MANIFEST`) listing the files it wrote
 and a content hash of its inputs: a later report removes only files the manifest lists, keeps any
 other file in the folder, and refuses a non-empty folder that has no manifest (one it did not write).
+
+Several reports into one folder at once all finish, and the one that publishes last leaves its whole
+site: each builds in a staging folder of its own, which it holds a lock on (:func:`building`) so that
+another report's clean-up (:func:`recover`) leaves it alone; publishing, clean-up and the creation of a
+staging folder take turns under one lock per site (:data:`LOCK_SUFFIX`, a file beside the site). The
+site's folders get the permissions the user's umask gives (not a temporary folder's 0700).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import ImputeBenchError
 
@@ -25,6 +32,34 @@ MANIFEST = ".imputebench-site.json"
 STAGING_PREFIX = ".imputebench-staging-"
 STAGING_MARK = ".imputebench-staging"  # written first: a leftover staging folder is provably ours
 OLD_SUFFIX = ".imputebench-previous"
+LOCK_SUFFIX = ".imputebench-lock"  # ".<site>.imputebench-lock" beside the site: publishing takes turns
+LOCK_TIMEOUT_S = 600.0  # publishing takes seconds; a lock held longer is a stuck report
+
+
+@contextlib.contextmanager
+def site_lock(out: Path) -> Iterator[None]:
+    """The lock one site's publishing, clean-up and new staging folders take turns under (``filelock``)."""
+    from filelock import FileLock, Timeout
+
+    out = Path(out)
+    path = out.with_name(f".{out.name}{LOCK_SUFFIX}")
+    try:
+        with FileLock(str(path), timeout=LOCK_TIMEOUT_S):
+            yield
+    except Timeout:
+        raise ImputeBenchError(f"another report has been publishing {out} for {LOCK_TIMEOUT_S:.0f} s (lock {path}); "
+                               "wait for it, or stop it and run the report again") from None
+
+
+def _held_by_a_live_report(staging: Path) -> bool:
+    """True when a running report holds ``staging``'s mark (:func:`building`); a killed one holds nothing."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(staging / STAGING_MARK), timeout=0):
+            return False
+    except Timeout:
+        return True
 
 
 def read_manifest(out: Path) -> dict[str, Any] | None:
@@ -54,17 +89,24 @@ def recover(out: Path) -> None:
     removed); empty (killed between creating it and marking it: removed); finished but not swapped
     in (its manifest written, the mark gone); or holding the previous site after the exchange,
     partly cleared. The last two carry a manifest and are cleared like an old site, so a file that
-    appeared in them and is not in ``out`` moves there instead of being deleted."""
+    appeared in them and is not in ``out`` moves there instead of being deleted. A staging folder
+    that a running report holds is left alone."""
     out = Path(out)
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        return  # nothing a report left there could be removed (a read-only site is only read)
+    with site_lock(out):
+        _recover(out)
+
+
+def _recover(out: Path) -> None:
     old = out.with_name(out.name + OLD_SUFFIX)
     if old.is_dir() and not out.exists() and read_manifest(old) is not None:
         os.rename(old, out)
-    if not out.parent.is_dir():
-        return
     for leftover in out.parent.glob(f"{STAGING_PREFIX}{out.name}-*"):
         manifest = read_manifest(leftover)
         if (leftover / STAGING_MARK).exists():
-            shutil.rmtree(leftover, ignore_errors=True)
+            if not _held_by_a_live_report(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
         elif manifest is not None and not out.exists():
             os.rename(leftover, out)  # a finished first site, killed before its rename
         elif manifest is not None:
@@ -77,12 +119,39 @@ def recover(out: Path) -> None:
 
 
 def staging_folder(out: Path) -> Path:
-    """A new, empty folder beside ``out`` (same file system, so the swap is a rename)."""
+    """A new, empty, marked folder beside ``out`` (same file system, so the swap is a rename), named
+    for this report alone, with the permissions the umask gives."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{out.name}-", dir=out.parent))
+    while True:
+        staging = out.with_name(f"{STAGING_PREFIX}{out.name}-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            os.mkdir(staging)  # mode 0o777 less the umask, as any folder the user makes
+            break
+        except FileExistsError:
+            continue
     (staging / STAGING_MARK).touch()
     return staging
+
+
+@contextlib.contextmanager
+def building(out: Path) -> Iterator[Path]:
+    """A staging folder for a site in ``out`` (:func:`staging_folder`), held by this report while it
+    builds and publishes (no other report's :func:`recover` removes it), removed on the way out when
+    it was not published."""
+    from filelock import FileLock
+
+    Path(out).parent.mkdir(parents=True, exist_ok=True)  # the lock file lives there
+    with site_lock(out):  # no clean-up sees it between its creation and its lock
+        staging = staging_folder(out)
+        held = FileLock(str(staging / STAGING_MARK))
+        held.acquire()
+    try:
+        yield staging
+    finally:
+        if (staging / STAGING_MARK).exists():  # not published: the folder is wholly ours
+            shutil.rmtree(staging, ignore_errors=True)
+        held.release()
 
 
 def written_files(folder: Path) -> list[str]:
@@ -94,8 +163,12 @@ def written_files(folder: Path) -> list[str]:
 def publish(staging: Path, out: Path, inputs_hash: str) -> None:
     """Write the manifest into ``staging`` and swap it in as ``out``. Files in ``out`` that the old
     manifest does not list are carried over into the new site (hard links: no copy, no window
-    where they are missing); the old site's own files are removed."""
-    staging, out = Path(staging), Path(out)
+    where they are missing); the old site's own files are removed. One report at a time per site."""
+    with site_lock(out):
+        _publish(Path(staging), Path(out), inputs_hash)
+
+
+def _publish(staging: Path, out: Path, inputs_hash: str) -> None:
     files = written_files(staging)
     old_manifest = read_manifest(out) if out.is_dir() else None
     ours = set(old_manifest["files"]) | {MANIFEST} if old_manifest else {MANIFEST}

@@ -93,7 +93,8 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     digest = inputs_hash(results_dir, out, max_plots)
     from ..reference import merge_with_store, run_reference
     from ..store import ResultStore
-    from .site import build_site, provenance_from_rows
+    from .provenance import provenance_from_rows
+    from .site import build_site
 
     store = ResultStore(results_dir)
     rows = store.load()

@@ -1,8 +1,8 @@
 """The transfer track's page (PROTOCOL §7): transfer gain against ``n_target`` per imputer and strategy,
 a negative-transfer heat map (imputer x task), the tasks with their domain gaps, and downloads.
 
-``add_transfer_page(builder, rows)`` is the site's one hook: it plans the page and its tables on a
-:class:`imputebench.reports.site.SiteBuilder` when the store holds transfer rows.
+``add_transfer_page(site, rows)`` is a site page (the seam: :mod:`imputebench.reports.pages`): it
+selects the store's transfer rows and adds nothing when there are none.
 """
 
 from __future__ import annotations
@@ -13,23 +13,23 @@ import pandas as pd
 
 from ..transfer import STRATEGIES, summarise_gain, transfer_gain
 from . import plots
-from .site import slug
+from .pages import Site
+from .pages.html import slug
+from .transfer_tables import negative_counts, strategy_wins, transfer_tasks
 
+TRACK = "transfer"
 PAGE = "transfer.html"
 GAIN_METRIC = "armse"  # PROTOCOL §7: ARMSE by default
+SHOWN = 200
 
 
 def negative_heatmap(summary: pd.DataFrame) -> dict[str, Any]:
     """Imputer x task: how many (strategy, n_target, mechanism, rate) cells show negative transfer, of
     how many with an interval; colour by that share."""
     tasks = sorted(summary["task"].unique())
-    imputers = sorted(summary["imputer"].unique())
-    scored = summary[summary["strategy"] != "target-only"]
-    counts = scored.groupby(["imputer", "task"]).agg(negative=("negative", "sum"),
-                                                     cells=("gain_low", lambda v: int(v.notna().sum())),
-                                                     mean=("gain_mean", "mean"))
+    counts = negative_counts(summary)
     rows = []
-    for imputer in imputers:
+    for imputer in sorted(summary["imputer"].unique()):
         cells = []
         for task in tasks:
             if (imputer, task) not in counts.index:
@@ -46,45 +46,39 @@ def negative_heatmap(summary: pd.DataFrame) -> dict[str, Any]:
 
 def winners(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """Per n_target and mechanism: how often each strategy has the best mean gain over (task, rate, imputer)."""
-    s = summary.dropna(subset=["gain_mean"])
-    if s.empty:
-        return []
-    keys = ["task", "n_target", "mechanism", "rate", "imputer"]
-    best = s.loc[s.groupby(keys)["gain_mean"].idxmax()]
-    table = best.groupby(["n_target", "mechanism"])["strategy"].value_counts().unstack(fill_value=0)
-    out = []
-    for (n, mechanism), r in table.iterrows():
-        out.append({"n_target": int(n), "mechanism": mechanism,
-                    "counts": {st: int(r.get(st, 0)) for st in STRATEGIES}, "total": int(r.sum())})
-    return out
+    return [{"n_target": int(r["n_target"]), "mechanism": r["mechanism"],
+             "counts": {st: int(r[st]) for st in STRATEGIES}, "total": int(r["total"])}
+            for _, r in strategy_wins(summary).iterrows()]
 
 
-def add_transfer_page(builder: Any, rows: pd.DataFrame) -> None:
-    """Plan the transfer page on ``builder`` (a SiteBuilder) from the store's transfer rows."""
+def add_transfer_page(site: Site, rows: pd.DataFrame) -> None:
+    """Plan the transfer page from the store's transfer rows; nothing when it holds none."""
+    if "track" not in rows:
+        return
+    rows = rows[(rows["track"] == TRACK).to_numpy()].reset_index(drop=True)
+    if rows.empty:
+        return
     gains = transfer_gain(rows, GAIN_METRIC)
     summary = summarise_gain(gains)
-    tasks = (rows.groupby("task").agg(dataset=("dataset", "first"), domain_gap=("domain_gap", "first"),
-                                      source_rows=("source_rows", "max"), test_rows=("n_rows", "max"),
-                                      jobs=("job_key", "size"), ok=("status", lambda v: int((v == "ok").sum())))
-             .reset_index())
+    tasks = transfer_tasks(rows)
     downloads = [
-        builder.write_table("transfer-jobs", rows[[c for c in rows.columns if c not in ("versions", "params")]],
-                            "transfer jobs (one row per job)"),
-        builder.write_table("transfer-gain-per-mask", gains, "transfer gain per mask (ARMSE)"),
-        builder.write_table("transfer-gain", summary, "transfer gain: mean and 95% t-interval over seeds"),
-        builder.write_table("transfer-tasks", tasks, "transfer tasks and domain gaps"),
+        site.write_table("transfer-jobs", rows[[c for c in rows.columns if c not in ("versions", "params")]],
+                         "transfer jobs (one row per job)"),
+        site.write_table("transfer-gain-per-mask", gains, "transfer gain per mask (ARMSE)"),
+        site.write_table("transfer-gain", summary, "transfer gain: mean and 95% t-interval over seeds"),
+        site.write_table("transfer-tasks", tasks, "transfer tasks and domain gaps"),
     ]
     colours = {s: c for s, c in zip(STRATEGIES, plots.PALETTE)}  # one colour per strategy on every figure
-    figures = [builder.figure(f"transfer-{slug(imputer)}", f"{imputer}: transfer gain against n_target per "
-                              "strategy (mean over tasks and rates; band: mean 95% interval)", "other",
-                              "transfer_gain_curves", (summary, imputer, colours))
+    figures = [site.figure(f"transfer-{slug(imputer)}", f"{imputer}: transfer gain against n_target per "
+                           "strategy (mean over tasks and rates; band: mean 95% interval)", "other",
+                           "transfer_gain_curves", (summary, imputer, colours))
                for imputer in sorted(summary["imputer"].unique())]
     negative = summary[summary["negative"]].sort_values(["gain_mean"])
-    builder.env.globals["transfer_page"] = PAGE  # the navigation links to the page
-    builder.render("transfer.html.j2", PAGE, tasks=tasks.to_dict("records"), figures=figures,
-                   heatmap=negative_heatmap(summary), winners=winners(summary), strategies=list(STRATEGIES),
-                   negative=negative.head(200).to_dict("records"), n_negative=len(negative),
-                   n_jobs=len(rows), statuses=rows["status"].value_counts().to_dict(), transfer_downloads=downloads)
+    site.link("Transfer", PAGE)
+    site.render("transfer.html.j2", PAGE, tasks=tasks.to_dict("records"), figures=figures,
+                heatmap=negative_heatmap(summary), winners=winners(summary), strategies=list(STRATEGIES),
+                negative=negative.head(SHOWN).to_dict("records"), n_negative=len(negative),
+                n_jobs=len(rows), statuses=rows["status"].value_counts().to_dict(), transfer_downloads=downloads)
 
 
 __all__ = ["add_transfer_page", "negative_heatmap", "winners"]

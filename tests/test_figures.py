@@ -12,7 +12,7 @@ import pytest
 from imputebench.reports import plots
 from imputebench.reports.figures import BUDGET_NOTE, FigureDrawer
 from imputebench.reports.site import build_site
-from imputebench.reports.synthetic import synthetic_rows
+from synthetic import synthetic_rows
 
 
 def curve(shift: float) -> tuple:

@@ -139,3 +139,55 @@ def test_a_folder_that_only_looks_like_staging_is_left_alone(old_site: Path) -> 
     (lookalike / "data.csv").write_text("someone's data")
     pub.recover(old_site)
     assert (lookalike / "data.csv").read_text() == "someone's data"
+
+
+def test_a_staging_folder_a_running_report_holds_is_left_alone(old_site: Path) -> None:
+    """Another report's clean-up never removes the staging folder of a report still building."""
+    with pub.building(old_site) as staging:
+        (staging / "index.html").write_text("being built")
+        pub.recover(old_site)  # what a second report does first
+        assert (staging / "index.html").read_text() == "being built"
+        pub.publish(staging, old_site, "new")
+    assert leftovers(old_site) == []
+    assert contents(old_site) == {"index.html": "being built", "CNAME": "user's own file"}
+
+
+def test_a_failed_build_leaves_no_staging_folder(old_site: Path) -> None:
+    with pytest.raises(RuntimeError), pub.building(old_site) as staging:
+        (staging / "index.html").write_text("half")
+        raise RuntimeError("a page failed")
+    assert leftovers(old_site) == []
+    assert contents(old_site)["index.html"] == "old"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_a_sites_folders_get_the_umasks_permissions(tmp_path: Path, umask: int) -> None:
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        out = tmp_path / "site"
+        with pub.building(out) as staging:
+            (staging / "data").mkdir()
+            (staging / "index.html").write_text("x")
+            pub.publish(staging, out, "x")
+    finally:
+        os.umask(previous)
+    for folder in (out, out / "data"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask, folder
+
+
+def test_a_read_only_folder_is_checked_without_a_lock(old_site: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere: a read-only folder cannot be made here")
+    lock = old_site.with_name(f".{old_site.name}{pub.LOCK_SUFFIX}")
+    lock.unlink()  # as on a copy of a site made read-only
+    old_site.parent.chmod(0o555)
+    try:
+        pub.recover(old_site)  # no lock file can be made there; nothing to clear either
+    finally:
+        old_site.parent.chmod(0o755)
+    assert not lock.exists() and contents(old_site)["index.html"] == "old"

@@ -1,4 +1,5 @@
-"""The static site from a generated store: files, escaping, failures marked, provenance, the command."""
+"""The static site end to end from a generated store: files, escaping, failures marked, provenance, the
+command, publishing. What the pages show is checked on frames in test_site_frames.py."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import pandas as pd
 import pytest
 
 from imputebench.commands import report
-from imputebench.reports.site import build_site, provenance_from_rows, slug
-from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
+from imputebench.reports.pages.html import slug
+from imputebench.reports.provenance import provenance_from_rows
+from imputebench.reports.site import build_site
 from imputebench.store import ResultStore
+from synthetic import synthetic_rows, synthetic_samples  # tests/synthetic.py
 
 EVIL = "<script>alert(1)</script>"
 EVIL_IMPUTER = 'x"><img src=x onerror=alert(2)>'
@@ -43,10 +46,20 @@ def fail_cell(rows: pd.DataFrame, dataset: str, imputer: str, error: str) -> pd.
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One site for the end-to-end checks: a failed cell, a diverged one, an imputer that sees the labels
+    (PROTOCOL §3), a dataset with rows dropped from its source and one where that is unknown, samples,
+    every figure drawn (the cap: test_a_store_without_samples_or_mar_jobs_gives_notes)."""
     results = tmp_path_factory.mktemp("results")
     rows = fail_cell(small_rows(), "wine", "knn", "RuntimeError: <b>singular</b> matrix")
+    diverged = ((rows["dataset"] == EVIL) & (rows["imputer"] == "mean") & (rows["setting"] == "in-sample")
+                & (rows["mechanism"] == "mar") & (rows["rate"] == 0.3))
+    rows.loc[diverged, "status"] = "diverged"
+    rows.loc[diverged, "error"] = "imputed values 1e9 times the observed range"
+    rows["uses_labels"] = rows["imputer"] == "knn"
+    rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
+    rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
     synthetic_samples(rows, results)
-    build_site(rows, results / "site", PROVENANCE, samples=results, max_plots=10, n_boot=100)
+    build_site(rows, results / "site", PROVENANCE, samples=results, n_boot=100)
     return results / "site"
 
 
@@ -65,24 +78,20 @@ def test_pages_assets_and_tables_exist(site: Path) -> None:
         csv, parquet = site / "data" / f"{table}.csv", site / "data" / f"{table}.parquet"
         assert csv.exists() and parquet.exists(), table
         assert len(pd.read_parquet(parquet)) == len(pd.read_csv(csv)) > 0
-    assert len(list((site / "plots").glob("*.svg"))) == 10  # the --max-plots cap
 
 
-def test_every_figure_is_drawn_by_default(tmp_path: Path) -> None:
-    rows = small_rows(imputers=("mean", "knn", "mice"))
-    synthetic_samples(rows, tmp_path)
-    build_site(rows, tmp_path / "site", PROVENANCE, samples=tmp_path, n_boot=20)
-    html = "".join(pages(tmp_path / "site").values())
+def test_every_figure_is_drawn_by_default(site: Path) -> None:
+    html = "".join(pages(site).values())
     assert "Not drawn" not in html and "Could not be drawn" not in html
     drawn = set(re.findall(r'src(?:set)?="(plots/[^"]+\.svg)"', html))
-    assert drawn == {f"plots/{p.name}" for p in (tmp_path / "site" / "plots").glob("*.svg")}
+    assert drawn == {f"plots/{p.name}" for p in (site / "plots").glob("*.svg")}
     # every imputer page has its rank curves and Pareto plots, every dataset page its histograms
-    imputer = (tmp_path / "site" / "imputer-knn.html").read_text(encoding="utf-8")
+    imputer = (site / "imputer-knn.html").read_text(encoding="utf-8")
     assert 'src="plots/rank-knn-' in imputer and 'src="plots/pareto-knn-' in imputer
-    assert 'src="plots/hist-ds-wine-' in (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
+    assert 'src="plots/hist-ds-wine-' in (site / "dataset-wine.html").read_text(encoding="utf-8")
     # the CD diagram and the Pareto plot exist for each mechanism and rate selection, not only pooled
     assert {"cd-in-sample-armse.svg", "cd-in-sample-armse-mar-0.2.svg", "cd-in-sample-armse-all-0.3.svg",
-            "pareto-in-sample-mar-all.svg"} <= {p.name for p in (tmp_path / "site" / "plots").iterdir()}
+            "pareto-in-sample-mar-all.svg"} <= {p.name for p in (site / "plots").iterdir()}
 
 
 def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() -> None:
@@ -130,19 +139,27 @@ def test_failed_cell_is_marked_with_its_error(site: Path) -> None:
     assert "RuntimeError: &lt;b&gt;singular&lt;/b&gt; matrix" in imputer_page
 
 
-def test_diverged_jobs_are_marked_as_failures(tmp_path: Path) -> None:
-    rows = small_rows(datasets=("wine", "iris"), imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,),
-                      failure_share=0.0)
-    where = (rows["imputer"] == "knn") & (rows["setting"] == "in-sample") & (rows["dataset"] == "wine")
-    rows.loc[where, "status"] = "diverged"
-    rows.loc[where, "error"] = "imputed values 1e9 times the observed range"
-    site = tmp_path / "site"
-    build_site(rows, site, PROVENANCE, n_boot=20)
-    results = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+def test_diverged_jobs_are_marked_as_failures(site: Path) -> None:
+    results = (site / "results-in-sample-mar.html").read_text(encoding="utf-8")
     cell = re.search(r'<td class="(st-diverged[^"]*)" title="([^"]*)"', results)
     assert cell is not None and "did not succeed (diverged): imputed values 1e9" in cell.group(2)
     index = (site / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<span class="badge st-diverged" title="2 diverged job\(s\)">2 diverged</span>', index)
+
+
+def test_label_using_imputers_are_marked_on_the_leaderboard(site: Path) -> None:
+    # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
+    marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', (site / "index.html").read_text())
+    assert set(marked) == {"knn"}
+    assert "This imputer sees the training labels" in (site / "imputer-knn.html").read_text(encoding="utf-8")
+
+
+def test_a_datasets_size_says_how_many_rows_were_dropped(site: Path) -> None:
+    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
+    wine = (site / "dataset-wine.html").read_text(encoding="utf-8")
+    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
+    evil = (site / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
+    assert "rows with missing values dropped" not in evil
 
 
 def test_best_value_marked_per_row(site: Path) -> None:
@@ -173,25 +190,18 @@ def test_histograms_and_descriptive_statistics_from_samples(site: Path) -> None:
     assert (stats.loc[stats["panel"] == "knn", "imputed_iqr"] > 0).all()
 
 
-def test_no_samples_gives_a_note(tmp_path: Path) -> None:
-    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
+def test_a_store_without_samples_or_mar_jobs_gives_notes(tmp_path: Path) -> None:
+    rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2, 0.3))
     build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
     html = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
     assert "No samples of imputed values in this store" in html
     assert "Not drawn: the report&#39;s --max-plots cap is reached" in html
     assert not list((tmp_path / "site" / "plots").glob("*.svg"))
-
-
-def test_paper_views_follow_the_store(tmp_path: Path) -> None:
-    rows = small_rows(mechanisms=("mcar",), rates=(0.2, 0.3))
-    build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=20)
-    html = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
-    assert "The store holds no in-sample mar jobs at 20%." in html  # no MAR in this store
-    assert "The store holds no in-sample MCAR jobs at 30%." not in html
-    diffputer = pd.read_csv(tmp_path / "site" / "data" / "paper-diffputer-in-sample.csv")
-    assert set(diffputer["metric"]) == {"mae", "rmse"} and set(diffputer["rate"]) == {0.3}
-    table4 = pd.read_csv(tmp_path / "site" / "data" / "paper-metagain-table4.csv")
-    assert set(table4["metric"]) == {"downstream"} and table4["complete"].notna().all()
+    paper = (tmp_path / "site" / "paper.html").read_text(encoding="utf-8")
+    assert "The store holds no in-sample mar jobs at 20%." in paper  # no MAR in this store
+    assert "The store holds no in-sample MCAR jobs at 30%." not in paper
+    for table in ("paper-metagain-table1", "paper-metagain-table4", "paper-diffputer-in-sample"):
+        assert (tmp_path / "site" / "data" / f"{table}.csv").is_file(), table
 
 
 def test_provenance_from_rows() -> None:
@@ -223,7 +233,7 @@ def test_a_store_filled_by_several_runs_lists_each(tmp_path: Path) -> None:
                 "profile": "quick", "grid": {}, "status_counts": {"ok": 4, "failed": 1}}]
     prov = provenance_from_rows(rows, "imputebench report", runs=records)
     assert prov["command"] == "imputebench run --imputers mean,knn; imputebench run --imputers mice"
-    index = build_site(rows, tmp_path / "site", prov, n_boot=20).read_text(encoding="utf-8")
+    index = build_site(rows, tmp_path / "site", prov, max_plots=0, n_boot=20).read_text(encoding="utf-8")
     assert "Runs that filled this store" in index and "4 ok, 1 failed" in index
     assert "imputebench run --imputers mice" in index and "imputebench report" in index
 
@@ -243,16 +253,6 @@ def test_report_command_renders_the_store(tmp_path: Path, capsys: pytest.Capture
     assert "imputebench report --results" in index
     assert f"{len(rows)} jobs" in index
     assert "site written" in capsys.readouterr().out
-
-
-def test_label_using_imputers_are_marked_on_the_leaderboard(tmp_path: Path) -> None:
-    # PROTOCOL §3: an imputer that sees the training labels is marked where it is ranked.
-    rows = small_rows(datasets=("wine",), imputers=("mean", "metagain"))
-    rows["uses_labels"] = rows["imputer"] == "metagain"
-    index = build_site(rows, tmp_path / "site", PROVENANCE, max_plots=0, n_boot=50)
-    html = index.read_text()
-    marked = re.findall(r'imputer-(\w+)\.html">\w+</a> <span class="badge labels"', html)
-    assert set(marked) == {"metagain"}
 
 
 @pytest.mark.parametrize("value", ["-1", "many"])
@@ -302,11 +302,11 @@ def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
 
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
     site = tmp_path / "site"
-    build_site(rows, site, PROVENANCE, n_boot=20)
+    build_site(rows, site, PROVENANCE, max_plots=0, n_boot=20)
     assert (site / "imputer-mice.html").exists()
     (site / "notes.txt").write_text("a file the user put in the site folder")
     (site / "plots" / "annotated.svg").write_text("<svg/>")
-    build_site(rows[rows["imputer"] != "mice"], site, PROVENANCE, n_boot=20)  # a store without mice
+    build_site(rows[rows["imputer"] != "mice"], site, PROVENANCE, max_plots=0, n_boot=20)  # a store without mice
     assert not (site / "imputer-mice.html").exists()  # ours, stale: removed
     assert (site / "notes.txt").read_text() == "a file the user put in the site folder"
     assert (site / "plots" / "annotated.svg").exists()
@@ -314,7 +314,8 @@ def test_rerender_removes_only_its_own_files(tmp_path: Path) -> None:
     assert "imputer-knn.html" in manifest["files"] and "notes.txt" not in manifest["files"]
     assert sorted(manifest["kept"]) == ["notes.txt", "plots/annotated.svg"]
     assert MANIFEST not in manifest["files"]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+    # no staging folder left; beside the site only its publishing lock (publish.site_lock)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.imputebench-lock"]
 
 
 def test_freshness_is_a_content_hash_not_a_timestamp(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -367,24 +368,60 @@ def test_a_report_killed_at_any_moment_leaves_the_previous_site(tmp_path: Path) 
     assert not [p for p in results.iterdir() if p.name.startswith(".imputebench-staging")]
 
 
+# A real report that stops once its staging folder exists until it is told to go on: the second report
+# then certainly starts (and clears leftovers) while the first one is building.
+PAUSED_REPORT = """
+import sys, time
+from pathlib import Path
+from imputebench.reports import site
+build = site.SiteBuilder.build
+def paused(self, *args, **kwargs):
+    Path(sys.argv[2]).touch()
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.02)
+    return build(self, *args, **kwargs)
+site.SiteBuilder.build = paused
+from imputebench.cli import main
+sys.exit(main(["report", "--results", sys.argv[1], "--force"]))
+"""
+
+
+@pytest.mark.slow
+def test_two_reports_at_once_both_finish_with_one_whole_site(tmp_path: Path) -> None:
+    """Two ``imputebench report`` processes on one results folder at once: the second runs from start
+    to end while the first is building; both exit 0 and leave one whole site, no staging folder."""
+    import time
+
+    from imputebench.reports.publish import MANIFEST, STAGING_PREFIX, read_manifest
+
+    results = tmp_path / "results"
+    small_store(results)
+    building, go = tmp_path / "building", tmp_path / "go"
+    first = subprocess.Popen([sys.executable, "-c", PAUSED_REPORT, str(results), str(building), str(go)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not building.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert building.exists(), first.communicate()[1]
+    second = report_cli("--results", str(results), "--force")
+    go.touch()
+    out, err = first.communicate(timeout=300)
+    for returncode, stdout, stderr in ((second.returncode, second.stdout, second.stderr), (first.returncode, out, err)):
+        assert returncode == 0, stderr
+        assert "site written" in stdout
+    site = results / "site"
+    manifest = read_manifest(site)
+    assert manifest is not None and manifest["kept"] == []  # the second site's files were not carried over
+    assert {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} == {*manifest["files"], MANIFEST}
+    assert not list(results.glob(STAGING_PREFIX + "*"))
+
+
 def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: Path) -> None:
     rows = small_rows(imputers=("mean", "knn", "mice"), mechanisms=("mcar",), rates=(0.2,))
     served = tmp_path / "www" / "site"
-    build_site(rows, served, PROVENANCE, n_boot=20)
+    build_site(rows, served, PROVENANCE, max_plots=0, n_boot=20)
     link = tmp_path / "site-link"
     link.symlink_to(served, target_is_directory=True)
-    build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, n_boot=20)
+    build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, max_plots=0, n_boot=20)
     assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
-    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["site"]  # nothing left beside it
-
-
-def test_a_datasets_size_says_how_many_rows_were_dropped(tmp_path: Path) -> None:
-    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
-    rows = small_rows(imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,))
-    rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
-    rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
-    build_site(rows, tmp_path / "site", PROVENANCE, samples=None, max_plots=0, n_boot=20)
-    wine = (tmp_path / "site" / "dataset-wine.html").read_text(encoding="utf-8")
-    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
-    evil = (tmp_path / "site" / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
-    assert "rows with missing values dropped" not in evil
+    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == [".site.imputebench-lock", "site"]  # no staging

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from imputebench.reports.site import build_site
-from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
+from synthetic import synthetic_rows, synthetic_samples
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (.ci/setup-browser.sh)")
 CHROMIUM = shutil.which("chromium")

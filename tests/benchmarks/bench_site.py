@@ -39,8 +39,11 @@ from pathlib import Path
 from imputebench.reports import plots
 from imputebench.reports.render import render_report, site_is_current
 from imputebench.reports.site import build_site
-from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
 from imputebench.store import ResultStore
+
+TESTS = Path(__file__).resolve().parents[1]  # the generated store (tests/synthetic.py) is test-only code
+sys.path.insert(0, str(TESTS))
+from synthetic import synthetic_rows, synthetic_samples  # noqa: E402
 
 DEFAULT = dict(datasets=("wine", "iris", "breast_cancer", "diabetes"),
                imputers=("mean", "median", "knn", "mice", "missforest", "xgbi", "pcai", "softimpute", "em"),
@@ -140,9 +143,10 @@ BUILD_ONE = """
 import json, resource, sys, tempfile, time
 from pathlib import Path
 from imputebench.reports.site import build_site
-from imputebench.reports.synthetic import synthetic_rows, synthetic_samples
 if __name__ == "__main__":
     grid, max_plots = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+    sys.path.insert(0, sys.argv[3])  # tests/, for the generated store
+    from synthetic import synthetic_rows, synthetic_samples
     rows = synthetic_rows(**grid, seed=0)
     with tempfile.TemporaryDirectory() as tmp:
         synthetic_samples(rows[(rows["setting"] == "in-sample") & (rows["seed"] == 0)], Path(tmp))
@@ -174,7 +178,7 @@ def compare_versions(old_package: Path, grid: dict, name: str, repeat: int, ever
     for _ in range(repeat):
         for label, path, max_plots, _ in variants:
             env = {**os.environ, "PYTHONPATH": path} if path else dict(os.environ)
-            out = subprocess.run([sys.executable, "-c", BUILD_ONE, grid_json, json.dumps(max_plots)], env=env,
+            out = subprocess.run([sys.executable, "-c", BUILD_ONE, grid_json, json.dumps(max_plots), str(TESTS)], env=env,
                                  capture_output=True, text=True, check=True)
             results[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"\n{name}, cold build side by side ({repeat} interleaved rounds)\n"

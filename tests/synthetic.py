@@ -1,4 +1,5 @@
-"""A generated result store with realistic values, for the site's tests, benchmark and demos.
+"""A generated result store with realistic values, for the site's tests and benchmark (test-only: not
+part of the package).
 
 Errors grow with the missing rate, imputers differ by a skill factor, datasets by difficulty, and a
 share of jobs fail, time out or are infeasible (with an error text), as in a real grid.
@@ -12,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-
-from ..metrics import QUALITY_METRICS
-from ..store import COLUMNS, SCHEMA
+from imputebench.metrics import QUALITY_METRICS
+from imputebench.samples import sample_cells
+from imputebench.store import COLUMNS, SCHEMA, write_samples
 
 DEFAULT_IMPUTERS = ("mean", "median", "knn", "mice", "missforest", "xgbi", "pcai", "softimpute", "em")
 
@@ -100,12 +101,10 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
 
 def synthetic_samples(rows: pd.DataFrame, results_dir, n_rows: int = 200, seed: int = 0,
                       collapsed: Sequence[str] = ("mean", "median")) -> int:
-    """Write a sample (:mod:`imputebench.reports.samples`) for every successful in-sample job of
+    """Write a sample (:mod:`imputebench.samples`) for every successful in-sample job of
     ``rows``: two numeric features and one categorical, imputed with noise around the truth, or
     collapsed onto one value for the imputers in ``collapsed`` (mode collapse, as mean imputation
     does). Returns the number of files written."""
-    from .samples import sample_cells, write_samples
-
     rng = np.random.default_rng(seed)
     ok = rows[(rows["status"] == "ok") & (rows["setting"] == "in-sample")]
     written = 0

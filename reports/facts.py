@@ -1,0 +1,135 @@
+"""Facts about datasets, imputers and jobs for the site's pages, computed as frames and plain values from
+the store's rows: no HTML, no files (the pages in :mod:`imputebench.reports.pages` format them).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ..store import STATUSES
+from . import leaderboard as lb
+from .frames import NOT_OK, PRIMARY_METRIC, python_strings
+
+# The condition whose samples the histograms show, by preference: in-sample, MCAR, this rate.
+REFERENCE_RATE = 0.3
+
+
+def status_counts(rows: pd.DataFrame) -> dict[str, int]:
+    """Jobs per status, every status named (0 when none)."""
+    return rows["status"].value_counts().reindex(list(STATUSES), fill_value=0).to_dict()
+
+
+def failure_summary(failures: pd.DataFrame, top: int = 50) -> pd.DataFrame:
+    """The commonest (imputer, status, error) among the jobs that did not succeed, with their count."""
+    return (failures.groupby(["imputer", "status", "error"], dropna=False).size()
+            .rename("jobs").reset_index().sort_values("jobs", ascending=False).head(top))
+
+
+def dataset_facts(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: rows, features, rows dropped from the source (PROTOCOL §1) and its checksums."""
+    return rows.groupby("dataset").agg(
+        rows=("n_rows", "max"), features=("n_features", "max"), dropped=("dropped_rows", "max"),
+        checksums=("dataset_checksum", lambda c: ", ".join(sorted(set(c.dropna().astype(str))))))
+
+
+def uses_labels(rows: pd.DataFrame) -> dict[str, bool]:
+    """Per imputer: whether any of its jobs saw the training labels (PROTOCOL §3)."""
+    return rows.groupby("imputer")["uses_labels"].agg(lambda v: bool(v.fillna(False).astype(bool).any())).to_dict()
+
+
+def profiles(rows: pd.DataFrame) -> dict[str, str]:
+    """Per imputer: the profiles its jobs ran under, joined."""
+    return rows.groupby("imputer")["profile"].agg(lambda v: ", ".join(sorted(set(v.dropna().astype(str))))).to_dict()
+
+
+def from_reference(rows: pd.DataFrame) -> set[str]:
+    """Imputers whose every row comes from a reference set (PROTOCOL §8)."""
+    if "origin" not in rows:
+        return set()
+    return set(rows.loc[rows["origin"] == "reference", "imputer"]) - set(rows.loc[rows["origin"] != "reference",
+                                                                                  "imputer"])
+
+
+def imputer_catalogue(imputers: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The built-in metadata of each imputer (None for a plugin) and its family ("plugin" for a plugin)."""
+    from ..registry.info import (
+        BUILTIN_INFO,  # a light table: no implementation is imported
+    )
+
+    info = {name: BUILTIN_INFO.get(name) for name in imputers}
+    return info, {name: i.family if i else "plugin" for name, i in info.items()}
+
+
+def reference_jobs(rows: pd.DataFrame) -> pd.DataFrame:
+    """The ok jobs of one condition per dataset whose samples the histograms show: in-sample, MCAR
+    (else the first mechanism by name), the rate nearest :data:`REFERENCE_RATE`, the lowest seed; every
+    imputer's job under it. Columns job_key, dataset, imputer, setting, mechanism, rate, seed."""
+    ok = rows.loc[rows["status"] == "ok", ["job_key", "dataset", "imputer", "setting", "mechanism", "rate", "seed"]]
+    if ok.empty:
+        return ok
+    preference = ok.assign(p_setting=ok["setting"] != "in-sample", p_mechanism=ok["mechanism"] != "mcar",
+                           p_rate=(ok["rate"].astype(float) - REFERENCE_RATE).abs())
+    preference = preference.sort_values(["dataset", "p_setting", "p_mechanism", "mechanism", "p_rate", "rate",
+                                         "seed"], kind="stable")
+    condition = ["dataset", "setting", "mechanism", "rate", "seed"]
+    return ok.merge(preference.drop_duplicates("dataset")[condition], on=condition, how="inner")
+
+
+def with_jobs(samples: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame | None:
+    """Samples joined to the jobs they belong to (dataset, imputer and condition from the jobs); None
+    when there are none."""
+    if samples.empty:
+        return None
+    samples = samples.drop(columns=[c for c in ("dataset", "imputer") if c in samples.columns])
+    return python_strings(samples.merge(jobs, on="job_key", how="inner"))
+
+
+def first_feature(samples: pd.DataFrame) -> pd.DataFrame:
+    """Each dataset's first sampled feature only (an imputer's page: one histogram across datasets)."""
+    first = samples.groupby("dataset")["feature"].first()
+    return samples[samples["feature"] == samples["dataset"].map(first)]
+
+
+def sample_statistics(part: pd.DataFrame) -> list[dict[str, Any]]:
+    """Descriptive statistics of the true and the imputed values of one numeric feature, per panel."""
+    out = []
+    for panel, values in part.groupby("panel", sort=True):
+        t = lb.describe_values(values["true_value"].to_numpy())
+        i = lb.describe_values(values["imputed_value"].to_numpy())
+        out.append({"panel": panel, **{f"true_{k}": v for k, v in t.items()},
+                    **{f"imputed_{k}": v for k, v in i.items()}})
+    return out
+
+
+def standing(boards: pd.DataFrame) -> dict[str, float] | None:
+    """An imputer's pooled standing (every mechanism and rate) from its leaderboard rows of one setting
+    and metric: mean rank, its interval, win rate, ok jobs and jobs not ok; None when it has none."""
+    pooled = boards[(boards["mechanism"] == lb.ALL) & (boards["rate"] == lb.ALL)]
+    if pooled.empty:
+        return None
+    row = pooled.iloc[0]
+    return {**{k: row[k] for k in ("mean_rank", "ci_low", "ci_high", "win_rate")}, "n_ok": int(row["n_ok"]),
+            "n_bad": int(sum(row[f"n_{s}"] for s in NOT_OK))}
+
+
+def rank_curve(boards: pd.DataFrame) -> pd.DataFrame:
+    """An imputer's mean rank per mechanism against the missing rate (numeric), where it was ranked."""
+    curve = boards[(boards["mechanism"] != lb.ALL) & (boards["rate"] != lb.ALL) & boards["mean_rank"].notna()]
+    return curve.assign(rate=curve["rate"].astype(float))[["mechanism", "rate", "mean_rank"]]
+
+
+def per_dataset_summary(cells: pd.DataFrame) -> pd.DataFrame:
+    """An imputer's cells reduced per (setting, dataset) on the setting's primary metric: the mean over
+    mechanisms and rates, the cells where it is best of how many, ok and all jobs."""
+    primary = cells[cells["metric"] == cells["setting"].map(PRIMARY_METRIC)]
+    return (primary.groupby(["setting", "dataset", "metric"], sort=True)
+            .agg(mean=("mean", "mean"), best=("best", "sum"), cells=("best", "size"),
+                 n_ok=("n_ok", "sum"), n_jobs=("n_jobs", "sum")).reset_index())
+
+
+def complete_downstream(agg: pd.DataFrame) -> pd.Series:
+    """Per dataset: the downstream score on the complete data (no missing value), mean over cells."""
+    return agg[(agg["setting"] == "downstream")].groupby("dataset")["complete_downstream_mean"].mean()
+

@@ -1,0 +1,18 @@
+"""The store-wide downloads: every job row, the aggregate per cell, every ranking and the failures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import Site
+from .view import leaderboard_view
+
+
+def add_data_files(site: Site, rows: pd.DataFrame) -> None:
+    """Write the main leaderboard's store-wide tables under data/ (the overview lists them first)."""
+    frames = leaderboard_view(site, rows).frames
+    # The raw store as parquet only: as CSV it is ~50 MB per 100,000 jobs (the site's tables have both).
+    site.write_table("jobs", frames.rows, "every job row (the store)", csv=False)
+    site.write_table("aggregate", frames.agg, "mean and std over seeds per cell")
+    site.write_table("leaderboard", frames.boards, "rankings: every setting, metric, mechanism and rate")
+    site.write_table("failures", frames.failures, "jobs that failed, timed out or were infeasible")

@@ -1,0 +1,78 @@
+"""What the main leaderboard's pages share: the main track's rows, their frames (computed once per site,
+:func:`imputebench.reports.frames.leaderboard_frames`), the facts beside them and the samples the
+histograms show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ...metrics import METRIC_REGISTRY
+from .. import facts, plots
+from ..frames import PRIMARY_METRIC, LeaderboardFrames, leaderboard_frames
+from ..samples import read_samples
+from . import Site
+
+MAIN_TRACK = "main"  # rows with no track (stores older than the transfer track) are the main track's
+METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
+
+
+@dataclass
+class LeaderboardView:
+    """The frames and facts of the main leaderboard, and how its pages show imputers (colours, families)."""
+
+    frames: LeaderboardFrames
+    colours: dict[str, str]
+    info: dict[str, Any]
+    family: dict[str, str]
+    uses_labels: dict[str, bool]
+    profiles: dict[str, str]
+    datasets: pd.DataFrame
+    from_reference: set[str]
+    samples: pd.DataFrame | None  # the reference condition's samples (facts.reference_jobs), if any
+
+
+def main_track_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The main track's rows: the leaderboard never mixes another track's rows in."""
+    if "track" not in rows:
+        return rows
+    return rows[rows["track"].fillna(MAIN_TRACK).to_numpy() == MAIN_TRACK].reset_index(drop=True)
+
+
+def leaderboard_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
+    """The view of ``rows``' main track, built by the first page that asks and shared by the others;
+    sets the navigation's datasets and imputers for every page."""
+    return site.shared("leaderboard frames", lambda: _build_view(site, main_track_rows(rows)))
+
+
+def _build_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
+    frames = leaderboard_frames(rows, site.n_boot)
+    info, family = facts.imputer_catalogue(frames.imputers)
+    settings = frames.settings
+    site.context(settings=settings, mechanisms=frames.mechanisms, datasets=frames.datasets, imputers=frames.imputers,
+                 metric_labels=METRIC_LABELS, primary=PRIMARY_METRIC,
+                 default_setting="in-sample" if "in-sample" in settings else (settings or [""])[0])
+    return LeaderboardView(
+        frames=frames, colours=plots.colour_of(frames.imputers), info=info, family=family,
+        uses_labels=facts.uses_labels(frames.rows), profiles=facts.profiles(frames.rows),
+        datasets=facts.dataset_facts(frames.rows), from_reference=facts.from_reference(frames.rows),
+        samples=reference_samples(site.samples, frames.rows))
+
+
+def reference_samples(source: pd.DataFrame | Path | None, rows: pd.DataFrame) -> pd.DataFrame | None:
+    """The samples of the reference condition's jobs (:func:`.facts.reference_jobs`), from a frame or
+    read from the results folder (or its ``samples/`` folder); None when there are none."""
+    if source is None:
+        return None
+    jobs = facts.reference_jobs(rows)
+    if jobs.empty:
+        return None
+    if isinstance(source, pd.DataFrame):
+        samples = source[source["job_key"].isin(set(jobs["job_key"]))]
+    else:
+        samples = read_samples(Path(source).parent if Path(source).name == "samples" else source, jobs["job_key"])
+    return facts.with_jobs(samples, jobs)
+
