@@ -53,13 +53,11 @@ def from_reference(rows: pd.DataFrame) -> set[str]:
 
 
 def imputer_catalogue(imputers: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The built-in metadata of each imputer (None for a plugin) and its family ("plugin" for a plugin)."""
-    from ..registry.info import (
-        BUILTIN_INFO,  # a light table: no implementation is imported
-    )
+    """What each imputer declares (None when that cannot be had here) and its family, in the one
+    vocabulary every page, filter and command uses (``imputebench.registry.family_of``)."""
+    from ..registry import family_of, info_of  # a built-in's declaration imports no implementation
 
-    info = {name: BUILTIN_INFO.get(name) for name in imputers}
-    return info, {name: i.family if i else "plugin" for name, i in info.items()}
+    return {name: info_of(name) for name in imputers}, {name: family_of(name) for name in imputers}
 
 
 def reference_jobs(rows: pd.DataFrame) -> pd.DataFrame:
