@@ -4,14 +4,15 @@ Rows are the same as with :class:`imputebench.executors.LocalExecutor`: the task
 :func:`imputebench.job.run_job` under the same one-thread environment, so each job's numbers depend
 only on the job; the runner's store, resume and compaction stay in the calling process
 (``on_result``). A task returns its result and writes nothing, so workers on other nodes need no
-access to the results folder; each distinct mask is put in Ray's object store once.
+access to the results folder; each distinct mask and each distinct piece of data (a planned table, a
+task's domains: loaded once, by the driver) is put in Ray's object store once.
 
 Faults become rows, never lost jobs:
 
 - a worker that dies (crash, Ray's OOM killer) is retried once (``max_retries=1``), then the job is
   a ``failed`` row that says so;
 - a job past ``timeout`` is cancelled (its worker killed) and becomes a ``timeout`` row;
-- ``--memory-limit`` is the in-job address-space limit of :class:`imputebench.job.MemoryLimit`,
+- ``--memory-limit`` is the in-job address-space limit of :class:`imputebench.harness.guard.MemoryLimit`,
   which works in a Ray worker as in any process: a greedy job becomes a ``failed`` row.
 """
 
@@ -72,7 +73,7 @@ def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
 STARTED = "imputebench:job-started"  # first item of every task's stream
 
 
-def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, preload: list[str],
+def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, data: Any, preload: list[str],
                  driver_path: list[str]) -> Iterator[Any]:
     """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
 
@@ -82,7 +83,7 @@ def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, preload
     """
     _prepare_worker(preload, driver_path)
     yield STARTED
-    result = run_job(job, context, mask)
+    result = run_job(job, context, mask, data)
     _release_gpu_memory()
     yield result
 
@@ -170,6 +171,7 @@ class RayExecutor:
         gpu = self._gpu_shares(jobs)
         context_ref = ray.put(context)
         mask_refs: dict[int, Any] = {}  # one object per distinct mask, shared by its jobs
+        data_refs: dict[str, Any] = {}  # one object per distinct piece of data, by data key
         options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
                        runtime_env={"env_vars": WORKER_ENV})
         task = ray.remote(run_job_task)
@@ -180,12 +182,15 @@ class RayExecutor:
         try:
             while queue or running:
                 while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
-                    job, mask = queue.pop()
+                    job, mask, data = queue.pop()
                     if mask is not None and id(mask) not in mask_refs:
                         mask_refs[id(mask)] = ray.put(mask)
+                    if data is not None and job.data_key not in data_refs:
+                        data_refs[job.data_key] = ray.put(data)
                     stream = task.options(**options, num_gpus=gpu[job.imputer],
                                           name=f"imputebench:{job.imputer}:{job.dataset}").remote(
-                        job, context_ref, mask_refs[id(mask)] if mask is not None else None, *args)
+                        job, context_ref, mask_refs[id(mask)] if mask is not None else None,
+                        data_refs.get(job.data_key) if data is not None else None, *args)
                     running[stream] = _Running(job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
                 if ready:  # collect whatever else is ready too, without waiting

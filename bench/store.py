@@ -40,8 +40,9 @@ from .errors import ImputeBenchError
 from .metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
 from .samples import encode_samples, sample_path
 
-# The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
-SCHEMA = pa.schema([
+# The core of the results schema, every track's columns; then each registered track's own columns
+# (:func:`schema`). Metric columns are NaN where nothing was measured (PROTOCOL §5).
+CORE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("job_key", pa.string()),
     ("dataset", pa.string()),
     ("dataset_checksum", pa.string()),
@@ -77,15 +78,47 @@ SCHEMA = pa.schema([
     ("warnings", pa.int64()),  # warnings raised inside the job, and the most frequent one
     ("warning", pa.string()),
     ("finished_at", pa.timestamp("us", tz="UTC")),
-    # The transfer track (PROTOCOL §7); main-track rows have track "main" and nulls in the rest.
-    ("track", pa.string()),
-    ("task", pa.string()),
-    ("strategy", pa.string()),
-    ("n_target", pa.int64()),
-    ("source_rows", pa.int64()),
-    ("domain_gap", pa.float64()),
-])
-COLUMNS = tuple(SCHEMA.names)
+    ("track", pa.string()),  # the row's track (imputebench.tracks); its own columns follow the core's
+)
+
+
+def schema() -> pa.Schema:
+    """The results schema: the core columns, then every known track's own columns (PROTOCOL §7's
+    transfer track: task, strategy, n_target, source_rows, domain_gap), in registration order.
+    Stored rows of a track not known here read without its columns; its columns read as nulls
+    from rows stored before it."""
+    from .tracks import all_tracks
+
+    fields = dict(CORE_FIELDS)
+    for track in all_tracks():
+        for name, arrow_type in track.columns:
+            fields.setdefault(name, pa.type_for_alias(arrow_type) if isinstance(arrow_type, str) else arrow_type)
+    return pa.schema(list(fields.items()))
+
+
+def stored_schema(files: Iterable[Path]) -> pa.Schema:
+    """:func:`schema`, then the columns of stored files that it lacks (a track not known in this
+    process): reading and compacting keep every column a run stored."""
+    full = schema()
+    known = set(full.names)
+    extra = []
+    for path in files:
+        for f in pq.read_schema(path):
+            if f.name not in known:
+                known.add(f.name)
+                extra.append(f)
+    return pa.schema([*full, *extra]) if extra else full
+
+
+def __getattr__(name: str) -> Any:
+    """``SCHEMA`` and ``COLUMNS``: the schema as it is when first asked for (:func:`schema`)."""
+    if name == "SCHEMA":
+        return schema()
+    if name == "COLUMNS":
+        return tuple(schema().names)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 METRICS = QUALITY_METRICS
 # Which way is better, per metric (used by rankings and regression checks).
 HIGHER_IS_BETTER = {n: m.higher_is_better for n, m in METRIC_REGISTRY.items()}
@@ -94,16 +127,17 @@ STATUSES = ("ok", "diverged", "failed", "timeout", "infeasible")
 
 
 def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Rows (dicts) as an Arrow table of :data:`SCHEMA`; missing keys become nulls."""
+    """Rows (dicts) as an Arrow table of :func:`schema`; missing keys become nulls."""
+    full = schema()
     df = pd.DataFrame(list(rows))
-    for name in COLUMNS:
+    for name in full.names:
         if name not in df.columns:
             df[name] = None
-    df = df[list(COLUMNS)]
+    df = df[list(full.names)]
     if df["finished_at"].isna().any():
         df["finished_at"] = df["finished_at"].fillna(pd.Timestamp.now(tz="UTC"))
     df["finished_at"] = pd.to_datetime(df["finished_at"], utc=True)
-    return pa.Table.from_pandas(df, schema=SCHEMA, preserve_index=False)
+    return pa.Table.from_pandas(df, schema=full, preserve_index=False)
 
 
 LOCK_TIMEOUT_S = 600  # a compaction of a very large store holds the lock for seconds, not minutes
@@ -173,9 +207,10 @@ class ResultStore:
         for attempt in range(5):
             files = self.files()
             if not files:
-                return SCHEMA.empty_table().to_pandas()
+                return schema().empty_table().to_pandas()
             try:
-                tables = [pq.read_table(p, schema=SCHEMA) for p in files]
+                full = stored_schema(files)
+                tables = [pq.read_table(p, schema=full) for p in files]
                 break
             except FileNotFoundError:  # another process compacted between listing and reading
                 time.sleep(0.05 * (attempt + 1))
@@ -217,7 +252,9 @@ class ResultStore:
             files = self.files()
             if len(files) <= 1:
                 return
-            table = pa.Table.from_pandas(self.load(), schema=SCHEMA, preserve_index=False)
+            rows = self.load()
+            full = stored_schema(files)
+            table = pa.Table.from_pandas(rows[list(full.names)], schema=full, preserve_index=False)
             nxt, old = self.root / _NEXT, self.root / _OLD
             nxt.mkdir()
             atomic_write(nxt / f"store-{uuid.uuid4().hex[:12]}.parquet", lambda tmp: pq.write_table(table, tmp))

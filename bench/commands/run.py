@@ -11,9 +11,9 @@ from pathlib import Path
 
 from . import command_line
 from ..errors import UsageError
+from ..harness.config import DEFAULT_DATASETS, DEFAULT_TRACK, NO_LIMIT, RunConfig
 from ..job import DataSource
-from ..profiles import PROFILES, SETTINGS
-from ..runner import DEFAULT_DATASETS, NO_LIMIT, RunConfig, run
+from ..profiles import PROFILES
 
 
 def _csv(text: str) -> list[str]:
@@ -99,13 +99,10 @@ def source_from(args: argparse.Namespace) -> DataSource:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the benchmark grid (the default command)",
                        description="Run every job of the grid that the store does not hold yet, then render the report.")
-    p.add_argument("--datasets", type=_csv, help=f"comma-separated (default: {','.join(DEFAULT_DATASETS)})")
-    p.add_argument("--all", action="store_true", help="every dataset of the catalog")
     p.add_argument("--imputers", type=_csv, help="comma-separated names or module:Class paths (default: classical)")
     p.add_argument("--mechanisms", type=_csv, help="comma-separated: mcar,mar,mnar,mnar_logistic")
     p.add_argument("--rates", type=_rates, help="comma-separated missing rates in (0, 1)")
     p.add_argument("--seeds", type=_seeds, help="e.g. 0,1 or 0-4")
-    p.add_argument("--setting", type=_csv, help=f"comma-separated: {','.join(SETTINGS)}")
     p.add_argument("--profile", default=None, help=f"one of {', '.join(PROFILES)} (default: quick)")
     p.add_argument("--reference", metavar="NAME",
                    help="rank --imputers against a reference set: run only them on its grid, merge its rows "
@@ -123,13 +120,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    # The transfer track (PROTOCOL §7): same runner and store; see `imputebench transfer tasks`.
-    p.add_argument("--track", default="main", choices=("main", "transfer"), help="main grid or the transfer track")
-    p.add_argument("--tasks", type=_csv, help="transfer tasks, comma-separated (default: every built-in task)")
-    p.add_argument("--n-target", type=_ints, help="target train sizes (default: 50,200,1000)")
-    p.add_argument("--strategies", type=_csv, help="target-only,source-only,pooled,fine-tune (default: all)")
+    add_track_arguments(p)
     add_source_arguments(p)
     p.set_defaults(func=main)
+
+
+OPTION_TYPES = {"list": _csv, "ints": _ints}  # a TrackOption's kind -> its parser ("flag": on/off)
+
+
+def add_track_arguments(p: argparse.ArgumentParser) -> None:
+    """``--track`` and every known track's own options, each in the track's argument group."""
+    from ..tracks import all_tracks
+
+    tracks = all_tracks()
+    p.add_argument("--track", default=DEFAULT_TRACK, choices=[t.name for t in tracks],
+                   help=f"which track's grid to run (default: {DEFAULT_TRACK})")
+    for track in tracks:
+        group = p.add_argument_group(f"--track {track.name}", track.description)
+        for o in track.options:
+            if o.kind == "flag":
+                group.add_argument(o.flag, dest=o.dest, action="store_true", help=o.help)
+            else:
+                group.add_argument(o.flag, dest=o.dest, type=OPTION_TYPES[o.kind], metavar=o.metavar, help=o.help)
+
+
+def track_options_from(args: argparse.Namespace) -> dict:
+    """The chosen track's options as given; another track's option is a one-line UsageError."""
+    from ..tracks import all_tracks, get_track
+
+    chosen = get_track(args.track)
+    for track in all_tracks():
+        given = [o.flag for o in track.options if getattr(args, o.dest, None) not in (None, False)]
+        if track is not chosen and given:
+            own = ", ".join(o.flag for o in chosen.options) or "no options of its own"
+            raise UsageError(f"{', '.join(given)} belong{'s' if len(given) == 1 else ''} to --track {track.name}; "
+                             f"--track {chosen.name} takes {own}")
+    return {o.dest: getattr(args, o.dest) for o in chosen.options if getattr(args, o.dest, None) not in (None, False)}
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
@@ -139,32 +165,25 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.track == "transfer" and (args.datasets or args.all or args.setting):
-        raise UsageError("--track transfer runs tasks (--tasks; see `imputebench transfer tasks`), "
-                         "not --datasets/--all/--setting")
-    if args.track == "main" and (args.tasks or args.n_target or args.strategies):
-        raise UsageError("--tasks, --n-target and --strategies belong to --track transfer")
-    if args.reference and (args.all or args.track != "main"):
+    options = track_options_from(args)
+    # A reference set is a grid of the default track's (PROTOCOL §8), planned from the set itself.
+    if args.reference and (args.all or args.track != DEFAULT_TRACK):
         raise UsageError("--reference plans the reference set's own grid: drop --all and --track")
-    if args.all:
-        from .. import datasets as dsmod
-
-        names = dsmod.dataset_names(data_home=args.data_home)
-    else:
-        names = args.datasets or (None if args.reference else list(DEFAULT_DATASETS))
     params: dict[str, dict] = {}
     for imputer, param, value in args.param:
         params.setdefault(imputer, {})[param] = value
     opts = {"address": args.address} if args.address else {}
     cfg = RunConfig(
-        datasets=names, imputers=args.imputers, mechanisms=args.mechanisms, rates=args.rates,
-        seeds=args.seeds, settings=args.setting, profile=args.profile, results_dir=args.results,
-        jobs=args.jobs, timeout=args.timeout, memory_limit_mb=args.memory_limit,
+        datasets=None if args.reference else list(DEFAULT_DATASETS), imputers=args.imputers,
+        mechanisms=args.mechanisms, rates=args.rates, seeds=args.seeds, profile=args.profile,
+        results_dir=args.results, jobs=args.jobs, timeout=args.timeout, memory_limit_mb=args.memory_limit,
         retry_failed=args.retry_failed, source=source_from(args), params=params,
         executor=args.executor, executor_options=opts, progress=not args.quiet,
-        command=command_line(args),
-        track=args.track, tasks=args.tasks, n_targets=args.n_target, strategies=args.strategies,
+        command=command_line(args), track=args.track,
     )
+    from ..tracks import get_track
+
+    cfg = get_track(args.track).configure(cfg, options)
     if args.reference:
         from ..reference import find_reference, reference_run_config
 
@@ -176,6 +195,8 @@ def config_from(args: argparse.Namespace) -> RunConfig:
 
 def main(args: argparse.Namespace) -> int:
     import logging
+
+    from ..runner import run
 
     cfg = config_from(args)
     summary = run(cfg)

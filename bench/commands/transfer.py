@@ -35,7 +35,7 @@ def tasks_main(args: argparse.Namespace) -> int:
     from ..datasets import data_home
     from ..datasets.transfer_tasks import all_tasks, get_task
     from ..errors import DatasetError
-    from ..transfer_job import task_summary
+    from ..tracks.transfer.domains import task_summary
 
     source = source_from(args)
     home = data_home(source.data_home)
@@ -62,8 +62,8 @@ def tasks_main(args: argparse.Namespace) -> int:
 def add_main(args: argparse.Namespace) -> int:
     from ..datasets import data_home
     from ..datasets.transfer_tasks import TransferTask, add_user_task, parse_threshold
-    from ..runner import check_dataset_names
-    from ..transfer_job import user_task_check
+    from ..tracks.grid import check_dataset_names
+    from ..tracks.transfer.domains import user_task_check
 
     source = source_from(args)
     check_dataset_names([args.dataset], source.data_home)
