@@ -214,12 +214,12 @@ def run(cfg: RunConfig) -> RunSummary:
     t0, cpu0 = time.perf_counter(), cpu_seconds()
     timeout, memory_mb = check_limits(cfg)
     grid = check_grid(cfg)  # bad input fails here, before anything is loaded or written
+    store = ResultStore(cfg.results_dir)
+    store.check_writable()
     executor = make_executor(cfg, timeout)  # a missing engine fails before any dataset loads
     progress = Progress(cfg.progress, every_seconds=cfg.progress_seconds)
     progress.status(f"planning: loading {len(grid.datasets)} datasets")
-    planned = plan(cfg, grid)  # the rest of bad input (checked against the data) fails here: nothing written
-    store = ResultStore(cfg.results_dir)
-    store.check_writable()
+    planned = plan(cfg, grid)  # values checked against the data (e.g. --n-target) fail here: nothing written
     jobs, unavailable = planned.jobs, planned.unavailable
     for name, why in sorted(unavailable.items()):
         log.warning("skipped dataset %s", why if why.startswith(f"{name}:") else f"{name}: {why}")

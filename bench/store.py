@@ -22,6 +22,7 @@ keeps the latest row per job key.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -170,12 +171,19 @@ class ResultStore:
         return FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
 
     def check_writable(self) -> None:
-        """Fail at once, with one line, when the results folder cannot be written."""
+        """Fail at once, with one line, when the results folder cannot be written; creates nothing
+        (a run that then fails on bad input leaves no folder behind)."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-probe-{uuid.uuid4().hex}"
-            probe.touch()
-            probe.unlink()
+            if self.root.is_dir():
+                probe = self.root / f".write-probe-{uuid.uuid4().hex}"
+                probe.touch()
+                probe.unlink()
+                return
+            parent = next(p for p in self.root.parents if p.exists())  # the folder the run would create it in
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
         except OSError as exc:
             raise ImputeBenchError(f"cannot write the results folder {self.root}: {exc.strerror or exc}; "
                                    "choose another with --results DIR") from None

@@ -27,6 +27,7 @@ SCORES = ["status", "realised_rate", *METRICS, "downstream", "complete_downstrea
 
 # imputer -> (the breach its row must name, the methods it breaks); the fault plugins are tests/faulty.py's
 FAULTS = {
+    "faulty:Raises": ("RuntimeError: boom in fit", {"fit"}),
     "faulty:EditsLabelsAdapting": ("changed the labels y in place", {"fit"}),
     "faulty:EditsInputsInFit": ("observed cells", {"fit"}),  # fit_transform: its output shows it first
     "faulty:EditsInputs": ("transform changed observed cells of its input X in place", {"transform"}),
@@ -126,7 +127,7 @@ def test_an_n_target_the_task_cannot_hold_fails_at_plan_time_with_nothing_writte
         run(cfg)
     assert not results.exists()
     cli = [sys.executable, "-m", "imputebench.cli", "run", "--track", "transfer", "--tasks", "shifty-b",
-           "--n-target", "1001", "--imputers", "mean", "--data-home", str(home), "--results", str(results)]
+           "--n-target", "1001", "--imputers", "mean", "--data-home", str(home), "--results", str(results), "--quiet"]
     out = subprocess.run(cli, capture_output=True, text=True, timeout=120)
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr
@@ -142,7 +143,9 @@ def test_a_flag_of_another_track_names_its_track(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == ("imputebench: error: --strategies belongs to --track transfer; --track main takes "
                                   "--datasets, --all, --setting")
-    assert cli(["run", "--track", "nosuch"]) == 2  # argparse: not among the registered tracks
+    with pytest.raises(SystemExit) as exit_:  # argparse: not among the registered tracks
+        cli(["run", "--track", "nosuch"])
+    assert exit_.value.code == 2
 
 
 # -- a track defined only in the test suite ------------------------------------------------------------
@@ -162,6 +165,7 @@ def halves_config(results: Path, **kw) -> RunConfig:
     return RunConfig(**{**base, **kw})
 
 
+@pytest.mark.slow  # two spawned workers, then a site
 def test_a_track_defined_in_the_tests_runs_resumes_and_reports(halves, tmp_path):
     from imputebench.reports.render import render_report
     from imputebench.store import schema

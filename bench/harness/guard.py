@@ -192,7 +192,8 @@ class ImputerGuard:
         try:
             return fn()
         except Exception as exc:
-            raise PluginFailure(**failure_fields(exc, self.memory_limit_mb)) from None
+            fields = failure_fields(exc, self.memory_limit_mb)
+            raise PluginFailure(fields["status"], fields["error"]) from None
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, GeneratorExit: never the run's end
             msg = " ".join(str(exc).split())
             text = f"{type(exc).__name__} raised by {what}" + (f": {msg}" if msg else "")
