@@ -19,6 +19,7 @@ Faults become rows, never lost jobs:
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import Any, Iterator
 
 from .errors import UsageError
 from .executors import THREAD_ENV, ResultCallback, Task, TickCallback, init_worker, preload_modules
-from .job import Job, RunContext, failure_result, run_job
+from .job import Job, KeyedMemo, RunContext, failure_result, run_job
 from .masks import PackedMask
 
 RAY_MISSING = "the ray executor needs Ray: pip install 'imputebench[ray]'"
@@ -53,6 +54,7 @@ def _import_ray():
 
 # -- inside a Ray worker process --------------------------------------------------------------
 _worker_modules: set[str] = set()  # per worker process: what it has preloaded already
+_received = KeyedMemo(8)  # per worker process: the run's data by data key, unpickled once
 
 
 def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
@@ -73,8 +75,8 @@ def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
 STARTED = "imputebench:job-started"  # first item of every task's stream
 
 
-def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, data: Any, preload: list[str],
-                 driver_path: list[str]) -> Iterator[Any]:
+def run_job_task(job_pickle: bytes, context: RunContext, mask: PackedMask | None, data_pickle: bytes | None,
+                 preload: list[str], driver_path: list[str]) -> Iterator[Any]:
     """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
 
     The first item tells the driver when the job itself starts, after the worker's start-up, so that
@@ -82,6 +84,10 @@ def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, data: A
     pool). :func:`imputebench.job.run_job` never raises.
     """
     _prepare_worker(preload, driver_path)
+    # The job and its data arrive pickled and are unpickled here, after the driver's import path is
+    # in place: a job's track module (and its data's) may live outside the package, e.g. in a test suite.
+    job: Job = pickle.loads(job_pickle)
+    data = None if data_pickle is None else _received.get(job.data_key, lambda: pickle.loads(data_pickle))
     yield STARTED
     result = run_job(job, context, mask, data)
     _release_gpu_memory()
@@ -186,10 +192,10 @@ class RayExecutor:
                     if mask is not None and id(mask) not in mask_refs:
                         mask_refs[id(mask)] = ray.put(mask)
                     if data is not None and job.data_key not in data_refs:
-                        data_refs[job.data_key] = ray.put(data)
+                        data_refs[job.data_key] = ray.put(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
                     stream = task.options(**options, num_gpus=gpu[job.imputer],
                                           name=f"imputebench:{job.imputer}:{job.dataset}").remote(
-                        job, context_ref, mask_refs[id(mask)] if mask is not None else None,
+                        pickle.dumps(job), context_ref, mask_refs[id(mask)] if mask is not None else None,
                         data_refs.get(job.data_key) if data is not None else None, *args)
                     running[stream] = _Running(job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
