@@ -23,7 +23,7 @@ import sys
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import FIRST_COMPLETED, wait
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol
+from typing import Any, Callable, Iterable, NamedTuple, Protocol
 
 from .harness.guard import one_line
 from .job import Job, JobResult, RunContext, failure_result, receive_data, run_job
@@ -52,16 +52,17 @@ class Executor(Protocol):
                 on_tick: TickCallback = lambda: None) -> None: ...
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Ask the kernel to kill this worker when its parent dies (Linux ``PR_SET_PDEATHSIG``), so a
-    driver killed by the OOM killer or SIGKILL leaves no worker computing a hung imputer."""
+    driver killed by the OOM killer or SIGKILL leaves no worker computing a hung imputer.
+    ``parent``: the driver's pid, when known (a worker whose driver died before this call exits)."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
 
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        parent = os.getppid()
+        parent = parent or os.getppid()
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
@@ -69,15 +70,21 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def init_worker(preload: Iterable[str], with_parent: bool = True, data: Mapping[str, Any] | None = None) -> None:
+def init_worker(preload: Iterable[str], with_parent: bool = True, data_pickle: bytes | None = None,
+                parent: int | None = None) -> None:
     """Per-worker start-up, paid once: SIGINT ignored, thread limits, the imports every job needs,
-    and the run's data (by data key) when the executor ships it this way."""
+    and the run's data (a pickled mapping by data key) when the executor ships it this way.
+
+    The data comes pickled and is unpickled only after the worker asked to die with its parent: its
+    classes' imports take seconds, in which a killed driver must not leave the worker behind."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles the user's Ctrl-C
     if with_parent:
-        die_with_parent()
-    if data:
-        receive_data(data)
+        die_with_parent(parent)
+    if data_pickle:
+        import pickle
+
+        receive_data(pickle.loads(data_pickle))
     os.environ.update(THREAD_ENV)
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # keeps address space small under --memory-limit
     import importlib
@@ -135,9 +142,12 @@ class LocalExecutor:
         saved = {k: os.environ.get(k) for k in THREAD_ENV}
         os.environ.update(THREAD_ENV)  # inherited by spawned workers before numpy loads
         # Each distinct piece of data goes to a worker once, at its start, not with every job.
+        import pickle
+
         data = {t.job.data_key: t.data for t in tasks if t.data is not None}
+        data_pickle = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL) if data else None
         pool = ProcessPool(max_workers=min(self.workers, len(tasks)), initializer=init_worker,
-                           initargs=(preload_modules(t.job for t in tasks), True, data),
+                           initargs=(preload_modules(t.job for t in tasks), True, data_pickle, os.getpid()),
                            context=multiprocessing.get_context("spawn"))
 
         def schedule(task: Task):

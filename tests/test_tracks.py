@@ -230,3 +230,23 @@ def test_ctrl_c_stops_the_run_and_keeps_what_finished(tmp_path):
     record = store.runs()[-1]
     assert record["interrupted"] is True and record["complete"] is False
     assert sum(record["statuses"].values()) == len(rows)
+
+
+# -- data loaded once, in the driver ---------------------------------------------------------------------
+@pytest.mark.slow
+def test_workers_use_the_data_the_driver_loaded_and_load_nothing_themselves(home, tmp_path):
+    """The data home is deleted after planning: a worker that loaded the dataset again would fail."""
+    import shutil
+
+    from imputebench.executors import LocalExecutor, Task
+    from imputebench.job import DataSource
+
+    source = DataSource(data_home=str(home))
+    plans = [plan(main_config(tmp_path, ["mean"], datasets=["shifty"], source=source)),
+             plan(transfer_config(tmp_path, ["mean"], source=source))]
+    shutil.rmtree(home)
+    results: list = []
+    tasks = [Task(j, None, p.data[j.data_key]) for p in plans for j in p.jobs]
+    LocalExecutor(2, None).execute(tasks, RunContext(source=source), results.append)
+    assert len(results) == len(tasks) == 2 + 3
+    assert all(r.row["status"] == "ok" for r in results), [r.row.get("error") for r in results]
