@@ -103,6 +103,43 @@ def _release_gpu_memory() -> None:
 
 
 # -- in the driver ----------------------------------------------------------------------------
+class _Submitter:
+    """Submits one task at a time; what all tasks share, and each distinct mask and piece of data,
+    is put in Ray's object store once."""
+
+    def __init__(self, ray: Any, tasks: list[Task], context: RunContext, gpu: dict[str, float]) -> None:
+        self.ray = ray
+        self.gpu = gpu
+        self.args = (preload_modules(t.job for t in tasks), list(sys.path))  # every task's last arguments
+        self.context_ref = ray.put(context)
+        self.mask_refs: dict[int, Any] = {}  # by the mask object's id: one object per distinct mask
+        self.data_refs: dict[str, Any] = {}  # by data key
+        self.remote = ray.remote(run_job_task)
+        self.options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
+                            runtime_env={"env_vars": WORKER_ENV})
+
+    def _mask_ref(self, mask: PackedMask | None) -> Any:
+        if mask is None:
+            return None
+        if id(mask) not in self.mask_refs:
+            self.mask_refs[id(mask)] = self.ray.put(mask)
+        return self.mask_refs[id(mask)]
+
+    def _data_ref(self, job: Job, data: Any) -> Any:
+        if data is None:
+            return None
+        if job.data_key not in self.data_refs:
+            self.data_refs[job.data_key] = self.ray.put(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        return self.data_refs[job.data_key]
+
+    def __call__(self, task: Task) -> Any:
+        """Submit ``task``; its stream of items (:data:`STARTED`, then the result)."""
+        job = task.job
+        return self.remote.options(**self.options, num_gpus=self.gpu[job.imputer],
+                                   name=f"imputebench:{job.imputer}:{job.dataset}").remote(
+            pickle.dumps(job), self.context_ref, self._mask_ref(task.mask), self._data_ref(job, task.data), *self.args)
+
+
 @dataclass
 class _Running:
     job: Job
@@ -172,15 +209,7 @@ class RayExecutor:
     def _execute(self, tasks: list[Task], context: RunContext, on_result: ResultCallback,
                  on_tick: TickCallback) -> None:
         ray = self.ray
-        jobs = [t.job for t in tasks]
-        args = (preload_modules(jobs), list(sys.path))  # every task's arguments after the job
-        gpu = self._gpu_shares(jobs)
-        context_ref = ray.put(context)
-        mask_refs: dict[int, Any] = {}  # one object per distinct mask, shared by its jobs
-        data_refs: dict[str, Any] = {}  # one object per distinct piece of data, by data key
-        options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
-                       runtime_env={"env_vars": WORKER_ENV})
-        task = ray.remote(run_job_task)
+        submit = _Submitter(ray, tasks, context, self._gpu_shares([t.job for t in tasks]))
         in_flight_max = IN_FLIGHT_PER_SLOT * self._slots()
         queue = list(reversed(tasks))  # pop() from the end: submission in grid order
         last_tick = time.monotonic()
@@ -188,16 +217,8 @@ class RayExecutor:
         try:
             while queue or running:
                 while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
-                    job, mask, data = queue.pop()
-                    if mask is not None and id(mask) not in mask_refs:
-                        mask_refs[id(mask)] = ray.put(mask)
-                    if data is not None and job.data_key not in data_refs:
-                        data_refs[job.data_key] = ray.put(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-                    stream = task.options(**options, num_gpus=gpu[job.imputer],
-                                          name=f"imputebench:{job.imputer}:{job.dataset}").remote(
-                        pickle.dumps(job), context_ref, mask_refs[id(mask)] if mask is not None else None,
-                        data_refs.get(job.data_key) if data is not None else None, *args)
-                    running[stream] = _Running(job)
+                    task = queue.pop()
+                    running[submit(task)] = _Running(task.job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
                 if ready:  # collect whatever else is ready too, without waiting
                     rest = [r for r in running if r not in ready]

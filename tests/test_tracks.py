@@ -4,7 +4,6 @@ resume and report, grid values checked at plan time, and Ctrl-C."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -165,9 +165,10 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    from ..tracks import get_track
+
     options = track_options_from(args)
-    # A reference set is a grid of the default track's (PROTOCOL §8), planned from the set itself.
-    if args.reference and (args.all or args.track != DEFAULT_TRACK):
+    if args.reference and (args.all or not get_track(args.track).reference_sets):
         raise UsageError("--reference plans the reference set's own grid: drop --all and --track")
     params: dict[str, dict] = {}
     for imputer, param, value in args.param:
@@ -181,8 +182,6 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         executor=args.executor, executor_options=opts, progress=not args.quiet,
         command=command_line(args), track=args.track,
     )
-    from ..tracks import get_track
-
     cfg = get_track(args.track).configure(cfg, options)
     if args.reference:
         from ..reference import find_reference, reference_run_config

@@ -11,7 +11,8 @@ A track is one module or package declaring, in one :class:`Track` object:
 - ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.job.Job` dataclasses of the track's own
   module), each dataset loaded once, every remaining value checked against the data;
 - ``summaries`` and ``pages``: the summary frames it computes from its rows and the site pages it
-  contributes, as dotted ``module:function`` names (imported only by the report).
+  contributes, as dotted ``module:function`` names (imported only by the report);
+- ``reference_sets``: whether its grid is the one reference sets hold (PROTOCOL §8).
 
 The runner, executors, job wrapper and store know no track by name: they look tracks up in
 :mod:`imputebench.tracks`.
@@ -68,6 +69,7 @@ class Track:
     columns: tuple[tuple[str, str], ...] = ()  # extra store columns: (name, arrow type alias, e.g. "int64")
     summaries: Mapping[str, str] = {}  # frame name -> "module:function(rows) -> DataFrame"
     pages: tuple[str, ...] = ()  # "module:function" site pages, called by the report's page seam
+    reference_sets: bool = False  # whether `run --reference` ranks this track's rows against a set (PROTOCOL §8)
 
     def configure(self, cfg: "RunConfig", options: Mapping[str, Any]) -> "RunConfig":
         """``cfg`` with the track's command-line options (only those given) applied."""

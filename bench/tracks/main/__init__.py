@@ -27,6 +27,7 @@ class MainTrack(Track):
         TrackOption("--all", "all", "flag", help="every dataset of the catalog"),
         TrackOption("--setting", "setting", "list", help=f"comma-separated: {','.join(SETTINGS)}"),
     )
+    reference_sets = True
 
     def configure(self, cfg: "RunConfig", options: Mapping[str, Any]) -> "RunConfig":
         datasets = cfg.datasets
