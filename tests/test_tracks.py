@@ -249,3 +249,23 @@ def test_workers_use_the_data_the_driver_loaded_and_load_nothing_themselves(home
     LocalExecutor(2, None).execute(tasks, RunContext(source=source), results.append)
     assert len(results) == len(tasks) == 2 + 3
     assert all(r.row["status"] == "ok" for r in results), [r.row.get("error") for r in results]
+
+
+@pytest.mark.slow
+def test_an_installed_track_is_found_by_its_entry_point_with_its_own_flags(tmp_path):
+    """What `pip install` of a package declaring ``[imputebench.tracks]`` gives: the CLI offers the
+    track and its flags, and runs it."""
+    dist = tmp_path / "toytrack-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: toytrack\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[imputebench.tracks]\nhalves = toytrack:TRACK\n")
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS)])}
+    results = tmp_path / "results"
+    out = subprocess.run([sys.executable, "-m", "imputebench.cli", "run", "--track", "halves", "--halves-datasets",
+                          "iris", "--imputers", "mean", "--mechanisms", "mcar", "--rates", "0.2", "--seeds", "0",
+                          "--jobs", "1", "--results", str(results), "--no-report", "--quiet"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "1 jobs: 0 already in the store, 1 run (1 ok)" in out.stdout
+    row = ResultStore(results).load().iloc[0]  # this process knows no such track: its column is kept
+    assert row["track"] == "halves" and row["fit_rows"] == 75

@@ -138,10 +138,17 @@ def add_track_arguments(p: argparse.ArgumentParser) -> None:
     for track in tracks:
         group = p.add_argument_group(f"--track {track.name}", track.description)
         for o in track.options:
+            dest = option_dest(track.name, o.dest)
             if o.kind == "flag":
-                group.add_argument(o.flag, dest=o.dest, action="store_true", help=o.help)
+                group.add_argument(o.flag, dest=dest, action="store_true", help=o.help)
             else:
-                group.add_argument(o.flag, dest=o.dest, type=OPTION_TYPES[o.kind], metavar=o.metavar, help=o.help)
+                group.add_argument(o.flag, dest=dest, type=OPTION_TYPES[o.kind], metavar=o.metavar or o.dest.upper(),
+                                   help=o.help)
+
+
+def option_dest(track: str, name: str) -> str:
+    """Where argparse keeps a track's option: per track, as two tracks may name an option alike."""
+    return f"track:{track}:{name}"
 
 
 def track_options_from(args: argparse.Namespace) -> dict:
@@ -149,16 +156,19 @@ def track_options_from(args: argparse.Namespace) -> dict:
     from ..tracks import all_tracks, get_track
 
     chosen = get_track(args.track)
-    for track in all_tracks():
-        given = [o.flag for o in track.options if getattr(args, o.dest, None) not in (None, False)]
-        if track is not chosen and given:
+    given = {t.name: {o.flag: getattr(args, option_dest(t.name, o.dest), None) for o in t.options} for t in all_tracks()}
+    for track, values in given.items():
+        flags = [flag for flag, value in values.items() if value not in (None, False)]
+        if track != chosen.name and flags:
             own = ", ".join(o.flag for o in chosen.options) or "no options of its own"
-            raise UsageError(f"{', '.join(given)} belong{'s' if len(given) == 1 else ''} to --track {track.name}; "
+            raise UsageError(f"{', '.join(flags)} belong{'s' if len(flags) == 1 else ''} to --track {track}; "
                              f"--track {chosen.name} takes {own}")
-    return {o.dest: getattr(args, o.dest) for o in chosen.options if getattr(args, o.dest, None) not in (None, False)}
+    return {o.dest: given[chosen.name][o.flag] for o in chosen.options if given[chosen.name][o.flag] not in (None, False)}
 
 
-def config_from(args: argparse.Namespace) -> RunConfig:
+def config_from(args: argparse.Namespace, options: dict | None = None) -> RunConfig:
+    """The run's configuration from the command line; ``options``: the track's, as
+    :func:`track_options_from` gives them."""
     profile_given = args.profile is not None
     args.profile = args.profile or "quick"
     if args.profile not in PROFILES:
@@ -167,8 +177,8 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     from ..tracks import get_track
 
-    options = track_options_from(args)
-    if args.reference and (args.all or not get_track(args.track).reference_sets):
+    options = track_options_from(args) if options is None else options
+    if args.reference and (options.get("all") or not get_track(args.track).reference_sets):
         raise UsageError("--reference plans the reference set's own grid: drop --all and --track")
     params: dict[str, dict] = {}
     for imputer, param, value in args.param:
@@ -197,7 +207,8 @@ def main(args: argparse.Namespace) -> int:
 
     from ..runner import run
 
-    cfg = config_from(args)
+    options = track_options_from(args)
+    cfg = config_from(args, options)
     summary = run(cfg)
     print(summary.line())
     if summary.warning_line():
@@ -212,7 +223,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"report: {index}")
     # Named datasets that could not be loaded fail the run (after the rest ran); --all means
     # "every dataset that can be had here", whose missing ones are reported and skipped.
-    if summary.unavailable and not (args.all or args.reference):
+    if summary.unavailable and not (options.get("all") or args.reference):
         print(f"imputebench: error: {len(summary.unavailable)} requested datasets could not be loaded: "
               f"{', '.join(sorted(summary.unavailable))}", file=sys.stderr)
         return 1
