@@ -26,10 +26,12 @@ from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, ClassVar, Iterator, Mapping, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Protocol, TypeVar, runtime_checkable
 
 from . import PROTOCOL_VERSION, __version__
-from .masks import PackedMask
+
+if TYPE_CHECKING:  # annotations only: a track's declaration imports this module, and stays light
+    from .masks import PackedMask
 
 T = TypeVar("T")
 

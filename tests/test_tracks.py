@@ -41,7 +41,7 @@ FAULTS = {
 
 
 def main_config(results: Path, imputers: list[str], **kw) -> RunConfig:
-    base = dict(datasets=["wine"], imputers=imputers, mechanisms=["mcar"], rates=[0.2], seeds=[0],
+    base = dict(datasets=["iris"], imputers=imputers, mechanisms=["mcar"], rates=[0.2], seeds=[0],
                 settings=["in-sample", "downstream"], results_dir=results, jobs=1, progress=False)
     return RunConfig(**{**base, **kw})
 
@@ -269,3 +269,12 @@ def test_an_installed_track_is_found_by_its_entry_point_with_its_own_flags(tmp_p
     assert "1 jobs: 0 already in the store, 1 run (1 ok)" in out.stdout
     row = ResultStore(results).load().iloc[0]  # this process knows no such track: its column is kept
     assert row["track"] == "halves" and row["fit_rows"] == 75
+
+
+def test_listing_and_declaring_tracks_imports_nothing_heavy():
+    code = ("import sys\nimport imputebench.tracks as t\n"
+            "print([t.get_track(n).name for n in t.track_names()])\n"
+            "print(sorted(m for m in ('numpy', 'pandas', 'pyarrow', 'sklearn') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["['main', 'transfer']", "[]"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ...harness.config import DEFAULT_DATASETS
 from ...profiles import SETTINGS
 from ..base import Plan, Track, TrackOption
 
@@ -16,14 +17,12 @@ if TYPE_CHECKING:
     from ...harness.config import RunConfig
     from .grid import Grid
 
-EMBEDDED_DATASETS = "wine,iris,breast_cancer,diabetes"  # harness.config.DEFAULT_DATASETS, for --help
-
 
 class MainTrack(Track):
     name = "main"
     description = "the main grid: datasets x mechanisms x rates x seeds x settings x imputers (PROTOCOL §2-§6)"
     options = (
-        TrackOption("--datasets", "datasets", "list", help=f"comma-separated (default: {EMBEDDED_DATASETS})"),
+        TrackOption("--datasets", "datasets", "list", help=f"comma-separated (default: {','.join(DEFAULT_DATASETS)})"),
         TrackOption("--all", "all", "flag", help="every dataset of the catalog"),
         TrackOption("--setting", "setting", "list", help=f"comma-separated: {','.join(SETTINGS)}"),
     )
