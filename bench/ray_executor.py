@@ -4,20 +4,22 @@ Rows are the same as with :class:`imputebench.executors.LocalExecutor`: the task
 :func:`imputebench.job.run_job` under the same one-thread environment, so each job's numbers depend
 only on the job; the runner's store, resume and compaction stay in the calling process
 (``on_result``). A task returns its result and writes nothing, so workers on other nodes need no
-access to the results folder; each distinct mask is put in Ray's object store once.
+access to the results folder; each distinct mask and each distinct piece of data (a planned table, a
+task's domains: loaded once, by the driver) is put in Ray's object store once.
 
 Faults become rows, never lost jobs:
 
 - a worker that dies (crash, Ray's OOM killer) is retried once (``max_retries=1``), then the job is
   a ``failed`` row that says so;
 - a job past ``timeout`` is cancelled (its worker killed) and becomes a ``timeout`` row;
-- ``--memory-limit`` is the in-job address-space limit of :class:`imputebench.job.MemoryLimit`,
+- ``--memory-limit`` is the in-job address-space limit of :class:`imputebench.harness.guard.MemoryLimit`,
   which works in a Ray worker as in any process: a greedy job becomes a ``failed`` row.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import time
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from typing import Any, Iterator
 
 from .errors import UsageError
 from .executors import THREAD_ENV, ResultCallback, Task, TickCallback, init_worker, preload_modules
-from .job import Job, RunContext, failure_result, run_job
+from .job import Job, KeyedMemo, RunContext, failure_result, run_job
 from .masks import PackedMask
 
 RAY_MISSING = "the ray executor needs Ray: pip install 'imputebench[ray]'"
@@ -52,6 +54,7 @@ def _import_ray():
 
 # -- inside a Ray worker process --------------------------------------------------------------
 _worker_modules: set[str] = set()  # per worker process: what it has preloaded already
+_received = KeyedMemo(8)  # per worker process: the run's data by data key, unpickled once
 
 
 def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
@@ -72,8 +75,8 @@ def _prepare_worker(preload: list[str], driver_path: list[str]) -> None:
 STARTED = "imputebench:job-started"  # first item of every task's stream
 
 
-def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, preload: list[str],
-                 driver_path: list[str]) -> Iterator[Any]:
+def run_job_task(job_pickle: bytes, context: RunContext, mask: PackedMask | None, data_pickle: bytes | None,
+                 preload: list[str], driver_path: list[str]) -> Iterator[Any]:
     """The Ray task, a streaming generator: :data:`STARTED` once the worker is ready, then the row.
 
     The first item tells the driver when the job itself starts, after the worker's start-up, so that
@@ -81,8 +84,12 @@ def run_job_task(job: Job, context: RunContext, mask: PackedMask | None, preload
     pool). :func:`imputebench.job.run_job` never raises.
     """
     _prepare_worker(preload, driver_path)
+    # The job and its data arrive pickled and are unpickled here, after the driver's import path is
+    # in place: a job's track module (and its data's) may live outside the package, e.g. in a test suite.
+    job: Job = pickle.loads(job_pickle)
+    data = None if data_pickle is None else _received.get(job.data_key, lambda: pickle.loads(data_pickle))
     yield STARTED
-    result = run_job(job, context, mask)
+    result = run_job(job, context, mask, data)
     _release_gpu_memory()
     yield result
 
@@ -96,6 +103,43 @@ def _release_gpu_memory() -> None:
 
 
 # -- in the driver ----------------------------------------------------------------------------
+class _Submitter:
+    """Submits one task at a time; what all tasks share, and each distinct mask and piece of data,
+    is put in Ray's object store once."""
+
+    def __init__(self, ray: Any, tasks: list[Task], context: RunContext, gpu: dict[str, float]) -> None:
+        self.ray = ray
+        self.gpu = gpu
+        self.args = (preload_modules(t.job for t in tasks), list(sys.path))  # every task's last arguments
+        self.context_ref = ray.put(context)
+        self.mask_refs: dict[int, Any] = {}  # by the mask object's id: one object per distinct mask
+        self.data_refs: dict[str, Any] = {}  # by data key
+        self.remote = ray.remote(run_job_task)
+        self.options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
+                            runtime_env={"env_vars": WORKER_ENV})
+
+    def _mask_ref(self, mask: PackedMask | None) -> Any:
+        if mask is None:
+            return None
+        if id(mask) not in self.mask_refs:
+            self.mask_refs[id(mask)] = self.ray.put(mask)
+        return self.mask_refs[id(mask)]
+
+    def _data_ref(self, job: Job, data: Any) -> Any:
+        if data is None:
+            return None
+        if job.data_key not in self.data_refs:
+            self.data_refs[job.data_key] = self.ray.put(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        return self.data_refs[job.data_key]
+
+    def __call__(self, task: Task) -> Any:
+        """Submit ``task``; its stream of items (:data:`STARTED`, then the result)."""
+        job = task.job
+        return self.remote.options(**self.options, num_gpus=self.gpu[job.imputer],
+                                   name=f"imputebench:{job.imputer}:{job.dataset}").remote(
+            pickle.dumps(job), self.context_ref, self._mask_ref(task.mask), self._data_ref(job, task.data), *self.args)
+
+
 @dataclass
 class _Running:
     job: Job
@@ -165,14 +209,7 @@ class RayExecutor:
     def _execute(self, tasks: list[Task], context: RunContext, on_result: ResultCallback,
                  on_tick: TickCallback) -> None:
         ray = self.ray
-        jobs = [t.job for t in tasks]
-        args = (preload_modules(jobs), list(sys.path))  # every task's arguments after the job
-        gpu = self._gpu_shares(jobs)
-        context_ref = ray.put(context)
-        mask_refs: dict[int, Any] = {}  # one object per distinct mask, shared by its jobs
-        options = dict(num_cpus=1, max_retries=1, retry_exceptions=False, num_returns="streaming",
-                       runtime_env={"env_vars": WORKER_ENV})
-        task = ray.remote(run_job_task)
+        submit = _Submitter(ray, tasks, context, self._gpu_shares([t.job for t in tasks]))
         in_flight_max = IN_FLIGHT_PER_SLOT * self._slots()
         queue = list(reversed(tasks))  # pop() from the end: submission in grid order
         last_tick = time.monotonic()
@@ -180,13 +217,8 @@ class RayExecutor:
         try:
             while queue or running:
                 while queue and len(running) < in_flight_max:  # bounded: progress and ETA stay honest
-                    job, mask = queue.pop()
-                    if mask is not None and id(mask) not in mask_refs:
-                        mask_refs[id(mask)] = ray.put(mask)
-                    stream = task.options(**options, num_gpus=gpu[job.imputer],
-                                          name=f"imputebench:{job.imputer}:{job.dataset}").remote(
-                        job, context_ref, mask_refs[id(mask)] if mask is not None else None, *args)
-                    running[stream] = _Running(job)
+                    task = queue.pop()
+                    running[submit(task)] = _Running(task.job)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
                 if ready:  # collect whatever else is ready too, without waiting
                     rest = [r for r in running if r not in ready]

@@ -22,6 +22,7 @@ keeps the latest row per job key.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -40,8 +41,9 @@ from .errors import ImputeBenchError
 from .metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
 from .samples import encode_samples, sample_path
 
-# The one results schema. Metric columns are NaN where nothing was measured (PROTOCOL §5).
-SCHEMA = pa.schema([
+# The core of the results schema, every track's columns; then each registered track's own columns
+# (:func:`schema`). Metric columns are NaN where nothing was measured (PROTOCOL §5).
+CORE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("job_key", pa.string()),
     ("dataset", pa.string()),
     ("dataset_checksum", pa.string()),
@@ -77,15 +79,47 @@ SCHEMA = pa.schema([
     ("warnings", pa.int64()),  # warnings raised inside the job, and the most frequent one
     ("warning", pa.string()),
     ("finished_at", pa.timestamp("us", tz="UTC")),
-    # The transfer track (PROTOCOL §7); main-track rows have track "main" and nulls in the rest.
-    ("track", pa.string()),
-    ("task", pa.string()),
-    ("strategy", pa.string()),
-    ("n_target", pa.int64()),
-    ("source_rows", pa.int64()),
-    ("domain_gap", pa.float64()),
-])
-COLUMNS = tuple(SCHEMA.names)
+    ("track", pa.string()),  # the row's track (imputebench.tracks); its own columns follow the core's
+)
+
+
+def schema() -> pa.Schema:
+    """The results schema: the core columns, then every known track's own columns (PROTOCOL §7's
+    transfer track: task, strategy, n_target, source_rows, domain_gap), in registration order.
+    Stored rows of a track not known here read without its columns; its columns read as nulls
+    from rows stored before it."""
+    from .tracks import all_tracks
+
+    fields = dict(CORE_FIELDS)
+    for track in all_tracks():
+        for name, arrow_type in track.columns:
+            fields.setdefault(name, pa.type_for_alias(arrow_type) if isinstance(arrow_type, str) else arrow_type)
+    return pa.schema(list(fields.items()))
+
+
+def stored_schema(files: Iterable[Path]) -> pa.Schema:
+    """:func:`schema`, then the columns of stored files that it lacks (a track not known in this
+    process): reading and compacting keep every column a run stored."""
+    full = schema()
+    known = set(full.names)
+    extra = []
+    for path in files:
+        for f in pq.read_schema(path):
+            if f.name not in known:
+                known.add(f.name)
+                extra.append(f)
+    return pa.schema([*full, *extra]) if extra else full
+
+
+def __getattr__(name: str) -> Any:
+    """``SCHEMA`` and ``COLUMNS``: the schema as it is when first asked for (:func:`schema`)."""
+    if name == "SCHEMA":
+        return schema()
+    if name == "COLUMNS":
+        return tuple(schema().names)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 METRICS = QUALITY_METRICS
 # Which way is better, per metric (used by rankings and regression checks).
 HIGHER_IS_BETTER = {n: m.higher_is_better for n, m in METRIC_REGISTRY.items()}
@@ -94,16 +128,17 @@ STATUSES = ("ok", "diverged", "failed", "timeout", "infeasible")
 
 
 def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Rows (dicts) as an Arrow table of :data:`SCHEMA`; missing keys become nulls."""
+    """Rows (dicts) as an Arrow table of :func:`schema`; missing keys become nulls."""
+    full = schema()
     df = pd.DataFrame(list(rows))
-    for name in COLUMNS:
+    for name in full.names:
         if name not in df.columns:
             df[name] = None
-    df = df[list(COLUMNS)]
+    df = df[list(full.names)]
     if df["finished_at"].isna().any():
         df["finished_at"] = df["finished_at"].fillna(pd.Timestamp.now(tz="UTC"))
     df["finished_at"] = pd.to_datetime(df["finished_at"], utc=True)
-    return pa.Table.from_pandas(df, schema=SCHEMA, preserve_index=False)
+    return pa.Table.from_pandas(df, schema=full, preserve_index=False)
 
 
 LOCK_TIMEOUT_S = 600  # a compaction of a very large store holds the lock for seconds, not minutes
@@ -136,25 +171,27 @@ class ResultStore:
         return FileLock(str(self.root / ".lock"), timeout=LOCK_TIMEOUT_S)
 
     def check_writable(self) -> None:
-        """Fail at once, with one line, when the store could not write: its folders and its lock are
-        tried before the first job starts, so a missing piece costs a second, not a run."""
+        """Fail at once, with one line, when the store could not write: its folder and its lock are
+        checked before the first job starts, so a missing piece costs a second, not a run. Creates
+        nothing (a run that then fails on bad input leaves no folder behind)."""
         try:
-            for folder in (self.root, self.jobs_dir, self.masks_dir, self.runs_dir):
-                folder.mkdir(parents=True, exist_ok=True)
-                probe = folder / f".write-probe-{uuid.uuid4().hex}"
-                probe.touch()
-                probe.unlink()
-        except OSError as exc:
-            raise ImputeBenchError(f"cannot write the results folder {self.root}: {exc.strerror or exc}; "
-                                   "choose another with --results DIR") from None
-        try:
-            with self.lock():
-                pass
+            import filelock  # noqa: F401  the lock every write takes
         except ImportError as exc:
             raise ImputeBenchError(f"the result store cannot lock {self.root}: {exc}; reinstall imputebench "
                                    "with its dependencies (pip install imputebench)") from None
-        except Exception as exc:  # a lock file that cannot be taken (read-only, held past the timeout)
-            raise ImputeBenchError(f"cannot lock the results folder {self.root} ({type(exc).__name__}: {exc}); "
+        try:
+            if self.root.is_dir():
+                probe = self.root / f".write-probe-{uuid.uuid4().hex}"
+                probe.touch()
+                probe.unlink()
+                return
+            parent = next(p for p in self.root.parents if p.exists())  # the folder the run would create it in
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        except OSError as exc:
+            raise ImputeBenchError(f"cannot write the results folder {self.root}: {exc.strerror or exc}; "
                                    "choose another with --results DIR") from None
 
     # -- rows ---------------------------------------------------------------------------------
@@ -184,9 +221,10 @@ class ResultStore:
         for attempt in range(5):
             files = self.files()
             if not files:
-                return SCHEMA.empty_table().to_pandas()
+                return schema().empty_table().to_pandas()
             try:
-                tables = [pq.read_table(p, schema=SCHEMA) for p in files]
+                full = stored_schema(files)
+                tables = [pq.read_table(p, schema=full) for p in files]
                 break
             except FileNotFoundError:  # another process compacted between listing and reading
                 time.sleep(0.05 * (attempt + 1))
@@ -228,7 +266,9 @@ class ResultStore:
             files = self.files()
             if len(files) <= 1:
                 return
-            table = pa.Table.from_pandas(self.load(), schema=SCHEMA, preserve_index=False)
+            rows = self.load()
+            full = stored_schema(files)
+            table = pa.Table.from_pandas(rows[list(full.names)], schema=full, preserve_index=False)
             nxt, old = self.root / _NEXT, self.root / _OLD
             nxt.mkdir()
             atomic_write(nxt / f"store-{uuid.uuid4().hex[:12]}.parquet", lambda tmp: pq.write_table(table, tmp))

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..transfer import STRATEGIES, summarise_gain, transfer_gain
+from ..tracks.transfer.gain import summarise_gain, transfer_gain
+from ..tracks.transfer.parts import STRATEGIES
 from . import plots
 from .pages import Site
 from .pages.html import slug

@@ -29,3 +29,38 @@ def mirror() -> Path:
     if d is None:
         pytest.skip("dataset mirror ../shared/datasets is absent (set IMPUTEBENCH_MIRROR to run this test)")
     return d
+
+
+# -- a small user dataset with a domain column, and a transfer task on it (no mirror needed) ---------
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch) -> Path:
+    """A data home holding a 3,600-row user dataset ``shifty`` and a task ``shifty-b`` on it
+    (1,800 source and 1,800 target rows, the target domain shifted by 2 sd)."""
+    import numpy as np
+    import pandas as pd
+
+    from imputebench import datasets
+    from imputebench.cli import main as cli
+    from imputebench.tracks.transfer.job import clear_memos
+
+    rng = np.random.default_rng(0)
+    n = 3600
+    group = np.where(np.arange(n) < 1800, "a", "b")
+    shift = (group == "b") * 2.0
+    x1 = rng.normal(shift, 1.0)
+    frame = pd.DataFrame({"x1": x1, "x2": x1 + rng.normal(0, 0.3, n), "x3": rng.normal(0, 1, n) - shift,
+                          "colour": rng.choice(["red", "green"], n), "group": group,
+                          "label": (x1 > 1).astype(int)})
+    path = tmp_path / "shifty.csv"
+    frame.to_csv(path, index=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("IMPUTEBENCH_DATA_HOME", str(home))
+    datasets.clear_memo()
+    clear_memos()
+    assert cli(["datasets", "add", "shifty", str(path), "--target", "label", "--categorical", "colour,group",
+                "--data-home", str(home)]) == 0
+    assert cli(["transfer", "add", "shifty-b", "--dataset", "shifty", "--column", "group", "--values", "b",
+                "--data-home", str(home)]) == 0
+    yield home
+    datasets.clear_memo()
+    clear_memos()

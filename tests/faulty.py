@@ -161,3 +161,78 @@ class Warns(MeanImputer):
         for _ in range(3):
             warnings.warn("careful: not converged", UserWarning)
         return super().fit(X, y)
+
+
+class EditsInputsInFit(MeanImputer):
+    """Fits on its input, then overwrites the input's observed cells of the first numeric column."""
+
+    info = ImputerInfo(name="edits_inputs_in_fit", family="test", description="edits X in place in fit")
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        c = [c for c in X.columns if X[c].dtype == float][0]
+        X[c] = X[c] * 2.0 + 1.0
+        return self
+
+
+class EditsLabelsAdapting(EditsLabels):
+    """Uses labels, overwrites them in place in fit, and has ``adapt`` (the transfer contract)."""
+
+    info = ImputerInfo(name="edits_labels_adapting", family="test", description="edits y in place",
+                       uses_labels=True)
+
+    def adapt(self, X, y=None, **budget):
+        return self
+
+
+class Escapes(MeanImputer):
+    """The mean, with ``adapt``; raises ``ERROR`` (not an ``Exception``) from ``METHOD``. The
+    subclasses below are one per (error, method), named by dotted path in tests."""
+
+    info = ImputerInfo(name="escapes", family="test", description="raises a BaseException")
+    ERROR: type[BaseException] = SystemExit
+    METHOD = "fit"
+
+    def _escape(self, method: str) -> None:
+        if method == self.METHOD:
+            raise self.ERROR(3) if self.ERROR is SystemExit else self.ERROR()
+
+    def fit(self, X, y=None):
+        self._escape("fit")
+        return super().fit(X, y)
+
+    def transform(self, X):
+        self._escape("transform")
+        return super().transform(X)
+
+    def adapt(self, X, y=None, **budget):
+        self._escape("adapt")
+        return self
+
+
+class SystemExitInFit(Escapes):
+    ERROR, METHOD = SystemExit, "fit"
+
+
+class SystemExitInTransform(Escapes):
+    ERROR, METHOD = SystemExit, "transform"
+
+
+class SystemExitInAdapt(Escapes):
+    ERROR, METHOD = SystemExit, "adapt"
+
+
+class KeyboardInterruptInFit(Escapes):
+    ERROR, METHOD = KeyboardInterrupt, "fit"
+
+
+class KeyboardInterruptInTransform(Escapes):
+    ERROR, METHOD = KeyboardInterrupt, "transform"
+
+
+class KeyboardInterruptInAdapt(Escapes):
+    ERROR, METHOD = KeyboardInterrupt, "adapt"
+
+
+class GeneratorExitInFit(Escapes):
+    ERROR, METHOD = GeneratorExit, "fit"

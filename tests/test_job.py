@@ -54,7 +54,7 @@ def test_a_job_opens_no_file_under_the_results_folder(tmp_path):
     ("faulty:EditsInputs", "in-sample", "fit_transform changed observed cells of its input X in place"),
     ("faulty:EditsInputs", "downstream", "transform changed observed cells of its input X in place"),
     ("faulty:EditsAndReturnsInput", "in-sample", "observed cells were changed"),
-    ("faulty:EditsLabels", "downstream", "fit changed the labels y in place"),
+    ("faulty:EditsLabels", "downstream", "fit_transform changed the labels y in place"),
 ])
 def test_an_in_place_edit_of_observed_cells_is_a_failed_row(tmp_path, imputer, setting, needle):
     job, mask = one_job(tmp_path, imputer, setting)

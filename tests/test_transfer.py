@@ -12,39 +12,11 @@ import pytest
 from scipy import stats
 
 from imputebench.cli import main as cli
-from imputebench.transfer import (Part, draw_parts, fit_strategy, split_adapt_params, summarise_gain,
-                                  transfer_gain)
 
-
-# -- a small user dataset with a domain column (no mirror needed) ------------------------------------
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    """A data home holding a 3,600-row user dataset ``shifty`` and a task ``shifty-b`` on it."""
-    from imputebench import datasets
-
-    rng = np.random.default_rng(0)
-    n = 3600
-    group = np.where(np.arange(n) < 1800, "a", "b")
-    shift = (group == "b") * 2.0
-    x1 = rng.normal(shift, 1.0)
-    frame = pd.DataFrame({"x1": x1, "x2": x1 + rng.normal(0, 0.3, n), "x3": rng.normal(0, 1, n) - shift,
-                          "colour": rng.choice(["red", "green"], n), "group": group,
-                          "label": (x1 > 1).astype(int)})
-    path = tmp_path / "shifty.csv"
-    frame.to_csv(path, index=False)
-    home = tmp_path / "home"
-    monkeypatch.setenv("IMPUTEBENCH_DATA_HOME", str(home))
-    datasets.clear_memo()
-    assert cli(["datasets", "add", "shifty", str(path), "--target", "label", "--categorical", "colour,group",
-                "--data-home", str(home)]) == 0
-    assert cli(["transfer", "add", "shifty-b", "--dataset", "shifty", "--column", "group", "--values", "b",
-                "--data-home", str(home)]) == 0
-    yield home
-    datasets.clear_memo()
-    from imputebench import transfer_job
-
-    transfer_job._domains.cache_clear()
-    transfer_job.task_parts.cache_clear()
+# ``home``: a data home with the user dataset ``shifty`` and its task ``shifty-b`` (conftest.py).
+from imputebench.imputer_info import split_adapt_params
+from imputebench.tracks.transfer.gain import summarise_gain, transfer_gain
+from imputebench.tracks.transfer.parts import Part, draw_parts, fit_strategy
 
 
 class Recorder:
@@ -161,7 +133,7 @@ def test_a_failed_job_leaves_its_mask_without_gain() -> None:
 def test_one_mask_per_task_n_target_and_mask_shared_by_imputers_and_strategies() -> None:
     from dataclasses import replace
 
-    from imputebench.transfer_job import TransferJob
+    from imputebench.tracks.transfer.job import TransferJob
 
     job = TransferJob(task="t", dataset="d", dataset_checksum="c", rule="r", max_rows=2000, n_target=50,
                       mechanism="mcar", rate=0.2, seed=0, imputer="gain", params="{}", strategy="pooled",
@@ -173,7 +145,7 @@ def test_one_mask_per_task_n_target_and_mask_shared_by_imputers_and_strategies()
 
 
 def test_part_masks_are_drawn_per_part_and_the_same_for_every_n_target() -> None:
-    from imputebench.transfer_job import draw_part_masks, split_part_masks
+    from imputebench.tracks.transfer.parts import draw_part_masks, split_part_masks
 
     rng = np.random.default_rng(2)
     Xs = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
@@ -207,15 +179,15 @@ def test_a_fine_tune_budget_is_checked_when_the_plan_is_built() -> None:
 
 @pytest.mark.slow
 def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_path: Path, monkeypatch) -> None:
-    from imputebench import transfer_job
     from imputebench.job import run_job
     from imputebench.runner import RunConfig, plan, run
+    from imputebench.tracks.transfer import job as transfer_job
 
     seen: dict = {}
     real = transfer_job.fit_strategy
 
-    def spy(make, strategy, source, target_train, budget=None, uses_labels=False):
-        imp = real(make, strategy, source, target_train, budget, uses_labels)
+    def spy(make, strategy, source, target_train, budget=None, call=None):
+        imp = real(make, strategy, source, target_train, budget, call=call)
         transform = imp.transform
 
         def recorded(X):
@@ -230,8 +202,9 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
 
     monkeypatch.setattr(transfer_job, "fit_strategy", spy)
     results = tmp_path / "results"
-    cfg = RunConfig(track="transfer", tasks=["shifty-b"], imputers=["mean", "knn"], mechanisms=["mar"], rates=[0.2],
-                    seeds=[0], n_targets=[50, 200], results_dir=results, jobs=1, progress=False)
+    cfg = RunConfig(track="transfer", track_options={"tasks": ["shifty-b"], "n_target": [50, 200]},
+                    imputers=["mean", "knn"], mechanisms=["mar"], rates=[0.2], seeds=[0], results_dir=results,
+                    jobs=1, progress=False)
     planned = plan(cfg)
     jobs = planned.jobs
     assert not planned.unavailable
@@ -315,9 +288,10 @@ def test_ray_executor_gives_the_local_rows(home: Path, tmp_path: Path) -> None:
     from imputebench.runner import RunConfig, run
 
     def rows(executor: str) -> pd.DataFrame:
-        cfg = RunConfig(track="transfer", tasks=["shifty-b"], imputers=["mean"], mechanisms=["mcar"], rates=[0.2],
-                        seeds=[0], n_targets=[50], results_dir=tmp_path / executor, jobs=1, progress=False,
-                        executor=executor, source=DataSource(data_home=str(home)))
+        cfg = RunConfig(track="transfer", track_options={"tasks": ["shifty-b"], "n_target": [50]},
+                        imputers=["mean"], mechanisms=["mcar"], rates=[0.2], seeds=[0],
+                        results_dir=tmp_path / executor, jobs=1, progress=False, executor=executor,
+                        source=DataSource(data_home=str(home)))
         return run(cfg).rows.sort_values("job_key").reset_index(drop=True)
 
     local, ray = rows("local"), rows("ray")

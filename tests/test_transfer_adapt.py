@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 from imputebench.deep_tabular import fitted_networks  # noqa: E402
 from imputebench.registry import make_imputer  # noqa: E402
-from imputebench.transfer import supports_adapt  # noqa: E402
+from imputebench.tracks.transfer.parts import supports_adapt  # noqa: E402
 
 # (name, small fit params, a zero budget, a small budget)
 CASES = [

@@ -74,7 +74,7 @@ def limit(unit: str) -> Callable[[str], float]:
     """A positive number of ``unit``, or ``none`` for no limit (0 is an error, not "none")."""
 
     def parse(text: str) -> float:
-        from ..runner import NO_LIMIT
+        from ..harness.config import NO_LIMIT
 
         if text.strip().lower() == "none":
             return NO_LIMIT

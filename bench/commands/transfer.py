@@ -7,7 +7,7 @@ import argparse
 import json
 
 from .options import add_source_arguments, source_from
-from .options import csv_list as _csv
+from .options import csv_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("name")
     a.add_argument("--dataset", required=True, help="dataset name")
     a.add_argument("--column", required=True, help="the column whose values define the target domain")
-    a.add_argument("--values", type=_csv, help="comma-separated values of the target domain")
+    a.add_argument("--values", type=csv_list, help="comma-separated values of the target domain")
     a.add_argument("--threshold", help="target domain: rows above this number (or 'median')")
     a.add_argument("--note", default="")
     a.add_argument("--replace", action="store_true")
@@ -36,7 +36,7 @@ def tasks_main(args: argparse.Namespace) -> int:
     from ..datasets import data_home
     from ..datasets.transfer_tasks import all_tasks, get_task
     from ..errors import DatasetError
-    from ..transfer_job import task_summary
+    from ..tracks.transfer.domains import task_summary
 
     source = source_from(args)
     home = data_home(source.data_home)
@@ -63,8 +63,8 @@ def tasks_main(args: argparse.Namespace) -> int:
 def add_main(args: argparse.Namespace) -> int:
     from ..datasets import data_home
     from ..datasets.transfer_tasks import TransferTask, add_user_task, parse_threshold
-    from ..runner import check_dataset_names
-    from ..transfer_job import user_task_check
+    from ..tracks.grid import check_dataset_names
+    from ..tracks.transfer.domains import user_task_check
 
     source = source_from(args)
     check_dataset_names([args.dataset], source.data_home)

@@ -57,8 +57,8 @@ def one_round(mode: str, n: int, result) -> tuple[float, float]:
 
 
 def planning() -> list[tuple[str, float]]:
-    from imputebench.job import RunContext, _drawn_mask
     from imputebench.runner import RunConfig, keep_mask, plan, stored_masks
+    from imputebench.tracks.main.job import draw_table_mask
     from imputebench.store import ResultStore
 
     with tempfile.TemporaryDirectory() as d:
@@ -66,13 +66,13 @@ def planning() -> list[tuple[str, float]]:
         t0 = time.perf_counter()
         planned = plan(RunConfig())
         t1 = time.perf_counter()
-        stored_masks(store, planned.jobs, planned.tables)  # first run: none stored, the jobs draw them
+        stored_masks(store, planned.jobs, planned.data)  # first run: none stored, the jobs draw them
         t2 = time.perf_counter()
         first = {j.mask_key: j for j in planned.jobs}
         for key, j in first.items():  # what the workers do, one draw per mask key, timed for scale
-            keep_mask(store, key, _drawn_mask(j.dataset, j.max_rows, RunContext().source, j.mechanism, j.rate, j.seed))
+            keep_mask(store, key, draw_table_mask(planned.data[j.data_key].X, j))
         t3 = time.perf_counter()
-        stored_masks(store, planned.jobs, planned.tables)
+        stored_masks(store, planned.jobs, planned.data)
         t4 = time.perf_counter()
     return [("plan the default grid (864 jobs; datasets loaded, cached)", t1 - t0),
             ("look up its 48 masks in an empty store (first run)", t2 - t1),

@@ -1,0 +1,52 @@
+"""The main track: datasets x mechanisms x rates x seeds x settings x imputers (PROTOCOL §2-§6).
+
+Its jobs are :class:`imputebench.tracks.main.job.MainJob`; its grid and plan are in
+:mod:`imputebench.tracks.main.grid`. Its rows are the site's leaderboards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ...harness.config import DEFAULT_DATASETS
+from ...profiles import SETTINGS
+from ..base import Plan, Track, TrackOption
+
+if TYPE_CHECKING:
+    from ...harness.config import RunConfig
+    from .grid import Grid
+
+
+class MainTrack(Track):
+    name = "main"
+    description = "the main grid: datasets x mechanisms x rates x seeds x settings x imputers (PROTOCOL §2-§6)"
+    options = (
+        TrackOption("--datasets", "datasets", "list", help=f"comma-separated (default: {','.join(DEFAULT_DATASETS)})"),
+        TrackOption("--all", "all", "flag", help="every dataset of the catalog"),
+        TrackOption("--setting", "setting", "list", help=f"comma-separated: {','.join(SETTINGS)}"),
+    )
+    reference_sets = True
+
+    def configure(self, cfg: "RunConfig", options: Mapping[str, Any]) -> "RunConfig":
+        datasets = cfg.datasets
+        if options.get("all"):
+            from ... import datasets as dsmod
+
+            datasets = dsmod.dataset_names(data_home=cfg.source.data_home)
+        elif options.get("datasets"):
+            datasets = options["datasets"]
+        return replace(cfg, datasets=datasets, settings=options.get("setting") or cfg.settings)
+
+    def check_grid(self, cfg: "RunConfig") -> "Grid":
+        from .grid import check_grid
+
+        return check_grid(cfg)
+
+    def plan(self, cfg: "RunConfig", grid: "Grid") -> Plan:
+        from .grid import plan
+
+        return plan(cfg, grid)
+
+
+TRACK = MainTrack()
