@@ -15,12 +15,12 @@ Everything is relative links and local files: it works from ``file://`` and any 
 Strings from datasets and plugins reach HTML only through jinja2's autoescape. Filters live in the
 URL's hash (site.js).
 
-The builder computes and formats nothing itself. It calls the pages of :data:`PAGES` in order (the
+The builder computes and formats nothing itself. It calls the pages every track declares (the
 seam is documented in :mod:`imputebench.reports.pages`: ``add_page(site, rows) -> None``, named
 ``"package.module:function"``), draws the figures they planned, writes the HTML they planned and
 publishes the folder atomically (:mod:`.publish`). A page renders frames that pure functions compute
 (:mod:`.frames`, :mod:`.facts`, :mod:`.paper_tables`). A new page is a function and a template; a
-track's page is one more entry of the list the builder is given.
+track's pages are entries of its ``pages`` (:func:`track_pages`).
 """
 
 from __future__ import annotations
@@ -41,18 +41,15 @@ import pyarrow.parquet as pq
 
 from .figures import Figure, FigureDrawer
 from .frames import python_strings
-from .pages import CORE_PAGES, load_page
+from .pages import load_page
 from .pages.html import fmt, slug
 from .provenance import provenance_from_rows, provenance_items
 from .publish import building, check_target, publish
 
 TEMPLATES = files("imputebench.reports") / "templates"
-# The core pages, then the pages tracks contribute (until tracks are wired to this list, the transfer
-# track's page is named here; it selects its own rows and adds nothing without them).
-PAGES = (*CORE_PAGES, "imputebench.reports.transfer_page:add_transfer_page")
 T = TypeVar("T")
 
-__all__ = ["PAGES", "SiteBuilder", "build_site", "provenance_from_rows", "slug"]
+__all__ = ["SiteBuilder", "track_pages", "build_site", "provenance_from_rows", "slug"]
 
 
 def package_template(name: str) -> str | None:
@@ -151,9 +148,10 @@ class SiteBuilder:
         self.timings[phase] = now - self._clock
         self._clock = now
 
-    def build(self, rows: pd.DataFrame, pages: Sequence[str]) -> Path:
-        """Call each page on ``rows``, draw the figures, write the pages; the path of index.html."""
-        for name in pages:
+    def build(self, calls: Sequence[tuple[str, pd.DataFrame]]) -> Path:
+        """Call each page on its rows (:func:`track_pages`), draw the figures, write the pages; the path
+        of index.html."""
+        for name, rows in calls:
             load_page(name)(self, rows)
             self.lap(f"page {name.rpartition(':')[2]}")
         self.drawer.draw()
@@ -167,10 +165,27 @@ class SiteBuilder:
         return self.out / "index.html"
 
 
+def track_pages(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(page, rows) for every page of every track (:attr:`imputebench.tracks.Track.pages`), each called
+    with its own track's rows: the main track's always (an empty store still gets an overview), another
+    track's when the store holds rows of it. A row with no track is the default track's (stores older
+    than the track column)."""
+    from ..harness.config import DEFAULT_TRACK
+    from ..tracks import all_tracks
+
+    track_of = (rows["track"].fillna(DEFAULT_TRACK) if "track" in rows else pd.Series(DEFAULT_TRACK, index=rows.index))
+    calls = []
+    for track in all_tracks():
+        mine = rows[track_of.to_numpy() == track.name].reset_index(drop=True)
+        if len(mine) or track.name == DEFAULT_TRACK:
+            calls += [(page, mine) for page in track.pages]
+    return calls
+
+
 def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] | None = None,
                samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = None,
                n_boot: int = 1000, inputs_hash: str = "", reference: Mapping[str, Any] | None = None,
-               pages: Sequence[str] = PAGES) -> Path:
+               pages: Sequence[str] | None = None) -> Path:
     """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
@@ -181,7 +196,8 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     :func:`imputebench.reference.merge_with_store` says about a reference set whose rows are among
     ``rows`` (column ``origin``), shown on the overview. ``inputs_hash``: the content hash of the
     site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
-    ``pages``: the pages, by dotted name (:mod:`.pages`). The site is built beside ``out_dir`` and
+    ``pages``: the pages, by dotted name (:mod:`.pages`), each called with every row; by default each
+    track's own pages with its own rows (:func:`track_pages`). The site is built beside ``out_dir`` and
     swapped in whole; only files an earlier report wrote are ever removed; two reports into one
     folder at once both finish, the one that publishes last leaving its whole site."""
     out_dir = Path(out_dir)
@@ -194,7 +210,7 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     with building(out_dir) as staging:  # built aside, swapped in whole (publish.py)
         builder = SiteBuilder(staging, provenance, samples, sys.maxsize if max_plots is None else max_plots,
                               n_boot, reference)
-        builder.build(rows, pages)
+        builder.build(track_pages(rows) if pages is None else [(page, rows) for page in pages])
         publish(staging, out_dir, inputs_hash)
     # For the benchmark: wall seconds per phase, and the figures drawn, left out and their CPU seconds.
     build_site.last_timings = builder.timings  # type: ignore[attr-defined]

@@ -18,7 +18,6 @@ from .pages import Site
 from .pages.html import slug
 from .transfer_tables import negative_counts, strategy_wins, transfer_tasks
 
-TRACK = "transfer"
 PAGE = "transfer.html"
 GAIN_METRIC = "armse"  # PROTOCOL §7: ARMSE by default
 SHOWN = 200
@@ -53,10 +52,8 @@ def winners(summary: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def add_transfer_page(site: Site, rows: pd.DataFrame) -> None:
-    """Plan the transfer page from the store's transfer rows; nothing when it holds none."""
-    if "track" not in rows:
-        return
-    rows = rows[(rows["track"] == TRACK).to_numpy()].reset_index(drop=True)
+    """Plan the transfer page from the store's transfer rows (the builder gives it the transfer track's
+    rows only); nothing when there are none."""
     if rows.empty:
         return
     gains = transfer_gain(rows, GAIN_METRIC)

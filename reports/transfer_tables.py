@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..transfer import STRATEGIES
+from ..tracks.transfer.parts import STRATEGIES
 
 
 def transfer_tasks(rows: pd.DataFrame) -> pd.DataFrame:

@@ -285,11 +285,22 @@ class RecordingSite:
         return lambda *args, **kwargs: self.calls.append(name)
 
 
-def test_a_track_page_adds_nothing_without_its_rows() -> None:
-    page = load_page("imputebench.reports.transfer_page:add_transfer_page")
+def test_each_track_page_gets_its_own_rows_and_none_without_them() -> None:
+    from imputebench.reports.site import track_pages
+
+    main = synthetic_rows(datasets=("wine",), imputers=("mean",), mechanisms=("mcar",), rates=(0.2,), seeds=(0,))
+    transfer_page = "imputebench.reports.transfer_page:add_transfer_page"
+    calls = track_pages(main)
+    assert calls and transfer_page not in [page for page, _ in calls]  # no transfer rows: no transfer page
+    assert all(len(rows) == len(main) for _, rows in calls)
+    assert track_pages(pd.DataFrame({"imputer": ["mean"]}))  # a store without a track column is the main track's
+    other = main.assign(track="transfer")
+    both = pd.concat([main.assign(track=None), other], ignore_index=True)
+    routed = dict(track_pages(both))
+    assert (routed[transfer_page]["track"] == "transfer").all() and len(routed[transfer_page]) == len(other)
+    assert len(routed["imputebench.reports.pages.index:add_index_page"]) == len(main)
     site = RecordingSite()
-    page(site, synthetic_rows(datasets=("wine",), imputers=("mean",), mechanisms=("mcar",), rates=(0.2,), seeds=(0,)))
-    page(site, pd.DataFrame({"imputer": ["mean"]}))  # a store without a track column
+    load_page(transfer_page)(site, other.iloc[:0])  # called with no rows, it adds nothing
     assert site.calls == []
 
 

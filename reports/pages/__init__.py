@@ -4,15 +4,15 @@ A page is a function with this signature (:data:`PageFunction`)::
 
     def add_page(site: Site, rows: pandas.DataFrame) -> None
 
-named by a dotted path, ``"package.module:function"``. The builder (:func:`imputebench.reports.site.build_site`)
-calls every page of its list in order: :data:`CORE_PAGES` (the main leaderboard), then the pages that
-tracks contribute (a track declares its own, e.g. ``pages = ("imputebench.reports.transfer_page:add_transfer_page",)``;
-:data:`imputebench.reports.site.PAGES` lists them until tracks are wired in). Then it draws the figures
-the pages planned, writes the HTML and publishes the folder.
+named by a dotted path, ``"package.module:function"``. Tracks declare their pages
+(``imputebench.tracks.Track.pages``: the main track's leaderboard pages, the transfer track's
+``transfer.html``, ...); the builder (:func:`imputebench.reports.site.build_site`) calls each track's
+pages with that track's rows, the main track's always (an empty store still gets its overview),
+another track's when the store holds rows of it. Then it draws the figures the pages planned,
+writes the HTML and publishes the folder.
 
-``rows`` are every row of the store, all tracks (string columns as Python objects, a fresh index). A
-page selects the rows it shows, and adds nothing when it has none: the builder never looks at a
-track. A page computes nothing itself: its numbers come from pure functions returning frames
+``rows`` are the track's rows (string columns as Python objects, a fresh index). A page computes
+nothing itself: its numbers come from pure functions returning frames
 (:mod:`imputebench.reports.frames`, :mod:`.facts`, :mod:`.paper_tables`, or a track's own), and it
 formats them through ``site`` (:class:`Site`):
 
@@ -47,18 +47,6 @@ from ...errors import ImputeBenchError
 from ..figures import Figure
 
 T = TypeVar("T")
-
-# The main leaderboard, in the order the builder calls them: the overview comes last because it lists
-# every download the other pages wrote.
-CORE_PAGES = (
-    "imputebench.reports.pages.data:add_data_files",
-    "imputebench.reports.pages.results:add_results_pages",
-    "imputebench.reports.pages.paper:add_paper_page",
-    "imputebench.reports.pages.dataset:add_dataset_pages",
-    "imputebench.reports.pages.imputer:add_imputer_pages",
-    "imputebench.reports.pages.index:add_index_page",
-)
-
 
 class Site(Protocol):
     """What a page may use of the site being built (:class:`imputebench.reports.site.SiteBuilder`)."""

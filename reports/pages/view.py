@@ -16,7 +16,6 @@ from ..frames import PRIMARY_METRIC, LeaderboardFrames, leaderboard_frames
 from ..samples import read_samples
 from . import Site
 
-MAIN_TRACK = "main"  # rows with no track (stores older than the transfer track) are the main track's
 METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
 
 
@@ -35,17 +34,10 @@ class LeaderboardView:
     samples: pd.DataFrame | None  # the reference condition's samples (facts.reference_jobs), if any
 
 
-def main_track_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """The main track's rows: the leaderboard never mixes another track's rows in."""
-    if "track" not in rows:
-        return rows
-    return rows[rows["track"].fillna(MAIN_TRACK).to_numpy() == MAIN_TRACK].reset_index(drop=True)
-
-
 def leaderboard_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
-    """The view of ``rows``' main track, built by the first page that asks and shared by the others;
+    """The view of the main track's ``rows``, built by the first page that asks and shared by the others;
     sets the navigation's datasets and imputers for every page."""
-    return site.shared("leaderboard frames", lambda: _build_view(site, main_track_rows(rows)))
+    return site.shared("leaderboard frames", lambda: _build_view(site, rows))
 
 
 def _build_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:

@@ -27,6 +27,16 @@ class MainTrack(Track):
         TrackOption("--setting", "setting", "list", help=f"comma-separated: {','.join(SETTINGS)}"),
     )
     reference_sets = True
+    # Its site: the store-wide downloads, the results and paper views, a page per dataset and per
+    # imputer, and the overview (which lists every download, so any order works: pages are written last).
+    pages = (
+        "imputebench.reports.pages.data:add_data_files",
+        "imputebench.reports.pages.results:add_results_pages",
+        "imputebench.reports.pages.paper:add_paper_page",
+        "imputebench.reports.pages.dataset:add_dataset_pages",
+        "imputebench.reports.pages.imputer:add_imputer_pages",
+        "imputebench.reports.pages.index:add_index_page",
+    )
 
     def configure(self, cfg: "RunConfig", options: Mapping[str, Any]) -> "RunConfig":
         datasets = cfg.datasets
