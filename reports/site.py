@@ -171,12 +171,11 @@ def track_pages(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     track's when the store holds rows of it. A row with no track is the default track's (stores older
     than the track column)."""
     from ..harness.config import DEFAULT_TRACK
-    from ..tracks import all_tracks
+    from ..tracks import all_tracks, rows_of
 
-    track_of = (rows["track"].fillna(DEFAULT_TRACK) if "track" in rows else pd.Series(DEFAULT_TRACK, index=rows.index))
     calls = []
     for track in all_tracks():
-        mine = rows[track_of.to_numpy() == track.name].reset_index(drop=True)
+        mine = rows_of(rows, track.name)
         if len(mine) or track.name == DEFAULT_TRACK:
             calls += [(page, mine) for page in track.pages]
     return calls

@@ -234,8 +234,10 @@ def merge_with_store(rows: pd.DataFrame, named: Mapping[str, str], results_dir: 
     path = Path(named.get("path", ""))
     ref = find_reference(str(path) if path.is_file() else str(named["name"]))
     ref_rows = ref.rows()
-    is_main = rows["track"].fillna("main") == "main"
-    main, other = rows[is_main], rows[~is_main]
+    from ..tracks import rows_of
+
+    main = rows_of(rows)  # reference sets hold the default (main) track's grid (PROTOCOL §8)
+    other = rows[~rows["job_key"].isin(set(main["job_key"]))]
     here_keys = mask_keys(ref_rows[ref_rows["dataset"].isin(set(main["dataset"]))])
     merge = merge_reference(main, ref_rows, expected_params=expected_params(ref.profile, ref_rows["imputer"].unique()),
                             local_masks=stored_mask_checksums(results_dir, here_keys),

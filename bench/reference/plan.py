@@ -25,8 +25,10 @@ def select_grid(rows: pd.DataFrame, grid: Mapping[str, Sequence], profile: str,
     """The main-track rows of ``profile`` inside ``grid``, in a fixed order (a set's file is reproducible).
     ``params``: imputer -> the job parameters it has now (:func:`expected_params`); rows of those
     imputers computed with other parameters are left out (stale: the imputer has changed since)."""
-    rows = rows[(rows["track"].fillna("main") == "main") & (rows["profile"] == profile)
-                & (rows["protocol_version"] == PROTOCOL_VERSION)]
+    from ..tracks import rows_of
+
+    rows = rows_of(rows)
+    rows = rows[(rows["profile"] == profile) & (rows["protocol_version"] == PROTOCOL_VERSION)]
     if params:
         rows = rows[~stale_params(rows, params)]
     for axis in ("datasets", "imputers", "mechanisms", "settings"):

@@ -185,9 +185,9 @@ def job_rows(df: pd.DataFrame) -> pd.DataFrame:
     several), in a stable order. Columns absent from ``df`` (an older store) come back as missing
     values. Transfer-track rows (PROTOCOL §7) are left out: their identity is a task and a strategy,
     which these columns do not hold, so the gate covers the main track."""
-    out = df.copy()
-    if "track" in out.columns:
-        out = out[out["track"].isna() | (out["track"] == "main")]
+    from ..tracks import rows_of
+
+    out = rows_of(df).copy()
     for column in BASELINE_COLUMNS:
         if column not in out.columns:
             out[column] = None

@@ -60,6 +60,17 @@ def all_tracks() -> list[Track]:
     return [get_track(n) for n in track_names()]
 
 
+def rows_of(rows, name: str | None = None):
+    """The rows of track ``name`` (default: the default track, which also owns rows with no track:
+    stores older than the track column), a fresh index. ``rows``: a frame of the store's schema."""
+    from ..harness.config import DEFAULT_TRACK
+
+    name = name or DEFAULT_TRACK
+    if "track" not in rows:
+        return rows.reset_index(drop=True) if name == DEFAULT_TRACK else rows.iloc[:0]
+    return rows[(rows["track"].fillna(DEFAULT_TRACK) == name).to_numpy()].reset_index(drop=True)
+
+
 def register_track(track: Track) -> Track:
     """Make ``track`` known in this process (by its ``name``); returns it. Workers need no
     registration: they import a job's track module when they unpickle the job."""
@@ -78,4 +89,4 @@ def unregister_track(name: str) -> None:
 
 
 __all__ = ["BUILTIN_TRACKS", "ENTRY_POINT_GROUP", "OPTION_KINDS", "Plan", "Track", "TrackGrid", "TrackOption",
-           "all_tracks", "get_track", "register_track", "track_names", "unregister_track"]
+           "all_tracks", "get_track", "register_track", "rows_of", "track_names", "unregister_track"]
