@@ -102,15 +102,19 @@ def limit(unit: str) -> Callable[[str], float]:
     return parse
 
 
-def count(text: str) -> int:
-    """A whole number, 0 or more (a cap, a sample size where 0 means none)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more; got {text!r}")
-    return value
+def count(flag: str, unit: str) -> Callable[[str], int]:
+    """A whole number of ``unit``, 0 or more (a cap; a sample size where 0 means none)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number of {unit}, 0 or more; got {text!r}")
+        return value
+
+    return parse
 
 
 # -- paths: checked at parse time, so a path that cannot work is one line, not a traceback ---------

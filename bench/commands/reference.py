@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "signature (NAME.sig beside it) must be that key's (needs imputebench[trust])")
     verify.add_argument("--checksum", type=sha256, metavar="SHA256",
                         help="the set's published checksum (README, release notes): the set must have it")
-    verify.add_argument("--sample", type=count, default=20, metavar="N",
+    verify.add_argument("--sample", type=count("--sample", "jobs"), default=20, metavar="N",
                         help="jobs to re-run (default: 20; 0 checks the origin only)")
     verify.add_argument("--seed", type=int, default=0, help="which sample (default: 0)")
     verify.add_argument("--results", type=folder, default=None, metavar="DIR",

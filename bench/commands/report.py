@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"results directory (default: {DEFAULT_RESULTS})")
     p.add_argument("--out", type=folder, default=None, metavar="DIR",
                    help="site directory (default: RESULTS/site)")
-    p.add_argument("--max-plots", type=count, default=None, metavar="N",
+    p.add_argument("--max-plots", type=count("--max-plots", "figures"), default=None, metavar="N",
                    help="cap on figures drawn, by priority; the rest keep a note (default: every figure)")
     p.add_argument("--force", action="store_true",
                    help="re-render even when the site was built from exactly these inputs")
