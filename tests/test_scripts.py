@@ -79,6 +79,8 @@ def test_an_unexpected_failure_is_one_line_and_its_own_status(monkeypatch, capsy
     ["reference", "compute", "x", "--results", "{file}/w"],
     ["reference", "sign", "quick-v1", "--key", "{dir}"],
     ["reproduce", "gain", "--results", "{file}/g"],
+    ["datasets", "list", "--mirror", "{file}/mirror"],
+    ["run", "--data-home", "{file}"],
 ])
 def test_a_path_that_cannot_work_is_refused_when_read(tmp_path, capsys, argv):
     a_file = tmp_path / "a-file"

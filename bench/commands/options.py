@@ -137,6 +137,12 @@ def folder(text: str) -> Path:
     return path
 
 
+def source_folder(text: str) -> str:
+    """A dataset folder (``--mirror``, ``--data-home``), checked as :func:`folder` is, kept as the text a
+    :class:`imputebench.job.DataSource` holds."""
+    return str(folder(text))
+
+
 def existing_file(text: str) -> Path:
     """A regular file that exists."""
     path = Path(text).expanduser()
@@ -204,9 +210,9 @@ def params_by_imputer(overrides: Iterable[tuple[str, str, object]]) -> dict[str,
 # -- datasets (PROTOCOL §1) -------------------------------------------------------------------------
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
     """Where datasets come from, for every command that loads them: --mirror, --data-home, --offline."""
-    p.add_argument("--mirror", metavar="DIR", default=os.environ.get("IMPUTEBENCH_MIRROR"),
+    p.add_argument("--mirror", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_MIRROR"),
                    help="directory of raw dataset CSVs (default: $IMPUTEBENCH_MIRROR)")
-    p.add_argument("--data-home", metavar="DIR", default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
+    p.add_argument("--data-home", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
                    help="dataset cache directory (default: $IMPUTEBENCH_DATA_HOME or the user cache)")
     p.add_argument("--offline", action="store_true", help="never use the network")
 
