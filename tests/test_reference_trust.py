@@ -126,6 +126,7 @@ def test_rows_edited_after_signing_are_rejected(shared_set, tmp_path, capsys):
 def test_a_key_made_by_ssh_keygen_signs_and_its_id_is_the_openssh_fingerprint(shared_set, tmp_path, capsys,
                                                                                 monkeypatch):
     pytest.importorskip("cryptography", reason="signatures need the trust extra (cryptography)")
+    pytest.importorskip("bcrypt", reason="a key with a passphrase needs the trust extra (bcrypt)")
     locked = tmp_path / "locked"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", str(locked)], check=True)
     monkeypatch.delenv("IMPUTEBENCH_KEY_PASSPHRASE", raising=False)
