@@ -27,11 +27,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Exit status, the same for every command (README, "Exit status"):
+EXIT_OK = 0  # the command did its work
+EXIT_FAILED = 1  # it did, and its verdict is a failure (a check, a verification, a dataset a run could not load)
+EXIT_USAGE = 2  # it could not: a bad command line or an unusable input, named in one stderr line
+EXIT_INTERNAL = 3  # a bug (in imputebench or a plugin): one stderr line; IMPUTEBENCH_DEBUG=1 adds the traceback
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); finished jobs are kept
+EXIT_BROKEN_PIPE = 141  # the reader of stdout stopped early (128 + SIGPIPE), as a shell reports it
+
+
 class OneLineParser(argparse.ArgumentParser):
     """Bad input gets one line naming what was wrong and where to look."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -61,33 +70,51 @@ def _log_to_stderr() -> None:
         log.propagate = False
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (a multi-line message would break 'one line per error')."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         argv = ["run"]  # the embedded default (README's first command)
     command = next((a for a in argv if not a.startswith("-")), "")
     parser = build_parser(command if command in COMMANDS else "")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a bad command line exits here with EXIT_USAGE and one line
     args.command_line = shlex.join(["imputebench", *argv])  # what a run record keeps as its command
     _log_to_stderr()
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at interpreter exit
         return code
     except ImputeBenchError as exc:
-        print(f"imputebench: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"imputebench: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("imputebench: interrupted; finished jobs are kept in the store", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader stopped early (`| head`): not an error worth a traceback
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit-time flush must not raise again
-        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # the machine refused (permissions, a full disk): the environment, not a bug
+        print(f"imputebench: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for scripts, the traceback on request
+        import os
+
+        if os.environ.get("IMPUTEBENCH_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        print(f"imputebench: internal error: {type(exc).__name__}: {one_line(exc)} (a bug in imputebench or a "
+              "plugin; IMPUTEBENCH_DEBUG=1 prints the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

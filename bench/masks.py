@@ -24,9 +24,15 @@ STANDARD_RATES = (0.1, 0.2, 0.3, 0.5, 0.7)  # PROTOCOL §2
 _REDRAWS = 100
 
 
+def rate_text(rate: float) -> str:
+    """A rate as mask seeds and job keys write it (6 significant digits): rates that write the same
+    are one rate, so the grid keeps them once (:func:`check_rate`)."""
+    return f"{float(rate):.6g}"
+
+
 def job_seed(dataset: str, mechanism: str, rate: float, seed: int) -> int:
     """A stable 63-bit integer from the four values that identify a mask (PROTOCOL §2)."""
-    key = f"{dataset}|{mechanism}|{float(rate):.6g}|{int(seed)}".encode()
+    key = f"{dataset}|{mechanism}|{rate_text(rate)}|{int(seed)}".encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") >> 1
 
 
@@ -36,12 +42,15 @@ def job_rng(dataset: str, mechanism: str, rate: float, seed: int) -> np.random.G
 
 
 def check_rate(rate: float) -> float:
-    rate = float(rate)
-    if not 0.0 < rate < 1.0:
+    """A missing rate in (0, 1), at the precision of its key (0.2000001 is 0.2: one mask, one job key)."""
+    canonical = float(rate_text(rate))  # 0.9999999 writes as 1: outside, as its key would say
+    if not 0.0 < canonical < 1.0:
         raise UsageError(
-            f"missing rate {rate:g} is outside (0, 1); standard rates: {', '.join(map(str, STANDARD_RATES))}"
+            f"missing rate {float(rate)!r} is outside (0, 1)"
+            + (f" at the 6 significant digits of a job key ({rate_text(rate)})" if 0.0 < float(rate) < 1.0 else "")
+            + f"; standard rates: {', '.join(map(str, STANDARD_RATES))}"
         )
-    return rate
+    return canonical
 
 
 def standardise(values: np.ndarray, categorical: np.ndarray) -> np.ndarray:

@@ -8,19 +8,19 @@ import shlex
 import sys
 
 from ..regression import baseline_summary, failed_jobs_per_imputer, load_baseline, run_arguments, save_baseline, store_rows
-from .options import DEFAULT_RESULTS, add_json_argument
+from .options import DEFAULT_RESULTS, add_json_argument, existing_file, folder, output_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("baseline", help="save or show a regression baseline (see `imputebench check`)")
     bsub = p.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)
     save = bsub.add_parser("save", help="write a baseline from a results directory")
-    save.add_argument("file", help="the baseline file to write (parquet, small enough to commit)")
-    save.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
+    save.add_argument("file", type=output_file, help="the baseline file to write (parquet, small enough to commit)")
+    save.add_argument("--results", type=folder, default=DEFAULT_RESULTS, metavar="DIR",
                       help=f"results directory to read (default: {DEFAULT_RESULTS})")
     save.set_defaults(func=_save)
     show = bsub.add_parser("show", help="print a baseline's header and jobs per imputer")
-    show.add_argument("file")
+    show.add_argument("file", type=existing_file)
     show.add_argument("--run-args", action="store_true",
                       help="print only the `imputebench run` arguments that replay the baseline's grid")
     add_json_argument(show, "the header and jobs per imputer and status as JSON")

@@ -3,7 +3,7 @@
 Exit status: 0 when every job is as good as its baseline within tolerance, 1 when an imputer got
 worse, a job that was ok failed, a job is missing (unless ``--allow-missing``), the masks differ,
 an imputer has fewer ok jobs than in the baseline or none at all, or the baseline itself holds
-failed jobs of an imputer; 2 on a usage error.
+failed jobs of an imputer; 2 on a usage error; 3 on an internal error (README's exit status table).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from ..regression import (COMPARABLE_METRICS, DEFAULT_ABSOLUTE_TOLERANCE, CheckReport, append_step_summary,
                           check_results, failure_messages, parse_seed_mean, parse_tolerances, summary_messages,
                           to_junit, to_markdown, verdict_line, write_text)
-from .options import DEFAULT_RESULTS
+from .options import DEFAULT_RESULTS, folder, output_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,9 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Compare a results directory with a baseline, job by job on the same masks.",
                        epilog="Exit status: 0 passed; 1 an imputer got worse, an ok job failed, a job is missing, "
                               "the masks differ, an imputer has fewer ok jobs than in the baseline or none, or the "
-                              "baseline holds failed jobs; 2 usage error. See docs/ci-regression.md.")
+                              "baseline holds failed jobs; 2 usage error; 3 internal error. See docs/ci-regression.md.")
     p.add_argument("--baseline", required=True, metavar="FILE", help="a file from `imputebench baseline save`")
-    p.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
+    p.add_argument("--results", type=folder, default=DEFAULT_RESULTS, metavar="DIR",
                    help=f"results directory to check (default: {DEFAULT_RESULTS})")
     p.add_argument("--tolerance", action="extend", nargs="+", default=[], metavar="METRIC=VALUE",
                    help="how much worse METRIC may get: absolute (rmse=0.01) or relative (rmse=5%%); a named metric "
@@ -39,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one line per failing job and metric (default: one line per regressed imputer and metric)")
     p.add_argument("--allow-missing", action="store_true",
                    help="a baseline job absent from the results is a warning, not a failure")
-    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (one test case per job)")
-    p.add_argument("--summary", metavar="FILE", help="also write the markdown summary to FILE")
+    p.add_argument("--junit", type=output_file, metavar="FILE", help="also write a JUnit XML report (one test case per job)")
+    p.add_argument("--summary", type=output_file, metavar="FILE", help="also write the markdown summary to FILE")
     p.set_defaults(func=_check)
 
 

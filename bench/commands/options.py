@@ -1,5 +1,5 @@
-"""Command-line options that more than one command takes, declared once: list and number parsers
-for argparse ``type=``, ``--param``, the dataset source options (PROTOCOL §1), ``--json``.
+"""Command-line options that more than one command takes, declared once: list, number and path
+parsers for argparse ``type=``, ``--param``, the dataset source options (PROTOCOL §1), ``--json``.
 
 Light on purpose (argparse, json, os): every command imports it, and a command pays only for what
 it uses (heavier modules are imported inside the functions that need them).
@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
@@ -40,8 +41,20 @@ def number_list(convert: Callable[[str], Any], expected: str) -> Callable[[str],
     return parse
 
 
-rates = number_list(float, "rates must be numbers in (0, 1), e.g. 0.2,0.5")
 ints = number_list(int, "expected integers, e.g. 50,200,1000")
+
+
+def rates(text: str) -> list[float]:
+    """Missing rates in (0, 1), each at its job key's precision and once (``0.2,0.2000001`` is one rate:
+    both write the key ``0.2``, and running both would leave two rows under one key)."""
+    from ..errors import UsageError
+    from ..masks import check_rate
+
+    numbers = number_list(float, "rates must be numbers in (0, 1), e.g. 0.2,0.5")(text)
+    try:
+        return list(dict.fromkeys(check_rate(r) for r in numbers))
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def seeds(text: str) -> list[int]:
@@ -89,6 +102,77 @@ def limit(unit: str) -> Callable[[str], float]:
     return parse
 
 
+def count(flag: str, unit: str) -> Callable[[str], int]:
+    """A whole number of ``unit``, 0 or more (a cap; a sample size where 0 means none)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number of {unit}, 0 or more; got {text!r}")
+        return value
+
+    return parse
+
+
+# -- paths: checked at parse time, so a path that cannot work is one line, not a traceback ---------
+def _blocking_file(path: Path) -> Path | None:
+    """The first part of ``path`` (itself included) that exists and is not a folder, if any."""
+    for part in [*reversed(path.parents), path]:
+        if part.exists() and not part.is_dir():
+            return part
+    return None
+
+
+def folder(text: str) -> Path:
+    """A folder that exists or can be created: no part of the path is a regular file."""
+    path = Path(text).expanduser()
+    blocking = _blocking_file(path)
+    if blocking == path:
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder; give a folder's path")
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be a folder: {str(blocking)!r} is a file")
+    return path
+
+
+def source_folder(text: str) -> str:
+    """A dataset folder (``--mirror``, ``--data-home``), checked as :func:`folder` is, kept as the text a
+    :class:`imputebench.job.DataSource` holds."""
+    return str(folder(text))
+
+
+def existing_file(text: str) -> Path:
+    """A regular file that exists."""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise argparse.ArgumentTypeError(f"{text!r} {what}; give an existing file's path")
+    return path
+
+
+def output_file(text: str) -> Path:
+    """A file to write: not a folder, and no part of its folder is a regular file."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file's path")
+    blocking = _blocking_file(path.parent)
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be written: {str(blocking)!r} is a file, not a folder")
+    return path
+
+
+def sha256(text: str) -> str:
+    """A published SHA-256 (64 hex digits; a ``sha256:`` prefix and upper case allowed)."""
+    from ..reference.schema import published_sha256
+
+    try:
+        return published_sha256(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 # -- hyper-parameters -------------------------------------------------------------------------------
 def param_value(text: str) -> object:
     """A hyper-parameter's value: JSON when it parses (numbers, true, null, lists), else the text."""
@@ -126,9 +210,9 @@ def params_by_imputer(overrides: Iterable[tuple[str, str, object]]) -> dict[str,
 # -- datasets (PROTOCOL §1) -------------------------------------------------------------------------
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
     """Where datasets come from, for every command that loads them: --mirror, --data-home, --offline."""
-    p.add_argument("--mirror", metavar="DIR", default=os.environ.get("IMPUTEBENCH_MIRROR"),
+    p.add_argument("--mirror", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_MIRROR"),
                    help="directory of raw dataset CSVs (default: $IMPUTEBENCH_MIRROR)")
-    p.add_argument("--data-home", metavar="DIR", default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
+    p.add_argument("--data-home", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
                    help="dataset cache directory (default: $IMPUTEBENCH_DATA_HOME or the user cache)")
     p.add_argument("--offline", action="store_true", help="never use the network")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from . import command_line
-from .options import add_json_argument, add_source_arguments, csv_list, positive_int, rates, seeds, source_from
+from .options import (add_json_argument, add_source_arguments, count, csv_list, existing_file, folder, positive_int,
+                      rates, seeds, sha256, source_from)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,30 +22,50 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     info = rsub.add_parser("info", help="a set's grid, rows per imputer, checksums and provenance")
     info.add_argument("name", help="a set's name, or the path of its .json manifest")
-    add_json_argument(info, "the whole manifest as JSON")
+    add_json_argument(info, "the manifest as JSON, with the set's checksum (set_sha256) and signature added")
     info.set_defaults(func=_info)
 
-    verify = rsub.add_parser("verify", help="re-run a random sample of the set's jobs here and check they reproduce")
+    verify = rsub.add_parser("verify", help="check the set against its publisher's key or checksum, and re-run a "
+                                            "random sample of its jobs here to check they reproduce",
+                             description="Exit status 1 when the set is not the published one or a job does not "
+                                         "reproduce. Without --public-key or --checksum, only the set's own "
+                                         "checksum is checked: that catches damage, not a forged set.")
     verify.add_argument("name")
-    verify.add_argument("--sample", type=positive_int, default=20, metavar="N", help="jobs to re-run (default: 20)")
+    verify.add_argument("--public-key", metavar="KEY",
+                        help="the publisher's Ed25519 public key ('ssh-ed25519 AAAA...' or its .pub file): the set's "
+                             "signature (NAME.sig beside it) must be that key's (needs imputebench[trust])")
+    verify.add_argument("--checksum", type=sha256, metavar="SHA256",
+                        help="the set's published checksum (README, release notes): the set must have it")
+    verify.add_argument("--sample", type=count("--sample", "jobs"), default=20, metavar="N",
+                        help="jobs to re-run (default: 20; 0 checks the origin only)")
     verify.add_argument("--seed", type=int, default=0, help="which sample (default: 0)")
-    verify.add_argument("--results", type=Path, default=None, metavar="DIR",
+    verify.add_argument("--results", type=folder, default=None, metavar="DIR",
                         help="where the re-run jobs go (default: a temporary folder)")
     verify.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: one per core)")
-    add_json_argument(verify, "one JSON object per re-run job")
+    add_json_argument(verify, "one JSON object per check: the origin first ({\"authenticity\": ...}), then each "
+                              "re-run job")
     add_source_arguments(verify)
     verify.set_defaults(func=_verify)
 
+    sign = rsub.add_parser("sign", help="publishers: sign a set with your Ed25519 key (writes NAME.sig beside it)",
+                           description="Sign the set's manifest (which holds its rows' checksum) with an Ed25519 "
+                                       "private key (`ssh-keygen -t ed25519 -f KEY`; a passphrase comes from "
+                                       "$IMPUTEBENCH_KEY_PASSPHRASE). Publish the public key apart from the set; "
+                                       "users check with `reference verify NAME --public-key KEY`.")
+    sign.add_argument("name", help="a set's name, or the path of its .json manifest")
+    sign.add_argument("--key", type=existing_file, required=True, metavar="PRIVATE", help="your private key file")
+    sign.set_defaults(func=_sign)
+
     site = rsub.add_parser("site", help="render the set alone as a static leaderboard site (what CI publishes)")
     site.add_argument("name")
-    site.add_argument("--out", type=Path, required=True, metavar="DIR", help="site directory")
+    site.add_argument("--out", type=folder, required=True, metavar="DIR", help="site directory")
     site.set_defaults(func=_site)
 
     compute = rsub.add_parser("compute", help="maintainers: compute or extend a set with the runner, resumably")
     compute.add_argument("name", help="the set to create or extend")
-    compute.add_argument("--results", type=Path, required=True, metavar="DIR",
+    compute.add_argument("--results", type=folder, required=True, metavar="DIR",
                          help="the working results folder (kept between sessions; the set's rows are imported into it)")
-    compute.add_argument("--out", type=Path, default=None, metavar="DIR",
+    compute.add_argument("--out", type=folder, default=None, metavar="DIR",
                          help="where the set's files go (default: the package's reference folder)")
     compute.add_argument("--profile", default=None, help="a new set's profile (default: quick)")
     compute.add_argument("--datasets", type=csv_list, help="datasets to add (default: the set's, or every one loadable here)")
@@ -77,12 +97,15 @@ def _info(args: argparse.Namespace) -> int:
     from ..reference.render import info_lines
     from ..registry import BUILTINS
 
+    from ..reference.trust import read_signature
+
     ref = find_reference(args.name)
+    signature = read_signature(ref)
     if args.json:
-        print(json.dumps(ref.manifest, indent=1, default=str))
+        print(json.dumps({**ref.manifest, "set_sha256": ref.set_sha256, "signature": signature}, indent=1, default=str))
         return 0
     ref.check()
-    print("\n".join(info_lines(ref, list(BUILTINS))))
+    print("\n".join(info_lines(ref, list(BUILTINS), signature)))
     return 0
 
 
@@ -90,14 +113,34 @@ def _verify(args: argparse.Namespace) -> int:
     from ..reference import find_reference
     from ..reference.compute import verify_reference
     from ..reference.render import verdict_line, verify_summary
+    from ..reference.trust import authenticity
 
-    result = verify_reference(find_reference(args.name), sample=args.sample, seed=args.seed, source=source_from(args),
+    ref = find_reference(args.name)
+    origin = authenticity(ref, public_key=args.public_key, checksum=args.checksum)
+    for check in origin:
+        print(json.dumps({"authenticity": check.to_dict()}) if args.json else check.line())
+    if not all(check.passed for check in origin):
+        return 1  # not the published set: re-running its jobs would prove nothing
+    if args.sample == 0:
+        return 0
+    result = verify_reference(ref, sample=args.sample, seed=args.seed, source=source_from(args),
                               command=command_line(args), results=args.results, jobs=args.jobs,
                               progress=not args.json)
     for v in result.verdicts:
         print(json.dumps(v.to_dict(), default=str) if args.json else verdict_line(v))
     print(verify_summary(result.verdicts, result.skipped_datasets, result.unavailable_imputers))
     return 0 if result.passed else 1
+
+
+def _sign(args: argparse.Namespace) -> int:
+    from ..reference import find_reference
+    from ..reference.trust import sign_reference
+
+    ref = find_reference(args.name)
+    record = sign_reference(ref, args.key)
+    print(f"signed {ref.name} (set sha256 {record['set_sha256']}) with key ID {record['key_id']}: "
+          f"wrote {ref.signature_path}")
+    return 0
 
 
 def _site(args: argparse.Namespace) -> int:

@@ -7,25 +7,16 @@ import sys
 from pathlib import Path
 
 from . import command_line
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--max-plots takes a whole number of figures, 0 or more; got {text!r}")
-    return value
+from .options import DEFAULT_RESULTS, count, folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="render the static leaderboard site from the result store")
-    p.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
-                   help="results directory (default: results)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+    p.add_argument("--results", type=folder, default=Path(DEFAULT_RESULTS), metavar="DIR",
+                   help=f"results directory (default: {DEFAULT_RESULTS})")
+    p.add_argument("--out", type=folder, default=None, metavar="DIR",
                    help="site directory (default: RESULTS/site)")
-    p.add_argument("--max-plots", type=_count, default=None, metavar="N",
+    p.add_argument("--max-plots", type=count("--max-plots", "figures"), default=None, metavar="N",
                    help="cap on figures drawn, by priority; the rest keep a note (default: every figure)")
     p.add_argument("--force", action="store_true",
                    help="re-render even when the site was built from exactly these inputs")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..reproductions import REPRODUCTIONS
-from .options import (add_json_argument, add_source_arguments, csv_list, imputer_param, params_by_imputer,
+from .options import (add_json_argument, add_source_arguments, csv_list, folder, imputer_param, params_by_imputer,
                       positive_int, seeds, source_from)
 
 
@@ -23,7 +23,7 @@ def _gain_arguments(p: argparse.ArgumentParser) -> None:
                    help="GAIN's hyper-parameters: 'paper' (default) is the published setting, "
                         "'quick' the cheap one; tables are always complete")
     add_source_arguments(p)
-    p.add_argument("--results", type=Path, default=Path("results/reproduce-gain"),
+    p.add_argument("--results", type=folder, default=Path("results/reproduce-gain"),
                    help="result store directory (finished jobs are reused)")
     p.add_argument("--iterations", type=int, default=None, help="override GAIN's training iterations (paper: 10000)")
     p.add_argument("--hint", choices=("paper", "reference"), default=None,
@@ -54,7 +54,7 @@ def _metagain_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", type=imputer_param, action="append", default=[], metavar="IMPUTER.PARAM=VALUE",
                    help="override an imputer's hyper-parameter (repeatable), as in `imputebench run`")
     add_source_arguments(p)
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
+    p.add_argument("--results", type=folder, default=Path("results"), help="results directory (default: ./results)")
     p.add_argument("--ablation", action="store_true",
                    help="also rerun Table 5 (Meta-GAIN with its KL term, meta network and task regulariser "
                         "switched on/off; 8 variants, MCAR, in-sample)")

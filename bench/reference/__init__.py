@@ -4,7 +4,7 @@ user runs only their own imputer and ranks it against the rest.
 A reference set is two files, ``NAME.parquet`` (rows of :data:`imputebench.store.SCHEMA`) and
 ``NAME.json`` (its manifest: grid, profile, protocol version, the checksum of the rows file, each
 dataset's checksum, each imputer's parameters, each mask's checksum and the provenance of every run
-that computed rows). The package carries its sets in ``imputebench/data/reference/``; a downloaded
+that computed rows), and, when its publisher signed it, ``NAME.sig``. The package carries its sets in ``imputebench/data/reference/``; a downloaded
 set is named by the path of its manifest.
 
 - :mod:`.compare` (pure): which reference rows may stand beside rows computed here, which rows a
@@ -12,7 +12,10 @@ set is named by the path of its manifest.
   comparable, by :mod:`imputebench.comparison`, the engine the regression gate uses too.
 - :mod:`.plan` (pure): a set's grid, the rows inside it, a run planned on it.
 - :mod:`.render` (pure): the lines the ``reference`` commands print.
+- :mod:`.schema` (pure): the manifest's fields and their rules, checked before a manifest is used.
 - :mod:`.files`: reading, checking and writing sets; the report's merge of a set with a store.
+- :mod:`.trust`: is a set the published one? Its checksum against a published one, its Ed25519
+  signature against a published key (``reference sign`` / ``verify``).
 - :mod:`.compute`: computing a set and verifying one with the runner.
 """
 

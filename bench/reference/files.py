@@ -19,13 +19,13 @@ from ..comparison import mask_keys
 from ..errors import ImputeBenchError, UsageError
 from .compare import merge_reference
 from .plan import expected_params, select_grid
+from .schema import GRID_AXES, manifest_problem
 
 FORMAT = 1  # the manifest's own layout
 PACKAGE_FOLDER = Path(__file__).resolve().parent.parent / "data" / "reference"
 # What a set keeps of each run that computed its rows (the run records of ``results/runs/``).
 RUN_FIELDS = ("run_id", "started_at", "finished_at", "command", "imputebench_version", "protocol_version", "profile",
               "versions", "machine", "executor", "cpu_seconds", "statuses")
-GRID_AXES = ("datasets", "imputers", "mechanisms", "rates", "seeds", "settings")
 
 
 class ReferenceSetError(ImputeBenchError):
@@ -46,6 +46,12 @@ def mask_checksum(mask: np.ndarray) -> str:
     digest = hashlib.sha256(json.dumps(list(mask.shape)).encode())
     digest.update(np.packbits(mask.ravel()).tobytes())
     return digest.hexdigest()[:32]
+
+
+def canonical_manifest(manifest: Mapping[str, Any]) -> bytes:
+    """The manifest as the set's checksum and signatures read it: JSON with sorted keys and no spaces,
+    UTF-8, so neither whitespace nor key order (an editor, a line-ending conversion) changes them."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,19 @@ class ReferenceSet:
 
     @property
     def sha256(self) -> str:
+        """The rows file's SHA-256, as the manifest records it."""
         return str(self.manifest["rows_sha256"])
+
+    @property
+    def set_sha256(self) -> str:
+        """The set's checksum: SHA-256 of its canonical manifest, which records the rows file's own, so
+        this one value stands for both files (the value a publisher prints in the release notes)."""
+        return hashlib.sha256(canonical_manifest(self.manifest)).hexdigest()
+
+    @property
+    def signature_path(self) -> Path:
+        """Where a detached signature of the set sits: beside its manifest (``NAME.sig``)."""
+        return self.manifest_path.with_suffix(".sig")
 
     def check(self) -> None:
         """The rows file is the one the manifest names (a damaged or edited file is refused)."""
@@ -95,7 +113,8 @@ class ReferenceSet:
         planned = math.prod(len(self.grid[k]) for k in GRID_AXES)
         return {"name": self.name, "profile": self.profile, "protocol_version": m["protocol_version"],
                 "rows": m["n_rows"], "planned": planned, "bytes": m["rows_bytes"], "cpu_seconds": m.get("cpu_seconds"),
-                "sha256": self.sha256, "path": str(self.manifest_path)}
+                "sha256": self.sha256, "set_sha256": self.set_sha256, "signed": self.signature_path.is_file(),
+                "path": str(self.manifest_path)}
 
 
 def reference_names(folder: Path = PACKAGE_FOLDER) -> list[str]:
@@ -120,9 +139,13 @@ def find_reference(name: str, folder: Path = PACKAGE_FOLDER) -> ReferenceSet:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ReferenceSetError(f"cannot read the reference manifest {manifest_path}: {exc}") from None
-    if manifest.get("format") != FORMAT:
-        raise ReferenceSetError(f"{manifest_path} has manifest format {manifest.get('format')!r}; this imputebench "
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ReferenceSetError(f"{manifest_path} has manifest format {found!r}; this imputebench "
                                 f"reads format {FORMAT}: upgrade imputebench or use a matching set")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise ReferenceSetError(f"reference manifest {manifest_path} is damaged or was edited: {problem}")
     return ReferenceSet(str(manifest.get("name", manifest_path.stem)), manifest_path, manifest)
 
 
@@ -207,7 +230,9 @@ def export_reference(rows: pd.DataFrame, masks: Mapping[str, str], *, name: str,
     text = json.dumps(manifest, indent=1, sort_keys=False, default=str).encode() + b"\n"
     manifest_path = out_dir / f"{name}.json"
     atomic_write(manifest_path, lambda f: f.write(text))
-    return find_reference(str(manifest_path))
+    ref = find_reference(str(manifest_path))
+    ref.signature_path.unlink(missing_ok=True)  # it signed the previous manifest: sign the new one again
+    return ref
 
 
 # -- the report's edge: merge the set a run named ---------------------------------------------------

@@ -18,16 +18,23 @@ def hours(seconds: float | None) -> str:
 def list_lines(summaries: Iterable[Mapping[str, Any]]) -> list[str]:
     """One line per set: name, profile, protocol, jobs, size, cost, checksum."""
     lines = [f"{s['name']:<12} {s['profile']:<6} protocol {s['protocol_version']}  {s['rows']}/{s['planned']} jobs  "
-             f"{s['bytes'] / 1e6:.1f} MB  {hours(s['cpu_seconds'])}  sha256 {s['sha256'][:12]}" for s in summaries]
+             f"{s['bytes'] / 1e6:.1f} MB  {hours(s['cpu_seconds'])}  set sha256 {s['set_sha256'][:16]}"
+             + ("  signed" if s["signed"] else "") for s in summaries]
     return lines or ["no reference set is shipped with this imputebench"]
 
 
-def info_lines(ref: ReferenceSet, builtins: Sequence[str]) -> list[str]:
-    """A set's files, grid, jobs, cost, rows per imputer, the built-ins it lacks and its runs."""
+def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[str, Any] | None = None) -> list[str]:
+    """A set's files, checksum and signature, grid, jobs, cost, rows per imputer, the built-ins it lacks
+    and its runs (who computed it, with what commands)."""
     s, m = ref.summary(), ref.manifest
+    signed = (f"{ref.signature_path.name} by key ID {signature['key_id']}, signed {signature.get('signed_at')} "
+              "(check it: reference verify NAME --public-key KEY)" if signature else
+              "none (compare the checksum with the published one: reference verify NAME --checksum SHA256)")
     lines = [
         f"{ref.name}: {m.get('description', '')}",
         f"  files      {ref.manifest_path} and {ref.rows_path.name} ({s['bytes'] / 1e6:.2f} MB, sha256 {s['sha256']})",
+        f"  checksum   set sha256 {ref.set_sha256}",
+        f"  signature  {signed.replace('NAME', ref.name)}",
         f"  profile    {s['profile']}, protocol version {s['protocol_version']}",
     ]
     lines += [f"  {axis:<10} {', '.join(map(str, values))}" for axis, values in ref.grid.items()]
