@@ -23,6 +23,7 @@ class ImputerInfo:
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Where this implementation or a profile departs from the paper, and why (shown on the site).
     deviations: tuple[str, ...] = ()
+    citation: str = ""  # BibTeX entries to cite for this imputer (`imputebench export paper`'s references.bib)
 
     def params_for(self, profile: str) -> dict[str, Any]:
         """Hyper-parameters for ``profile``; ``ci`` falls back to ``quick``, anything else to {}."""
@@ -43,6 +44,7 @@ class ImputerInfo:
             "gpu": self.gpu,
             "profiles": {k: dict(v) for k, v in self.profiles.items()},
             "deviations": list(self.deviations),
+            "citation": self.citation,
         }
 
 
