@@ -36,9 +36,12 @@ def cd_diagram(mean_ranks: pd.Series, cd: float, title: str = "") -> Any:
     ax.set_ylim(-(top + step * half + 0.08), 0.12)  # y in inches below the axis (negative is down)
     axis_y = -0.3
     ax.plot([1, max(k, 2)], [axis_y, axis_y], color="black", lw=0.7)
+    every = 1 if k <= 10 else 2  # beyond 10 ranks, every other label (they would touch)
     for r in range(1, max(k, 2) + 1):
-        ax.plot([r, r], [axis_y, axis_y + 0.04], color="black", lw=0.6)
-        ax.text(r, axis_y + 0.06, str(r), ha="center", va="bottom", fontsize=5.5)
+        labelled = (r - 1) % every == 0
+        ax.plot([r, r], [axis_y, axis_y + (0.04 if labelled else 0.025)], color="black", lw=0.6)
+        if labelled:
+            ax.text(r, axis_y + 0.06, str(r), ha="center", va="bottom", fontsize=5.5)
     ax.plot([1, 1 + cd], [axis_y + 0.24, axis_y + 0.24], color="black", lw=1.2)
     ax.text(1 + cd / 2, axis_y + 0.26, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=5.5)
     for j, (start, end) in enumerate(cliques):
@@ -79,7 +82,7 @@ def rank_heatmap(ranks: pd.DataFrame, title: str = "") -> Any:
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
                 ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=4.5,
-                        color="white" if v <= (1 + n_cols) / 2 else "black")
+                        color="black" if v <= (1 + n_cols) / 2 else "white")  # dark text on the light (good) end
     bar = fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01)
     bar.set_label("rank on the dataset (1 = best)")
     if title:

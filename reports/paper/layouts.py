@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .tables import (Cell, NO_JOB, PaperTable, annotate, caption_of, cells_of, grid, mean_sd, rank_marks,
-                     rate_label, worst_status)
+                     measured, rate_label)
 
 # The papers' metric names -> (the store's metric, its setting). Meta-GAIN's accuracy is the
 # downstream score of the fixed model (PROTOCOL §3); the other tables are in-sample.
@@ -81,7 +81,7 @@ def layout_table(agg: pd.DataFrame, layout: Layout, n_seeds: int) -> PaperTable 
     """One seed paper's layout from the aggregate rows; None when the store holds none of its cells."""
     part = _at(agg, layout.setting, layout.mechanism, layout.rate)
     part = part[part["dataset"].isin(layout.datasets)]
-    if part.empty or (part[f"{layout.metric}_mean"].isna().all() and not (worst_status(part) != "").any()):
+    if not measured(part, layout.metric):
         return None
     notes = annotate(part, layout.metric)
     datasets = [d for d in layout.datasets if d in set(part["dataset"])]

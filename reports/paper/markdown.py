@@ -47,7 +47,7 @@ def table_md(table: PaperTable) -> str:
     if UNDEFINED in table.has:
         notes.append("n/a: the metric is not defined on this dataset (PROTOCOL §5)")
     if notes:
-        lines += ["", "; ".join(notes) + "."]
+        lines += ["", "; ".join(n.rstrip(".") for n in notes) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -94,6 +94,14 @@ def worst_status(agg: pd.DataFrame) -> np.ndarray:
     return np.select(counts, NOT_OK, "") if len(agg) else np.array([], dtype=object)
 
 
+def measured(part: pd.DataFrame, metric: str) -> bool:
+    """Whether a table of ``metric`` over these aggregate rows says anything: some value, or jobs that all
+    failed (their statuses). Jobs that succeeded without the metric mean it does not apply (PROTOCOL §5)."""
+    if part.empty:
+        return False
+    return bool(part[f"{metric}_mean"].notna().any() or part["n_ok"].sum() == 0)
+
+
 def annotate(agg: pd.DataFrame, metric: str, digits: int = 3) -> pd.DataFrame:
     """Per aggregate row (``leaderboard.aggregate``): mean, sd, seeds, the display text, the mark
     (best/second per comparison) and the flag. Tidy: the CSV's columns."""
@@ -138,7 +146,7 @@ def results_table(agg: pd.DataFrame, setting: str, metric: str, n_seeds: int) ->
     """One setting and metric: rows are datasets grouped by (mechanism, rate), columns the imputers.
     None when nothing was measured and nothing failed."""
     part = agg[agg["setting"] == setting]
-    if part.empty or (part[f"{metric}_mean"].isna().all() and not (worst_status(part) != "").any()):
+    if not measured(part, metric):
         return None
     notes = annotate(part, metric)
     imputers = sorted(part["imputer"].unique())
