@@ -18,6 +18,7 @@ import pytest
 
 from imputebench.cli import main
 from imputebench.errors import UsageError
+from imputebench.imputer_info import ImputerInfo
 from imputebench.reports import leaderboard as lb
 from imputebench.reports.paper.bib import (DATASET_KEYS, IMPUTER_KEYS, BibError, collect_references,
                                            parse_bibtex)
@@ -26,6 +27,7 @@ from imputebench.reports.paper.latex import escape
 from imputebench.reports.paper.readme import Source
 from imputebench.reports.paper.selection import Selection
 from imputebench.reports.paper.tables import leaderboard_table, rank_marks
+from imputebench.registry.mean import MeanImputer
 from imputebench.store import rows_to_table
 
 PLUGIN = "my_imp&co"  # a plugin name with LaTeX specials, to check escaping
@@ -234,8 +236,9 @@ def test_refuses_a_foreign_folder_and_replaces_its_own(tmp_path):
         export(rows, out, datasets=("nope",))
 
 
-def test_transfer_rows_get_their_own_gain_table(tmp_path):
-    rows = make_rows(imputers=("em", "mean"), rates=(0.2,), mechanisms=("mcar",))
+def transfer_rows() -> pd.DataFrame:
+    """Transfer-track rows (PROTOCOL §7): one task, two seeds, errors 0.8x (pooled) and 0.9x (fine-tune)
+    the target-only error."""
     transfer = []
     for seed in (0, 1):
         for n_target in (50, 200):
@@ -247,7 +250,12 @@ def test_transfer_rows_get_their_own_gain_table(tmp_path):
                                  "strategy": strategy, "n_target": n_target, "fit_seconds": 0.1,
                                  "transform_seconds": 0.0, "params": "{}", "profile": "quick", "protocol_version": 1,
                                  "versions": "{}"})
-    rows = pd.concat([rows, rows_to_table(transfer).to_pandas()], ignore_index=True)
+    return rows_to_table(transfer).to_pandas()
+
+
+def test_transfer_rows_get_their_own_gain_table(tmp_path):
+    rows = make_rows(imputers=("em", "mean"), rates=(0.2,), mechanisms=("mcar",))
+    rows = pd.concat([rows, transfer_rows()], ignore_index=True)
     export(rows, tmp_path / "out")
     csv = pd.read_csv(tmp_path / "out" / "tables" / "transfer-gain-armse.csv")
     pooled = csv[(csv.strategy == "pooled") & (csv.n_target == 50)]["mean"].item()
@@ -258,6 +266,53 @@ def test_transfer_rows_get_their_own_gain_table(tmp_path):
     # The main tables never mix the transfer rows in.
     main = pd.read_csv(tmp_path / "out" / "tables" / "results-in-sample-armse.csv")
     assert "adult" not in set(main["dataset"])
+
+
+def test_meta_gain_ablation_table_splits_the_variants(tmp_path):
+    rows = make_rows(datasets=("wine", "yeast"), imputers=("gain", "metagain"), rates=(0.2,), mechanisms=("mcar",),
+                     seeds=(0,))
+    off = rows[rows["imputer"] == "metagain"].assign(
+        params=json.dumps({"use_kl": False}), armse=lambda f: f["armse"] + 0.05,
+        job_key=lambda f: f["job_key"] + "-kl-off")
+    export(pd.concat([rows, off], ignore_index=True), tmp_path / "out")
+    tex = (tmp_path / "out" / "tables" / "metagain-table5.tex").read_text()
+    header = re.search(r"dataset & (.*) \\\\", tex).group(1).split(" & ")
+    assert header == ["Meta-GAIN: KL off, meta on, task on", "Meta-GAIN: KL on, meta on, task on", "gain (all off)"]
+    body = tex_rows(tex)
+    assert [r[0] for r in body] == ["yeast", "wine"]  # the paper's order
+    # metagain at its defaults ties with gain (the same synthetic level): both bold; KL off (+0.05) second.
+    wine = rows[(rows.dataset == "wine") & (rows.imputer == "metagain")]["armse"].item()
+    assert body[1][1:] == [rf"\underline{{{wine + 0.05:.3f}}}", rf"\textbf{{{wine:.3f}}}", rf"\textbf{{{wine:.3f}}}"]
+
+
+class Cited(MeanImputer):
+    """A plugin that declares its citation (ImputerInfo.citation)."""
+
+    info = ImputerInfo(name="cited", family="test", description="mean, with a citation",
+                       citation="@article{cited2026, author = {Doe, Jane}, title = {Cited}, journal = {J}, year = {2026}}")
+
+
+def test_a_plugin_declares_its_citation(tmp_path):
+    rows = make_rows(imputers=("mean", "test_export_paper:Cited"), rates=(0.2,), mechanisms=("mcar",))
+    export(rows, tmp_path / "out")
+    entries = {e.key: e for e in parse_bibtex((tmp_path / "out" / "references.bib").read_text())}
+    assert entries["cited2026"].fields["author"] == "Doe, Jane"
+    assert "test_export_paper:Cited: cited2026" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_reference_rows_without_a_manifest(tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "rows.parquet"
+    pq.write_table(rows_to_table(make_rows(imputers=("em", "mean")).to_dict("records")), path)
+    assert main(["export", "paper", "--reference", str(path), "--out", str(tmp_path / "out"), "--no-figures",
+                 "--metric", "armse", "--mechanism", "mcar"]) == 0
+    csv = pd.read_csv(tmp_path / "out" / "tables" / "results-in-sample-armse.csv")
+    assert set(csv["mechanism"]) == {"mcar"} and set(csv["imputer"]) == {"em", "mean"}
+    assert "reference rows `rows.parquet`" in (tmp_path / "out" / "README.md").read_text()
+    assert main(["export", "paper", "--reference", str(path), "--out", str(tmp_path / "out2"),
+                 "--rate", "0.3"]) == 2
+    assert "no rate 0.3 in these rows; valid: 0.2, 0.5" in capsys.readouterr().err
 
 
 # -- LaTeX and PDFs --------------------------------------------------------------------------------
@@ -289,16 +344,20 @@ def exported_with_figures(tmp_path_factory):
     """One export with figures for the figure, LaTeX and rendering tests (ARMSE only: 5 figures)."""
     pytest.importorskip("matplotlib")
     out = tmp_path_factory.mktemp("paper") / "out"
-    export(make_rows(), out, figures=True, metrics=("armse",))
+    export(pd.concat([make_rows(), transfer_rows()], ignore_index=True), out, figures=True, metrics=("armse",))
     return out
 
 
 def test_figures_are_vector_pdfs_with_embedded_fonts_and_pngs(exported_with_figures):
     figures = exported_with_figures / "figures"
-    for name in ("cd-in-sample-armse", "ranks-in-sample-armse", "pareto-in-sample-armse", "rate-in-sample-armse-iris"):
+    widths = {"cd-in-sample-armse": 3.3, "pareto-in-sample-armse": 3.3, "ranks-in-sample-armse": 7.0,
+              "rate-in-sample-armse-iris": 7.0, "transfer-gain-armse": 7.0}  # one- and two-column papers
+    for name, inches in widths.items():
         pdf = (figures / f"{name}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf  # TrueType embedded (pdf.fonttype 42)
         assert b"/Type3" not in pdf
+        box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+        assert float(box.group(1)) == pytest.approx(72 * inches), name
         assert (figures / f"{name}.png").read_bytes().startswith(b"\x89PNG")
 
 
