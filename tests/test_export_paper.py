@@ -19,15 +19,14 @@ import pytest
 from imputebench.cli import main
 from imputebench.errors import UsageError
 from imputebench.imputer_info import ImputerInfo
+from imputebench.registry.mean import MeanImputer
 from imputebench.reports import leaderboard as lb
-from imputebench.reports.paper.bib import (DATASET_KEYS, IMPUTER_KEYS, BibError, collect_references,
-                                           parse_bibtex)
+from imputebench.reports.paper.bib import DATASET_KEYS, IMPUTER_KEYS, BibError, collect_references, parse_bibtex
 from imputebench.reports.paper.export import ExportOptions, export_paper
 from imputebench.reports.paper.latex import escape
 from imputebench.reports.paper.readme import Source
 from imputebench.reports.paper.selection import Selection
 from imputebench.reports.paper.tables import leaderboard_table, rank_marks
-from imputebench.registry.mean import MeanImputer
 from imputebench.store import rows_to_table
 
 PLUGIN = "my_imp&co"  # a plugin name with LaTeX specials, to check escaping

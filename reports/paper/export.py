@@ -19,7 +19,7 @@ import importlib
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -194,7 +194,7 @@ def main_figures(folder: OutputFolder, rows: pd.DataFrame, metrics: list[str], a
             for dataset, part in cells.groupby("dataset", sort=True):
                 if part["mean"].isna().all() or part["rate"].nunique() < 2:
                     continue  # a curve needs two rates at least
-                folder.figure(lambda p=part: metric_vs_rate(p, label, styles),
+                folder.figure(lambda p=part, m=label: metric_vs_rate(p, m, styles),
                               f"rate-{slug(setting)}-{metric}-{slug(dataset)}",
                               f"{label} against the missing rate on {dataset}, {setting} (bars: ± sd over seeds).",
                               TWO_COLUMN)

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .style import ONE_COLUMN, SEQUENTIAL, TWO_COLUMN, imputer_styles, pyplot
+from .style import ONE_COLUMN, SEQUENTIAL, TWO_COLUMN, pyplot
 from .tables import cd_cliques
 
 

@@ -19,8 +19,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .tables import (Cell, NO_JOB, PaperTable, annotate, caption_of, cells_of, grid, mean_sd, rank_marks,
-                     measured, rate_label)
+from .tables import (NO_JOB, Cell, PaperTable, annotate, caption_of, cells_of, grid, mean_sd, measured, rank_marks,
+                     rate_label)
 
 # The papers' metric names -> (the store's metric, its setting). Meta-GAIN's accuracy is the
 # downstream score of the fixed model (PROTOCOL §3); the other tables are in-sample.

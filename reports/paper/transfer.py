@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...metrics import METRIC_REGISTRY
 from ...transfer import STRATEGIES, transfer_gain
-from .style import TWO_COLUMN, OKABE_ITO, pyplot
-from .tables import Cell, NO_JOB, PaperTable, rank_marks
+from .style import OKABE_ITO, TWO_COLUMN, pyplot
+from .tables import NO_JOB, Cell, PaperTable, rank_marks
 
 GAIN_METRIC = "armse"  # PROTOCOL §7: the gain is measured on ARMSE unless a metric is asked for
 BASELINE = "target-only"  # its gain is 0 by definition: not a column
@@ -93,7 +94,8 @@ def gain_curves(cells: pd.DataFrame, metric: str) -> Any:
 
 def export_track(rows: pd.DataFrame, folder: Any, metrics: list[str]) -> None:
     """Write the track's tables and figures through ``folder`` (the export's :class:`OutputFolder`)."""
-    metric = metrics[0] if metrics else GAIN_METRIC
+    # The gain 1 - e / e0 is defined for an error (lower is better): the first such metric asked for.
+    metric = next((m for m in metrics if not METRIC_REGISTRY[m].higher_is_better), GAIN_METRIC)
     cells = gain_cells(transfer_gain(rows, metric))
     if cells.empty:
         folder.warn("the transfer rows hold no strategy beside target-only: no transfer gain to tabulate")
