@@ -85,6 +85,7 @@ class OutputFolder:
             with plt.rc_context(RC):
                 self.written += save(draw(), stem)
         except Exception as exc:  # noqa: BLE001  one bad figure must not lose the others
+            plt.close("all")
             self.warn(f"figure {name} was not drawn: {type(exc).__name__}: {exc}")
             return
         self.contents.figures.append((name, caption))

@@ -112,14 +112,17 @@ def table_tex(table: PaperTable, max_columns: int = 7) -> str:
         caption = rf"\caption{{{escape(table.caption + suffix)}}}\label{{{label}}}"  # names are slugs: safe
         body = _lines(table, columns)
         if len(table.rows) > LONG_TABLE_ROWS:
-            out += [r"{\scriptsize\setlength{\tabcolsep}{3pt}", rf"\begin{{longtable}}{{{spec}}}",
+            out += [r"{\scriptsize\setlength{\tabcolsep}{3pt}\renewcommand{\arraystretch}{1.15}",
+                    rf"\begin{{longtable}}{{{spec}}}",
                     caption + r" \\", r"\toprule", header, r"\midrule", r"\endfirsthead",
                     r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endlastfoot",
                     *body, r"\end{longtable}", "}"]
             if note:
                 out.append(r"{\footnotesize " + note + r"\par}")
         else:
-            out += [r"\begin{table}[htbp]", r"\centering", r"\scriptsize", r"\setlength{\tabcolsep}{3pt}", caption,
+            # A little more room between rows than LaTeX's default: an underline must not touch the next row.
+            out += [r"\begin{table}[htbp]", r"\centering", r"\scriptsize", r"\setlength{\tabcolsep}{3pt}",
+                    r"\renewcommand{\arraystretch}{1.15}", caption,
                     rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header, r"\midrule", *body, r"\bottomrule",
                     r"\end{tabular}"]
             if note:
