@@ -138,8 +138,9 @@ def main_tables(folder: OutputFolder, rows: pd.DataFrame, metrics: list[str], ag
             folder.table(leaderboard_table(boards, setting, metric, seconds.get(setting, pd.Series(dtype=float))))
             folder.table(results_table(agg, setting, metric, n_seeds))
     for layout in seed_layouts():
-        folder.table(layout_table(agg, layout, n_seeds))
-    folder.table(ablation_table(rows, n_seeds))
+        if layout.metric in metrics:  # a --metric filter applies to the papers' layouts too
+            folder.table(layout_table(agg, layout, n_seeds))
+    folder.table(ablation_table(rows, n_seeds, metrics))
 
 
 def _comparison_figures(folder: OutputFolder, rows: pd.DataFrame, setting: str, metric: str,

@@ -15,10 +15,12 @@ import io
 import json
 from dataclasses import dataclass
 from importlib import resources
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ...metrics import METRIC_REGISTRY
 from .tables import (NO_JOB, Cell, PaperTable, annotate, caption_of, cells_of, grid, mean_sd, measured, rank_marks,
                      rate_label)
 
@@ -116,14 +118,17 @@ def variant_of(params: str) -> str:
     return ", ".join(f"{names[s]} {'on' if values.get(s, True) else 'off'}" for s in SWITCHES)
 
 
-def ablation_table(rows: pd.DataFrame, n_seeds: int) -> PaperTable | None:
+def ablation_table(rows: pd.DataFrame, n_seeds: int, metrics: Sequence[str]) -> PaperTable | None:
     """Meta-GAIN Table 5: ARMSE at 20 % MCAR, in-sample, one column per switch combination that the
     rows hold for ``metagain`` (read from each row's params), plus ``gain``, the paper's all-off row.
-    None unless the rows hold at least two variants."""
+    None unless the rows hold at least two variants (or its metric is not among ``metrics``)."""
     layout = next(iter(_published("metagain.csv").query("table == @ABLATION_TABLE").itertuples()), None)
     if layout is None:
         return None
-    sel = rows[(rows["setting"] == "in-sample") & (rows["mechanism"] == layout.mechanism)
+    metric, setting = METRIC_SETTING[str(layout.metric)]
+    if metric not in metrics:
+        return None
+    sel = rows[(rows["setting"] == setting) & (rows["mechanism"] == layout.mechanism)
                & np.isclose(rows["rate"].to_numpy(dtype=float), float(layout.rate))]
     meta = sel[sel["imputer"] == "metagain"]
     if meta.empty or meta["params"].map(variant_of).nunique() < 2:
@@ -134,20 +139,20 @@ def ablation_table(rows: pd.DataFrame, n_seeds: int) -> PaperTable | None:
                           sel[sel["imputer"] == "gain"].assign(column="gain (all off)")], ignore_index=True)
     labelled = labelled[labelled["dataset"].isin(datasets)]
     ok = labelled[labelled["status"] == "ok"]
-    stats = ok.groupby(["dataset", "column"])["armse"].agg(["mean", "std"])
+    stats = ok.groupby(["dataset", "column"])[metric].agg(["mean", "std"])
     worst = labelled[labelled["status"] != "ok"].groupby(["dataset", "column"])["status"].first()
     columns = sorted(labelled["column"].unique())
     body = []
     for dataset in datasets:
         means = np.array([stats["mean"].get((dataset, c), np.nan) for c in columns])
-        marks = rank_marks(means, higher_better=False)
+        marks = rank_marks(means, higher_better=METRIC_REGISTRY[metric].higher_is_better)
         cells = []
         for column, mean, mark in zip(columns, means, marks):
             flag = worst.get((dataset, column), "")
             text = mean_sd(mean, stats["std"].get((dataset, column), np.nan)) or flag or NO_JOB
             cells.append(Cell(text, mark, flag, bool(flag) and not np.isfinite(mean)))
         body.append(([dataset], cells))
-    caption = caption_of("armse", "in-sample", f", {layout.mechanism.upper()} at {rate_label(layout.rate)} missing "
+    caption = caption_of(metric, setting, f", {layout.mechanism.upper()} at {rate_label(layout.rate)} missing "
                          "(Meta-GAIN Table 5's ablation: KL term, meta network and task regulariser on or off)",
                          n_seeds)
     data = stats.reset_index()
