@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("imputebench.commands.check", "compare results with a baseline; non-zero exit when an imputer got worse"),
     "reference": ("imputebench.commands.reference", "reference sets: rank your imputer without re-running the baselines"),
     "transfer": ("imputebench.commands.transfer", "the transfer track's tasks (run them with `run --track transfer`)"),
+    "export": ("imputebench.commands.export", "export results for a paper: LaTeX tables, PDF figures, references.bib"),
 }
 
 

@@ -71,6 +71,7 @@ class ImputerInfo:
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Where this implementation or a profile departs from the official code or the paper, and why.
     deviations: tuple[Deviation, ...] = ()
+    citation: str = ""  # BibTeX entries to cite for this imputer (`imputebench export paper`'s references.bib)
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.profiles if p not in PROFILES]
@@ -114,6 +115,7 @@ class ImputerInfo:
             "gpu": self.gpu,
             "profiles": {k: dict(v) for k, v in self.profiles.items()},
             "deviations": [d.to_dict() for d in self.deviations],
+            "citation": self.citation,
         }
 
 
