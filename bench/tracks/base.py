@@ -10,8 +10,9 @@ A track is one module or package declaring, in one :class:`Track` object:
 - ``check_grid(cfg)``: every grid value validated, one line for bad input, nothing loaded or written;
 - ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.job.Job` dataclasses of the track's own
   module), each dataset loaded once, every remaining value checked against the data;
-- ``summaries`` and ``pages``: the summary frames it computes from its rows and the site pages it
-  contributes, as dotted ``module:function`` names (imported only by the report);
+- ``summaries``, ``pages`` and ``paper_exports``: the summary frames it computes from its rows, the
+  site pages it contributes and its own tables in ``imputebench export paper``, as dotted
+  ``module:function`` names (imported only by the report or the export);
 - ``reference_sets``: whether its grid is the one reference sets hold (PROTOCOL §8).
 
 The runner, executors, job wrapper and store know no track by name: they look tracks up in
@@ -69,6 +70,9 @@ class Track:
     columns: tuple[tuple[str, str], ...] = ()  # extra store columns: (name, arrow type alias, e.g. "int64")
     summaries: Mapping[str, str] = {}  # frame name -> "module:function(rows) -> DataFrame"
     pages: tuple[str, ...] = ()  # "module:function" site pages, called by the report's page seam
+    # "module:function(rows, folder, metrics)": the track's own tables and figures in `export paper`
+    # (the default track's leaderboard tables are the export's core).
+    paper_exports: tuple[str, ...] = ()
     reference_sets: bool = False  # whether `run --reference` ranks this track's rows against a set (PROTOCOL §8)
 
     def configure(self, cfg: "RunConfig", options: Mapping[str, Any]) -> "RunConfig":

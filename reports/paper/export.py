@@ -10,7 +10,7 @@ The folder::
     .imputebench-paper.json   the files written (a re-export removes only those)
 
 The maths is elsewhere (``leaderboard.py``, ``tables.py``, ``layouts.py``); a track with its own
-tables plugs in through :data:`TRACK_EXPORTS` (a module with ``export_track(rows, folder, metrics)``).
+tables declares them (``imputebench.tracks.Track.paper_exports``: ``module:function(rows, folder, metrics)``).
 """
 
 from __future__ import annotations
@@ -34,13 +34,12 @@ from .latex import document, table_tex
 from .layouts import ablation_table, layout_table, seed_layouts
 from .markdown import table_md, write_csv
 from .readme import Contents, Source, readme
-from .selection import MAIN_TRACK, Selection, metrics_of, select_rows, track_of
+from ...tracks import rows_of
+from .selection import Selection, metrics_of, select_rows, track_of
 from .style import ONE_COLUMN, RC, TWO_COLUMN, imputer_styles, pyplot, save
 from .tables import PRIMARY_METRIC, PaperTable, annotate, leaderboard_table, results_table, slug
 
 MANIFEST = ".imputebench-paper.json"
-# Tracks with their own tables (PROTOCOL §7): track -> module with export_track(rows, folder, metrics).
-TRACK_EXPORTS = {"transfer": "imputebench.reports.paper.transfer"}
 
 
 @dataclass
@@ -202,14 +201,21 @@ def main_figures(folder: OutputFolder, rows: pd.DataFrame, metrics: list[str], a
                               TWO_COLUMN)
 
 
-def export_tracks(folder: OutputFolder, rows: pd.DataFrame, tracks: np.ndarray, metrics: list[str]) -> None:
-    """Each track's own tables and figures, through its module in TRACK_EXPORTS."""
-    for track in sorted(set(tracks) - {MAIN_TRACK}):
-        module = TRACK_EXPORTS.get(track)
-        if module is None:
-            folder.warn(f"rows of track {track!r}: this imputebench has no paper tables for that track")
-            continue
-        importlib.import_module(module).export_track(rows[tracks == track].reset_index(drop=True), folder, metrics)
+def export_tracks(folder: OutputFolder, rows: pd.DataFrame, metrics: list[str]) -> None:
+    """Each track's own tables and figures (its ``paper_exports``), with its own rows."""
+    from ...harness.config import DEFAULT_TRACK
+    from ...tracks import get_track, rows_of
+
+    for name in sorted(set(track_of(rows)) - {DEFAULT_TRACK}):
+        try:
+            exports = get_track(name).paper_exports
+        except UsageError:  # rows of a track this install does not know
+            exports = ()
+        if not exports:
+            folder.warn(f"rows of track {name!r}: this imputebench has no paper tables for that track")
+        for target in exports:
+            module, _, function = target.partition(":")
+            getattr(importlib.import_module(module), function)(rows_of(rows, name), folder, metrics)
 
 
 def compile_pdf(out: Path) -> Path:
@@ -234,15 +240,14 @@ def export_paper(rows: pd.DataFrame, out: Path, selection: Selection, source: So
     out = Path(out)
     prepare_folder(out)
     folder = OutputFolder(out, options)
-    tracks = track_of(rows)
-    main = rows[tracks == MAIN_TRACK].reset_index(drop=True)
+    main = rows_of(rows)
     metrics = metrics_of(main if len(main) else rows, selection)
     if len(main):
         agg = lb.aggregate(main, metrics)
         boards = lb.leaderboards(main, metrics, n_boot=options.n_boot)
         main_tables(folder, main, metrics, agg, boards)
         main_figures(folder, main, metrics, selection.metrics, agg)
-    export_tracks(folder, rows, tracks, list(selection.metrics))
+    export_tracks(folder, rows, list(selection.metrics))
     imputers, datasets = sorted(rows["imputer"].dropna().unique()), sorted(rows["dataset"].dropna().unique())
     refs = collect_references(imputers, datasets, plugin_citations(imputers))
     (out / "references.bib").write_text(refs.text, encoding="utf-8")

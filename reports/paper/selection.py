@@ -13,7 +13,6 @@ import pandas as pd
 from ...errors import UsageError
 from ...metrics import METRIC_REGISTRY, QUALITY_METRICS
 
-MAIN_TRACK = "main"
 
 
 @dataclass(frozen=True)
@@ -31,10 +30,12 @@ class Selection:
 
 
 def track_of(rows: pd.DataFrame) -> np.ndarray:
-    """Each row's track (rows written before the track column existed are the main track)."""
+    """Each row's track (rows written before the track column existed are the default track's)."""
+    from ...harness.config import DEFAULT_TRACK
+
     if "track" not in rows:
-        return np.full(len(rows), MAIN_TRACK, dtype=object)
-    return rows["track"].fillna(MAIN_TRACK).astype(str).to_numpy(dtype=object)
+        return np.full(len(rows), DEFAULT_TRACK, dtype=object)
+    return rows["track"].fillna(DEFAULT_TRACK).astype(str).to_numpy(dtype=object)
 
 
 def _check(asked: Sequence, present: Sequence, what: str) -> None:

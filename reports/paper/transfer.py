@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ...metrics import METRIC_REGISTRY
-from ...transfer import STRATEGIES, transfer_gain
+from ...tracks.transfer.gain import transfer_gain
+from ...tracks.transfer.parts import STRATEGIES
 from .style import OKABE_ITO, TWO_COLUMN, pyplot
 from .tables import NO_JOB, Cell, PaperTable, rank_marks
 

@@ -33,6 +33,7 @@ class TransferTrack(Track):
     summaries = {"transfer-gain": "imputebench.tracks.transfer.gain:transfer_gain",
                  "transfer-gain-summary": "imputebench.tracks.transfer.gain:gain_summary"}
     pages = ("imputebench.reports.transfer_page:add_transfer_page",)
+    paper_exports = ("imputebench.reports.paper.transfer:export_track",)
 
     def check_grid(self, cfg: "RunConfig") -> "TransferGrid":
         from .grid import check_grid
