@@ -72,6 +72,7 @@ class ImputerInfo:
     # Where this implementation or a profile departs from the official code or the paper, and why.
     deviations: tuple[Deviation, ...] = ()
     citation: str = ""  # BibTeX entries to cite for this imputer (`imputebench export paper`'s references.bib)
+    cites: tuple[str, ...] = ()  # keys of imputebench's own references.bib (the built-ins' citations)
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.profiles if p not in PROFILES]
@@ -116,6 +117,7 @@ class ImputerInfo:
             "profiles": {k: dict(v) for k, v in self.profiles.items()},
             "deviations": [d.to_dict() for d in self.deviations],
             "citation": self.citation,
+            "cites": list(self.cites),
         }
 
 

@@ -14,13 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import DatasetError
-from .builtin import BUILTIN_LOADERS
+from .builtin import BUILTIN_CITES, BUILTIN_LOADERS
 from .canonical import Dataset, canonicalize, subsample, table_checksum
 from .catalog import CATALOG, CatalogEntry
 from .sources import Cache, Where, available_from, data_home, load_from_sources, mirror_dir, unavailable_reason
 from .user import add_user_dataset, user_datasets
 
 __all__ = [
+    "dataset_cites",
     "Dataset", "CatalogEntry", "canonicalize", "table_checksum", "subsample", "load_dataset",
     "dataset_names", "availability", "catalog", "add_user_dataset", "data_home", "mirror_dir",
     "clear_memo", "CATALOG",
@@ -32,6 +33,12 @@ PathLike = str | os.PathLike | None
 def catalog() -> dict[str, CatalogEntry]:
     """The catalog entries (PROTOCOL §1 table), by name."""
     return dict(CATALOG)
+
+
+def dataset_cites(name: str) -> tuple[str, ...]:
+    """Keys of the package's references.bib a result on dataset ``name`` cites (its declaration's)."""
+    entry = CATALOG.get(name)
+    return entry.cites if entry is not None and entry.cites else BUILTIN_CITES.get(name, ())
 
 
 def dataset_names(*, data_home: PathLike = None) -> list[str]:

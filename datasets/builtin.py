@@ -56,6 +56,15 @@ def load_diabetes() -> Dataset:
     )
 
 
+# Keys of the package's references.bib that each scikit-learn dataset's use cites (`export paper`);
+# wine's are in the catalog, which also declares it.
+BUILTIN_CITES: dict[str, tuple[str, ...]] = {
+    "iris": ("uci_iris", "fisher1936iris"),
+    "breast_cancer": ("uci_breast_cancer",),
+    "diabetes": ("efron2004diabetes",),
+    "digits": ("uci_digits",),
+}
+
 BUILTIN_LOADERS: dict[str, Callable[[], Dataset]] = {
     "wine": load_wine,
     "iris": load_iris,

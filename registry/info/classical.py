@@ -7,19 +7,19 @@ from ...imputer_info import Deviation, ImputerInfo
 from .row import BuiltinImputer
 
 MEAN = BuiltinImputer("imputebench.registry.mean:MeanImputer", default_run=True, info=ImputerInfo(
-    name="mean", family="simple", native_categorical=True,
+    name="mean", cites=('pedregosa2011sklearn',), family="simple", native_categorical=True,
     description="Column mean for numbers, most frequent category for categories.",
     reference="scikit-learn SimpleImputer(strategy='mean'); the mode for categories",
 ))
 
 MEDIAN = BuiltinImputer("imputebench.registry.median:MedianImputer", default_run=True, info=ImputerInfo(
-    name="median", family="simple", native_categorical=True,
+    name="median", cites=('pedregosa2011sklearn',), family="simple", native_categorical=True,
     description="Column median for numbers, most frequent category for categories.",
     reference="scikit-learn SimpleImputer(strategy='median'); the mode for categories",
 ))
 
 KNN = BuiltinImputer("imputebench.registry.knn:KNNImputer", default_run=True, info=ImputerInfo(
-    name="knn", family="neighbours",
+    name="knn", cites=('troyanskaya2001knn',), family="neighbours",
     description="Mean (numbers) or majority category of the k nearest fit rows by nan-euclidean distance.",
     reference="Troyanskaya et al. (2001), Missing value estimation methods for DNA microarrays, "
               "Bioinformatics 17(6); paper profile = scikit-learn KNNImputer's defaults (5 neighbours, "
@@ -29,7 +29,7 @@ KNN = BuiltinImputer("imputebench.registry.knn:KNNImputer", default_run=True, in
 ))
 
 MICE = BuiltinImputer("imputebench.registry.mice:MICEImputer", default_run=True, info=ImputerInfo(
-    name="mice", family="iterative",
+    name="mice", cites=('vanbuuren2011mice',), family="iterative",
     description="R mice's defaults: predictive mean matching for numbers, logistic / multinomial regression "
                 "for categories, m=5 chains of 5 sweeps pooled into one table (cell mean / majority).",
     reference="van Buuren & Groothuis-Oudshoorn (2011), mice: Multivariate Imputation by Chained Equations in R, "
@@ -54,7 +54,7 @@ MICE = BuiltinImputer("imputebench.registry.mice:MICEImputer", default_run=True,
 ))
 
 MICE_LINEAR = BuiltinImputer("imputebench.registry.mice:MICELinearImputer", info=ImputerInfo(
-    name="mice_linear", family="iterative",
+    name="mice_linear", cites=('vanbuuren2011mice', 'pedregosa2011sklearn'), family="iterative",
     description="Chained Bayesian ridge (numbers) and multinomial logistic regression (categories), "
                 "posterior mean: scikit-learn IterativeImputer's recipe.",
     reference="scikit-learn IterativeImputer defaults (BayesianRidge, max_iter=10, tol=1e-3); "
@@ -69,7 +69,7 @@ MICE_LINEAR = BuiltinImputer("imputebench.registry.mice:MICELinearImputer", info
 ))
 
 MISSFOREST = BuiltinImputer("imputebench.registry.missforest:MissForestImputer", default_run=True, info=ImputerInfo(
-    name="missforest", family="iterative",
+    name="missforest", cites=('stekhoven2012missforest',), family="iterative",
     description="Random forest per column in chained sweeps, stopping when the imputation stops improving.",
     reference="Stekhoven & Bühlmann (2012), MissForest - non-parametric missing value imputation for "
               "mixed-type data, Bioinformatics 28(1); paper profile = the R package missForest's defaults "
@@ -92,7 +92,7 @@ MISSFOREST = BuiltinImputer("imputebench.registry.missforest:MissForestImputer",
 ))
 
 XGBI = BuiltinImputer("imputebench.registry.xgbi:XGBImputer", default_run=True, info=ImputerInfo(
-    name="xgbi", family="iterative",
+    name="xgbi", cites=('chen2016xgboost', 'stekhoven2012missforest'), family="iterative",
     description="XGBoost regressor/classifier per column in chained sweeps (MissForest's loop and stopping rule).",
     reference="Chen & Guestrin (2016), XGBoost, KDD; loop after Stekhoven & Bühlmann (2012), Bioinformatics 28(1); "
               "paper profile = XGBoost's scikit-learn defaults (100 trees, depth 6, eta 0.3, 256 bins) in "
@@ -110,7 +110,7 @@ XGBI = BuiltinImputer("imputebench.registry.xgbi:XGBImputer", default_run=True, 
 ))
 
 PCAI = BuiltinImputer("imputebench.registry.pcai:PCAImputer", default_run=True, info=ImputerInfo(
-    name="pcai", family="low-rank",
+    name="pcai", cites=('josse2012pca', 'josse2016missmda'), family="low-rank",
     description="Regularised iterative PCA (missMDA imputePCA); categories through one-hot blocks.",
     reference="Josse & Husson (2012), Handling missing values in exploratory multivariate data analysis "
               "methods, J. SFdS 153(2); Josse & Husson (2016), missMDA, J. Stat. Softw. 70(1); paper profile = "
@@ -126,7 +126,7 @@ PCAI = BuiltinImputer("imputebench.registry.pcai:PCAImputer", default_run=True, 
 ))
 
 SOFTIMPUTE = BuiltinImputer("imputebench.registry.softimpute:SoftImputer", default_run=True, info=ImputerInfo(
-    name="softimpute", family="low-rank",
+    name="softimpute", cites=('mazumder2010softimpute',), family="low-rank",
     description="Iterative soft-thresholded SVD (nuclear-norm regularised matrix completion).",
     reference="Mazumder, Hastie & Tibshirani (2010), Spectral regularization algorithms for learning large "
               "incomplete matrices, JMLR 11; paper profile = fancyimpute SoftImpute's defaults (shrinkage = "
@@ -142,7 +142,7 @@ SOFTIMPUTE = BuiltinImputer("imputebench.registry.softimpute:SoftImputer", defau
 ))
 
 EM = BuiltinImputer("imputebench.registry.em:EMImputer", default_run=True, info=ImputerInfo(
-    name="em", family="likelihood",
+    name="em", cites=('dempster1977em',), family="likelihood",
     description="Expectation-maximisation for a multivariate normal; conditional means fill the gaps.",
     reference="Dempster, Laird & Rubin (1977), Maximum likelihood from incomplete data via the EM algorithm, "
               "JRSS B 39(1); Little & Rubin (2019), Statistical Analysis with Missing Data, ch. 11; paper "

@@ -29,7 +29,7 @@ GAIN_DEVIATIONS = (
 )
 
 GAIN = BuiltinImputer("imputebench.registry.gain:GAINImputer", **DEEP, info=ImputerInfo(
-    name="gain", family="deep",
+    name="gain", cites=('yoon2018gain',), family="deep",
     description="Generative adversarial imputation: generator fills, discriminator with a hint guesses the mask.",
     reference="Yoon, Jordon & van der Schaar. GAIN: Missing Data Imputation using Generative "
               "Adversarial Nets. ICML 2018.",
@@ -44,7 +44,7 @@ GAIN = BuiltinImputer("imputebench.registry.gain:GAINImputer", **DEEP, info=Impu
 ))
 
 MIDAE = BuiltinImputer("imputebench.registry.midae:MIDAEImputer", **DEEP, info=ImputerInfo(
-    name="midae", family="deep",
+    name="midae", cites=('gondara2018mida',), family="deep",
     description="Over-complete denoising autoencoder (MIDA), mean-initialised, averaged over several models.",
     reference="Gondara & Wang. MIDA: Multiple Imputation using Denoising Autoencoders. PAKDD 2018.",
     native_categorical=True, gpu=True,
@@ -61,7 +61,7 @@ MIDAE = BuiltinImputer("imputebench.registry.midae:MIDAEImputer", **DEEP, info=I
 ))
 
 VAEI = BuiltinImputer("imputebench.registry.vaei:VAEImputer", **DEEP, info=ImputerInfo(
-    name="vaei", family="deep",
+    name="vaei", cites=('mccoy2018vaei',), family="deep",
     description="Variational autoencoder trained on observed cells; missing cells filled by iterated reconstruction, "
                 "each iterate kept inside its column's observed range.",
     reference="McCoy, Kroon & Auret. Variational Autoencoders for Missing Data Imputation with "
@@ -88,7 +88,7 @@ VAEI = BuiltinImputer("imputebench.registry.vaei:VAEImputer", **DEEP, info=Imput
 ))
 
 HIVAE = BuiltinImputer("imputebench.registry.hivae:HIVAEImputer", **DEEP, info=ImputerInfo(
-    name="hivae", family="deep",
+    name="hivae", cites=('nazabal2020hivae',), family="deep",
     description="Heterogeneous-incomplete VAE: Gaussian-mixture prior, one likelihood head per column type.",
     reference="Nazabal, Olmos, Ghahramani & Valera. Handling Incomplete Heterogeneous Data using VAEs. "
               "Pattern Recognition 107, 2020.",
@@ -110,7 +110,7 @@ HIVAE = BuiltinImputer("imputebench.registry.hivae:HIVAEImputer", **DEEP, info=I
 ))
 
 MIWAE = BuiltinImputer("imputebench.registry.miwae:MIWAEImputer", **DEEP, info=ImputerInfo(
-    name="miwae", family="deep",
+    name="miwae", cites=('mattei2019miwae',), family="deep",
     description="Importance-weighted autoencoder trained on observed cells; imputes by importance sampling.",
     reference="Mattei & Frellsen. MIWAE: Deep Generative Modelling and Imputation of Incomplete "
               "Data Sets. ICML 2019.",

@@ -7,7 +7,7 @@ from ...imputer_info import Deviation, ImputerInfo
 from .row import DEEP, BuiltinImputer
 
 METAGAIN = BuiltinImputer("imputebench.registry.metagain:MetaGAINImputer", **DEEP, info=ImputerInfo(
-    name="metagain", family="deep",
+    name="metagain", cites=('tong2026metagain',), family="deep",
     description="GAIN generator with a Gaussian embedding (KL), a task regulariser on the labels and "
                 "meta-learned loss weights (bi-level update on a per-class meta set held out from training).",
     reference="Tong, Zhu & Gan, Meta-GAIN for Missing Data Imputation, AAAI 2026",
@@ -53,7 +53,7 @@ METAGAIN = BuiltinImputer("imputebench.registry.metagain:MetaGAINImputer", **DEE
 ))
 
 DIFFPUTER = BuiltinImputer("imputebench.registry.diffputer:DiffPuterImputer", **DEEP, info=ImputerInfo(
-    name="diffputer", family="deep",
+    name="diffputer", cites=('zhang2025diffputer',), family="deep",
     description="EM around an EDM diffusion model: M-step trains an MLP denoiser on the completed data, "
                 "E-step samples missing entries conditioned on observed ones by the reverse process.",
     reference="Zhang et al., Unleashing the Potential of Diffusion Models for Incomplete Data Imputation, "
@@ -93,7 +93,7 @@ DIFFPUTER = BuiltinImputer("imputebench.registry.diffputer:DiffPuterImputer", **
 ))
 
 REMASKER = BuiltinImputer("imputebench.registry.remasker:ReMaskerImputer", **DEEP, info=ImputerInfo(
-    name="remasker", family="deep",
+    name="remasker", cites=('du2024remasker',), family="deep",
     description="Masked-autoencoder transformer over columns, trained by re-masking observed values.",
     reference="Du, Melis & Wang, ReMasker: Imputing Tabular Data with Masked Autoencoding, ICLR 2024",
     native_categorical=True, gpu=True,
@@ -136,7 +136,7 @@ REMASKER = BuiltinImputer("imputebench.registry.remasker:ReMaskerImputer", **DEE
 ))
 
 HYPERIMPUTE = BuiltinImputer("imputebench.registry.hyperimpute:HyperImputeImputer", info=ImputerInfo(
-    name="hyperimpute", family="iterative",
+    name="hyperimpute", cites=('jarrett2022hyperimpute',), family="iterative",
     description="Iterative column-wise imputation with per-column model selection by cross-validation "
                 "from a pool of regressors/classifiers (linear, random forest, XGBoost).",
     reference="Jarrett et al., HyperImpute: Generalized Iterative Imputation with Automatic Model "

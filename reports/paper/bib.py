@@ -1,7 +1,8 @@
 """Citations for an export: which BibTeX entries the imputers and datasets of the exported rows need.
 
-The entries live in ``references.bib`` beside this module (package data); this module says which of
-them each built-in imputer and each catalog dataset needs. A plugin declares its own citation in its
+The entries live in ``references.bib`` beside this module (package data); each built-in imputer's
+declaration (``ImputerInfo.cites``) and each dataset's (``CatalogEntry.cites``, or the scikit-learn
+datasets' ``BUILTIN_CITES``) names the keys it needs. A plugin declares its own citation in its
 :class:`imputebench.imputer_info.ImputerInfo` (``citation``: one or more BibTeX entries), which the
 export reads without running anything but the plugin's import. Every entry written is parsed by
 :func:`parse_bibtex` first, so a malformed declaration is reported, never written.
@@ -15,61 +16,6 @@ from importlib.resources import files
 from typing import Iterable, Mapping
 
 IMPUTEBENCH_KEY = "imputebench"
-
-# Built-in imputer -> keys of references.bib (its method, and the software it follows where it is a
-# package's default). Until the imputer declarations carry citations (registry/info.py), here.
-IMPUTER_KEYS: dict[str, tuple[str, ...]] = {
-    "mean": ("pedregosa2011sklearn",),
-    "median": ("pedregosa2011sklearn",),
-    "knn": ("troyanskaya2001knn",),
-    "mice": ("vanbuuren2011mice",),
-    "mice_linear": ("vanbuuren2011mice", "pedregosa2011sklearn"),
-    "missforest": ("stekhoven2012missforest",),
-    "xgbi": ("chen2016xgboost", "stekhoven2012missforest"),
-    "pcai": ("josse2012pca", "josse2016missmda"),
-    "softimpute": ("mazumder2010softimpute",),
-    "em": ("dempster1977em",),
-    "gain": ("yoon2018gain",),
-    "midae": ("gondara2018mida",),
-    "vaei": ("mccoy2018vaei",),
-    "hivae": ("nazabal2020hivae",),
-    "miwae": ("mattei2019miwae",),
-    "metagain": ("tong2026metagain",),
-    "diffputer": ("zhang2025diffputer",),
-    "remasker": ("du2024remasker",),
-    "hyperimpute": ("jarrett2022hyperimpute",),
-}
-
-# Catalog and scikit-learn datasets -> keys: the UCI record (its DOI) and, where the data come from a
-# paper, that paper.
-DATASET_KEYS: dict[str, tuple[str, ...]] = {
-    "wireless": ("uci_wireless",),
-    "yeast": ("uci_yeast",),
-    "balance": ("uci_balance",),
-    "hill_valley": ("uci_hill_valley",),
-    "wine": ("uci_wine",),
-    "connect4": ("uci_connect4",),
-    "letter": ("uci_letter",),
-    "turkiye": ("gunduz2015turkiye",),
-    "chess_krkp": ("uci_chess_krkp",),
-    "anuran": ("uci_anuran",),
-    "heart_cleveland": ("uci_heart",),
-    "adult": ("uci_adult",),
-    "beijing": ("uci_beijing",),
-    "default_credit": ("uci_default_credit",),
-    "gesture": ("uci_gesture",),
-    "magic": ("uci_magic",),
-    "news": ("uci_news",),
-    "shoppers": ("uci_shoppers",),
-    "dry_bean": ("uci_dry_bean", "koklu2020drybean"),
-    "california": ("pace1997california",),
-    "spambase": ("uci_spambase",),
-    "iris": ("uci_iris", "fisher1936iris"),
-    "breast_cancer": ("uci_breast_cancer",),
-    "diabetes": ("efron2004diabetes",),
-    "digits": ("uci_digits",),
-}
-
 
 class BibError(ValueError):
     """A BibTeX text that does not parse."""
@@ -187,8 +133,16 @@ def collect_references(imputers: Iterable[str], datasets: Iterable[str],
     missing: list[str] = []
     problems: list[str] = []
     plugin_citations = dict(plugin_citations or {})
-    for kind, names, table in (("imputer", sorted(set(imputers)), IMPUTER_KEYS),
-                               ("dataset", sorted(set(datasets)), DATASET_KEYS)):
+    from ...datasets import dataset_cites
+    from ...registry import info_of
+
+    def declared(kind: str, name: str) -> tuple[str, ...]:  # what the imputer's or dataset's declaration cites
+        if kind == "dataset":
+            return dataset_cites(name)
+        info = info_of(name)
+        return tuple(getattr(info, "cites", ()) or ()) if info is not None else ()
+
+    for kind, names in (("imputer", sorted(set(imputers))), ("dataset", sorted(set(datasets)))):
         for name in names:
             entries: list[BibEntry] = []
             if kind == "imputer" and plugin_citations.get(name):
@@ -197,7 +151,7 @@ def collect_references(imputers: Iterable[str], datasets: Iterable[str],
                 except BibError as exc:
                     problems.append(f"{name}: its declared citation does not parse ({exc})")
             if not entries:
-                entries = [known[k] for k in table.get(name, ())]
+                entries = [known[k] for k in declared(kind, name)]
             for entry in entries:
                 other = chosen.get(entry.key)
                 if other is not None and other.text != entry.text:
@@ -218,8 +172,10 @@ def plugin_citations(imputers: Iterable[str]) -> dict[str, str]:
     from ...registry import resolve
 
     out = {}
+    from ...registry.info import BUILTIN_INFO
+
     for name in imputers:
-        if name in IMPUTER_KEYS:
+        if name in BUILTIN_INFO:
             continue
         try:
             entry = resolve(name)
