@@ -17,20 +17,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import tempfile
-import threading
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Protocol
-from urllib.parse import urlparse
 
 import pandas as pd
-import tenacity
 
 from ..atomic import atomic_write
 from ..errors import DatasetError, one_line
+from .online import download, openml_server_url, reachable, uci_api_url
 from .builtin import BUILTIN_LOADERS
 from .canonical import Dataset, canonicalize, table_checksum
 from .catalog import CATALOG, CatalogEntry
@@ -38,13 +35,6 @@ from .user import UserDataset, canonical_user, user_datasets
 
 DATA_HOME_ENV = "IMPUTEBENCH_DATA_HOME"
 MIRROR_ENV = "IMPUTEBENCH_MIRROR"
-
-# Network policy: every online fetch gets this many attempts with exponential backoff, all within
-# one deadline; read at call time so a test can shorten them.
-NETWORK_ATTEMPTS = 3
-NETWORK_BACKOFF_S = 1.0
-NETWORK_TIMEOUT_S = 300.0
-PROBE_TIMEOUT_S = 2.0
 
 _TARGET_COLUMN = "__target__"  # the target's column in a cached parquet file
 
@@ -181,89 +171,7 @@ def read_mirror(entry: CatalogEntry, mirror: Path) -> Dataset:
     return canonical_from_raw(entry, raw, source=f"mirror:{path.resolve()}")
 
 
-# --- the network -----------------------------------------------------------------------------------
-
-def uci_api_url() -> str:
-    """ucimlrepo's endpoint, read where ucimlrepo reads it (its module constant ``API_BASE_URL``)."""
-    import ucimlrepo.fetch
-
-    return ucimlrepo.fetch.API_BASE_URL
-
-
-def openml_server_url() -> str:
-    import openml
-
-    return openml.config.server
-
-
-_probe_results: dict[tuple[str, int], bool] = {}
-
-
-def reachable(url: str) -> bool:
-    """A quick TCP connect to ``url``'s host (memoised in-process): is that service reachable?"""
-    parsed = urlparse(url)
-    key = (parsed.hostname or "", parsed.port or (443 if parsed.scheme == "https" else 80))
-    if key not in _probe_results:
-        try:
-            with socket.create_connection(key, timeout=PROBE_TIMEOUT_S):
-                _probe_results[key] = True
-        except OSError:
-            _probe_results[key] = False
-    return _probe_results[key]
-
-
-def _retrying(fetch: Callable) -> Callable:
-    # Transient faults are OS-level: ucimlrepo reports any HTTP or URL failure as ConnectionError,
-    # openml's requests errors are OSErrors too; anything else (not found, bad data) fails at once.
-    return tenacity.retry(
-        stop=tenacity.stop_after_attempt(NETWORK_ATTEMPTS),
-        wait=tenacity.wait_exponential(multiplier=NETWORK_BACKOFF_S, max=30 * NETWORK_BACKOFF_S),
-        retry=tenacity.retry_if_exception_type(OSError),
-        reraise=True,
-    )(fetch)
-
-
-def _with_deadline(call: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Run ``call`` in a daemon thread and give up after ``seconds``: neither client has a timeout
-    of its own. An abandoned call writes nothing we keep (the cache is written by the caller)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, daemon=True, name="imputebench-download")
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise DatasetError(f"{what} timed out after {seconds:g} s; try again or use a mirror (--mirror)")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def _fetch_uci(entry: CatalogEntry, work_dir: Path) -> pd.DataFrame:
-    import ucimlrepo
-
-    repo = ucimlrepo.fetch_ucirepo(id=entry.uci_id)
-    return repo.data.original
-
-
-def _fetch_openml(entry: CatalogEntry, work_dir: Path) -> pd.DataFrame:
-    import openml
-
-    # openml keeps its own download cache; give it a scratch directory so a broken download never
-    # lingers there, and let our retry policy be the only one.
-    openml.config.set_root_cache_directory(str(work_dir))
-    openml.config.set_retry_policy("robot", n_retries=1)
-    ds = openml.datasets.get_dataset(entry.openml_id, download_data=True, download_qualities=False,
-                                     download_features_meta_data=False)
-    # Every column, IDs included: the catalog says what is dropped, the same for every source.
-    frame, _, _, _ = ds.get_data(include_row_id=True, include_ignore_attribute=True)
-    return frame
-
+# --- the network: online.py; column names as the catalog spells them ---------------------------
 
 def _normalised(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
@@ -349,14 +257,13 @@ class ScikitLearnSource:
 
 
 class ServiceSource:
-    """An online service that serves catalog tables by id, through its client: each download retried
-    with backoff within one deadline (:data:`NETWORK_TIMEOUT_S`)."""
+    """An online service that serves catalog tables by id, through its client (:mod:`.online`: each
+    download retried with backoff within one deadline)."""
 
     cacheable = True
 
-    def __init__(self, name: str, id_field: str, url: Callable[[], str],
-                 download: Callable[[CatalogEntry, Path], pd.DataFrame]) -> None:
-        self.name, self.id_field, self.url, self.download = name, id_field, url, download
+    def __init__(self, name: str, id_field: str, url: Callable[[], str]) -> None:
+        self.name, self.id_field, self.url = name, id_field, url
 
     def offers(self, name: str, where: Where) -> bool:
         entry = CATALOG.get(name)
@@ -365,16 +272,21 @@ class ServiceSource:
 
     def load(self, name: str, where: Where) -> Dataset:
         entry = CATALOG[name]
-        fetch = _retrying(self.download)
-        (where.home / "tmp").mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=where.home / "tmp", prefix=f"{name}-") as work:
-            try:
-                raw = _with_deadline(lambda: fetch(entry, Path(work)), NETWORK_TIMEOUT_S, f"{name}: {self.name} download")
-            except DatasetError as exc:
-                raise SourceFailed(str(exc)) from None
-            except Exception as exc:  # a client's own error type (not found, server error): try the next
-                raise SourceFailed(f"{name}: {self.name} failed ({one_line(exc, first_line=True)})") from None
+        raw = download_table(self.name, getattr(entry, self.id_field), where.home, what=name)
         return canonical_from_raw(entry, align_columns(entry, raw), source=self.name)
+
+
+def download_table(service: str, ident: int, home: Path, *, what: str) -> pd.DataFrame:
+    """``service``'s table ``ident`` (``"uci"`` or ``"openml"``), downloaded in a scratch folder of the
+    data home; any failure is a :class:`SourceFailed` naming ``what`` and the service."""
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=home / "tmp", prefix=f"{what}-") as work:
+        try:
+            return download(service, ident, Path(work), f"{what}: {service} download")
+        except DatasetError as exc:
+            raise SourceFailed(str(exc)) from None
+        except Exception as exc:  # a client's own error type (not found, server error)
+            raise SourceFailed(f"{what}: {service} failed ({one_line(exc, first_line=True)})") from None
 
 
 class UserSource:
@@ -398,8 +310,8 @@ class UserSource:
 
 SOURCES: list[Source] = [
     CacheSource(), MirrorSource(), ScikitLearnSource(),
-    ServiceSource("uci", "uci_id", uci_api_url, _fetch_uci),
-    ServiceSource("openml", "openml_id", openml_server_url, _fetch_openml),
+    ServiceSource("uci", "uci_id", uci_api_url),
+    ServiceSource("openml", "openml_id", openml_server_url),
     UserSource(),
 ]
 

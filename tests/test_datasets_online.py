@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import imputebench.datasets as D
-from imputebench.datasets import sources
+from imputebench.datasets import online, sources
 from imputebench.datasets.canonical import canonicalize
 from imputebench.datasets.catalog import CatalogEntry
 from imputebench.errors import DatasetError
@@ -139,8 +139,8 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     # ucimlrepo reads its endpoint from this module constant at call time; openml from its config.
     monkeypatch.setattr(ucimlrepo.fetch, "API_BASE_URL", f"{fake.base}/api/dataset")
     monkeypatch.setattr(openml.config, "server", f"{fake.base}/api/v1/xml")
-    monkeypatch.setattr(sources, "NETWORK_BACKOFF_S", 0.01)
-    monkeypatch.setattr(sources, "NETWORK_TIMEOUT_S", 20.0)
+    monkeypatch.setattr(online, "NETWORK_BACKOFF_S", 0.01)
+    monkeypatch.setattr(online, "NETWORK_TIMEOUT_S", 20.0)
     monkeypatch.setitem(D.CATALOG, "toy", _entry(raw))
     D.clear_memo()
     yield fake
@@ -204,7 +204,7 @@ def test_online_columns_that_cannot_be_paired_are_an_error() -> None:
 
 def test_a_download_past_its_deadline_times_out_and_caches_nothing(services: FakeServices, tmp_path: Path,
                                                                    monkeypatch) -> None:
-    monkeypatch.setattr(sources, "NETWORK_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(online, "NETWORK_TIMEOUT_S", 0.5)
     monkeypatch.setitem(D.CATALOG, "toy", _entry(services.raw, openml_id=None))
     services.delay_s["/static/toy.csv"] = 3.0
     start = time.monotonic()
