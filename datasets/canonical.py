@@ -77,9 +77,10 @@ def as_categories(values: pd.Series) -> pd.Categorical:
     source (so the content checksum does not depend on where the table came from)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
-    uniques = pd.unique(values.to_numpy(dtype=object))
+    present = values.notna()  # a kept missing cell stays missing (code -1), never a category "nan"
+    uniques = pd.unique(values[present].to_numpy(dtype=object))
     spelling = {u: _category_label(u) for u in uniques}
-    labels = values.map(spelling).astype(object)
+    labels = values.astype(object).where(present).map(spelling).astype(object)
     categories = sorted(set(spelling.values()), key=_category_order)
     return pd.Categorical(labels, categories=categories)
 
@@ -94,13 +95,15 @@ def canonicalize(
     drop: list[str] = (),
     source: str = "unknown",
     missing_values: tuple = ("?", "NA", ""),
+    keep_missing: bool = False,
 ) -> Dataset:
     """Raw table -> canonical table (PROTOCOL §1).
 
     Drops ``drop`` columns, turns ``missing_values`` into NaN, drops rows that already miss a
     feature or the target (counted, with the classes that vanish with them), casts ``categorical``
     columns to pandas categories (sorted categories, so every source yields the same codes) and
-    everything else to float64.
+    everything else to float64. ``keep_missing`` (the natural-missingness track, PROTOCOL §10) keeps
+    the rows with missing features, their holes as NaN; only rows without a target are dropped.
     """
     df = frame.drop(columns=list(drop), errors="raise").copy()
     for c in df.columns:
@@ -112,7 +115,11 @@ def canonicalize(
     if target is not None and target_kind == "classification":
         classes_before = list(as_categories(clean_label(df[target].dropna())).categories)
     before = len(df)
-    df = df.dropna(axis=0, how="any").reset_index(drop=True)
+    if keep_missing:
+        df = df if target is None else df.dropna(axis=0, subset=[target])
+    else:
+        df = df.dropna(axis=0, how="any")
+    df = df.reset_index(drop=True)
     dropped = before - len(df)
 
     y = None

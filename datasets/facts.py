@@ -11,7 +11,7 @@ from ..errors import UsageError
 from . import CATALOG, availability, data_home, dataset_names, load_dataset
 from .builtin import BUILTIN_LOADERS
 from .sources import Cache
-from .user import user_datasets
+from .user import UserDataset, user_datasets
 
 PathLike = str | Path | None
 
@@ -51,13 +51,24 @@ def listing(*, mirror: PathLike = None, data_home_dir: PathLike = None, allow_ne
     return rows
 
 
+def _state(row: dict) -> str:
+    """Where a listed dataset stands: cached, stored (a user table's copy), available, or why not."""
+    if row["cached"]:
+        return "cached"
+    if row["available"]:
+        return "stored" if row["kind"] == "user" else "available"
+    if row["kind"] == "catalog":
+        return "needs the network"
+    return "unavailable: " + (row["reason"] or "").removeprefix(f"{row['name']}: ")
+
+
 def listing_lines(rows: Sequence[dict]) -> list[str]:
     width = max((len(r["name"]) for r in rows), default=0)
     lines = []
     for r in rows:
         shape = f"{r['shape'][0]} x {r['shape'][1]}" if r["shape"] else ""
         shape += f" ({r['dropped_rows']} dropped)" if r["dropped_rows"] else ""  # PROTOCOL §1, beside the size
-        state = "cached" if r["cached"] else ("available" if r["available"] else "needs the network")
+        state = _state(r)
         lines.append(f"{r['name']:<{width}}  {r['kind']:<8} {shape:<24} {r['target_kind'] or '':<15} {state}")
     return lines
 
@@ -83,6 +94,33 @@ def _promised_facts(entry: Any, reason: str | None) -> dict:
             "source": None, "checksum": entry.checksum, "cache_path": None, "unavailable_offline": reason}
 
 
+def _user_facts(entry: UserDataset, home: Path) -> dict:
+    """Where a user table came from and how it was added (its copy, roles, kept missing values)."""
+    from .user import table_file
+
+    facts = {"origin": entry.origin or entry.path, "origin_sha256": entry.sha256 or None, "added": entry.added or None,
+             "copy": str(table_file(entry, home)) if entry.copy else None,
+             "dropped_columns": list(entry.drop), "id_columns": list(entry.ids), "keep_missing": entry.keep_missing}
+    if entry.keep_missing:
+        facts["missing_cells_kept"] = entry.missing_cells
+        facts["shape_kept"] = list(entry.shape_kept) if entry.shape_kept else None
+    return facts
+
+
+def added_lines(entry: UserDataset, home: Path) -> list[str]:
+    """What ``datasets add`` says: the table, what was dropped, the kept holes, where the copy is."""
+    lines = [f"{entry.name}: {entry.shape[0]} x {entry.shape[1]} ({entry.target_kind} of {entry.target!r}), "
+             f"{dropped_note(entry.dropped_rows, entry.lost_classes)}, checksum {entry.checksum}"]
+    removed = [*entry.ids, *entry.drop]
+    if removed:
+        lines.append(f"removed columns: {', '.join(removed)}")
+    if entry.keep_missing and entry.shape_kept:
+        lines.append(f"kept for the natural-missingness track: {entry.shape_kept[0]} x {entry.shape_kept[1]} with "
+                     f"{entry.missing_cells} missing cells (checksum {entry.checksum_kept})")
+    lines.append(f"copied from {entry.origin} (sha256 {entry.sha256[:16]}...) into {home}")
+    return lines
+
+
 def dataset_facts(name: str, *, mirror: PathLike = None, data_home_dir: PathLike = None) -> dict:
     """One dataset's facts, without the network: the loaded table's when it can be had here, else
     what the catalog promises; an unknown name is a usage error."""
@@ -93,7 +131,7 @@ def dataset_facts(name: str, *, mirror: PathLike = None, data_home_dir: PathLike
     info: dict = {"name": name, "kind": dataset_kind(name)} | (_catalog_facts(entry) if entry is not None else {})
     users = user_datasets(home)
     if name in users:
-        info["file"] = users[name].path
+        info.update(_user_facts(users[name], home))
     reason = availability([name], mirror=mirror, data_home=home, allow_network=False)[name]
     if reason is None:  # loadable without the network: describe the real table
         info.update(_table_facts(load_dataset(name, mirror=mirror, data_home=home, allow_network=False)))

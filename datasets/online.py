@@ -6,6 +6,7 @@ one deadline; neither client has a timeout of its own. Used by the catalog's net
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import tenacity
 
-from ..errors import DatasetError, UsageError
+from ..errors import DatasetError, UsageError, one_line
 
 # Network policy, read at call time so a test can shorten it.
 NETWORK_ATTEMPTS = 3
@@ -128,3 +129,20 @@ def download(service: str, ident: int, work_dir: Path, what: str) -> pd.DataFram
     timeout is a :class:`DatasetError`, a client's own error is raised as it came."""
     fetch = _retrying(DOWNLOADS[service][1])
     return with_deadline(lambda: fetch(ident, work_dir), NETWORK_TIMEOUT_S, what)
+
+
+class DownloadFailed(DatasetError):
+    """A service did not deliver a table (unreachable, too slow, not found, a server error)."""
+
+
+def download_table(service: str, ident: int, home: Path, *, what: str) -> pd.DataFrame:
+    """``service``'s table ``ident`` (``"uci"`` or ``"openml"``), downloaded in a scratch folder of the
+    data home; any failure is a one-line :class:`DownloadFailed` naming ``what`` and the service."""
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=home / "tmp", prefix=f"{what}-") as work:
+        try:
+            return download(service, ident, Path(work), f"{what}: {service} download")
+        except DatasetError as exc:
+            raise DownloadFailed(str(exc)) from None
+        except Exception as exc:  # a client's own error type (not found, server error)
+            raise DownloadFailed(f"{what}: {service} failed ({one_line(exc, first_line=True)})") from None

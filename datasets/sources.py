@@ -1,6 +1,7 @@
 """Where canonical tables come from (PROTOCOL §1): :data:`SOURCES`, a list of source objects tried in
 order: the cache, a mirror directory of raw files, the tables that ship with scikit-learn, the network
-(UCI through ``ucimlrepo``, then OpenML through ``openml``), and the tables users registered.
+(UCI through ``ucimlrepo``, then OpenML through ``openml``), the tables users registered (their
+copies in the data home), and, for a load that keeps missing values (PROTOCOL §10), the natural tables.
 
 A source says whether it can serve a name now without downloading anything (``offers``) and loads it
 (``load``); :func:`load_from_sources` takes the first that offers, caches what a ``cacheable`` source
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,11 +27,13 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import DatasetError, one_line
-from .online import download, openml_server_url, reachable, uci_api_url
+from .online import DownloadFailed, download_table, openml_server_url, reachable, uci_api_url
 from .builtin import BUILTIN_LOADERS
 from .canonical import Dataset, canonicalize, table_checksum
 from .catalog import CATALOG, CatalogEntry
-from .user import UserDataset, canonical_user, user_datasets
+from .natural import NATURAL_TABLES, read_natural
+from .user import load_user, user_datasets
+from .user import unavailable_reason as user_unavailable_reason
 
 DATA_HOME_ENV = "IMPUTEBENCH_DATA_HOME"
 MIRROR_ENV = "IMPUTEBENCH_MIRROR"
@@ -197,11 +199,15 @@ def align_columns(entry: CatalogEntry, raw: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Where:
-    """Where a load may look: the data home (cache, user registry), the mirror, and the network."""
+    """Where a load may look: the data home (cache, user registry), the mirror, and the network;
+    ``keep_missing`` asks for a table with its own holes (PROTOCOL §10), from the user tables added
+    with them kept or the natural tables' directory ``natural``."""
 
     home: Path
     mirror: Path | None
     allow_network: bool
+    keep_missing: bool = False
+    natural: Path | None = None
 
 
 class SourceFailed(DatasetError):
@@ -272,40 +278,38 @@ class ServiceSource:
 
     def load(self, name: str, where: Where) -> Dataset:
         entry = CATALOG[name]
-        raw = download_table(self.name, getattr(entry, self.id_field), where.home, what=name)
+        try:
+            raw = download_table(self.name, getattr(entry, self.id_field), where.home, what=name)
+        except DownloadFailed as exc:
+            raise SourceFailed(str(exc)) from None
         return canonical_from_raw(entry, align_columns(entry, raw), source=self.name)
 
 
-def download_table(service: str, ident: int, home: Path, *, what: str) -> pd.DataFrame:
-    """``service``'s table ``ident`` (``"uci"`` or ``"openml"``), downloaded in a scratch folder of the
-    data home; any failure is a :class:`SourceFailed` naming ``what`` and the service."""
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=home / "tmp", prefix=f"{what}-") as work:
-        try:
-            return download(service, ident, Path(work), f"{what}: {service} download")
-        except DatasetError as exc:
-            raise SourceFailed(str(exc)) from None
-        except Exception as exc:  # a client's own error type (not found, server error)
-            raise SourceFailed(f"{what}: {service} failed ({one_line(exc, first_line=True)})") from None
-
-
 class UserSource:
-    """Tables registered with ``imputebench datasets add``, checked against the checksum recorded then."""
+    """Tables registered with ``imputebench datasets add`` (their copies in the data home), checked
+    against the checksum recorded then."""
 
     name, cacheable = "user", False
 
     def offers(self, name: str, where: Where) -> bool:
         entry = user_datasets(where.home).get(name)
-        return entry is not None and Path(entry.path).is_file()
+        return entry is not None and user_unavailable_reason(entry, where.home) is None
 
     def load(self, name: str, where: Where) -> Dataset:
-        entry: UserDataset = user_datasets(where.home)[name]
-        ds = canonical_user(entry)
-        if ds.checksum != entry.checksum:
-            raise DatasetError(f"{name}: {entry.path} changed since it was added (checksum {ds.checksum}, "
-                               f"registered {entry.checksum}); re-add it with `imputebench datasets add "
-                               f"{name} FILE --target {entry.target} --replace`")
-        return ds
+        return load_user(user_datasets(where.home)[name], where.home, keep_missing=where.keep_missing)
+
+
+class NaturalSource:
+    """The natural-missingness tables (PROTOCOL §10) in the directory ``where.natural``, holes kept."""
+
+    name, cacheable = "natural", False
+
+    def offers(self, name: str, where: Where) -> bool:
+        return (where.keep_missing and name in NATURAL_TABLES and where.natural is not None
+                and (where.natural / NATURAL_TABLES[name].file).is_file())
+
+    def load(self, name: str, where: Where) -> Dataset:
+        return read_natural(NATURAL_TABLES[name], where.natural)
 
 
 SOURCES: list[Source] = [
@@ -313,6 +317,7 @@ SOURCES: list[Source] = [
     ServiceSource("uci", "uci_id", uci_api_url),
     ServiceSource("openml", "openml_id", openml_server_url),
     UserSource(),
+    NaturalSource(),
 ]
 
 
@@ -360,5 +365,9 @@ def unavailable_reason(name: str, where: Where) -> str:
         return f"{name}: needs the network (not cached, {place}, {net})"
     users = user_datasets(where.home)
     if name in users:
-        return f"{name}: user file {users[name].path} is missing"
+        return user_unavailable_reason(users[name], where.home) or f"{name}: its table cannot be loaded"
+    if name in NATURAL_TABLES:
+        place = (f"no {NATURAL_TABLES[name].file} in {where.natural}" if where.natural
+                 else "no directory of natural tables (natural=DIR or $IMPUTEBENCH_NATURAL)")
+        return f"{name}: a natural-missingness table: {place}"
     return f"unknown dataset {name!r}; see `imputebench datasets list`"
