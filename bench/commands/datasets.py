@@ -115,7 +115,11 @@ def _remove(args: argparse.Namespace) -> int:
     home = ds_api.data_home(args.data_home)
     entry = ds_api.remove_user_dataset(home, args.name, reserved=ds_api.reserved_names())
     ds_api.clear_memo()
-    print(f"removed {entry.name} (from {entry.origin or entry.path}) and its copy from {home}")
+    from ..datasets.user import table_file
+
+    copy = table_file(entry, home) if entry.copy else None
+    kept = " (its copy is kept: another dataset uses the same table)" if copy and copy.is_file() else " and its copy"
+    print(f"removed {entry.name} (from {entry.origin or entry.path}){kept} from {home}")
     for task in tasks_on(home, entry.name):
         print(f"note: transfer task {task} uses {entry.name}; it cannot run until {entry.name} is added again")
     return 0
