@@ -76,6 +76,20 @@ def is_identifier_like(values: pd.Series, min_rows: int = 10) -> bool:
     return bool(numbers.isna().all() or (numbers.notna().all() and (numbers % 1 == 0).all()))
 
 
+def _text_columns_error(name: str, raw: pd.DataFrame, text: dict[str, pd.Series]) -> DatasetError:
+    """One line naming every text column (the first few with a value), the flags that fix them, and
+    which of them look like identifiers."""
+    many = len(text) > 1
+    quoted = [f"{c} ({v.iloc[0]!r})" if i < _EXAMPLES else str(c) for i, (c, v) in enumerate(text.items())]
+    them = "them" if many else "it"
+    ids = [c for c in text if is_identifier_like(raw[c])]
+    like = "look like identifiers" if len(ids) > 1 else "looks like an identifier"
+    hint = f"; {_joined(ids)} {like}: --id {','.join(ids)}" if ids else ""
+    return DatasetError(f"{name}: {len(text)} column{'s' if many else ''} not declared categorical "
+                        f"hold{'' if many else 's'} text: {_joined(quoted)}; declare {them} with --categorical "
+                        f"{','.join(map(str, text))}, or remove {them} with --drop or --id{hint}")
+
+
 def check_feature_types(name: str, raw: pd.DataFrame, roles: Roles, target_kind: TargetKind) -> None:
     """Numeric features hold numbers, a regression target too: every text column is named at once,
     with the flags that fix it."""
@@ -83,13 +97,7 @@ def check_feature_types(name: str, raw: pd.DataFrame, roles: Roles, target_kind:
     text = {c: _not_numbers(raw[c]) for c in raw.columns if c not in declared}
     text = {c: v for c, v in text.items() if len(v)}
     if text:
-        quoted = [f"{c} ({v.iloc[0]!r})" if i < _EXAMPLES else str(c) for i, (c, v) in enumerate(text.items())]
-        ids = [c for c in text if is_identifier_like(raw[c])]
-        hint = f"; {_joined(ids)} look{'s' if len(ids) == 1 else ''} like identifiers: --id {','.join(ids)}" if ids else ""
-        raise DatasetError(f"{name}: {len(text)} column{'s' if len(text) > 1 else ''} not declared categorical "
-                           f"hold{'' if len(text) > 1 else 's'} text: {_joined(quoted)}; declare "
-                           f"{'them' if len(text) > 1 else 'it'} with --categorical {','.join(map(str, text))}, "
-                           f"or remove {'them' if len(text) > 1 else 'it'} with --drop or --id{hint}")
+        raise _text_columns_error(name, raw, text)
     if target_kind == "regression":
         bad = _not_numbers(raw[roles.target])
         if len(bad):

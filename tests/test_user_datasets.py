@@ -129,7 +129,7 @@ def test_a_text_identifier_is_named_as_one(tmp_path: Path) -> None:
     frame = _table().drop(columns=["comment"]).assign(Id=[f"S-{i:03d}" for i in range(40)])
     with pytest.raises(DatasetError, match=r"1 column not declared categorical holds text: Id \('S-000'\); declare "
                                            r"it with --categorical Id, or remove it with --drop or --id; Id looks "
-                                           r"like identifiers: --id Id"):
+                                           r"like an identifier: --id Id$"):
         D.add_user_dataset(tmp_path, "t", _csv(frame, tmp_path / "t.csv"), target="label", categorical=("colour",))
 
 
