@@ -368,6 +368,6 @@ def unavailable_reason(name: str, where: Where) -> str:
         return user_unavailable_reason(users[name], where.home) or f"{name}: its table cannot be loaded"
     if name in NATURAL_TABLES:
         place = (f"no {NATURAL_TABLES[name].file} in {where.natural}" if where.natural
-                 else "no directory of natural tables (natural=DIR or $IMPUTEBENCH_NATURAL)")
+                 else "no directory of natural tables (--natural DIR or $IMPUTEBENCH_NATURAL)")
         return f"{name}: a natural-missingness table: {place}"
     return f"unknown dataset {name!r}; see `imputebench datasets list`"

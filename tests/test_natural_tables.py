@@ -117,4 +117,25 @@ def test_a_natural_table_that_is_not_the_declared_one_is_an_error(tmp_path: Path
     assert D.availability(["toyn"], data_home=tmp_path, keep_missing=True, natural=tmp_path / "nowhere")["toyn"] == \
         f"toyn: a natural-missingness table: no toyn.csv in {tmp_path / 'nowhere'}"
     assert D.availability(["toyn"], data_home=tmp_path, keep_missing=True)["toyn"].endswith(
-        "no directory of natural tables (natural=DIR or $IMPUTEBENCH_NATURAL)")
+        "no directory of natural tables (--natural DIR or $IMPUTEBENCH_NATURAL)")
+
+
+def test_datasets_list_and_info_show_the_natural_tables(tmp_path: Path, monkeypatch, capsys) -> None:
+    import json
+
+    from imputebench import cli
+
+    directory, table = _toy(tmp_path, monkeypatch)
+    home = str(tmp_path / "home")
+    assert cli.main(["datasets", "list", "--json", "--offline", "--data-home", home, "--natural", str(directory)]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["toyn"]["kind"] == "natural" and rows["toyn"]["available"] and rows["toyn"]["keep_missing"]
+    assert not rows["boys"]["available"] or (directory / "boys.csv").is_file()
+    assert cli.main(["datasets", "list", "--offline", "--data-home", home]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("toyn "))
+    assert line.endswith("unavailable: a natural-missingness table: no directory of natural tables "
+                         "(--natural DIR or $IMPUTEBENCH_NATURAL)")
+    assert cli.main(["datasets", "info", "toyn", "--json", "--data-home", home, "--natural", str(directory)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["kind"] == "natural" and info["missing_cells_kept"] == 3 and info["checksum"] == table.checksum
+    assert info["id_columns"] == ["pid"] and info["rows"] == 30

@@ -16,15 +16,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("datasets", help="the dataset catalog: list, inspect, fetch, add your own")
     dsub = p.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
 
-    ls = dsub.add_parser("list", help="every dataset: catalog, built-in and user")
+    ls = dsub.add_parser("list", help="every dataset: catalog, built-in, user and natural-missingness")
     add_json_argument(ls)
     add_source_arguments(ls)
+    _add_natural_argument(ls)
     ls.set_defaults(func=_list)
 
     info = dsub.add_parser("info", help="one dataset: rows, features, types, target, source, checksum")
     info.add_argument("name")
     add_json_argument(info)
     add_source_arguments(info)
+    _add_natural_argument(info)
     info.set_defaults(func=_info)
 
     fetch = dsub.add_parser("fetch", help="load datasets into the cache (cache, mirror, then network)")
@@ -62,19 +64,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm.set_defaults(func=_remove)
 
 
+def _add_natural_argument(p: argparse.ArgumentParser) -> None:
+    # Here until a second command needs it; then it belongs with the shared source options.
+    p.add_argument("--natural", metavar="DIR", default=None,
+                   help="directory of the natural-missingness tables (default: $IMPUTEBENCH_NATURAL)")
+
+
 def _columns(text: str) -> tuple[str, ...]:
     """``a,b`` -> ("a", "b"): column names (blanks dropped; a column name may hold spaces)."""
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = listing(mirror=args.mirror, data_home_dir=args.data_home, allow_network=not args.offline)
+    rows = listing(mirror=args.mirror, data_home_dir=args.data_home, allow_network=not args.offline,
+                   natural=args.natural)
     print(json.dumps(rows, indent=2) if args.json else "\n".join(listing_lines(rows)))
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    info = dataset_facts(args.name, mirror=args.mirror, data_home_dir=args.data_home)
+    info = dataset_facts(args.name, mirror=args.mirror, data_home_dir=args.data_home, natural=args.natural)
     print(json.dumps(info, indent=2, default=str) if args.json else "\n".join(facts_lines(info)))
     return 0
 
