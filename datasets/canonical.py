@@ -14,6 +14,7 @@ TargetKind = Literal["classification", "regression"]
 
 # PROTOCOL §1: "max_rows subsamples rows with a fixed seed".
 SUBSAMPLE_SEED = 0
+MISSING_MARKERS = ("?", "NA", "")  # cells that mean "missing" in a raw table (UCI's ?, R's NA, empty)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def canonicalize(
     categorical: list[str] = (),
     drop: list[str] = (),
     source: str = "unknown",
-    missing_values: tuple = ("?", "NA", ""),
+    missing_values: tuple = MISSING_MARKERS,
     keep_missing: bool = False,
 ) -> Dataset:
     """Raw table -> canonical table (PROTOCOL §1).
@@ -149,6 +150,12 @@ def canonicalize(
         dropped_rows=dropped,
         lost_classes=tuple(c for c in classes_before if c not in kept),
     )
+
+
+def holes_kept(ds: Dataset) -> Dataset:
+    """Mark a table canonicalised with ``keep_missing`` (PROTOCOL §10): ``meta`` says so and counts
+    its missing feature cells."""
+    return replace(ds, meta={**ds.meta, "keep_missing": True, "missing_cells": int(ds.X.isna().to_numpy().sum())})
 
 
 def table_checksum(X: pd.DataFrame, y: pd.Series | None) -> str:

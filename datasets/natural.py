@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DatasetError
-from .canonical import Dataset, TargetKind, canonicalize
+from .canonical import Dataset, TargetKind, canonicalize, holes_kept
 from .table_store import read_table
 
 NATURAL_ENV = "IMPUTEBENCH_NATURAL"
@@ -84,6 +84,4 @@ def read_natural(table: NaturalTable, directory: Path) -> Dataset:
     if table.checksum is not None and ds.checksum != table.checksum:
         raise DatasetError(f"{table.name}: checksum mismatch for {path} (got {ds.checksum}, declared "
                            f"{table.checksum}); it is not the exported table")
-    missing = int(ds.X.isna().to_numpy().sum())
-    return Dataset(ds.name, ds.X, ds.y, ds.target_kind, ds.checksum, ds.source, ds.dropped_rows, ds.lost_classes,
-                   meta={"keep_missing": True, "missing_cells": missing})
+    return holes_kept(ds)

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..errors import DatasetError, UsageError
-from .canonical import TargetKind
+from .canonical import MISSING_MARKERS, TargetKind
 
-MISSING_MARKERS = ("?", "NA", "")  # canonicalize's default: these cells are missing values
 _EXAMPLES = 3  # columns whose offending value an error quotes (every column is named)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..errors import DatasetError, UsageError, one_line
 from . import table_store
-from .canonical import Dataset, TargetKind, canonicalize
+from .canonical import Dataset, TargetKind, canonicalize, holes_kept
 from .online import download_table, parse_service_id
 from .roles import Roles, check_feature_types, check_named_columns, identifier_suspects, infer_target_kind
 
@@ -135,10 +135,6 @@ def check_size(ds: Dataset, what: str) -> None:
                            f"{ds.y.name!r}; a dataset needs at least {MIN_FEATURES}")
 
 
-def _kept(ds: Dataset) -> Dataset:
-    return replace(ds, meta={**ds.meta, "keep_missing": True, "missing_cells": int(ds.X.isna().to_numpy().sum())})
-
-
 def table_file(entry: UserDataset, home: Path) -> Path:
     """Where the table is read from: its copy in the data home (or, for an old entry, its path)."""
     return table_store.copy_path(home, entry.copy) if entry.copy else Path(entry.path)
@@ -180,7 +176,7 @@ def load_user(entry: UserDataset, home: Path, *, keep_missing: bool = False) -> 
                            f"track, and a synthetic-mask track needs at least {MIN_COMPLETE_ROWS} complete rows")
     if not entry.copy:
         _migrate(entry, home)
-    return _kept(ds) if keep_missing else ds
+    return holes_kept(ds) if keep_missing else ds
 
 
 def _migrate(entry: UserDataset, home: Path) -> None:
@@ -240,7 +236,7 @@ def add_user_dataset(home: Path, name: str, table: str | Path, *, target: str, c
     kind = target_kind or infer_target_kind(raw[target])
     source = f"user:{origin}"
     ds = canonical_table(name, raw, roles, kind, source=source)
-    kept = _kept(canonical_table(name, raw, roles, kind, source=source, keep_missing=True)) if keep_missing else None
+    kept = holes_kept(canonical_table(name, raw, roles, kind, source=source, keep_missing=True)) if keep_missing else None
     check_size(kept or ds, Path(origin).name if Path(origin).is_absolute() else origin)
     for column in identifier_suspects(raw, roles):
         if note:
