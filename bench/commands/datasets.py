@@ -12,6 +12,9 @@ from ..errors import DatasetError
 from .options import add_json_argument, add_source_arguments
 
 
+_HOME_HELP = "where tables are kept (default: $IMPUTEBENCH_DATA_HOME or the user cache)"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("datasets", help="the dataset catalog: list, inspect, fetch, add your own")
     dsub = p.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
@@ -40,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "add", help="add your own table: a CSV/TSV/parquet file, or openml:ID / uci:ID",
         description="Copy a table into the data home (content-addressed: moving or editing the file later "
                     "changes nothing) and register it under NAME, with where it came from.")
-    add.add_argument("name")
+    add.add_argument("name", metavar="NAME", help="the name runs use (--datasets NAME)")
     add.add_argument("table", metavar="TABLE", help="a CSV, TSV or parquet file, or openml:ID / uci:ID (fetched "
                                                     "through the network once, then kept)")
     add.add_argument("--target", required=True, help="the target column")
@@ -54,13 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--task", choices=("classification", "regression"), default=None,
                      help="the target's kind (default: inferred)")
     add.add_argument("--replace", action="store_true", help="replace a user dataset of the same name")
-    add.add_argument("--data-home", metavar="DIR", default=None)
+    add.add_argument("--data-home", metavar="DIR", default=None, help=_HOME_HELP)
     add.add_argument("--offline", action="store_true", help="never use the network (openml:ID / uci:ID then fail)")
     add.set_defaults(func=_add)
 
     rm = dsub.add_parser("remove", help="unregister a dataset you added and delete its copy")
-    rm.add_argument("name")
-    rm.add_argument("--data-home", metavar="DIR", default=None)
+    rm.add_argument("name", metavar="NAME", help="a dataset you added")
+    rm.add_argument("--data-home", metavar="DIR", default=None, help=_HOME_HELP)
     rm.set_defaults(func=_remove)
 
 
