@@ -14,6 +14,7 @@ TargetKind = Literal["classification", "regression"]
 
 # PROTOCOL §1: "max_rows subsamples rows with a fixed seed".
 SUBSAMPLE_SEED = 0
+MISSING_MARKERS = ("?", "NA", "")  # cells that mean "missing" in a raw table (UCI's ?, R's NA, empty)
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ def as_categories(values: pd.Series) -> pd.Categorical:
     source (so the content checksum does not depend on where the table came from)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
-    uniques = pd.unique(values.to_numpy(dtype=object))
+    present = values.notna()  # a kept missing cell stays missing (code -1), never a category "nan"
+    uniques = pd.unique(values[present].to_numpy(dtype=object))
     spelling = {u: _category_label(u) for u in uniques}
-    labels = values.map(spelling).astype(object)
+    labels = values.astype(object).where(present).map(spelling).astype(object)
     categories = sorted(set(spelling.values()), key=_category_order)
     return pd.Categorical(labels, categories=categories)
 
@@ -93,14 +95,16 @@ def canonicalize(
     categorical: list[str] = (),
     drop: list[str] = (),
     source: str = "unknown",
-    missing_values: tuple = ("?", "NA", ""),
+    missing_values: tuple = MISSING_MARKERS,
+    keep_missing: bool = False,
 ) -> Dataset:
     """Raw table -> canonical table (PROTOCOL §1).
 
     Drops ``drop`` columns, turns ``missing_values`` into NaN, drops rows that already miss a
     feature or the target (counted, with the classes that vanish with them), casts ``categorical``
     columns to pandas categories (sorted categories, so every source yields the same codes) and
-    everything else to float64.
+    everything else to float64. ``keep_missing`` (the natural-missingness track, PROTOCOL §10) keeps
+    the rows with missing features, their holes as NaN; only rows without a target are dropped.
     """
     df = frame.drop(columns=list(drop), errors="raise").copy()
     for c in df.columns:
@@ -112,7 +116,11 @@ def canonicalize(
     if target is not None and target_kind == "classification":
         classes_before = list(as_categories(clean_label(df[target].dropna())).categories)
     before = len(df)
-    df = df.dropna(axis=0, how="any").reset_index(drop=True)
+    if keep_missing:
+        df = df if target is None else df.dropna(axis=0, subset=[target])
+    else:
+        df = df.dropna(axis=0, how="any")
+    df = df.reset_index(drop=True)
     dropped = before - len(df)
 
     y = None
@@ -142,6 +150,12 @@ def canonicalize(
         dropped_rows=dropped,
         lost_classes=tuple(c for c in classes_before if c not in kept),
     )
+
+
+def holes_kept(ds: Dataset) -> Dataset:
+    """Mark a table canonicalised with ``keep_missing`` (PROTOCOL §10): ``meta`` says so and counts
+    its missing feature cells."""
+    return replace(ds, meta={**ds.meta, "keep_missing": True, "missing_cells": int(ds.X.isna().to_numpy().sum())})
 
 
 def table_checksum(X: pd.DataFrame, y: pd.Series | None) -> str:

@@ -1,6 +1,7 @@
 """Where canonical tables come from (PROTOCOL §1): :data:`SOURCES`, a list of source objects tried in
 order: the cache, a mirror directory of raw files, the tables that ship with scikit-learn, the network
-(UCI through ``ucimlrepo``, then OpenML through ``openml``), and the tables users registered.
+(UCI through ``ucimlrepo``, then OpenML through ``openml``), the tables users registered (their
+copies in the data home), and, for a load that keeps missing values (PROTOCOL §10), the natural tables.
 
 A source says whether it can serve a name now without downloading anything (``offers``) and loads it
 (``load``); :func:`load_from_sources` takes the first that offers, caches what a ``cacheable`` source
@@ -17,34 +18,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import tempfile
-import threading
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Protocol
-from urllib.parse import urlparse
 
 import pandas as pd
-import tenacity
 
 from ..atomic import atomic_write
 from ..errors import DatasetError, one_line
+from .online import DownloadFailed, download_table, openml_server_url, reachable, uci_api_url
 from .builtin import BUILTIN_LOADERS
 from .canonical import Dataset, canonicalize, table_checksum
 from .catalog import CATALOG, CatalogEntry
-from .user import UserDataset, canonical_user, user_datasets
+from .natural import NATURAL_TABLES, read_natural
+from .user import load_user, user_datasets
+from .user import unavailable_reason as user_unavailable_reason
 
 DATA_HOME_ENV = "IMPUTEBENCH_DATA_HOME"
 MIRROR_ENV = "IMPUTEBENCH_MIRROR"
-
-# Network policy: every online fetch gets this many attempts with exponential backoff, all within
-# one deadline; read at call time so a test can shorten them.
-NETWORK_ATTEMPTS = 3
-NETWORK_BACKOFF_S = 1.0
-NETWORK_TIMEOUT_S = 300.0
-PROBE_TIMEOUT_S = 2.0
 
 _TARGET_COLUMN = "__target__"  # the target's column in a cached parquet file
 
@@ -181,89 +173,7 @@ def read_mirror(entry: CatalogEntry, mirror: Path) -> Dataset:
     return canonical_from_raw(entry, raw, source=f"mirror:{path.resolve()}")
 
 
-# --- the network -----------------------------------------------------------------------------------
-
-def uci_api_url() -> str:
-    """ucimlrepo's endpoint, read where ucimlrepo reads it (its module constant ``API_BASE_URL``)."""
-    import ucimlrepo.fetch
-
-    return ucimlrepo.fetch.API_BASE_URL
-
-
-def openml_server_url() -> str:
-    import openml
-
-    return openml.config.server
-
-
-_probe_results: dict[tuple[str, int], bool] = {}
-
-
-def reachable(url: str) -> bool:
-    """A quick TCP connect to ``url``'s host (memoised in-process): is that service reachable?"""
-    parsed = urlparse(url)
-    key = (parsed.hostname or "", parsed.port or (443 if parsed.scheme == "https" else 80))
-    if key not in _probe_results:
-        try:
-            with socket.create_connection(key, timeout=PROBE_TIMEOUT_S):
-                _probe_results[key] = True
-        except OSError:
-            _probe_results[key] = False
-    return _probe_results[key]
-
-
-def _retrying(fetch: Callable) -> Callable:
-    # Transient faults are OS-level: ucimlrepo reports any HTTP or URL failure as ConnectionError,
-    # openml's requests errors are OSErrors too; anything else (not found, bad data) fails at once.
-    return tenacity.retry(
-        stop=tenacity.stop_after_attempt(NETWORK_ATTEMPTS),
-        wait=tenacity.wait_exponential(multiplier=NETWORK_BACKOFF_S, max=30 * NETWORK_BACKOFF_S),
-        retry=tenacity.retry_if_exception_type(OSError),
-        reraise=True,
-    )(fetch)
-
-
-def _with_deadline(call: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Run ``call`` in a daemon thread and give up after ``seconds``: neither client has a timeout
-    of its own. An abandoned call writes nothing we keep (the cache is written by the caller)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, daemon=True, name="imputebench-download")
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise DatasetError(f"{what} timed out after {seconds:g} s; try again or use a mirror (--mirror)")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def _fetch_uci(entry: CatalogEntry, work_dir: Path) -> pd.DataFrame:
-    import ucimlrepo
-
-    repo = ucimlrepo.fetch_ucirepo(id=entry.uci_id)
-    return repo.data.original
-
-
-def _fetch_openml(entry: CatalogEntry, work_dir: Path) -> pd.DataFrame:
-    import openml
-
-    # openml keeps its own download cache; give it a scratch directory so a broken download never
-    # lingers there, and let our retry policy be the only one.
-    openml.config.set_root_cache_directory(str(work_dir))
-    openml.config.set_retry_policy("robot", n_retries=1)
-    ds = openml.datasets.get_dataset(entry.openml_id, download_data=True, download_qualities=False,
-                                     download_features_meta_data=False)
-    # Every column, IDs included: the catalog says what is dropped, the same for every source.
-    frame, _, _, _ = ds.get_data(include_row_id=True, include_ignore_attribute=True)
-    return frame
-
+# --- the network: online.py; column names as the catalog spells them ---------------------------
 
 def _normalised(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
@@ -289,11 +199,15 @@ def align_columns(entry: CatalogEntry, raw: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Where:
-    """Where a load may look: the data home (cache, user registry), the mirror, and the network."""
+    """Where a load may look: the data home (cache, user registry), the mirror, and the network;
+    ``keep_missing`` asks for a table with its own holes (PROTOCOL §10), from the user tables added
+    with them kept or the natural tables' directory ``natural``."""
 
     home: Path
     mirror: Path | None
     allow_network: bool
+    keep_missing: bool = False
+    natural: Path | None = None
 
 
 class SourceFailed(DatasetError):
@@ -349,14 +263,13 @@ class ScikitLearnSource:
 
 
 class ServiceSource:
-    """An online service that serves catalog tables by id, through its client: each download retried
-    with backoff within one deadline (:data:`NETWORK_TIMEOUT_S`)."""
+    """An online service that serves catalog tables by id, through its client (:mod:`.online`: each
+    download retried with backoff within one deadline)."""
 
     cacheable = True
 
-    def __init__(self, name: str, id_field: str, url: Callable[[], str],
-                 download: Callable[[CatalogEntry, Path], pd.DataFrame]) -> None:
-        self.name, self.id_field, self.url, self.download = name, id_field, url, download
+    def __init__(self, name: str, id_field: str, url: Callable[[], str]) -> None:
+        self.name, self.id_field, self.url = name, id_field, url
 
     def offers(self, name: str, where: Where) -> bool:
         entry = CATALOG.get(name)
@@ -365,42 +278,46 @@ class ServiceSource:
 
     def load(self, name: str, where: Where) -> Dataset:
         entry = CATALOG[name]
-        fetch = _retrying(self.download)
-        (where.home / "tmp").mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=where.home / "tmp", prefix=f"{name}-") as work:
-            try:
-                raw = _with_deadline(lambda: fetch(entry, Path(work)), NETWORK_TIMEOUT_S, f"{name}: {self.name} download")
-            except DatasetError as exc:
-                raise SourceFailed(str(exc)) from None
-            except Exception as exc:  # a client's own error type (not found, server error): try the next
-                raise SourceFailed(f"{name}: {self.name} failed ({one_line(exc, first_line=True)})") from None
+        try:
+            raw = download_table(self.name, getattr(entry, self.id_field), where.home, what=name)
+        except DownloadFailed as exc:
+            raise SourceFailed(str(exc)) from None
         return canonical_from_raw(entry, align_columns(entry, raw), source=self.name)
 
 
 class UserSource:
-    """Tables registered with ``imputebench datasets add``, checked against the checksum recorded then."""
+    """Tables registered with ``imputebench datasets add`` (their copies in the data home), checked
+    against the checksum recorded then."""
 
     name, cacheable = "user", False
 
     def offers(self, name: str, where: Where) -> bool:
         entry = user_datasets(where.home).get(name)
-        return entry is not None and Path(entry.path).is_file()
+        return entry is not None and user_unavailable_reason(entry, where.home) is None
 
     def load(self, name: str, where: Where) -> Dataset:
-        entry: UserDataset = user_datasets(where.home)[name]
-        ds = canonical_user(entry)
-        if ds.checksum != entry.checksum:
-            raise DatasetError(f"{name}: {entry.path} changed since it was added (checksum {ds.checksum}, "
-                               f"registered {entry.checksum}); re-add it with `imputebench datasets add "
-                               f"{name} FILE --target {entry.target} --replace`")
-        return ds
+        return load_user(user_datasets(where.home)[name], where.home, keep_missing=where.keep_missing)
+
+
+class NaturalSource:
+    """The natural-missingness tables (PROTOCOL §10) in the directory ``where.natural``, holes kept."""
+
+    name, cacheable = "natural", False
+
+    def offers(self, name: str, where: Where) -> bool:
+        return (where.keep_missing and name in NATURAL_TABLES and where.natural is not None
+                and (where.natural / NATURAL_TABLES[name].file).is_file())
+
+    def load(self, name: str, where: Where) -> Dataset:
+        return read_natural(NATURAL_TABLES[name], where.natural)
 
 
 SOURCES: list[Source] = [
     CacheSource(), MirrorSource(), ScikitLearnSource(),
-    ServiceSource("uci", "uci_id", uci_api_url, _fetch_uci),
-    ServiceSource("openml", "openml_id", openml_server_url, _fetch_openml),
+    ServiceSource("uci", "uci_id", uci_api_url),
+    ServiceSource("openml", "openml_id", openml_server_url),
     UserSource(),
+    NaturalSource(),
 ]
 
 
@@ -448,5 +365,9 @@ def unavailable_reason(name: str, where: Where) -> str:
         return f"{name}: needs the network (not cached, {place}, {net})"
     users = user_datasets(where.home)
     if name in users:
-        return f"{name}: user file {users[name].path} is missing"
+        return user_unavailable_reason(users[name], where.home) or f"{name}: its table cannot be loaded"
+    if name in NATURAL_TABLES:
+        place = (f"no {NATURAL_TABLES[name].file} in {where.natural}" if where.natural
+                 else "no directory of natural tables (--natural DIR or $IMPUTEBENCH_NATURAL)")
+        return f"{name}: a natural-missingness table: {place}"
     return f"unknown dataset {name!r}; see `imputebench datasets list`"

@@ -6,6 +6,14 @@ table) above which a row is in the target domain. The split column is removed fr
 both domains so they share one feature space; when it is the dataset's target (a label shift) it
 stays the target. Users add tasks on their own datasets with ``imputebench transfer add``; they are
 kept in ``<data home>/transfer_tasks.json``.
+
+What a task needs: a dataset (catalog, or your own via ``imputebench datasets add``), a column that is
+a feature or the target, and a rule on it whose target domain holds at least ``min_target_rows``
+complete rows (default :data:`MIN_TARGET_ROWS`, PROTOCOL §7) and whose source domain is not empty.
+The minimum is statistical: the target test part is drawn first as ``min(2000, target rows -
+largest n_target)`` rows, the same for every ``n_target``, so with 1,500 rows and ``n_target`` up to
+1,000 it keeps 500 rows to score on. A task may lower it (:func:`check_min_target_rows`) down to the
+largest ``n_target`` plus :data:`MIN_TEST_ROWS`; its scores then rest on fewer test rows and are noisier.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ import pandas as pd
 from ..atomic import atomic_write
 from ..errors import DatasetError, UsageError
 
-MIN_TARGET_ROWS = 1500  # PROTOCOL §7: every target domain has at least this many rows
+MIN_TARGET_ROWS = 1500  # PROTOCOL §7: every target domain has at least this many rows (default)
+MIN_TEST_ROWS = 100  # the smallest target test part a lowered minimum may leave (next to the largest n_target)
 USER_TASKS_FILE = "transfer_tasks.json"
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 
@@ -36,6 +45,7 @@ class TransferTask:
     values: tuple[str, ...] = ()  # target domain: rows whose ``column`` is one of these
     threshold: float | str | None = None  # or: rows whose ``column`` is above this ("median" allowed)
     note: str = ""
+    min_target_rows: int = MIN_TARGET_ROWS  # the target domain's minimum size (PROTOCOL §7)
 
     @property
     def rule(self) -> str:
@@ -45,7 +55,12 @@ class TransferTask:
         return f"{self.column} > {self.threshold}"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The task as stored; the default minimum is left out, so a task's identity (its registry
+        entry, its cached domain gap) is the same as before the minimum became an option."""
+        d = asdict(self)
+        if self.min_target_rows == MIN_TARGET_ROWS:
+            del d["min_target_rows"]
+        return d
 
 
 def _letters(first: str, last: str) -> tuple[str, ...]:
@@ -86,17 +101,46 @@ def user_tasks(home: Path) -> dict[str, TransferTask]:
     return {n: TransferTask(**{**e, "values": tuple(e["values"])}) for n, e in entries.items()}
 
 
+def tasks_on(home: Path, dataset: str) -> list[str]:
+    """The user's transfer tasks on ``dataset``."""
+    return sorted(n for n, t in user_tasks(home).items() if t.dataset == dataset)
+
+
 def all_tasks(home: Path) -> dict[str, TransferTask]:
     """Built-in tasks and the user's, by name."""
     return {**BUILTIN_TASKS, **user_tasks(home)}
 
 
 def get_task(name: str, home: Path) -> TransferTask:
+    return select_tasks([name], home)[0]
+
+
+def select_tasks(names: list[str] | tuple[str, ...], home: Path) -> list[TransferTask]:
+    """The tasks named (every unknown name in one error), or every task, by name, when none is named:
+    what ``transfer tasks NAME...`` lists, so only those tasks' domains and gaps are computed."""
     tasks = all_tasks(home)
-    if name not in tasks:
-        raise UsageError(f"unknown transfer task {name!r}; valid: {', '.join(sorted(tasks))} "
-                         "(see `imputebench transfer tasks`)")
-    return tasks[name]
+    unknown = [n for n in names if n not in tasks]
+    if unknown:
+        raise UsageError(f"unknown transfer task{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                         f"valid: {', '.join(sorted(tasks))} (see `imputebench transfer tasks`)")
+    return [tasks[n] for n in (dict.fromkeys(names) if names else sorted(tasks))]
+
+
+def smallest_min_target_rows() -> int:
+    """The lowest ``min_target_rows`` a task may set: the largest ``n_target`` plus :data:`MIN_TEST_ROWS`."""
+    from ..transfer import N_TARGETS  # the scarcity grid every target domain must serve (PROTOCOL §7)
+
+    return max(N_TARGETS) + MIN_TEST_ROWS
+
+
+def check_min_target_rows(value: int) -> int:
+    """``value`` as a task's target-domain minimum, or a one-line error saying why it cannot be."""
+    floor = smallest_min_target_rows()
+    if not isinstance(value, int) or isinstance(value, bool) or value < floor:
+        raise UsageError(f"--min-target-rows must be a whole number of at least {floor}, got {value!r}: the target "
+                         f"test part is the target rows minus the largest n_target ({floor - MIN_TEST_ROWS}), and "
+                         f"needs at least {MIN_TEST_ROWS} rows (PROTOCOL §7; default {MIN_TARGET_ROWS}, 500 test rows)")
+    return value
 
 
 def parse_threshold(text: str) -> float | str:
@@ -117,6 +161,7 @@ def add_user_task(home: Path, task: TransferTask, *, replace: bool = False) -> T
     if bool(task.values) == (task.threshold is not None):
         raise UsageError("give the target domain as --values V1,V2 or as --threshold X (a number or 'median'), "
                          "exactly one")
+    check_min_target_rows(task.min_target_rows)
     registry = user_tasks(home)
     if task.name in registry and not replace:
         raise UsageError(f"transfer task {task.name!r} exists; add --replace to register it again")
@@ -168,10 +213,12 @@ def split_domains(task: TransferTask, X: pd.DataFrame, y: pd.Series | None) -> D
     """PROTOCOL §7: source and target rows, split column removed; both keep the table's categories."""
     in_target = target_domain(task, X, y)
     n_target, n_source = int(in_target.sum()), int((~in_target).sum())
-    if n_target < MIN_TARGET_ROWS or n_source == 0:
+    if n_target < task.min_target_rows or n_source == 0:
+        lower = (f"; --min-target-rows lowers the minimum to as few as {smallest_min_target_rows()}, with noisier "
+                 "scores" if n_source and n_target >= smallest_min_target_rows() else "")
         raise DatasetError(f"transfer task {task.name}: the rule {task.rule} gives {n_target} target and "
-                           f"{n_source} source rows; the target domain needs at least {MIN_TARGET_ROWS} rows "
-                           "and the source at least one (PROTOCOL §7)")
+                           f"{n_source} source rows; the target domain needs at least {task.min_target_rows} rows "
+                           f"and the source at least one (PROTOCOL §7){lower}")
     features = X.drop(columns=[task.column]) if task.column in X.columns else X
     ys = None if y is None else y[~in_target]
     yt = None if y is None else y[in_target]

@@ -291,23 +291,27 @@ def test_a_user_dataset_runs_like_any_other(tmp_path: Path, suffix: str) -> None
     assert D.availability(["mine"], data_home=home) == {"mine": None}
 
 
-def test_a_user_file_changed_after_add_is_an_error(tmp_path: Path) -> None:
+def test_a_user_file_edited_after_add_changes_nothing_but_an_edited_copy_is_an_error(tmp_path: Path) -> None:
     file = tmp_path / "mine.csv"
     frame = _user_table(tmp_path)
     frame.to_csv(file, index=False)
-    D.add_user_dataset(tmp_path, "mine", file, target="kind")
+    entry = D.add_user_dataset(tmp_path, "mine", file, target="kind")
     frame.loc[0, "a"] = 123.0
-    frame.to_csv(file, index=False)
-    with pytest.raises(DatasetError, match="changed since it was added"):
+    frame.to_csv(file, index=False)  # the source file: no longer what is read
+    assert D.load_dataset("mine", data_home=tmp_path).checksum == entry.checksum
+    D.clear_memo()
+    copy = tmp_path / "user-tables" / entry.copy
+    copy.write_text(file.read_text())  # the copy itself: an error, never another table under the name
+    with pytest.raises(DatasetError, match=r"^mine: its copy .* was changed \(checksum"):
         D.load_dataset("mine", data_home=tmp_path)
 
 
 def test_user_dataset_mistakes_are_usage_errors(tmp_path: Path) -> None:
     file = tmp_path / "mine.csv"
     _user_table(tmp_path).to_csv(file, index=False)
-    with pytest.raises(UsageError, match="catalog or built-in"):
+    with pytest.raises(UsageError, match="catalog, built-in"):
         D.add_user_dataset(tmp_path, "adult", file, target="price", reserved=set(CATALOG))
-    with pytest.raises(UsageError, match="not a column"):
+    with pytest.raises(UsageError, match="not columns of the table: --target nope; its columns: a, kind, price"):
         D.add_user_dataset(tmp_path, "mine", file, target="nope")
     with pytest.raises(DatasetError, match="--categorical"):
         D.add_user_dataset(tmp_path, "mine", file, target="price")  # 'kind' is text, undeclared

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import imputebench.datasets as D
-from imputebench.datasets import sources
+from imputebench.datasets import online, sources
 from imputebench.datasets.canonical import canonicalize
 from imputebench.datasets.catalog import CatalogEntry
 from imputebench.errors import DatasetError
@@ -139,8 +139,8 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     # ucimlrepo reads its endpoint from this module constant at call time; openml from its config.
     monkeypatch.setattr(ucimlrepo.fetch, "API_BASE_URL", f"{fake.base}/api/dataset")
     monkeypatch.setattr(openml.config, "server", f"{fake.base}/api/v1/xml")
-    monkeypatch.setattr(sources, "NETWORK_BACKOFF_S", 0.01)
-    monkeypatch.setattr(sources, "NETWORK_TIMEOUT_S", 20.0)
+    monkeypatch.setattr(online, "NETWORK_BACKOFF_S", 0.01)
+    monkeypatch.setattr(online, "NETWORK_TIMEOUT_S", 20.0)
     monkeypatch.setitem(D.CATALOG, "toy", _entry(raw))
     D.clear_memo()
     yield fake
@@ -204,7 +204,7 @@ def test_online_columns_that_cannot_be_paired_are_an_error() -> None:
 
 def test_a_download_past_its_deadline_times_out_and_caches_nothing(services: FakeServices, tmp_path: Path,
                                                                    monkeypatch) -> None:
-    monkeypatch.setattr(sources, "NETWORK_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(online, "NETWORK_TIMEOUT_S", 0.5)
     monkeypatch.setitem(D.CATALOG, "toy", _entry(services.raw, openml_id=None))
     services.delay_s["/static/toy.csv"] = 3.0
     start = time.monotonic()
@@ -219,3 +219,36 @@ def test_availability_probes_the_services_without_downloading(services: FakeServ
     assert out == {"toy": None}
     assert services.hits == []  # a TCP connect, no request
     assert D.availability(["toy"], data_home=tmp_path, allow_network=False)["toy"].startswith("toy: needs the network")
+
+
+# --- a table brought by id: ``datasets add NAME openml:ID`` / ``uci:ID`` -------------------------------
+
+@pytest.mark.parametrize("service, ident", [("openml", OPENML_ID), ("uci", UCI_ID)])
+def test_add_by_id_fetches_through_the_client_once_and_keeps_a_copy(services: FakeServices, tmp_path: Path,
+                                                                      service: str, ident: int) -> None:
+    home = tmp_path / "home"
+    colour = "colour" if service == "openml" else "COLOUR"  # each service spells its columns its own way
+    label = "label" if service == "openml" else "Label"
+    entry = D.add_user_dataset(home, "fetched", f"{service}:{ident}", target=label, categorical=(colour,))
+    assert entry.origin == f"{service}:{ident}" and entry.shape == (60, 3) and entry.target_kind == "classification"
+    assert (home / "user-tables" / entry.copy).is_file() and not any((home / "tmp").iterdir())
+    n_hits = len(services.hits)
+    assert n_hits > 0
+    D.clear_memo()
+    assert D.load_dataset("fetched", data_home=home).checksum == entry.checksum
+    again = D.add_user_dataset(home, "again", f"{service}:{ident}", target=label, categorical=(colour,),
+                               allow_network=False)  # fetched before: the copy is the cache
+    assert len(services.hits) == n_hits and again.copy == entry.copy and again.checksum == entry.checksum
+
+
+def test_add_by_id_fails_in_one_line_offline_or_when_the_service_does_not_deliver(services: FakeServices,
+                                                                                 tmp_path: Path) -> None:
+    from imputebench.errors import UsageError
+
+    with pytest.raises(DatasetError, match=r"^mine: openml:\d+ needs the network, and network use is off$"):
+        D.add_user_dataset(tmp_path, "mine", f"openml:{OPENML_ID}", target="label", allow_network=False)
+    with pytest.raises(DatasetError, match=r"^mine: uci failed \(") as err:
+        D.add_user_dataset(tmp_path, "mine", "uci:12345", target="label")  # the fake UCI says: not found
+    assert "\n" not in str(err.value) and "mine" not in D.dataset_names(data_home=tmp_path)
+    with pytest.raises(UsageError, match="openml:ID with a whole number"):
+        D.add_user_dataset(tmp_path, "mine", "openml:abc", target="label")

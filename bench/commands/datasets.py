@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from .. import datasets as ds_api
-from ..datasets.builtin import BUILTIN_LOADERS
-from ..datasets.facts import dataset_facts, dropped_note, facts_lines, listing, listing_lines, names_to_fetch
+from ..datasets.facts import added_lines, dataset_facts, dropped_note, facts_lines, listing, listing_lines, names_to_fetch
+from ..datasets.transfer_tasks import tasks_on
 from ..errors import DatasetError
 from .options import add_json_argument, add_source_arguments
+
+
+_HOME_HELP = "where tables are kept (default: $IMPUTEBENCH_DATA_HOME or the user cache)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("datasets", help="the dataset catalog: list, inspect, fetch, add your own")
     dsub = p.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
 
-    ls = dsub.add_parser("list", help="every dataset: catalog, built-in and user")
+    ls = dsub.add_parser("list", help="every dataset: catalog, built-in, user and natural-missingness")
     add_json_argument(ls)
     add_source_arguments(ls)
+    _add_natural_argument(ls)
     ls.set_defaults(func=_list)
 
     info = dsub.add_parser("info", help="one dataset: rows, features, types, target, source, checksum")
     info.add_argument("name")
     add_json_argument(info)
     add_source_arguments(info)
+    _add_natural_argument(info)
     info.set_defaults(func=_info)
 
     fetch = dsub.add_parser("fetch", help="load datasets into the cache (cache, mirror, then network)")
@@ -35,26 +39,54 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_source_arguments(fetch)
     fetch.set_defaults(func=_fetch)
 
-    add = dsub.add_parser("add", help="register a local CSV or parquet table as a dataset")
-    add.add_argument("name")
-    add.add_argument("file", type=Path)
+    add = dsub.add_parser(
+        "add", help="add your own table: a CSV/TSV/parquet file, or openml:ID / uci:ID",
+        description="Copy a table into the data home (content-addressed: moving or editing the file later "
+                    "changes nothing) and register it under NAME, with where it came from.")
+    add.add_argument("name", metavar="NAME", help="the name runs use (--datasets NAME)")
+    add.add_argument("table", metavar="TABLE", help="a CSV, TSV or parquet file, or openml:ID / uci:ID (fetched "
+                                                    "through the network once, then kept)")
     add.add_argument("--target", required=True, help="the target column")
-    add.add_argument("--categorical", default="", metavar="COL,...", help="categorical feature columns")
+    add.add_argument("--categorical", type=_columns, default=(), metavar="COL,...", help="categorical feature columns")
+    add.add_argument("--drop", type=_columns, default=(), metavar="COL,...", help="columns to leave out")
+    add.add_argument("--id", type=_columns, default=(), metavar="COL,...", dest="ids",
+                     help="identifier columns (removed, PROTOCOL §1)")
+    add.add_argument("--keep-missing", action="store_true",
+                     help="also keep the table's own missing values, for the natural-missingness track "
+                          "(other tracks still use its complete rows)")
     add.add_argument("--task", choices=("classification", "regression"), default=None,
                      help="the target's kind (default: inferred)")
     add.add_argument("--replace", action="store_true", help="replace a user dataset of the same name")
-    add.add_argument("--data-home", metavar="DIR", default=None)
+    add.add_argument("--data-home", metavar="DIR", default=None, help=_HOME_HELP)
+    add.add_argument("--offline", action="store_true", help="never use the network (openml:ID / uci:ID then fail)")
     add.set_defaults(func=_add)
+
+    rm = dsub.add_parser("remove", help="unregister a dataset you added and delete its copy")
+    rm.add_argument("name", metavar="NAME", help="a dataset you added")
+    rm.add_argument("--data-home", metavar="DIR", default=None, help=_HOME_HELP)
+    rm.set_defaults(func=_remove)
+
+
+def _add_natural_argument(p: argparse.ArgumentParser) -> None:
+    # Here until a second command needs it; then it belongs with the shared source options.
+    p.add_argument("--natural", metavar="DIR", default=None,
+                   help="directory of the natural-missingness tables (default: $IMPUTEBENCH_NATURAL)")
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    """``a,b`` -> ("a", "b"): column names (blanks dropped; a column name may hold spaces)."""
+    return tuple(c.strip() for c in text.split(",") if c.strip())
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = listing(mirror=args.mirror, data_home_dir=args.data_home, allow_network=not args.offline)
+    rows = listing(mirror=args.mirror, data_home_dir=args.data_home, allow_network=not args.offline,
+                   natural=args.natural)
     print(json.dumps(rows, indent=2) if args.json else "\n".join(listing_lines(rows)))
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    info = dataset_facts(args.name, mirror=args.mirror, data_home_dir=args.data_home)
+    info = dataset_facts(args.name, mirror=args.mirror, data_home_dir=args.data_home, natural=args.natural)
     print(json.dumps(info, indent=2, default=str) if args.json else "\n".join(facts_lines(info)))
     return 0
 
@@ -82,11 +114,24 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _add(args: argparse.Namespace) -> int:
     home = ds_api.data_home(args.data_home)
-    categorical = tuple(c.strip() for c in args.categorical.split(",") if c.strip())
-    entry = ds_api.add_user_dataset(home, args.name, args.file, target=args.target, categorical=categorical,
-                                    target_kind=args.task, replace=args.replace,
-                                    reserved=set(ds_api.CATALOG) | set(BUILTIN_LOADERS))
+    entry = ds_api.add_user_dataset(home, args.name, args.table, target=args.target, categorical=args.categorical,
+                                    drop=args.drop, ids=args.ids, keep_missing=args.keep_missing,
+                                    target_kind=args.task, replace=args.replace, reserved=ds_api.reserved_names(),
+                                    allow_network=not args.offline, note=lambda text: print(f"note: {text}"))
     ds_api.clear_memo()
-    print(f"{entry.name}: {entry.shape[0]} x {entry.shape[1]} ({entry.target_kind} of {entry.target!r}), "
-          f"{dropped_note(entry.dropped_rows, entry.lost_classes)}, checksum {entry.checksum}; registered in {home}")
+    print("\n".join(added_lines(entry, home)))
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    home = ds_api.data_home(args.data_home)
+    entry = ds_api.remove_user_dataset(home, args.name, reserved=ds_api.reserved_names())
+    ds_api.clear_memo()
+    from ..datasets.user import table_file
+
+    copy = table_file(entry, home) if entry.copy else None
+    kept = " (its copy is kept: another dataset uses the same table)" if copy and copy.is_file() else " and its copy"
+    print(f"removed {entry.name} (from {entry.origin or entry.path}){kept} from {home}")
+    for task in tasks_on(home, entry.name):
+        print(f"note: transfer task {task} uses {entry.name}; it cannot run until {entry.name} is added again")
     return 0
