@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from imputebench.datasets.transfer_tasks import BUILTIN_TASKS, MIN_TARGET_ROWS, split_domains
+from imputebench.tracks.transfer.tasks import BUILTIN_TASKS, MIN_TARGET_ROWS, split_domains
 
 
 @pytest.mark.slow
@@ -40,9 +40,9 @@ def _table(n_target: int, n_source: int = 300):
 
 
 def test_the_target_minimum_is_a_task_option_with_a_floor() -> None:
-    from imputebench.datasets.transfer_tasks import MIN_TEST_ROWS, TransferTask, check_min_target_rows
+    from imputebench.tracks.transfer.tasks import MIN_TEST_ROWS, TransferTask, check_min_target_rows
     from imputebench.errors import DatasetError, UsageError
-    from imputebench.transfer import N_TARGETS
+    from imputebench.tracks.transfer.parts import N_TARGETS
 
     X, y = _table(1200)
     default = TransferTask("mine", "mydata", "region", values=("north",))
@@ -63,7 +63,7 @@ def test_the_target_minimum_is_a_task_option_with_a_floor() -> None:
 def test_a_lowered_minimum_is_stored_with_the_task_and_the_default_leaves_identities_alone(tmp_path) -> None:
     import json
 
-    from imputebench.datasets.transfer_tasks import TransferTask, add_user_task, get_task
+    from imputebench.tracks.transfer.tasks import TransferTask, add_user_task, get_task
     from imputebench.errors import UsageError
 
     add_user_task(tmp_path, TransferTask("small", "mydata", "region", values=("north",), min_target_rows=1200))
@@ -79,7 +79,7 @@ def test_a_lowered_minimum_is_stored_with_the_task_and_the_default_leaves_identi
 
 
 def test_only_the_named_tasks_are_selected(tmp_path) -> None:
-    from imputebench.datasets.transfer_tasks import select_tasks
+    from imputebench.tracks.transfer.tasks import select_tasks
     from imputebench.errors import UsageError
 
     assert [t.name for t in select_tasks(["magic-hadron"], tmp_path)] == ["magic-hadron"]

@@ -212,7 +212,8 @@ def test_an_old_path_only_entry_loads_and_is_copied_on_first_load(tmp_path: Path
 
 def test_an_old_entry_whose_file_moved_says_why_everywhere(tmp_path: Path, capsys) -> None:
     from imputebench.job import DataSource
-    from imputebench.runner import RunConfig, resolve_datasets
+    from imputebench.runner import RunConfig
+    from imputebench.tracks.main.grid import resolve_datasets
 
     home = tmp_path / "home"
     file = _csv(_table().drop(columns=["Id", "comment"]), tmp_path / "gone.csv")

@@ -7,7 +7,7 @@ import json
 
 from .. import datasets as ds_api
 from ..datasets.facts import added_lines, dataset_facts, dropped_note, facts_lines, listing, listing_lines, names_to_fetch
-from ..datasets.transfer_tasks import tasks_on
+from ..tracks.transfer.tasks import tasks_on
 from ..errors import DatasetError
 from .options import add_json_argument, add_source_arguments
 

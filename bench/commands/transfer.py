@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from .options import add_source_arguments, source_from
+from .options import add_json_argument, add_source_arguments, source_from
 from .options import csv_list
 
 
@@ -15,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="The transfer track's tasks: a dataset split into source and target domains.")
     tsub = p.add_subparsers(dest="transfer_command", metavar="SUBCOMMAND")
     t = tsub.add_parser("tasks", help="list the tasks with domain sizes and domain-gap AUC")
-    t.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_argument(t)
     t.add_argument("names", nargs="*", help="only these tasks")
     add_source_arguments(t)
     t.set_defaults(func=tasks_main)
@@ -25,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--column", required=True, help="the column whose values define the target domain")
     a.add_argument("--values", type=csv_list, help="comma-separated values of the target domain")
     a.add_argument("--threshold", help="target domain: rows above this number (or 'median')")
+    a.add_argument("--min-target-rows", type=int, default=None, metavar="N",
+                   help="smallest target domain (default 1,500, PROTOCOL §7: the test part is the target rows "
+                        "minus the largest n_target, 1,000); at least 1,100")
     a.add_argument("--note", default="")
     a.add_argument("--replace", action="store_true")
     add_source_arguments(a)
@@ -34,15 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def tasks_main(args: argparse.Namespace) -> int:
     from ..datasets import data_home
-    from ..datasets.transfer_tasks import all_tasks, get_task
     from ..errors import DatasetError
     from ..tracks.transfer.domains import task_summary
+    from ..tracks.transfer.tasks import select_tasks
 
     source = source_from(args)
     home = data_home(source.data_home)
-    names = [get_task(n, home).name for n in args.names] or sorted(all_tasks(home))
+    names = [t.name for t in select_tasks(args.names, home)]  # only these tasks' gaps are computed
     out = []
-    for name in names:
+    for i, name in enumerate(names, 1):
+        # A task's first listing loads its dataset and fits the domain-gap classifier (a minute on a
+        # large table; cached after): say which one is being worked on.
+        print(f"imputebench: transfer tasks: {i}/{len(names)} {name}", file=sys.stderr, flush=True)
         try:
             out.append(task_summary(name, source))
         except DatasetError as exc:
@@ -62,15 +69,15 @@ def tasks_main(args: argparse.Namespace) -> int:
 
 def add_main(args: argparse.Namespace) -> int:
     from ..datasets import data_home
-    from ..datasets.transfer_tasks import TransferTask, add_user_task, parse_threshold
     from ..tracks.grid import check_dataset_names
-    from ..tracks.transfer.domains import user_task_check
+    from ..tracks.transfer.domains import domain_gap, load_domains, user_task_check
+    from ..tracks.transfer.tasks import MIN_TARGET_ROWS, TransferTask, add_user_task, parse_threshold
 
     source = source_from(args)
     check_dataset_names([args.dataset], source.data_home)
     task = TransferTask(args.name, args.dataset, args.column, values=tuple(args.values or ()),
                         threshold=None if args.threshold is None else parse_threshold(args.threshold),
-                        note=args.note)
+                        note=args.note, min_target_rows=args.min_target_rows or MIN_TARGET_ROWS)
     home = data_home(source.data_home)
     if bool(task.values) == (task.threshold is not None):
         from ..errors import UsageError
@@ -81,4 +88,7 @@ def add_main(args: argparse.Namespace) -> int:
     add_user_task(home, task, replace=args.replace)
     print(f"added transfer task {task.name}: {task.dataset}, {task.rule}: "
           f"{sizes['source_rows']} source rows, {sizes['target_rows']} target rows")
+    # Only this task's domain gap (PROTOCOL §7), cached in the data home for `transfer tasks` and runs.
+    print(f"domain gap (AUC of telling source rows from target rows): "
+          f"{domain_gap(load_domains(task.name, source), source.data_home):.3f}")
     return 0

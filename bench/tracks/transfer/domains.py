@@ -20,8 +20,8 @@ from .parts import part_rows, target_test_rows
 class TaskDomains:
     """A task's complete source and target rows, as the driver loads them once and ships them."""
 
-    task: Any  # imputebench.datasets.transfer_tasks.TransferTask
-    domains: Any  # imputebench.datasets.transfer_tasks.Domains
+    task: Any  # imputebench.tracks.transfer.tasks.TransferTask
+    domains: Any  # imputebench.tracks.transfer.tasks.Domains
     target_kind: str | None
     checksum: str  # the dataset's canonical table
 
@@ -51,7 +51,7 @@ class TaskDomains:
 def load_domains(task_name: str, source: DataSource) -> TaskDomains:
     """A task's domains, from the complete canonical table of its dataset."""
     from ...datasets import data_home, load_dataset
-    from ...datasets.transfer_tasks import get_task, split_domains
+    from .tasks import get_task, split_domains
 
     task = get_task(task_name, data_home(source.data_home))
     ds = load_dataset(task.dataset, mirror=source.mirror, data_home=source.data_home,
@@ -109,7 +109,7 @@ def user_task_check(task: Any, source: DataSource) -> dict[str, Any]:
     """Split the task's dataset by its rule (raising a one-line error when it does not give a usable
     target domain); the sizes, for ``transfer add`` to print."""
     from ...datasets import load_dataset
-    from ...datasets.transfer_tasks import split_domains
+    from .tasks import split_domains
 
     ds = load_dataset(task.dataset, mirror=source.mirror, data_home=source.data_home,
                       allow_network=source.allow_network)

@@ -39,7 +39,7 @@ def check_grid(cfg: "RunConfig") -> TransferGrid:
     """Validate every axis of the transfer grid (nothing loaded or written): one line for bad input.
     ``n_target`` against each task's target domain is checked by :func:`plan`, which loads it."""
     from ...datasets import data_home
-    from ...datasets.transfer_tasks import BUILTIN_TASKS, all_tasks
+    from .tasks import BUILTIN_TASKS, all_tasks
     from ...registry import resolve
 
     opts = cfg.track_options

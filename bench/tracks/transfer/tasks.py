@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
-from ..errors import DatasetError, UsageError
+from ...atomic import atomic_write
+from ...errors import DatasetError, UsageError
 
 MIN_TARGET_ROWS = 1500  # PROTOCOL §7: every target domain has at least this many rows (default)
 MIN_TEST_ROWS = 100  # the smallest target test part a lowered minimum may leave (next to the largest n_target)
@@ -128,7 +128,7 @@ def select_tasks(names: list[str] | tuple[str, ...], home: Path) -> list[Transfe
 
 def smallest_min_target_rows() -> int:
     """The lowest ``min_target_rows`` a task may set: the largest ``n_target`` plus :data:`MIN_TEST_ROWS`."""
-    from ..transfer import N_TARGETS  # the scarcity grid every target domain must serve (PROTOCOL §7)
+    from .parts import N_TARGETS  # the scarcity grid every target domain must serve (PROTOCOL §7)
 
     return max(N_TARGETS) + MIN_TEST_ROWS
 
