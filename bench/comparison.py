@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from .errors import one_line
 from .metrics import METRIC_REGISTRY
 
 HIGHER_IS_BETTER = {name: metric.higher_is_better for name, metric in METRIC_REGISTRY.items()}
@@ -51,10 +52,7 @@ def params_of(row: Mapping[str, object]) -> str:
 
 def first_line(error: object, limit: int = 200) -> str | None:
     """An error's first line, cut to ``limit`` characters (None when there is no error)."""
-    if is_missing(error):
-        return None
-    text = str(error).strip()
-    return (text.splitlines()[0] if text else "")[:limit]
+    return None if is_missing(error) else one_line(str(error), limit, first_line=True)
 
 
 # -- identity ---------------------------------------------------------------------------------------

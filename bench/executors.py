@@ -25,7 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any, Callable, Iterable, NamedTuple, Protocol
 
-from .harness.guard import one_line
+from .errors import one_line
 from .job import Job, JobResult, RunContext, failure_result, receive_data, run_job
 from .masks import PackedMask
 

@@ -185,7 +185,7 @@ def run_job(job: Job, context: RunContext, mask: PackedMask | None = None, data:
     ``data``: the job's data as the driver shipped it; ``None`` takes this worker's shipped copy,
     else the job loads it. Whatever escapes the job's own handling still becomes a row.
     """
-    from .harness.guard import one_line
+    from .errors import one_line
 
     try:
         if data is None:

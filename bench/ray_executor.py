@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .errors import UsageError
+from .errors import UsageError, one_line
 from .executors import THREAD_ENV, ResultCallback, Task, TickCallback, init_worker, preload_modules
 from .job import Job, KeyedMemo, RunContext, failure_result, run_job
 from .masks import PackedMask
@@ -254,20 +254,19 @@ class RayExecutor:
         try:
             return self.ray.get(next(stream))
         except ex.OutOfMemoryError as exc:
-            why = f"worker killed by Ray's out-of-memory monitor, also on its retry: {_first_line(exc)}"
+            why = f"worker killed by Ray's out-of-memory monitor, also on its retry: {first_line(exc)}"
         except (ex.WorkerCrashedError, ex.NodeDiedError, ex.LocalRayletDiedError) as exc:
-            why = f"worker crashed, also on its retry: {_first_line(exc)}"
+            why = f"worker crashed, also on its retry: {first_line(exc)}"
         except ex.TaskCancelledError as exc:
-            return failure_result(job, context, "timeout", f"timeout: Ray task cancelled: {_first_line(exc)}")
+            return failure_result(job, context, "timeout", f"timeout: Ray task cancelled: {first_line(exc)}")
         except ex.RayTaskError as exc:  # the task function itself raised (e.g. an unimportable plugin)
             cause = exc.cause if getattr(exc, "cause", None) is not None else exc
-            why = f"{type(cause).__name__}: {_first_line(cause)}"
+            why = f"{type(cause).__name__}: {first_line(cause)}"
         except ex.RayError as exc:
-            why = f"Ray error: {type(exc).__name__}: {_first_line(exc)}"
+            why = f"Ray error: {type(exc).__name__}: {first_line(exc)}"
         return failure_result(job, context, "failed", why[:500])
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """Ray's messages are long and multi-line; the row keeps the first non-empty line."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return lines[0] if lines else type(exc).__name__
+    return one_line(exc, None, typed=False, first_line=True)

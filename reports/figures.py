@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..errors import one_line
 from . import plots
 
 # Priorities under a cap: the overview's key figures, then each dataset's primary metric, Pareto
@@ -88,7 +89,7 @@ class FigureDrawer:
                 args = request.args() if callable(request.args) else request.args
                 self.cpu_seconds += draw_figure(self.out, request.path, request.function, args)
             except Exception as error:  # noqa: BLE001 - reported on the page, the site goes on
-                request.figure.note = f"Could not be drawn: {type(error).__name__}: {error}".splitlines()[0]
+                request.figure.note = f"Could not be drawn: {one_line(error, first_line=True)}"
                 failed.append(request.figure)
                 continue
             request.figure.path = request.path

@@ -27,7 +27,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 import pandas as pd
 
-from ..errors import ContractViolation, NotApplicableError
+from ..errors import ContractViolation, NotApplicableError, one_line
 
 T = TypeVar("T")
 LABELLED_METHODS = frozenset({"fit", "fit_transform", "adapt"})  # called as method(X, y, **kwargs)
@@ -42,12 +42,6 @@ class PluginFailure(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line: its type and its message, whitespace collapsed, at most 500 characters."""
-    msg = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {msg}"[:500]
 
 
 def uses_labels(imputer: Any) -> bool:

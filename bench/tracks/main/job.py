@@ -20,7 +20,8 @@ import numpy as np
 
 from ... import PROTOCOL_VERSION
 from ...errors import InfeasibleMaskError
-from ...harness.guard import ImputerGuard, device_of, failure_fields, one_line, uses_labels
+from ...errors import one_line
+from ...harness.guard import ImputerGuard, device_of, failure_fields, uses_labels
 from ...job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
                     mask_key)
 from ...masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed

@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ... import PROTOCOL_VERSION
-from ...harness.guard import ImputerGuard, device_of, failure_fields, one_line, uses_labels
+from ...errors import one_line
+from ...harness.guard import ImputerGuard, device_of, failure_fields, uses_labels
 from ...job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
 from ...masks import PackedMask, apply_mask
 from .domains import TaskDomains, load_domains
