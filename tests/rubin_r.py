@@ -1,0 +1,85 @@
+"""R's ``mice::pool`` on the same imputed tables as :func:`imputebench.inference.rubin_pool`.
+
+Test and benchmark helper (R is not a project dependency; on Debian ``apt-get install r-cran-mice``).
+Each imputed table's model matrix (the product's :func:`~imputebench.inference.design_matrix`, so
+both sides fit the very same numbers) goes to R as CSV written with 17 significant digits; R fits
+``lm(y ~ .)`` or ``glm(y ~ ., binomial)`` on each, pools ``as.mira(fits)`` with ``pool()`` and writes
+``pooled`` with the 95 % interval of ``summary(pool, conf.int = TRUE)``, again to 17 digits.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from imputebench.inference import Model, design_matrix, response
+
+R_POOL = r"""
+suppressPackageStartupMessages(library(mice))
+args <- commandArgs(trailingOnly = TRUE)
+files <- sort(Sys.glob(file.path(args[1], "draw_*.csv")))
+fits <- lapply(files, function(f) {
+  d <- read.csv(f)
+  if (args[2] == "linear") lm(y ~ ., data = d)
+  else glm(y ~ ., data = d, family = binomial, control = glm.control(epsilon = 1e-14, maxit = 100))
+})
+pooled <- pool(as.mira(fits))
+out <- pooled$pooled
+s <- summary(pooled, conf.int = TRUE)
+out$lower <- s[["2.5 %"]]
+out$upper <- s[["97.5 %"]]
+out$term <- as.character(out$term)
+out[] <- lapply(out, function(col) if (is.numeric(col)) sprintf("%.17g", col) else col)
+write.csv(out, args[3], row.names = FALSE)
+cat(as.character(packageVersion("mice")), R.version.string, sep = "\n", file = args[4])
+"""
+
+
+def r_unavailable() -> str | None:
+    """Why R's mice cannot be run here, or None when it can."""
+    if shutil.which("Rscript") is None:
+        return "Rscript is not on PATH (Debian: apt-get install r-base-core r-cran-mice)"
+    probe = subprocess.run(["Rscript", "-e", "library(mice)"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return "R's mice package is not installed (Debian: apt-get install r-cran-mice)"
+    return None
+
+
+def r_pool(draws: Sequence[pd.DataFrame], y: pd.Series, model: Model, reference: pd.DataFrame
+           ) -> tuple[pd.DataFrame, str]:
+    """``mice::pool``'s pooled frame (our term names, ``lower``/``upper`` added) and R's versions."""
+    r = response(y, model)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        terms: tuple[str, ...] = ()
+        for k, table in enumerate(draws):
+            A, terms = design_matrix(table, reference)
+            frame = pd.DataFrame(A[:, 1:], columns=[f"x{j}" for j in range(1, A.shape[1])])
+            frame["y"] = r
+            frame.to_csv(folder / f"draw_{k:04d}.csv", index=False, float_format="%.17g")
+        script = folder / "pool.R"
+        script.write_text(R_POOL)
+        out, versions = folder / "pooled.csv", folder / "versions.txt"
+        done = subprocess.run(["Rscript", str(script), str(folder), model, str(out), str(versions)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"Rscript failed: {done.stderr.strip()[-500:]}")
+        pooled = pd.read_csv(out)
+        version = " / ".join(versions.read_text().split("\n")[:2])
+    pooled["term"] = list(terms)  # R names them (Intercept), x1, x2, ... in the same order
+    return pooled, version
+
+
+POOLED_FIELDS = ("estimate", "ubar", "b", "t", "dfcom", "df", "riv", "lambda", "fmi", "lower", "upper")
+
+
+def max_abs_differences(ours: pd.DataFrame, theirs: pd.DataFrame) -> dict[str, float]:
+    """Per pooled quantity, the largest absolute difference over terms."""
+    return {f: float(np.max(np.abs(ours[f].to_numpy(dtype=float) - theirs[f].to_numpy(dtype=float))))
+            for f in POOLED_FIELDS}
