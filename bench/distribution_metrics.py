@@ -24,23 +24,36 @@ MAX_ROWS = 2000
 DISTRIBUTION_METRICS = ("energy_distance", "corr_error")
 
 
-def scaled_matrix(X: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray:
-    """``X`` on PROTOCOL §5's scale as a float matrix: each numeric column min-max scaled by
-    ``reference``'s column (a constant column is 0), each categorical column one indicator column per
-    category of its dtype (a missing cell is NaN in both encodings)."""
-    parts = []
-    for c in X.columns:
-        col = X[c]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy()
-            block = (codes[:, None] == np.arange(len(col.cat.categories))[None, :]).astype(float)
-            block[codes < 0] = np.nan
-            parts.append(block)
-            continue
-        lo, hi = float(reference[c].min()), float(reference[c].max())
-        v = col.to_numpy(dtype=float)
-        parts.append(((v - lo) / (hi - lo) if hi > lo else np.where(np.isnan(v), np.nan, 0.0))[:, None])
-    return np.concatenate(parts, axis=1) if parts else np.empty((len(X), 0))
+def scaled_matrix(X: pd.DataFrame, reference: pd.DataFrame, drop_first: bool = False) -> np.ndarray:
+    """``X`` on PROTOCOL §5's scale as a float matrix: first the numeric columns in table order, each
+    min-max scaled by ``reference``'s column (a constant column is 0), then per categorical column one
+    indicator column per category of its dtype (after the first one with ``drop_first``: treatment
+    contrasts). A missing cell is NaN in both encodings. :func:`scaled_terms` names the columns."""
+    numeric, categorical = _split_columns(X)
+    values = X[numeric].to_numpy(dtype=float)
+    ref = reference[numeric].to_numpy(dtype=float)
+    lo, hi = (ref.min(axis=0), ref.max(axis=0)) if len(ref) else (np.zeros(len(numeric)), np.zeros(len(numeric)))
+    span = np.where(hi > lo, hi - lo, 1.0)
+    parts = [np.where(hi > lo, (values - lo) / span, np.where(np.isnan(values), np.nan, 0.0))]
+    for c in categorical:
+        codes = X[c].cat.codes.to_numpy()
+        block = (codes[:, None] == np.arange(int(drop_first), len(X[c].cat.categories))[None, :]).astype(float)
+        block[codes < 0] = np.nan
+        parts.append(block)
+    return np.concatenate(parts, axis=1)
+
+
+def scaled_terms(X: pd.DataFrame, drop_first: bool = False) -> list[str]:
+    """Names of :func:`scaled_matrix`'s columns: a numeric column's name, ``column[category]`` for an indicator."""
+    numeric, categorical = _split_columns(X)
+    return [str(c) for c in numeric] + [f"{c}[{k}]" for c in categorical
+                                        for k in X[c].cat.categories[int(drop_first):]]
+
+
+def _split_columns(X: pd.DataFrame) -> tuple[list, list]:
+    from .imputer import categorical_columns, numeric_columns  # lazy: the metric registry imports this module
+
+    return numeric_columns(X), categorical_columns(X)
 
 
 def scored_rows(mask: np.ndarray, seed: int, limit: int = MAX_ROWS) -> np.ndarray:
@@ -101,16 +114,14 @@ def distribution_metrics(X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np
     had a masked cell.
     """
     reference = X_true if reference is None else reference
-    rows = np.flatnonzero((~np.asarray(mask, dtype=bool)).any(axis=1))
+    missing_rows = np.flatnonzero((~np.asarray(mask, dtype=bool)).any(axis=1))
     nan = float("nan")
-    if rows.size == 0:
+    if missing_rows.size == 0:
         return {"energy_distance": nan, "corr_error": nan}
-    numeric = [c for c in X_true.columns if not isinstance(X_true[c].dtype, pd.CategoricalDtype)]
-    true_num = X_true[numeric].to_numpy(dtype=float)[rows]
-    imputed_num = X_imputed[numeric].to_numpy(dtype=float)[rows]
+    true, imputed = scaled_matrix(X_true, reference), scaled_matrix(X_imputed, reference)
+    n_numeric = len(_split_columns(X_true)[0])  # scaled_matrix puts them first; correlations ignore the scale
     sub = scored_rows(mask, seed)
     return {
-        "energy_distance": energy_distance(scaled_matrix(X_imputed.iloc[sub], reference),
-                                           scaled_matrix(X_true.iloc[sub], reference)),
-        "corr_error": correlation_error(true_num, imputed_num),
+        "energy_distance": energy_distance(imputed[sub], true[sub]),
+        "corr_error": correlation_error(true[missing_rows, :n_numeric], imputed[missing_rows, :n_numeric]),
     }

@@ -71,19 +71,20 @@ def draw_metrics(X_true: pd.DataFrame, draws: Sequence[pd.DataFrame], mask: np.n
     reference = X_true if reference is None else reference
     missing = ~np.asarray(mask, dtype=bool)
     rows = scored_rows(mask, seed)
+    truth = scaled_matrix(X_true, reference)
+    drawn = np.stack([scaled_matrix(D, reference) for D in draws])
     nan = float("nan")
-    score = energy_score(np.stack([scaled_matrix(D.iloc[rows], reference) for D in draws]),
-                         scaled_matrix(X_true.iloc[rows], reference)) if rows.size else nan
-    numeric = [j for j, c in enumerate(X_true.columns) if not isinstance(X_true[c].dtype, pd.CategoricalDtype)]
-    cells = missing[:, numeric]
+    score = energy_score(drawn[:, rows], truth[rows]) if rows.size else nan
+    from .imputer import numeric_columns  # lazy: the metric registry imports this module
+
+    numeric = [X_true.columns.get_loc(c) for c in numeric_columns(X_true)]
+    cells = missing[:, numeric]  # scaled_matrix puts the numeric columns first, in table order
     if not cells.any():
         return {"energy_score": score, "coverage_90": nan, "width_90": nan}
-    names = [X_true.columns[j] for j in numeric]
-    truth = scaled_matrix(X_true[names], reference[names])[cells]
-    drawn = np.stack([scaled_matrix(D[names], reference[names])[cells] for D in draws])
-    lower, upper = prediction_interval(drawn)
+    lower, upper = prediction_interval(drawn[:, :, :len(numeric)][:, cells])
+    true_cells = truth[:, :len(numeric)][cells]
     return {
         "energy_score": score,
-        "coverage_90": float(np.mean((truth >= lower) & (truth <= upper))),
+        "coverage_90": float(np.mean((true_cells >= lower) & (true_cells <= upper))),
         "width_90": float(np.mean(upper - lower)),
     }

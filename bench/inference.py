@@ -33,7 +33,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from .distribution_metrics import scaled_matrix
+from .distribution_metrics import scaled_matrix, scaled_terms
 
 Model = Literal["linear", "logistic"]
 LEVEL = 0.95
@@ -82,19 +82,10 @@ class PooledFit:
 
 def design_matrix(X: pd.DataFrame, reference: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
     """The model matrix of the analysis model (module docstring) and its term names."""
-    blocks, terms = [np.ones((len(X), 1))], ["(Intercept)"]
-    for c in X.columns:
-        encoded = scaled_matrix(X[[c]], reference[[c]])
-        if isinstance(X[c].dtype, pd.CategoricalDtype):
-            encoded = encoded[:, 1:]  # treatment contrasts: the first category is the baseline
-            terms += [f"{c}[{cat}]" for cat in X[c].cat.categories[1:]]
-        else:
-            terms.append(str(c))
-        blocks.append(encoded)
-    A = np.concatenate(blocks, axis=1)
+    A = np.concatenate([np.ones((len(X), 1)), scaled_matrix(X, reference, drop_first=True)], axis=1)
     if np.isnan(A).any():
         raise ValueError("the analysis model needs complete tables: the imputed table still has missing cells")
-    return A, tuple(terms)
+    return A, ("(Intercept)", *scaled_terms(X, drop_first=True))
 
 
 def _full_rank_qr(A: np.ndarray, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +98,14 @@ def _full_rank_qr(A: np.ndarray, terms: Sequence[str]) -> tuple[np.ndarray, np.n
     return Q, R
 
 
+def unscaled_variances(R: np.ndarray) -> np.ndarray:
+    """``diag((R'R)^-1)`` from the triangular factor of a QR: as R's ``chol2inv``, without forming
+    ``R'R``, whose condition number is the square of the model matrix's."""
+    from scipy.linalg import solve_triangular
+
+    return (solve_triangular(R, np.eye(R.shape[0])) ** 2).sum(axis=1)
+
+
 def fit_linear(A: np.ndarray, y: np.ndarray, terms: Sequence[str]) -> ModelFit:
     """Least squares of ``y`` on ``A`` with R's ``summary(lm)`` standard errors (``RSS / (n - p)``)."""
     from scipy.linalg import solve_triangular
@@ -115,38 +114,42 @@ def fit_linear(A: np.ndarray, y: np.ndarray, terms: Sequence[str]) -> ModelFit:
     coef = solve_triangular(R, Q.T @ y)
     residual = y - A @ coef
     dfcom = A.shape[0] - A.shape[1]
-    R_inv = solve_triangular(R, np.eye(R.shape[0]))
-    variance = float(residual @ residual) / dfcom * (R_inv ** 2).sum(axis=1)  # diag((R'R)^-1) sigma^2
-    return ModelFit(tuple(terms), coef, variance, dfcom)
+    return ModelFit(tuple(terms), coef, float(residual @ residual) / dfcom * unscaled_variances(R), dfcom)
 
 
 def fit_logistic(A: np.ndarray, y: np.ndarray, terms: Sequence[str]) -> ModelFit:
-    """Maximum-likelihood logistic regression of ``y`` (0/1) on ``A`` by Newton's method, with the
-    standard errors of R's ``summary(glm(family = binomial))`` (inverse Fisher information).
+    """Maximum-likelihood logistic regression of ``y`` (0/1) on ``A`` by Newton's method (iteratively
+    reweighted least squares through QR, as R's ``glm.fit``), with the standard errors of R's
+    ``summary(glm(family = binomial))``: the inverse Fisher information at the estimate.
 
     Raises ``ValueError`` when the fit does not converge or fits probabilities numerically 0 or 1
     (R's ``glm.fit`` warning): the classes are (nearly) separable, the estimates run off to infinity
     and their standard errors mean nothing."""
+    from scipy.linalg import solve_triangular
     from scipy.special import expit
 
     _full_rank_qr(A, terms)
-    coef = np.zeros(A.shape[1])
-    deviance = np.inf
+    separated = ValueError("the logistic model has no finite estimate on this table: fitted probabilities "
+                           "reach 0 or 1 (the features separate the two classes)")
+    eps = 10 * np.finfo(float).eps
+    coef, deviance, converged = np.zeros(A.shape[1]), np.inf, False
     for _ in range(MAX_NEWTON):
         p = expit(A @ coef)
-        coef = coef + np.linalg.solve((A * (p * (1.0 - p))[:, None]).T @ A, A.T @ (y - p))
+        root_w = np.sqrt(p * (1.0 - p))
+        if not root_w.all():
+            raise separated  # a weight underflowed to 0: the fit is running off to infinity
+        Q, R = np.linalg.qr(A * root_w[:, None])
+        coef = coef + solve_triangular(R, Q.T @ ((y - p) / root_w))  # the Newton step, as weighted LS
         new = binomial_deviance(A @ coef, y)
         converged = abs(new - deviance) / (abs(new) + 0.1) < DEVIANCE_TOL
         deviance = new
         if converged:
             break
     p = expit(A @ coef)
-    eps = 10 * np.finfo(float).eps
     if not converged or (p < eps).any() or (p > 1 - eps).any():
-        raise ValueError("the logistic model has no finite estimate on this table: fitted probabilities "
-                         "reach 0 or 1 (the features separate the two classes)")
-    info = (A * (p * (1.0 - p))[:, None]).T @ A
-    return ModelFit(tuple(terms), coef, np.diag(np.linalg.inv(info)), A.shape[0] - A.shape[1])
+        raise separated
+    R = np.linalg.qr(A * np.sqrt(p * (1.0 - p))[:, None], mode="r")
+    return ModelFit(tuple(terms), coef, unscaled_variances(R), A.shape[0] - A.shape[1])
 
 
 def binomial_deviance(eta: np.ndarray, y: np.ndarray) -> float:
