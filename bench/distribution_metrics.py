@@ -24,36 +24,42 @@ MAX_ROWS = 2000
 DISTRIBUTION_METRICS = ("energy_distance", "corr_error")
 
 
-def scaled_matrix(X: pd.DataFrame, reference: pd.DataFrame, drop_first: bool = False) -> np.ndarray:
-    """``X`` on PROTOCOL §5's scale as a float matrix: first the numeric columns in table order, each
-    min-max scaled by ``reference``'s column (a constant column is 0), then per categorical column one
-    indicator column per category of its dtype (after the first one with ``drop_first``: treatment
-    contrasts). A missing cell is NaN in both encodings. :func:`scaled_terms` names the columns."""
-    numeric, categorical = _split_columns(X)
-    values = X[numeric].to_numpy(dtype=float)
-    ref = reference[numeric].to_numpy(dtype=float)
-    lo, hi = (ref.min(axis=0), ref.max(axis=0)) if len(ref) else (np.zeros(len(numeric)), np.zeros(len(numeric)))
-    span = np.where(hi > lo, hi - lo, 1.0)
-    parts = [np.where(hi > lo, (values - lo) / span, np.where(np.isnan(values), np.nan, 0.0))]
-    for c in categorical:
-        codes = X[c].cat.codes.to_numpy()
-        block = (codes[:, None] == np.arange(int(drop_first), len(X[c].cat.categories))[None, :]).astype(float)
-        block[codes < 0] = np.nan
-        parts.append(block)
-    return np.concatenate(parts, axis=1)
+class Section5Scale:
+    """PROTOCOL §5's scale, fixed by a complete ``reference`` table, for encoding several tables.
 
+    ``encode(X)`` gives a float matrix: first the numeric columns in table order, each min-max scaled
+    by the reference column's range (a constant column is 0, as §5 scores it), then per categorical
+    column one indicator column per category of its dtype (after the first one with ``drop_first``:
+    treatment contrasts). A missing cell is NaN in both encodings. Unlike the imputers' encoder
+    (``imputebench.encoding.MixedEncoder``, scaled by the observed cells of a fit table) the range is
+    the complete column's, and the numeric block is converted at once (one copy per table).
+    """
 
-def scaled_terms(X: pd.DataFrame, drop_first: bool = False) -> list[str]:
-    """Names of :func:`scaled_matrix`'s columns: a numeric column's name, ``column[category]`` for an indicator."""
-    numeric, categorical = _split_columns(X)
-    return [str(c) for c in numeric] + [f"{c}[{k}]" for c in categorical
-                                        for k in X[c].cat.categories[int(drop_first):]]
+    def __init__(self, reference: pd.DataFrame) -> None:
+        kinds = reference.dtypes
+        self.categorical = [c for c, dt in kinds.items() if isinstance(dt, pd.CategoricalDtype)]
+        self.numeric = [c for c in reference.columns if c not in set(self.categorical)]
+        ref = reference[self.numeric].to_numpy(dtype=float)
+        self.lo = ref.min(axis=0) if len(ref) else np.zeros(len(self.numeric))
+        self.hi = ref.max(axis=0) if len(ref) else np.zeros(len(self.numeric))
 
+    def encode(self, X: pd.DataFrame, drop_first: bool = False) -> np.ndarray:
+        values = X[self.numeric].to_numpy(dtype=float)
+        varies = self.hi > self.lo
+        scaled = (values - self.lo) / np.where(varies, self.hi - self.lo, 1.0)
+        parts = [np.where(varies, scaled, np.where(np.isnan(values), np.nan, 0.0))]
+        for c in self.categorical:
+            column = X[c]
+            codes = column.cat.codes.to_numpy()
+            block = (codes[:, None] == np.arange(int(drop_first), len(column.cat.categories))[None, :]).astype(float)
+            block[codes < 0] = np.nan
+            parts.append(block)
+        return np.concatenate(parts, axis=1)
 
-def _split_columns(X: pd.DataFrame) -> tuple[list, list]:
-    from .imputer import categorical_columns, numeric_columns  # lazy: the metric registry imports this module
-
-    return numeric_columns(X), categorical_columns(X)
+    def terms(self, X: pd.DataFrame, drop_first: bool = False) -> list[str]:
+        """Names of ``encode``'s columns: a numeric column's name, ``column[category]`` for an indicator."""
+        return [str(c) for c in self.numeric] + [f"{c}[{k}]" for c in self.categorical
+                                                 for k in X[c].cat.categories[int(drop_first):]]
 
 
 def scored_rows(mask: np.ndarray, seed: int, limit: int = MAX_ROWS) -> np.ndarray:
@@ -118,8 +124,9 @@ def distribution_metrics(X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np
     nan = float("nan")
     if missing_rows.size == 0:
         return {"energy_distance": nan, "corr_error": nan}
-    true, imputed = scaled_matrix(X_true, reference), scaled_matrix(X_imputed, reference)
-    n_numeric = len(_split_columns(X_true)[0])  # scaled_matrix puts them first; correlations ignore the scale
+    scale = Section5Scale(reference)
+    true, imputed = scale.encode(X_true), scale.encode(X_imputed)
+    n_numeric = len(scale.numeric)  # the numeric block comes first; correlations ignore its scale
     sub = scored_rows(mask, seed)
     return {
         "energy_distance": energy_distance(imputed[sub], true[sub]),

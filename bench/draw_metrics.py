@@ -2,7 +2,7 @@
 
 An imputer with ``sample`` (PROTOCOL §9) gives ``m`` completed tables; one that has only
 ``transform`` is scored with its single table as ``m = 1``. Everything is on PROTOCOL §5's scale
-(:func:`imputebench.distribution_metrics.scaled_matrix`). ``mask`` is True where a cell was observed.
+(:class:`imputebench.distribution_metrics.Section5Scale`). ``mask`` is True where a cell was observed.
 
 - **energy score** (Gneiting & Raftery 2007; the multivariate CRPS, lower is better): per row with a
   masked cell, ``mean_k |x_k - y| - 1/(2 m²) sum_{k,l} |x_k - x_l|`` with ``x_k`` the row in draw k
@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .distribution_metrics import scaled_matrix, scored_rows
+from .distribution_metrics import Section5Scale, scored_rows
 
 LEVEL = 0.9
 DRAW_METRICS = ("energy_score", "coverage_90", "width_90")
@@ -71,14 +71,13 @@ def draw_metrics(X_true: pd.DataFrame, draws: Sequence[pd.DataFrame], mask: np.n
     reference = X_true if reference is None else reference
     missing = ~np.asarray(mask, dtype=bool)
     rows = scored_rows(mask, seed)
-    truth = scaled_matrix(X_true, reference)
-    drawn = np.stack([scaled_matrix(D, reference) for D in draws])
+    scale = Section5Scale(reference)
+    truth = scale.encode(X_true)
+    drawn = np.stack([scale.encode(D) for D in draws])
     nan = float("nan")
     score = energy_score(drawn[:, rows], truth[rows]) if rows.size else nan
-    from .imputer import numeric_columns  # lazy: the metric registry imports this module
-
-    numeric = [X_true.columns.get_loc(c) for c in numeric_columns(X_true)]
-    cells = missing[:, numeric]  # scaled_matrix puts the numeric columns first, in table order
+    numeric = [X_true.columns.get_loc(c) for c in scale.numeric]
+    cells = missing[:, numeric]  # the numeric block comes first, in table order
     if not cells.any():
         return {"energy_score": score, "coverage_90": nan, "width_90": nan}
     lower, upper = prediction_interval(drawn[:, :, :len(numeric)][:, cells])

@@ -33,7 +33,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from .distribution_metrics import scaled_matrix, scaled_terms
+from .distribution_metrics import Section5Scale
 
 Model = Literal["linear", "logistic"]
 LEVEL = 0.95
@@ -80,12 +80,14 @@ class PooledFit:
             "fmi": self.fmi, "lower": self.lower, "upper": self.upper})
 
 
-def design_matrix(X: pd.DataFrame, reference: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The model matrix of the analysis model (module docstring) and its term names."""
-    A = np.concatenate([np.ones((len(X), 1)), scaled_matrix(X, reference, drop_first=True)], axis=1)
+def design_matrix(X: pd.DataFrame, reference: pd.DataFrame | Section5Scale) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The model matrix of the analysis model (module docstring) and its term names; ``reference`` is
+    the complete table that sets the numeric scale (or its :class:`Section5Scale`)."""
+    scale = reference if isinstance(reference, Section5Scale) else Section5Scale(reference)
+    A = np.concatenate([np.ones((len(X), 1)), scale.encode(X, drop_first=True)], axis=1)
     if np.isnan(A).any():
         raise ValueError("the analysis model needs complete tables: the imputed table still has missing cells")
-    return A, ("(Intercept)", *scaled_terms(X, drop_first=True))
+    return A, ("(Intercept)", *scale.terms(X, drop_first=True))
 
 
 def _full_rank_qr(A: np.ndarray, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +159,7 @@ def binomial_deviance(eta: np.ndarray, y: np.ndarray) -> float:
     return float(2.0 * np.sum(np.logaddexp(0.0, eta) - y * eta))
 
 
-def fit_model(X: pd.DataFrame, y: np.ndarray, model: Model, reference: pd.DataFrame) -> ModelFit:
+def fit_model(X: pd.DataFrame, y: np.ndarray, model: Model, reference: pd.DataFrame | Section5Scale) -> ModelFit:
     """The analysis model of ``y`` on the complete table ``X`` (module docstring)."""
     A, terms = design_matrix(X, reference)
     return fit_linear(A, y, terms) if model == "linear" else fit_logistic(A, y, terms)
@@ -223,8 +225,9 @@ def inference_scores(draws: Sequence[pd.DataFrame], y: pd.Series, X_complete: pd
     interval holds ``target``) and ``width``. ``target`` is the complete-data estimate unless given
     (a simulation's population values, one per term). ``X_complete`` also sets the numeric scale."""
     r = response(y, model)
-    complete = fit_model(X_complete, r, model, X_complete)
-    pooled = rubin_pool([fit_model(D, r, model, X_complete) for D in draws])
+    scale = Section5Scale(X_complete)
+    complete = fit_model(X_complete, r, model, scale)
+    pooled = rubin_pool([fit_model(D, r, model, scale) for D in draws])
     target = complete.estimate if target is None else np.asarray(target, dtype=float)
     frame = pooled.to_frame()
     frame.insert(1, "complete", complete.estimate)

@@ -217,9 +217,10 @@ class MICEImputer(Imputer):
         reused: after ``fit_transform(X)`` with the same ``random_state`` and ``m``, the draws cost nothing
         and pool (:func:`pool_imputations`) to the table ``fit_transform`` returned."""
         fitted = getattr(self, "chains_", [])
+        on_x = bool(fitted) and fitted_on(fitted[0], X)  # the chains were fitted together, on one table
         tables = []
         for chain in self._chains(random_state, m):
-            same = next((c for c in fitted if c.get_params() == chain.get_params() and fitted_on(c, X)), None)
+            same = next((c for c in fitted if c.get_params() == chain.get_params()), None) if on_x else None
             tables.append(same.encoder_.decode(same.design_, index=X.index) if same is not None
                           else chain.fit_transform(X))
         return tables
@@ -231,11 +232,13 @@ def fitted_on(chain: PMMChain, X: pd.DataFrame) -> bool:
     encoder = getattr(chain, "encoder_", None)
     if encoder is None or list(X.columns) != encoder.columns_ or X.shape != chain.observed_.shape:
         return False
-    if not np.array_equal(X.notna().to_numpy(), chain.observed_):
+    observed = X.notna().to_numpy()
+    if not np.array_equal(observed, chain.observed_):
         return False
     Z = encoder.encode(X)
+    widths = [block.stop - block.start for block in encoder.blocks_]
     # A category unknown to the fit encodes as NaN in an observed cell: not the fit table.
-    return bool(np.array_equal(np.isnan(Z), ~encoder.observed(X))
+    return bool(np.array_equal(np.isnan(Z), ~np.repeat(observed, widths, axis=1))
                 and np.array_equal(np.where(np.isnan(Z), chain.design_, Z), chain.design_))
 
 

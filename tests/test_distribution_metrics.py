@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy.stats import energy_distance as scipy_energy_distance
 
-from imputebench.distribution_metrics import (MAX_ROWS, correlation_error, distribution_metrics, energy_distance,
-                                              scaled_matrix, scored_rows)
+from imputebench.distribution_metrics import (MAX_ROWS, Section5Scale, correlation_error, distribution_metrics,
+                                              energy_distance, scored_rows)
 
 
 def test_energy_distance_is_scipy_squared_in_one_dimension():
@@ -37,13 +37,17 @@ def test_energy_distance_matches_dcor_in_several_dimensions():
     assert energy_distance(A, A) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_scaled_matrix_uses_the_reference_range_and_one_hot_categories():
+def test_section5_scale_uses_the_reference_range_and_one_hot_categories():
     ref = pd.DataFrame({"x": [0.0, 10.0, 5.0], "k": [1.0, 1.0, 1.0],
                         "c": pd.Categorical(["a", "b", "a"], categories=["a", "b", "z"])})
     X = pd.DataFrame({"x": [2.5, np.nan], "k": [1.0, 1.0], "c": pd.Categorical(["b", None], categories=["a", "b", "z"])})
-    M = scaled_matrix(X, ref)
+    scale = Section5Scale(ref)
+    M = scale.encode(X)
     np.testing.assert_array_equal(M[0], [0.25, 0.0, 0.0, 1.0, 0.0])
     assert np.isnan(M[1, 0]) and M[1, 1] == 0.0 and np.isnan(M[1, 2:]).all()
+    assert scale.terms(X) == ["x", "k", "c[a]", "c[b]", "c[z]"]
+    np.testing.assert_array_equal(scale.encode(X, drop_first=True)[0], [0.25, 0.0, 1.0, 0.0])
+    assert scale.terms(X, drop_first=True) == ["x", "k", "c[b]", "c[z]"]
 
 
 def test_correlation_error_by_hand():
@@ -76,7 +80,8 @@ def test_mean_filling_is_scored_against_the_masked_rows_only():
     scores = distribution_metrics(X, filled, mask)
     assert scores["energy_distance"] > 0.01 and scores["corr_error"] > 0.5
     # The same rows scored by hand: rows 0..99 only, on the §5 scale of the whole table.
-    by_hand = energy_distance(scaled_matrix(filled.iloc[:100], X), scaled_matrix(X.iloc[:100], X))
+    scale = Section5Scale(X)
+    by_hand = energy_distance(scale.encode(filled.iloc[:100]), scale.encode(X.iloc[:100]))
     assert scores["energy_distance"] == pytest.approx(by_hand, rel=1e-12)
     assert distribution_metrics(X, X, mask) == {"energy_distance": pytest.approx(0, abs=1e-12), "corr_error": 0.0}
     nothing = distribution_metrics(X, X, np.ones(X.shape, dtype=bool))

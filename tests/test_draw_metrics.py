@@ -160,3 +160,14 @@ def test_builtin_samplers_pass_and_others_skip_the_sample_checks():
         assert check_imputer(make_imputer(name, {"max_iter": 2}), SAMPLE_CHECKS).passed
     report = check_imputer(make_imputer("median"), SAMPLE_CHECKS)
     assert {r.status for r in report.results} == {"skipped"}
+
+
+def test_the_sampling_example_of_the_plugin_guide_passes_every_check():
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
+    code = re.search(r"```python\n(class HotDeckDraws\(Imputer\):.*?)```", guide, re.S).group(1)
+    namespace = {"np": np, "pd": pd, "Imputer": Imputer, "ImputerInfo": ImputerInfo}
+    exec(code, namespace)  # noqa: S102  the guide's own code, as a reader would paste it
+    assert check_imputer(namespace["HotDeckDraws"]()).passed
