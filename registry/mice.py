@@ -19,7 +19,8 @@ fixed ``max_iter`` sweeps (``maxit = 5``, no stopping rule), every column on eve
 mean of the ``m`` imputed values for numeric cells (the Monte-Carlo estimate of the posterior
 predictive mean, the single value with the least expected squared error) and the most frequent of
 the ``m`` categories for categorical cells (the most probable category; ties go to the first category
-in the column's order). ``m=1`` gives one proper draw, R's ``complete(imp, 1)``.
+in the column's order). ``m=1`` gives one proper draw, R's ``complete(imp, 1)``. Multiple imputation
+(PROTOCOL §9): ``sample(X, m, random_state)`` returns the chains' completed tables themselves.
 
 ``mice_linear``: the earlier variant, scikit-learn IterativeImputer's recipe (Bayesian ridge per
 numeric column, the posterior mean, tolerance stop), kept for comparison; on collinear tables at
@@ -193,18 +194,21 @@ class MICEImputer(Imputer):
         self.logistic_max_iter = logistic_max_iter
         self.random_state = random_state
 
-    def _chains(self, random_state: int | None, m: int) -> list[PMMChain]:
+    def _chains(self) -> list[PMMChain]:
+        return self._chains_for(self.random_state, self.m)
+
+    def _chains_for(self, random_state: int | None, m: int) -> list[PMMChain]:
         """Chains 0..m-1, chain k seeded from (``random_state``, k)."""
         return [PMMChain(max_iter=self.max_iter, donors=self.donors, logistic_C=self.logistic_C,
                          logistic_max_iter=self.logistic_max_iter, random_state=seed_for(random_state, SEED_CHAIN, k))
                 for k in range(int(m))]
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None) -> None:
-        self.chains_ = [chain.fit(X) for chain in self._chains(self.random_state, self.m)]
+        self.chains_ = [chain.fit(X) for chain in self._chains()]
 
     def _fit_transform(self, X: pd.DataFrame, y: pd.Series | None) -> pd.DataFrame:
         """In-sample (PROTOCOL §3): each chain's own imputation of the fit table, pooled."""
-        self.chains_ = self._chains(self.random_state, self.m)
+        self.chains_ = self._chains()
         return pool_imputations([chain.fit_transform(X) for chain in self.chains_])
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -219,7 +223,7 @@ class MICEImputer(Imputer):
         fitted = getattr(self, "chains_", [])
         on_x = bool(fitted) and fitted_on(fitted[0], X)  # the chains were fitted together, on one table
         tables = []
-        for chain in self._chains(random_state, m):
+        for chain in self._chains_for(random_state, m):
             same = next((c for c in fitted if c.get_params() == chain.get_params()), None) if on_x else None
             tables.append(same.encoder_.decode(same.design_, index=X.index) if same is not None
                           else chain.fit_transform(X))

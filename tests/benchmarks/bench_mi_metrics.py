@@ -12,9 +12,10 @@ one thread, CPU seconds (``process_time``: the machine is shared). Per job it ti
 - ``sample``: ``sample(X, m, random_state)`` with the job's seed for an imputer that has it (mice
   reuses its fitted chains; em draws), else nothing (the point table is the one draw, m = 1);
 - ``draws``: :func:`imputebench.draw_metrics.draw_metrics` on those tables;
-- ``inference``: :func:`imputebench.inference.inference_scores` where the target calls for a model
-  (diabetes: linear; breast_cancer's logistic model has no finite estimate, its classes separate,
-  which the function finds and reports in about the same time).
+- ``inference``: where the target calls for a model, the complete-data fit, then (PROTOCOL §9) the
+  imputer once more on the table with the target as an observed column, its ``m`` draws (or its one
+  table) and :func:`imputebench.inference.inference_scores`. Diabetes only: breast_cancer's logistic
+  model has no finite estimate (its classes separate), found by the complete-data fit alone.
 
 The overhead is the new columns' sum over the job's ``fit + point`` (a job also loads, masks, checks
 and stores, so the true share is lower). It also lists the distribution metrics per imputer and
@@ -39,7 +40,7 @@ from imputebench.datasets import load_dataset  # noqa: E402
 from imputebench.distribution_metrics import distribution_metrics  # noqa: E402
 from imputebench.draw_metrics import draw_metrics  # noqa: E402
 from imputebench.imputer import can_sample  # noqa: E402
-from imputebench.inference import inference_scores, model_for  # noqa: E402
+from imputebench.inference import fit_model, inference_scores, model_for, response  # noqa: E402
 from imputebench.masks import apply_mask, draw_mask, job_rng, job_seed  # noqa: E402
 from imputebench.metrics import imputation_metrics  # noqa: E402
 from imputebench.registry import CLASSICAL, make_imputer, resolve  # noqa: E402
@@ -66,16 +67,27 @@ def one_job(ds, imputer: str, mechanism: str, rate: float, seed: int, m: int) ->
     dist, distribution = timed(distribution_metrics, ds.X, out, mask, seed=job)
     draws, sample = timed(est.sample, masked, m, seed) if can_sample(est) else ([out], 0.0)
     scores, draws_s = timed(draw_metrics, ds.X, draws, mask, seed=job)
-    model = model_for(ds.y, ds.target_kind)
-    t0 = time.process_time()
-    try:
-        inference_scores(draws, ds.y, ds.X, model) if model else None
-    except ValueError:
-        pass  # no finite logistic estimate (separable classes): the job records none
-    inference = time.process_time() - t0
+    inference = timed(inference_cost, ds, masked, imputer, m, seed)[1]
     return {"dataset": ds.name, "imputer": imputer, "mechanism": mechanism, "rate": rate, "seed": seed,
             "fit": fit, "point": point, "distribution": distribution, "sample": sample, "draws": draws_s,
             "inference": inference, **dist, **scores}
+
+
+def inference_cost(ds, masked: pd.DataFrame, imputer: str, m: int, seed: int) -> None:
+    """PROTOCOL §9 inference as a job would run it: the complete-data fit first (no finite estimate:
+    nothing more), then the imputer again on the table with the target as an observed column, its
+    draws (or its one table), and the pooled scores."""
+    model = model_for(ds.y, ds.target_kind)
+    if model is None:
+        return
+    try:
+        fit_model(ds.X, response(ds.y, model), model, ds.X)
+    except ValueError:
+        return  # breast_cancer: the classes separate, no inference scores
+    with_target = masked.assign(__target__=ds.y.to_numpy())
+    est = make_imputer(imputer, resolve(imputer).info.params_for("quick"), random_state=seed)
+    draws = est.sample(with_target, m, seed) if can_sample(est) else [est.fit_transform(with_target)]
+    inference_scores([d[ds.X.columns] for d in draws], ds.y, ds.X, model)
 
 
 def cost_table(rows: pd.DataFrame) -> list[str]:
