@@ -6,10 +6,11 @@ both sides fit the very same numbers) goes to R as CSV written with 17 significa
 ``lm(y ~ .)`` or ``glm(y ~ ., binomial)`` on each, pools ``as.mira(fits)`` with ``pool()`` and writes
 ``pooled`` with the 95 % interval of ``summary(pool, conf.int = TRUE)``, again to 17 digits.
 
-``glm`` runs with ``epsilon = 1e-30``, so it stops only once the deviance no longer changes
-(R's default ``1e-8`` stops a step or two earlier, with estimates ~1e-8 from the maximum). Even then
-R's covariance comes from the weights of the step before its last (``glm.fit`` keeps that QR), so
-its standard errors differ from those at the maximum (ours) by a few 1e-9 relative.
+``glm`` runs with ``epsilon = 1e-30``, so it stops only once the deviance no longer changes (R's
+default ``1e-8`` stops a step or two earlier, with estimates ~1e-8 from the maximum). ``glm.fit``
+keeps the weighted QR of its last step, whose weights come from the step before, so R's standard
+errors would sit a few 1e-9 (relative) from those at its estimate; the fit is therefore run again
+from its own estimate (``start = coef(g)``), which puts the weights at the estimate, as ours are.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ files <- sort(Sys.glob(file.path(args[1], "draw_*.csv")))
 fits <- lapply(files, function(f) {
   d <- read.csv(f)
   if (args[2] == "linear") lm(y ~ ., data = d)
-  else glm(y ~ ., data = d, family = binomial, control = glm.control(epsilon = 1e-30, maxit = 100))
+  else {
+    ctl <- glm.control(epsilon = 1e-30, maxit = 100)
+    g <- glm(y ~ ., data = d, family = binomial, control = ctl)
+    # Restarted at its own estimate, so the weights behind the covariance are the estimate's.
+    glm(y ~ ., data = d, family = binomial, control = ctl, start = coef(g))
+  }
 })
 pooled <- pool(as.mira(fits))
 out <- pooled$pooled
