@@ -12,10 +12,10 @@ An imputer with ``sample`` (PROTOCOL §9) gives ``m`` completed tables; one that
 - **coverage and width of the 90 % interval** per masked numeric cell: the interval for one more
   draw from the cell's imputation distribution, ``mean ± t(0.95, m-1) · sd · sqrt(1 + 1/m)`` over the
   ``m`` draws (the normal-theory prediction interval: it holds the truth 90 % of the time when the
-  truth is distributed like the draws, whatever ``m``; the plain 5-95 % quantiles of 5 draws would
-  hold it about 2/3 of the time even then). Coverage is the share of cells whose true value lies in
-  their interval, width the mean interval width. With ``m = 1`` the interval is the imputed value
-  itself: width 0, and coverage is the share of cells imputed exactly right.
+  truth is distributed like the draws, whatever ``m``; the draws' own 5-95 % quantiles would hold it
+  62 % of the time with 5 normal draws and 82 % with 20, even then). Coverage is the share of cells
+  whose true value lies in their interval, width the mean interval width. With ``m = 1`` the interval
+  is the imputed value itself: width 0, and coverage is the share of cells imputed exactly right.
 """
 
 from __future__ import annotations

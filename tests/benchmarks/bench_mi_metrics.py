@@ -103,6 +103,25 @@ def cost_table(rows: pd.DataFrame) -> list[str]:
     return lines
 
 
+def summary(rows: pd.DataFrame) -> list[str]:
+    base = (rows["fit"] + rows["point"]).sum()
+    without = rows[["distribution", "sample", "draws"]].sum().sum()
+    total = without + rows["inference"].sum()
+    lines = [f"- Energy distance, correlation error, `sample` and the draw scores: {1000 * without / len(rows):.1f} ms "
+             f"per job, {100 * without / base:.1f} % of `fit + point`. With the inference scores (a second "
+             f"imputation, with the target, on diabetes): {1000 * total / len(rows):.1f} ms, {100 * total / base:.1f} %."]
+    masks = rows.groupby(["dataset", "mechanism", "rate"], sort=False)
+    for metric, label in (("energy_distance", "energy distance"), ("corr_error", "correlation error")):
+        worst = masks.apply(lambda part: part.loc[part[metric].idxmax(), "imputer"], include_groups=False)
+        mean_beats_models = masks.apply(
+            lambda part: part.set_index("imputer")[metric].drop(["mean", "median"]).max()
+            < part.set_index("imputer").loc["mean", metric], include_groups=False)
+        counts = ", ".join(f"{name} {n}" for name, n in worst.value_counts().items())
+        lines.append(f"- Worst {label} per mask ({len(worst)} masks): {counts}. Mean imputation worse than every "
+                     f"imputer other than the two constant fills on {int(mean_beats_models.sum())} of {len(worst)}.")
+    return lines
+
+
 def per_imputer_table(rows: pd.DataFrame) -> list[str]:
     lines = ["| imputer | fit (ms/job) | new (ms/job) | energy distance | correlation error | energy score | 90 % coverage | 90 % width |",
              "|---|---|---|---|---|---|---|---|"]
@@ -148,6 +167,10 @@ def main() -> None:
         f"run's in-sample grid ({len(frame)} jobs: {', '.join(DEFAULT_DATASETS)}; the nine classical imputers, quick "
         f"profile; MCAR, MAR, MNAR at 20 % and 50 %; seeds {args.seeds}), one thread, CPU milliseconds per job "
         f"(`process_time`) on a shared 2-core machine (load average {load[0]:.1f} at the end).",
+        "",
+        "## Summary",
+        "",
+        *summary(frame),
         "",
         "## Cost per job",
         "",
