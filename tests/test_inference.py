@@ -100,6 +100,7 @@ def test_which_model_a_target_calls_for():
     np.testing.assert_array_equal(response(pd.Series(["M", "B", "M"]), "logistic"), [1.0, 0.0, 1.0])
 
 
+@pytest.mark.slow  # R and mice start in several seconds per case
 @pytest.mark.skipif(r_unavailable() is not None, reason=str(r_unavailable()))
 @pytest.mark.parametrize("dataset, columns, imputer, model", [
     ("diabetes", None, "mice", "linear"),
