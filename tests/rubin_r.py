@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -59,8 +60,9 @@ cat(as.character(packageVersion("mice")), R.version.string, sep = "\n", file = a
 """
 
 
+@lru_cache(maxsize=1)
 def r_unavailable() -> str | None:
-    """Why R's mice cannot be run here, or None when it can."""
+    """Why R's mice cannot be run here, or None when it can (asked once per process)."""
     if shutil.which("Rscript") is None:
         return "Rscript is not on PATH (Debian: apt-get install r-base-core r-cran-mice)"
     probe = subprocess.run(["Rscript", "-e", "library(mice)"], capture_output=True, text=True)
