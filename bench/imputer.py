@@ -56,6 +56,10 @@ class Imputer(TransformerMixin, BaseEstimator):
     observed cells bit for bit with the input's dtypes, so a subclass only fills missing cells.
     A transductive imputer (one whose fit already imputes the fit table) overrides
     ``_fit_transform(X, y)``: the in-sample setting (PROTOCOL §3) calls ``fit_transform``.
+
+    Multiple imputation (PROTOCOL §9) is optional: a subclass whose method defines draws implements
+    ``_sample(X, m, random_state) -> list[DataFrame]``, and the public :meth:`sample` checks the frame
+    and every table and restores observed cells; :func:`can_sample` tells whether an imputer has it.
     """
 
     info: ClassVar[ImputerInfo]
@@ -77,6 +81,31 @@ class Imputer(TransformerMixin, BaseEstimator):
         self._validate_params()
         X = check_frame(X)
         return restore_observed(X, self._checked_fill(X, self._fit_transform(X, y), "_fit_transform"))
+
+    def sample(self, X: pd.DataFrame, m: int, random_state: int | None = None) -> list[pd.DataFrame]:
+        """``m`` completed copies of ``X`` drawn from the imputer's imputation distribution (PROTOCOL §9).
+
+        The optional multiple-imputation contract: ``X`` is imputed in-sample (the imputer fits on it
+        as ``fit_transform`` would, or reuses a fit on the same table), every table keeps ``X``'s
+        observed cells, index and dtypes, the draws differ where ``X`` misses cells, and the same
+        ``random_state`` gives the same tables.
+        """
+        if not can_sample(self):
+            raise NotImplementedError(f"{type(self).__name__} has no sample(): its method defines no draws "
+                                      "(multiple imputation is optional, PROTOCOL §9)")
+        if isinstance(m, bool) or not isinstance(m, Integral) or m < 1:
+            raise ValueError(f"{type(self).__name__}.sample: m must be a positive integer, got {m!r}")
+        self._validate_params()
+        X = check_frame(X)
+        tables = self._sample(X, int(m), random_state)
+        if not isinstance(tables, list) or len(tables) != m:
+            raise ContractViolation(f"{type(self).__name__}._sample returned {type(tables).__name__} "
+                                    f"of length {len(tables) if hasattr(tables, '__len__') else '?'}; "
+                                    f"sample wants a list of m={m} DataFrames")
+        return [restore_observed(X, self._checked_fill(X, t, "_sample")) for t in tables]
+
+    def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:  # pragma: no cover
+        raise NotImplementedError
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None) -> None:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement _fit(X, y)")
@@ -133,6 +162,15 @@ def overridden(estimator: Any, values: Mapping[str, Any]) -> Iterator[None]:
         yield
     finally:
         estimator.set_params(**saved)
+
+
+def can_sample(estimator: Any) -> bool:
+    """Whether ``estimator`` offers the optional ``sample(X, m, random_state)`` (PROTOCOL §9): an
+    :class:`Imputer` subclass that implements ``_sample``, or any other class with a ``sample`` method."""
+    if isinstance(estimator, Imputer):
+        cls = type(estimator)
+        return cls._sample is not Imputer._sample or cls.sample is not Imputer.sample
+    return callable(getattr(estimator, "sample", None))
 
 
 def contract_of(cls: type) -> Contract:

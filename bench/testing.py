@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .errors import one_line
-from .imputer import CONTRACTS, contract_of, validate_output
+from .imputer import CONTRACTS, can_sample, contract_of, validate_output
 
 SEED = 0
 N_ROWS = 60
@@ -171,6 +171,46 @@ def check_adapt(est: Any) -> None:
     validate_output(target, fitted.transform(target))
 
 
+def _sampled(est: Any, m: int, random_state: int) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """A masked mixed table and ``m`` draws of it; skips an imputer without ``sample`` (optional)."""
+    if not can_sample(est):
+        raise _Skip("the imputer has no sample method (multiple imputation is optional, PROTOCOL §9)")
+    X = _mask(_mixed(np.random.default_rng(SEED)), np.random.default_rng(12))
+    tables = clone(est).sample(X, m, random_state=random_state)
+    if not isinstance(tables, list) or len(tables) != m:
+        got = f"{type(tables).__name__} of length {len(tables)}" if hasattr(tables, "__len__") else type(tables).__name__
+        raise AssertionError(f"sample(X, m={m}) returned {got}, not a list of {m} tables")
+    return X, tables
+
+
+def check_sample(est: Any) -> None:
+    """``sample(X, m, random_state)`` gives m completed tables, each keeping the contract of PROTOCOL §4."""
+    X, tables = _sampled(est, 3, 7)
+    for k, table in enumerate(tables):
+        try:
+            validate_output(X, table)
+        except Exception as exc:  # noqa: BLE001  name the draw, keep the breach
+            raise AssertionError(f"draw {k}: {exc}") from exc
+
+
+def check_sample_draws_differ(est: Any) -> None:
+    """The draws are draws: the m tables are not all the same at the missing cells."""
+    X, tables = _sampled(est, 3, 7)
+    if all(tables[0].equals(t) for t in tables[1:]):
+        raise AssertionError("sample returned m identical tables; draws from the imputation distribution differ")
+
+
+def check_sample_reproducible(est: Any) -> None:
+    """The same ``random_state`` gives the same draws, another one other draws."""
+    _, first = _sampled(est, 2, 7)
+    _, again = _sampled(est, 2, 7)
+    _, other = _sampled(est, 2, 8)
+    if not all(a.equals(b) for a, b in zip(first, again)):
+        raise AssertionError("two calls of sample with the same random_state gave different tables")
+    if all(a.equals(b) for a, b in zip(first, other)):
+        raise AssertionError("sample with another random_state gave the same tables (is random_state used?)")
+
+
 CHECKS: dict[str, Callable[[Any], None]] = {
     "numeric_only": check_numeric_only,
     "mixed": check_mixed,
@@ -184,6 +224,9 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     "no_input_mutation": check_no_input_mutation,
     "inductive_new_rows": check_inductive_new_rows,
     "adapt": check_adapt,
+    "sample": check_sample,
+    "sample_draws_differ": check_sample_draws_differ,
+    "sample_reproducible": check_sample_reproducible,
 }
 
 

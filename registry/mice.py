@@ -19,7 +19,8 @@ fixed ``max_iter`` sweeps (``maxit = 5``, no stopping rule), every column on eve
 mean of the ``m`` imputed values for numeric cells (the Monte-Carlo estimate of the posterior
 predictive mean, the single value with the least expected squared error) and the most frequent of
 the ``m`` categories for categorical cells (the most probable category; ties go to the first category
-in the column's order). ``m=1`` gives one proper draw, R's ``complete(imp, 1)``.
+in the column's order). ``m=1`` gives one proper draw, R's ``complete(imp, 1)``. Multiple imputation
+(PROTOCOL §9): ``sample(X, m, random_state)`` returns the chains' completed tables themselves.
 
 ``mice_linear``: the earlier variant, scikit-learn IterativeImputer's recipe (Bayesian ridge per
 numeric column, the posterior mean, tolerance stop), kept for comparison; on collinear tables at
@@ -194,9 +195,13 @@ class MICEImputer(Imputer):
         self.random_state = random_state
 
     def _chains(self) -> list[PMMChain]:
+        return self._chains_for(self.random_state, self.m)
+
+    def _chains_for(self, random_state: int | None, m: int) -> list[PMMChain]:
+        """Chains 0..m-1, chain k seeded from (``random_state``, k)."""
         return [PMMChain(max_iter=self.max_iter, donors=self.donors, logistic_C=self.logistic_C,
-                         logistic_max_iter=self.logistic_max_iter, random_state=seed_for(self.random_state, SEED_CHAIN, k))
-                for k in range(int(self.m))]
+                         logistic_max_iter=self.logistic_max_iter, random_state=seed_for(random_state, SEED_CHAIN, k))
+                for k in range(int(m))]
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None) -> None:
         self.chains_ = [chain.fit(X) for chain in self._chains()]
@@ -208,6 +213,37 @@ class MICEImputer(Imputer):
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         return pool_imputations([chain.transform(X) for chain in self.chains_])
+
+    def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """Multiple imputation (PROTOCOL §9): R's ``complete(imp, k)`` for k = 1..m, chain k's own
+        imputation of ``X`` (independent chains, seeded from ``random_state`` and k as ``fit`` seeds
+        them from the imputer's). A chain this imputer already fitted on ``X`` with that seed is
+        reused: after ``fit_transform(X)`` with the same ``random_state`` and ``m``, the draws cost nothing
+        and pool (:func:`pool_imputations`) to the table ``fit_transform`` returned."""
+        fitted = getattr(self, "chains_", [])
+        on_x = bool(fitted) and fitted_on(fitted[0], X)  # the chains were fitted together, on one table
+        tables = []
+        for chain in self._chains_for(random_state, m):
+            same = next((c for c in fitted if c.get_params() == chain.get_params()), None) if on_x else None
+            tables.append(same.encoder_.decode(same.design_, index=X.index) if same is not None
+                          else chain.fit_transform(X))
+        return tables
+
+
+def fitted_on(chain: PMMChain, X: pd.DataFrame) -> bool:
+    """Whether ``chain`` was fitted on exactly ``X``: same columns and categories, missing cells and
+    observed values (its ``design_`` is then its imputation of ``X``)."""
+    encoder = getattr(chain, "encoder_", None)
+    if encoder is None or list(X.columns) != encoder.columns_ or X.shape != chain.observed_.shape:
+        return False
+    observed = X.notna().to_numpy()
+    if not np.array_equal(observed, chain.observed_):
+        return False
+    Z = encoder.encode(X)
+    widths = [block.stop - block.start for block in encoder.blocks_]
+    # A category unknown to the fit encodes as NaN in an observed cell: not the fit table.
+    return bool(np.array_equal(np.isnan(Z), ~np.repeat(observed, widths, axis=1))
+                and np.array_equal(np.where(np.isnan(Z), chain.design_, Z), chain.design_))
 
 
 def pool_imputations(tables: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,0 +1,173 @@
+"""PROTOCOL §9 multiple imputation: the sample contract (base class, mice, em, the plugin checks) and
+the per-job scores of the draws (energy score, 90 % interval coverage and width)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imputebench.draw_metrics import draw_metrics, energy_score, prediction_interval
+from imputebench.errors import ContractViolation
+from imputebench.imputer import Imputer, ImputerInfo, can_sample, restore_observed
+from imputebench.registry import make_imputer
+from imputebench.registry.em import conditional_draws
+from imputebench.registry.mice import pool_imputations
+from imputebench.testing import check_imputer
+
+SAMPLE_CHECKS = ["sample", "sample_draws_differ", "sample_reproducible"]
+
+
+def _gaussian(n: int, seed: int, rho: float = 0.7, p: int = 3) -> pd.DataFrame:
+    cov = rho * np.ones((p, p)) + (1 - rho) * np.eye(p)
+    values = np.random.default_rng(seed).multivariate_normal(np.zeros(p), cov, size=n)
+    return pd.DataFrame(values, columns=[f"x{j}" for j in range(p)])
+
+
+def _masked(X: pd.DataFrame, rate: float, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    mask = np.random.default_rng(seed).random(X.shape) >= rate
+    return X.mask(~mask), mask
+
+
+# -- energy score and intervals --------------------------------------------------------------------
+def test_energy_score_is_the_crps_of_the_draws_in_one_dimension():
+    rng = np.random.default_rng(0)
+    draws, truth = rng.normal(size=(7, 1, 1)), np.array([[0.4]])
+    # CRPS of the empirical distribution of the draws, by integrating (F(z) - 1{z >= y})^2.
+    z = np.linspace(-8, 8, 400_001)
+    F = (draws[:, 0, 0][None, :] <= z[:, None]).mean(axis=1)
+    crps = np.sum((F - (z >= 0.4)) ** 2) * (z[1] - z[0])
+    assert energy_score(draws, truth) == pytest.approx(crps, abs=1e-4)
+
+
+def test_one_draw_scores_its_error_with_a_zero_width_interval():
+    X = _gaussian(50, 0)
+    imputed, mask = X.copy(), np.ones(X.shape, dtype=bool)
+    mask[:10, 1] = False
+    imputed.loc[:9, "x1"] = X["x1"].to_numpy()[:10] + 1.0
+    imputed.loc[0, "x1"] = X.loc[0, "x1"]  # one cell exactly right
+    scores = draw_metrics(X, [imputed], mask)
+    span = X["x1"].max() - X["x1"].min()
+    assert scores["width_90"] == 0.0 and scores["coverage_90"] == pytest.approx(0.1)
+    assert scores["energy_score"] == pytest.approx(0.9 / span)  # the rows' Euclidean errors on the §5 scale
+
+
+def test_prediction_interval_covers_90_percent_of_exchangeable_truths():
+    rng = np.random.default_rng(1)
+    draws, truth = rng.normal(size=(5, 40_000)), rng.normal(size=40_000)
+    lower, upper = prediction_interval(draws)
+    assert np.mean((truth >= lower) & (truth <= upper)) == pytest.approx(0.9, abs=0.006)
+
+
+# -- the sample contract ---------------------------------------------------------------------------
+def test_mice_draws_are_its_chains_and_pool_to_fit_transform():
+    X, _ = _masked(_gaussian(80, 2), 0.2, 3)
+    mice = make_imputer("mice", {"m": 3, "max_iter": 2}, random_state=5)
+    fitted = mice.fit_transform(X)
+    draws = mice.sample(X, 3, random_state=5)  # reuses the fitted chains
+    assert restore_observed(X, pool_imputations(draws)).equals(fitted)
+    fresh = make_imputer("mice", {"m": 3, "max_iter": 2}).sample(X, 3, random_state=5)  # fits its own
+    assert all(a.equals(b) for a, b in zip(draws, fresh))
+    more = mice.sample(X, 4, random_state=5)  # the first three chains are the same chains
+    assert all(a.equals(b) for a, b in zip(draws, more[:3])) and not more[3].equals(more[2])
+
+
+def test_em_draws_follow_the_conditional_gaussian():
+    rng = np.random.default_rng(4)
+    mean, cov = np.array([1.0, -2.0]), np.array([[1.0, 0.8], [0.8, 2.0]])
+    Z = np.tile([[0.5, np.nan], [np.nan, -1.0]], (1, 1))
+    draws = np.stack(conditional_draws(Z, mean, cov, 20_000, rng))
+    # x1 | x0 = 0.5 ~ N(-2 + 0.8 (0.5 - 1), 2 - 0.64); x0 | x1 = -1 ~ N(1 + 0.4 (-1 + 2), 1 - 0.32)
+    assert draws[:, 0, 1].mean() == pytest.approx(-2.4, abs=0.03) and draws[:, 0, 1].var() == pytest.approx(1.36, rel=0.03)
+    assert draws[:, 1, 0].mean() == pytest.approx(1.4, abs=0.02) and draws[:, 1, 0].var() == pytest.approx(0.68, rel=0.03)
+    assert (draws[:, 0, 0] == 0.5).all() and (draws[:, 1, 1] == -1.0).all()
+
+
+def test_em_sample_reuses_its_fit_and_leaves_it_alone():
+    X, _ = _masked(_gaussian(100, 5), 0.3, 6)
+    em = make_imputer("em", {"max_iter": 20, "tol": 1e-4})
+    em.fit(X)
+    before = em.mean_.copy()
+    other = _masked(_gaussian(100, 7), 0.3, 8)[0]
+    em.sample(other, 2, random_state=0)  # another table: a fresh fit, not this one's
+    np.testing.assert_array_equal(em.mean_, before)
+    assert all(a.equals(b) for a, b in zip(em.sample(X, 2, 1), make_imputer("em", {"max_iter": 20, "tol": 1e-4})
+                                           .sample(X, 2, 1)))
+
+
+def test_the_public_sample_checks_what_it_is_given():
+    X, _ = _masked(_gaussian(40, 9), 0.2, 10)
+    with pytest.raises(NotImplementedError, match="no sample"):
+        make_imputer("mean").sample(X, 2)
+    with pytest.raises(ValueError, match="positive integer"):
+        make_imputer("em").sample(X, 0)
+    assert can_sample(make_imputer("mice")) and not can_sample(make_imputer("knn"))
+
+    class ShortSampler(Imputer):
+        info = ImputerInfo(name="short", family="test", native_categorical=True, description="")
+
+        def _fit(self, X, y=None):
+            pass
+
+        def _transform(self, X):
+            return X.fillna(0.0)
+
+        def _sample(self, X, m, random_state):
+            return [self._transform(X)] * (m - 1)
+
+    with pytest.raises(ContractViolation, match="list of m=3"):
+        ShortSampler().sample(X, 3)
+
+
+class _Sampler(Imputer):
+    """Fills with draws around the column mean; ``broken`` says how it breaks the contract."""
+
+    info = ImputerInfo(name="sampler", family="test", native_categorical=True, description="")
+
+    def __init__(self, broken: str = "", random_state=None):
+        self.broken = broken
+        self.random_state = random_state
+
+    def _fit(self, X, y=None):
+        pass
+
+    def _transform(self, X):
+        return self._sample(X, 1, self.random_state)[0]
+
+    def _sample(self, X, m, random_state):
+        seed = 0 if self.broken == "ignores_seed" else random_state
+        rng = np.random.default_rng(seed)
+        tables = []
+        for k in range(m):
+            out = X.copy()
+            if self.broken == "identical":  # every draw the same, though seeded
+                rng = np.random.default_rng(seed)
+            for c in X.columns:
+                if isinstance(X[c].dtype, pd.CategoricalDtype):
+                    out[c] = out[c].fillna(X[c].cat.categories[0])
+                else:
+                    out[c] = X[c].fillna(pd.Series(X[c].mean() + rng.normal(size=len(X)), index=X.index))
+            tables.append(out)
+        return tables
+
+
+@pytest.mark.parametrize("broken, failed", [("", []), ("identical", ["sample_draws_differ"]),
+                                            ("ignores_seed", ["sample_reproducible"])])
+def test_plugin_checks_of_sample(broken, failed):
+    assert check_imputer(_Sampler(broken), SAMPLE_CHECKS).failed == failed
+
+
+def test_builtin_samplers_pass_and_others_skip_the_sample_checks():
+    for name in ("mice", "em"):
+        assert check_imputer(make_imputer(name, {"max_iter": 2}), SAMPLE_CHECKS).passed
+    report = check_imputer(make_imputer("median"), SAMPLE_CHECKS)
+    assert {r.status for r in report.results} == {"skipped"}
+
+
+def test_the_sampling_example_of_the_plugin_guide_passes_every_check():
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
+    code = re.search(r"```python\n(class HotDeckDraws\(Imputer\):.*?)```", guide, re.S).group(1)
+    namespace = {"np": np, "pd": pd, "Imputer": Imputer, "ImputerInfo": ImputerInfo}
+    exec(code, namespace)  # noqa: S102  the guide's own code, as a reader would paste it
+    assert check_imputer(namespace["HotDeckDraws"]()).passed
