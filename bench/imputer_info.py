@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .profiles import PROFILES  # the run profiles' names, declared once (profiles.py)
+from .protocol.profiles import PROFILES  # the run profiles' names, declared once (profiles.py)
 
 # What a deviation is measured against, and how a page names it.
 DEVIATION_KINDS: dict[str, str] = {

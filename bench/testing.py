@@ -340,7 +340,7 @@ def check_registered(name: str, profile: str = "ci", overrides: Mapping[str, Any
     declaration's fault, reported as a failed verdict for every check.
     """
     from .errors import UsageError
-    from .profiles import PROFILES
+    from .protocol.profiles import PROFILES
     from .registry import check_params, make_imputer, resolve
 
     entry = resolve(name)

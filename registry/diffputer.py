@@ -35,10 +35,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..imputer import Imputer, DEVICE, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED
-from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
-from ..deep_tabular import encode_table
+from .neural import minibatches, resolve_device, seeded_generator, to_tensor
+from .deep_tabular import encode_table
 from .info import BUILTIN_INFO
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0  # EDM sampler (Karras et al. 2022), as the reference

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..imputer import Imputer, NON_NEGATIVE_REAL, POSITIVE_INT
 from .transductive import EncodedMatrixImputer, seed_for
 from .info import BUILTIN_INFO

@@ -1,6 +1,6 @@
 """The numeric contract's adapter: a scikit-learn imputer of numeric arrays on a mixed table.
 
-The table is one-hot encoded (:class:`~imputebench.encoding.MixedEncoder`), the wrapped estimator
+The table is one-hot encoded (:class:`~imputebench.protocol.encoding.MixedEncoder`), the wrapped estimator
 imputes the matrix, and categorical blocks decode by arg-max, so categories stay categories.
 The adapter does not hide a broken estimator: NaN left in the matrix, a changed shape or a changed
 observed cell raises :class:`~imputebench.errors.ContractViolation` naming the numeric contract.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..errors import ContractViolation
 from ..imputer import CONTRACTS, Imputer
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
+from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from ..neural import mlp
+from .neural import mlp
 from ..imputer import DEVICE, FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, StrOptions
 from .info import BUILTIN_INFO
 

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.distributions import Normal
 
-from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches
+from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 

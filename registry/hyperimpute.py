@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier, XGBRegressor
 
 
-from .iterative import MIN_OBSERVED_TO_LEARN, ChainedEquationsImputer, _predictors
+from .iterative import MIN_OBSERVED_TO_LEARN, ChainedEquationsImputer, predictors_of
 from ..imputer import NON_NEGATIVE_REAL, POSITIVE_INT, SEED, SWEEP_MODELS, Integral, Interval, StrOptions
 from .info import BUILTIN_INFO
 
@@ -111,7 +111,7 @@ class HyperImputeImputer(ChainedEquationsImputer):
         idx = np.flatnonzero(rows)
         if self.selection_rows is not None and idx.size > self.selection_rows:
             idx = np.sort(np.random.default_rng(seed).choice(idx, self.selection_rows, replace=False))
-        Xp = _predictors(design, block)[idx]
+        Xp = predictors_of(design, block)[idx]
         if block.kind == "numeric":
             target = design[idx, block.start]
             if idx.size < max(self.cv_folds, MIN_OBSERVED_TO_LEARN) or np.ptp(target) == 0:

@@ -3,7 +3,7 @@
 One implementation of the loop, parameterised by the per-column learners a subclass makes
 (``_regressor(seed)``, ``_classifier(seed)``) and by its stopping rule:
 
-1. Encode the table (:class:`~imputebench.encoding.MixedEncoder`, numeric columns in their own
+1. Encode the table (:class:`~imputebench.protocol.encoding.MixedEncoder`, numeric columns in their own
    units as scikit-learn's IterativeImputer and missForest use them, categorical ones one-hot;
    a learner that needs scaled inputs scales them itself) and fill missing cells with the column mean / modal category
    (``initial_fill="sample"``: a random observed value of the column, as R mice starts).
@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from ..encoding import ColumnBlock, MixedEncoder
+from ..protocol.encoding import ColumnBlock, MixedEncoder
 from ..imputer import Imputer
 from .transductive import seed_for
 
@@ -144,7 +144,7 @@ class ChainedEquationsImputer(Imputer):
     def _fit_column(self, design: np.ndarray, observed: np.ndarray, j: int, seed: int) -> ColumnModel:
         block = self.encoder_.blocks_[j]
         rows = observed[:, j]
-        Xp = _predictors(design, block)[rows]
+        Xp = predictors_of(design, block)[rows]
         if block.kind == "numeric":
             target = design[rows, block.start]
             if rows.sum() < MIN_OBSERVED_TO_LEARN or np.ptp(target) == 0:
@@ -169,12 +169,12 @@ class ChainedEquationsImputer(Imputer):
                 design[rows, block.start] = model.constant
             else:
                 design[rows, block.start] = self._predict_numeric(
-                    model.estimator, _predictors(design, block)[rows], rng)
+                    model.estimator, predictors_of(design, block)[rows], rng)
             return
         if model.estimator is None:
             codes = np.full(int(rows.sum()), model.constant)
         else:
-            codes = model.classes[self._predict_categorical(model.estimator, _predictors(design, block)[rows], rng)]
+            codes = model.classes[self._predict_categorical(model.estimator, predictors_of(design, block)[rows], rng)]
         one_hot = np.zeros((codes.size, block.stop - block.start))
         one_hot[np.arange(codes.size), codes] = 1.0
         design[rows, block.start:block.stop] = one_hot
@@ -216,7 +216,7 @@ class ChainedEquationsImputer(Imputer):
         return design
 
 
-def _predictors(design: np.ndarray, block: ColumnBlock) -> np.ndarray:
+def predictors_of(design: np.ndarray, block: ColumnBlock) -> np.ndarray:
     """Every encoded column except ``block``'s own."""
     return np.concatenate([design[:, :block.start], design[:, block.stop:]], axis=1)
 

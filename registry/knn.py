@@ -1,6 +1,6 @@
 """KNNI: k-nearest-neighbour imputation (Troyanskaya et al. 2001), inductive.
 
-Rows are compared on the min-max-scaled encoded table (:class:`~imputebench.encoding.MixedEncoder`,
+Rows are compared on the min-max-scaled encoded table (:class:`~imputebench.protocol.encoding.MixedEncoder`,
 one-hot blocks for categorical columns) by the nan-euclidean distance: the squared differences
 over the coordinates both rows observe, scaled up by ``coordinates / shared coordinates``
 (scikit-learn's ``nan_euclidean_distances``). Donors are the rows of the *fit* table. A missing
@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..imputer import Imputer, POSITIVE_INT, StrOptions
 from .info import BUILTIN_INFO
 

@@ -12,7 +12,7 @@ per-component *factors* ``f`` shrink the singular values:
 So one loop serves both (:func:`fit_low_rank`, subclasses give the factors), and one inductive
 fill serves both: new rows start at the column means and are iterated to the fixed point
 ``x_missing = (Xc V diag(f) V')_missing`` with the fitted ``V`` and ``f`` (:meth:`LowRankModel.complete`).
-Categorical columns enter as one-hot blocks (:class:`~imputebench.encoding.MixedEncoder`) and
+Categorical columns enter as one-hot blocks (:class:`~imputebench.protocol.encoding.MixedEncoder`) and
 decode by arg-max.
 """
 
@@ -24,7 +24,7 @@ from typing import ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..imputer import Imputer
 from .transductive import EncodedMatrixImputer
 
@@ -98,7 +98,8 @@ def fit_low_rank(Z: np.ndarray, factors_for, *, standardise: bool, recenter: boo
         residual_ss = float(((Xc - fitted)[~missing] ** 2).sum())
         if criterion == "objective":
             objective = residual_ss / n
-            done = iterations > 5 and (abs(1 - objective / old_objective) < tol or objective < tol)
+            # A perfect fit (constant observed columns) leaves 0 before: no ratio to take, and done.
+            done = iterations > 5 and (objective < tol or (old_objective > 0 and abs(1 - objective / old_objective) < tol))
             old_objective = objective
         else:
             done = _relative_change(previous, X[missing]) < tol

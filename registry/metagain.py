@@ -63,10 +63,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..imputer import Imputer, DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
-from ..neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
-from ..deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
+from .neural import minibatches, mlp, resolve_device, seeded_generator, to_tensor
+from .deep_tabular import EncodedLayout, class_codes, encode_table, xavier_init
 from .info import BUILTIN_INFO
 
 # Which weight multiplies which auxiliary term (the paper's names).

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
+from .deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
 from ..imputer import DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 

@@ -35,9 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..encoding import MixedEncoder
+from ..protocol.encoding import MixedEncoder
 from ..imputer import AdaptableImputer, DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED, Interval, Real
-from ..neural import minibatches, resolve_device, seeded_generator, to_tensor
+from .neural import minibatches, resolve_device, seeded_generator, to_tensor
 from .info import BUILTIN_INFO
 
 LN_EPS = 1e-6
@@ -221,7 +221,7 @@ class ReMaskerImputer(AdaptableImputer):
     def _adapt(self, X: pd.DataFrame, y: pd.Series | None) -> None:
         """Fine-tune (PROTOCOL §7): ``_fit`` on ``X`` with the network warm-started from the fitted
         weights; the min-max scaling is re-fitted on ``X`` (``_fit`` does both)."""
-        from ..deep_tabular import fitted_networks, warm_start
+        from .deep_tabular import fitted_networks, warm_start
 
         with warm_start(fitted_networks(self)) as settle:
             self._fit(X, y)

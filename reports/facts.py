@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ..store import STATUSES
+from ..harness.store import STATUSES
 from . import leaderboard as lb
 from .frames import NOT_OK, PRIMARY_METRIC, python_strings
 

@@ -1,7 +1,7 @@
 """What the leaderboard pages show, computed as frames from the store's rows: no HTML, no files.
 
 The site's computing half (TabArena's ``bencheval`` beside its ``website_format``): pure functions over
-result rows (schema ``imputebench.store.SCHEMA``) and the frames :mod:`.leaderboard` returns. The pages
+result rows (schema ``imputebench.harness.store.SCHEMA``) and the frames :mod:`.leaderboard` returns. The pages
 (:mod:`imputebench.reports.pages`) only format what these return; each function here can be tested on
 a hand-made frame without a runner or a site.
 
@@ -16,8 +16,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..metrics import QUALITY_METRICS as METRICS
-from ..store import STATUSES
+from ..protocol.metrics import QUALITY_METRICS as METRICS
+from ..harness.store import STATUSES
 from . import leaderboard as lb
 
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}

@@ -1,4 +1,4 @@
-"""Leaderboard maths as pure functions over result rows (schema ``imputebench.store.SCHEMA``).
+"""Leaderboard maths as pure functions over result rows (schema ``imputebench.harness.store.SCHEMA``).
 
 No HTML here: the site (``reports/site.py``) only formats what these functions return.
 
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..metrics import METRIC_REGISTRY
-from ..metrics import QUALITY_METRICS as METRICS
-from ..store import STATUSES
+from ..protocol.metrics import METRIC_REGISTRY
+from ..protocol.metrics import QUALITY_METRICS as METRICS
+from ..harness.store import STATUSES
 
 GROUP_KEYS = ["setting", "dataset", "mechanism", "rate", "imputer"]
 BLOCK_KEYS = ["dataset", "mechanism", "rate", "seed"]
@@ -42,7 +42,7 @@ EXACT_BOOTSTRAP_MAX_DATASETS = 8
 
 
 def higher_is_better(metric: str) -> bool:
-    """The metric's direction, from the one registry (``imputebench.metrics.METRIC_REGISTRY``)."""
+    """The metric's direction, from the one registry (``imputebench.protocol.metrics.METRIC_REGISTRY``)."""
     return METRIC_REGISTRY[metric].higher_is_better
 
 

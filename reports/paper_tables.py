@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..metrics import METRIC_REGISTRY
+from ..protocol.metrics import METRIC_REGISTRY
 from .facts import complete_downstream
 from .frames import CELL_COLUMNS, cells_at
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..store import STATUSES
+from ..harness.store import STATUSES
 
 
 def _json_versions(texts: Sequence[Any]) -> dict[str, list[str]]:

@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from .publish import OLD_SUFFIX, read_manifest, recover
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # This module is imported by ``imputebench report`` before it knows whether anything changed, so it
 # imports neither the site builder nor the store (pandas, pyarrow, scipy, jinja2): an unchanged site
@@ -83,16 +87,18 @@ def site_is_current(results_dir: Path, out_dir: Path | None = None, max_plots: i
 
 
 def render_report(results_dir: Path, out_dir: Path | None = None, command: str = "imputebench report",
-                  max_plots: int | None = None, force: bool = False) -> Path:
+                  max_plots: int | None = None, force: bool = False,
+                  extend_rows: Callable[[pd.DataFrame, list, Path], tuple[pd.DataFrame, Any]] | None = None) -> Path:
     """Render the site for a results directory (with the samples the runner left beside the
     rows); the path of its index.html. A site already built from the same inputs is kept as it is
-    unless ``force``."""
+    unless ``force``. ``extend_rows(rows, runs, results_dir) -> (rows, what it added)``: rows from
+    elsewhere to stand beside the store's (a reference set a run named, PROTOCOL §8: the gates'
+    :func:`imputebench.gates.reference.render_with_reference` passes it), shown on the overview."""
     out = Path(out_dir) if out_dir else default_site_dir(results_dir)
     if not force and site_is_current(results_dir, out, max_plots):
         return out / "index.html"
     digest = inputs_hash(results_dir, out, max_plots)
-    from ..reference import merge_with_store, run_reference
-    from ..store import ResultStore
+    from ..harness.store import ResultStore
     from .provenance import provenance_from_rows
     from .site import build_site
 
@@ -101,8 +107,7 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     runs = store.runs()
     provenance = provenance_from_rows(rows, command, runs)
     reference = None
-    named = run_reference(runs)
-    if named:  # PROTOCOL §8: the set's usable rows stand beside this store's, marked as the set's
-        rows, reference = merge_with_store(rows, named, Path(results_dir))
+    if extend_rows is not None:
+        rows, reference = extend_rows(rows, runs, Path(results_dir))
     return build_site(rows, out, provenance, samples=store.root, max_plots=max_plots, inputs_hash=digest,
                       reference=reference)

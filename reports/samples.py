@@ -1,6 +1,6 @@
 """Reading the samples of true vs imputed cells that the runner kept per job (for the site's histograms).
 
-What a sample is and where it lives: :mod:`imputebench.samples`; the result store writes them.
+What a sample is and where it lives: :mod:`imputebench.protocol.samples`; the result store writes them.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..samples import SAMPLE_COLUMNS, empty_samples, sample_cells, sample_path  # noqa: F401 (re-exported)
-from ..store import write_samples  # noqa: F401 (re-exported)
+from ..protocol.samples import SAMPLE_COLUMNS, empty_samples, sample_cells, sample_path  # noqa: F401 (re-exported)
+from ..harness.store import write_samples  # noqa: F401 (re-exported)
 
 
 def read_samples(results_dir: str | os.PathLike, job_keys: Iterable[str]) -> pd.DataFrame:

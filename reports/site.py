@@ -185,14 +185,14 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
                samples: pd.DataFrame | Path | None = None, *, max_plots: int | None = None,
                n_boot: int = 1000, inputs_hash: str = "", reference: Mapping[str, Any] | None = None,
                pages: Sequence[str] | None = None) -> Path:
-    """Render the static site for ``rows`` (schema ``imputebench.store.SCHEMA``) into ``out_dir``;
+    """Render the static site for ``rows`` (schema ``imputebench.harness.store.SCHEMA``) into ``out_dir``;
     returns the path of ``index.html``. ``provenance``: protocol_version, versions, seeds, date,
     command (built from the rows when None). ``samples``: a frame from
     :func:`imputebench.reports.samples.read_samples`, or the results directory (or its ``samples/``
     folder) to read them from; None gives a note in place of the histograms. ``max_plots``: None
     (the default) draws every figure (plots.py writes SVG in milliseconds); a number is an opt-in
     cap, figures kept by priority and the others left with a note. ``reference``: what
-    :func:`imputebench.reference.merge_with_store` says about a reference set whose rows are among
+    :func:`imputebench.gates.reference.merge_with_store` says about a reference set whose rows are among
     ``rows`` (column ``origin``), shown on the overview. ``inputs_hash``: the content hash of the
     site's inputs, kept in the site's manifest (see :mod:`.publish`) to tell whether it is current.
     ``pages``: the pages, by dotted name (:mod:`.pages`), each called with every row; by default each

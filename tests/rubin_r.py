@@ -1,7 +1,7 @@
-"""R's ``mice::pool`` on the same imputed tables as :func:`imputebench.inference.rubin_pool`.
+"""R's ``mice::pool`` on the same imputed tables as :func:`imputebench.protocol.inference.rubin_pool`.
 
 Test and benchmark helper (R is not a project dependency; on Debian ``apt-get install r-cran-mice``).
-Each imputed table's model matrix (the product's :func:`~imputebench.inference.design_matrix`, so
+Each imputed table's model matrix (the product's :func:`~imputebench.protocol.inference.design_matrix`, so
 both sides fit the very same numbers) goes to R as CSV written with 17 significant digits; R fits
 ``lm(y ~ .)`` or ``glm(y ~ ., binomial)`` on each, pools ``as.mira(fits)`` with ``pool()`` and writes
 ``pooled`` with the 95 % interval of ``summary(pool, conf.int = TRUE)``, again to 17 digits.
@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from imputebench.inference import Model, ModelFit, design_matrix, response
+from imputebench.protocol.inference import Model, ModelFit, design_matrix, response
 
 R_POOL = r"""
 suppressPackageStartupMessages(library(mice))
@@ -74,7 +74,7 @@ def r_unavailable() -> str | None:
 @dataclass(frozen=True)
 class RPool:
     """What R computed: ``pool()``'s frame (our term names; ``lower``/``upper`` added), each fit's
-    estimates and standard errors as :class:`~imputebench.inference.ModelFit` objects, R's versions."""
+    estimates and standard errors as :class:`~imputebench.protocol.inference.ModelFit` objects, R's versions."""
 
     pooled: pd.DataFrame
     fits: list[ModelFit]

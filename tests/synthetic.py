@@ -13,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from imputebench.metrics import QUALITY_METRICS
-from imputebench.samples import sample_cells
-from imputebench.store import COLUMNS, SCHEMA, write_samples
+from imputebench.protocol.metrics import QUALITY_METRICS
+from imputebench.protocol.samples import sample_cells
+from imputebench.harness.store import COLUMNS, SCHEMA, write_samples
 
 DEFAULT_IMPUTERS = ("mean", "median", "knn", "mice", "missforest", "xgbi", "pcai", "softimpute", "em")
 
@@ -27,7 +27,7 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
                    seeds: Sequence[int] = (0, 1, 2),
                    settings: Sequence[str] = ("in-sample", "downstream"),
                    failure_share: float = 0.03, seed: int = 0) -> pd.DataFrame:
-    """One row per job of the full grid, schema :data:`imputebench.store.SCHEMA`."""
+    """One row per job of the full grid, schema :data:`imputebench.harness.store.SCHEMA`."""
     rng = np.random.default_rng(seed)
     grid = pd.MultiIndex.from_product([list(settings), list(datasets), list(mechanisms), list(rates), list(seeds),
                                        list(imputers)],
@@ -101,7 +101,7 @@ def synthetic_rows(datasets: Sequence[str] = ("wine", "iris", "letter", "yeast")
 
 def synthetic_samples(rows: pd.DataFrame, results_dir, n_rows: int = 200, seed: int = 0,
                       collapsed: Sequence[str] = ("mean", "median")) -> int:
-    """Write a sample (:mod:`imputebench.samples`) for every successful in-sample job of
+    """Write a sample (:mod:`imputebench.protocol.samples`) for every successful in-sample job of
     ``rows``: two numeric features and one categorical, imputed with noise around the truth, or
     collapsed onto one value for the imputers in ``collapsed`` (mode collapse, as mean imputation
     does). Returns the number of files written."""

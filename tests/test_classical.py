@@ -229,7 +229,7 @@ def test_pcai_gcv_finds_the_rank_of_a_low_rank_table() -> None:
 
 @pytest.fixture(scope="module")
 def breast_cancer_mnar() -> tuple[pd.DataFrame, np.ndarray]:
-    from imputebench.masks import draw_mask
+    from imputebench.protocol.masks import draw_mask
 
     X = load_dataset("breast_cancer").X  # 569 x 30, strongly collinear columns
     return X, draw_mask(X, "mnar", 0.5, np.random.default_rng(13))
@@ -245,3 +245,19 @@ def test_inductive_path_imputes_fit_rows_as_well_as_the_fit(name: str, breast_ca
     in_fit = scaled_rmse(X.iloc[:400], imputer.transform(train), observed[:400])
     inductive = scaled_rmse(X.iloc[:400], imputer.transform(train.set_axis(train.index + 10_000)), observed[:400])
     assert inductive <= 1.1 * in_fit + 0.005, (in_fit, inductive)
+
+
+def test_pcai_and_softimpute_fit_a_table_whose_observed_column_is_constant():
+    """A column whose observed cells are all one value fits exactly: the stopping rule took the ratio of
+    two zero fit errors (ZeroDivisionError) before."""
+    import numpy as np
+    import pandas as pd
+
+    from imputebench.registry import make_imputer
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=50), "b": np.full(50, 0.5)})
+    X.loc[X.index[:10], "b"] = np.nan
+    for name in ("pcai", "softimpute"):
+        out = make_imputer(name, {}, random_state=0).fit_transform(X)
+        assert np.allclose(out["b"], 0.5)

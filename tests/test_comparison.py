@@ -1,4 +1,4 @@
-"""The comparison engine (imputebench.comparison) that the regression gate and reference sets share:
+"""The comparison engine (imputebench.gates.comparison) that the regression gate and reference sets share:
 one job identity, one pairing of two stores, one notion of "scored alike"."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import math
 
 import pandas as pd
 
-from imputebench.comparison import (CELL_COLUMNS, IDENTITY_COLUMNS, JobId, MetricChange, differences, identity_index,
+from imputebench.gates.comparison import (CELL_COLUMNS, IDENTITY_COLUMNS, JobId, MetricChange, differences, identity_index,
                                     match_jobs, metric_changes)
-from imputebench.reference import compare_rows, verify_verdicts
+from imputebench.gates.reference import compare_rows, verify_verdicts
 
 ROW = dict(imputer="knn", dataset="wine", mechanism="mcar", rate=0.2, setting="in-sample", seed=0, max_rows=300,
            params='{"k": 5}', dataset_checksum="c1", realised_rate=0.2, protocol_version=1, status="ok", rmse=0.3)

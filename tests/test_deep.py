@@ -163,7 +163,7 @@ def test_beats_mean_imputation(name: str, structured_table: pd.DataFrame) -> Non
 def test_run_through_the_runner(tmp_path: Path) -> None:
     """All five run as ordinary jobs of `imputebench run` (diabetes has a category; the downstream
     setting's fit-on-train/transform-test path is covered by the contract test's new rows)."""
-    from imputebench.runner import RunConfig, run
+    from imputebench.harness.runner import RunConfig, run
 
     summary = run(RunConfig(datasets=["diabetes"], imputers=NAMES, mechanisms=["mcar"], rates=[0.2], seeds=[0],
                             settings=["in-sample"], profile="ci", results_dir=tmp_path, jobs=1,
@@ -179,7 +179,7 @@ def test_vaei_chain_stays_inside_the_observed_range() -> None:
     """Rows of very different scale (heavy-tailed columns, like Hill-Valley) make the VAE's iterated
     reconstruction expansive: unbounded, it runs off by millions of column ranges; bounded by each
     column's observed range (the default), it imputes well, and cells it cannot have reached alike."""
-    from imputebench.masks import mnar
+    from imputebench.protocol.masks import mnar
     from imputebench.registry.vaei import VAEImputer
 
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy.stats import energy_distance as scipy_energy_distance
 
-from imputebench.distribution_metrics import (MAX_ROWS, Section5Scale, correlation_error, distribution_metrics,
+from imputebench.protocol.distribution_metrics import (MAX_ROWS, Section5Scale, correlation_error, distribution_metrics,
                                               energy_distance, scored_rows)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imputebench.draw_metrics import draw_metrics, energy_score, prediction_interval
+from imputebench.protocol.draw_metrics import draw_metrics, energy_score, prediction_interval
 from imputebench.errors import ContractViolation
 from imputebench.imputer import Imputer, ImputerInfo, can_sample, restore_observed
 from imputebench.registry import make_imputer

@@ -33,7 +33,7 @@ from imputebench.reports.paper.latex import escape
 from imputebench.reports.paper.readme import Source
 from imputebench.reports.paper.selection import Selection
 from imputebench.reports.paper.tables import leaderboard_table, rank_marks
-from imputebench.store import rows_to_table
+from imputebench.harness.store import rows_to_table
 
 PLUGIN = "my_imp&co"  # a plugin name with LaTeX specials, to check escaping
 LEVEL = {"em": 0.10, "knn": 0.14, "mean": 0.25, PLUGIN: 0.30}

@@ -7,9 +7,9 @@ import pytest
 from scipy.stats import norm, t as student_t
 
 from imputebench.datasets import load_dataset
-from imputebench.inference import (ModelFit, aggregate_inference, design_matrix, fit_linear, fit_logistic,
+from imputebench.protocol.inference import (ModelFit, aggregate_inference, design_matrix, fit_linear, fit_logistic,
                                    inference_scores, inference_summary, model_for, response, rubin_pool)
-from imputebench.masks import apply_mask, draw_mask
+from imputebench.protocol.masks import apply_mask, draw_mask
 from imputebench.registry import make_imputer
 from rubin_r import max_abs_differences, max_rel_differences, r_pool, r_unavailable
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imputebench.downstream import downstream_score
-from imputebench.job import RunContext, run_job
-from imputebench.runner import RunConfig, plan
+from imputebench.protocol.downstream import downstream_score
+from imputebench.harness.job import RunContext, run_job
+from imputebench.harness.runner import RunConfig, plan
 
 _opened: list[str] | None = None  # paths opened while a test listens (audit hooks cannot be removed)
 
@@ -97,9 +97,9 @@ def test_a_worker_never_imports_the_reports(tmp_path):
 
     code = (
         "import sys\n"
-        "from imputebench.executors import init_worker, preload_modules\n"
-        "from imputebench.job import RunContext, run_job\n"
-        "from imputebench.runner import RunConfig, plan\n"
+        "from imputebench.harness.executors import init_worker, preload_modules\n"
+        "from imputebench.harness.job import RunContext, run_job\n"
+        "from imputebench.harness.runner import RunConfig, plan\n"
         "p = plan(RunConfig(datasets=['iris'], imputers=['mean'], mechanisms=['mcar'], rates=[0.2], seeds=[0],"
         " settings=['in-sample']))\n"
         "init_worker(preload_modules(p.jobs), with_parent=False)\n"

@@ -4,7 +4,7 @@ import pytest
 
 from imputebench.datasets import load_dataset
 from imputebench.errors import InfeasibleMaskError, UsageError
-from imputebench.masks import (MECHANISMS, apply_mask, draw_mask, job_rng, mar, mcar, mnar, mnar_logistic,
+from imputebench.protocol.masks import (MECHANISMS, apply_mask, draw_mask, job_rng, mar, mcar, mnar, mnar_logistic,
                                standardise)
 
 
@@ -53,7 +53,7 @@ def test_mar_missingness_depends_on_observed_columns(table):
 
 
 def _values(X):
-    from imputebench.masks import table_values
+    from imputebench.protocol.masks import table_values
     return table_values(X)
 
 
@@ -86,7 +86,7 @@ def test_determinism_and_job_rng():
     c = draw_mask(X, "mar", 0.2, job_rng("wine", "mar", 0.2, 1))
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     # the seed derivation is stable across processes and versions (stored masks depend on it): pin it
-    from imputebench.masks import job_seed
+    from imputebench.protocol.masks import job_seed
     assert job_seed("wine", "mcar", 0.2, 0) == 2326112788507009039
     assert job_seed("wine", "mcar", 0.2, 0) == job_seed("wine", "mcar", 0.20000000001, 0)
     assert job_seed("wine", "mcar", 0.2, 0) != job_seed("iris", "mcar", 0.2, 0)

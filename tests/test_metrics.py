@@ -6,7 +6,7 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import skew, wasserstein_distance
 
-from imputebench.metrics import (DIVERGED_ABOVE, IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY,
+from imputebench.protocol.metrics import (DIVERGED_ABOVE, IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY,
                                   diverged_reason, imputation_metrics)
 
 
@@ -150,15 +150,15 @@ def test_metrics_are_the_registrys_imputation_metrics():
     m = imputation_metrics(frame(a=[0.0, 1.0]), frame(a=[0.0, 0.5]), np.array([[True], [False]]))
     assert list(m) == [*IMPUTATION_METRICS, MAX_COLUMN_RMSE]
     assert MAX_COLUMN_RMSE not in METRIC_REGISTRY  # evidence, not a ranked metric
-    from imputebench.store import COLUMNS, HIGHER_IS_BETTER
+    from imputebench.harness.store import COLUMNS, HIGHER_IS_BETTER
     assert set(METRIC_REGISTRY) <= set(COLUMNS) and {MAX_COLUMN_RMSE, "dropped_rows"} <= set(COLUMNS)
     assert HIGHER_IS_BETTER == {n: m.higher_is_better for n, m in METRIC_REGISTRY.items()}
 
 
 @pytest.mark.slow  # starts a worker process
 def test_a_job_with_absurd_output_is_stored_diverged_with_its_numbers(tmp_path):
-    from imputebench.runner import RunConfig, run
-    from imputebench.store import ResultStore
+    from imputebench.harness.runner import RunConfig, run
+    from imputebench.harness.store import ResultStore
 
     run(RunConfig(datasets=["iris"], imputers=["mean", "faulty:Noisy"], mechanisms=["mcar"], rates=[0.2],
                   seeds=[0], settings=["in-sample"], results_dir=tmp_path, jobs=1, progress=False,
@@ -229,7 +229,7 @@ def test_declared_metrics_reproduce_the_earlier_numbers_bit_for_bit(case):
 
 
 def test_every_metric_says_how_it_is_computed():
-    from imputebench.metrics import DIAGNOSTICS, METRICS_DECLARED
+    from imputebench.protocol.metrics import DIAGNOSTICS, METRICS_DECLARED
 
     for m in (*METRICS_DECLARED, *DIAGNOSTICS.values()):
         per_column = m.numeric is not None or m.categorical is not None
@@ -240,7 +240,7 @@ def test_every_metric_says_how_it_is_computed():
 
 
 def test_a_table_level_metric_plugs_into_the_same_declaration():
-    from imputebench.metrics import Metric, ScoredTable, scored_columns
+    from imputebench.protocol.metrics import Metric, ScoredTable, scored_columns
 
     X = frame(a=[0.0, 1.0, 2.0, 4.0], k=pd.Categorical(["x", "y", "x", "y"]))
     Xi = frame(a=[0.0, 3.0, 2.0, 4.0], k=pd.Categorical(["x", "x", "x", "y"], categories=["x", "y"]))

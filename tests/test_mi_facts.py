@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from imputebench.datasets import load_dataset
-from imputebench.distribution_metrics import distribution_metrics
-from imputebench.draw_metrics import draw_metrics
+from imputebench.protocol.distribution_metrics import distribution_metrics
+from imputebench.protocol.draw_metrics import draw_metrics
 from imputebench.imputer import can_sample
-from imputebench.inference import aggregate_inference, inference_scores
-from imputebench.masks import apply_mask, draw_mask, job_rng
+from imputebench.protocol.inference import aggregate_inference, inference_scores
+from imputebench.protocol.masks import apply_mask, draw_mask, job_rng
 from imputebench.registry import CLASSICAL, make_imputer, resolve
-from imputebench.runner import DEFAULT_DATASETS
+from imputebench.harness.runner import DEFAULT_DATASETS
 
 CONSTANT_FILLS = ("mean", "median")
 BETA = np.array([1.0, 1.0, 1.0, -0.5])  # intercept, x0, x1, x2 of the simulated MAR table

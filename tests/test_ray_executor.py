@@ -18,8 +18,8 @@ from imputebench.errors import UsageError
 from imputebench.imputer import ImputerInfo
 from imputebench.registry import resolve
 from imputebench.registry.mean import MeanImputer
-from imputebench.runner import RunConfig, run
-from imputebench.store import METRICS, ResultStore
+from imputebench.harness.runner import RunConfig, run
+from imputebench.harness.store import METRICS, ResultStore
 
 # A Ray cluster costs seconds to start: the whole file is in the slow tier.
 pytestmark = pytest.mark.slow
@@ -80,7 +80,7 @@ class Hog(MeanImputer):
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray", reason="the ray executor tests need Ray: pip install 'imputebench[ray]'")
-    from imputebench.ray_executor import DRIVER_ENV, LOCAL_OBJECT_STORE_MB, WORKER_ENV
+    from imputebench.harness.ray_executor import DRIVER_ENV, LOCAL_OBJECT_STORE_MB, WORKER_ENV
 
     saved = {k: os.environ.get(k) for k in DRIVER_ENV}
     os.environ.update(DRIVER_ENV)
@@ -231,7 +231,7 @@ def test_without_ray_the_ray_executor_fails_at_once_with_one_line(tmp_path):
 
 def test_ray_executor_names_ray_when_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
-    from imputebench.ray_executor import RayExecutor
+    from imputebench.harness.ray_executor import RayExecutor
 
     with pytest.raises(UsageError, match=r"pip install 'imputebench\[ray\]'"):
         RayExecutor(2, None)

@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from imputebench import PROTOCOL_VERSION, cli
-from imputebench.reference import (
+from imputebench.gates.reference import (
     DETERMINISTIC, compare_rows, file_sha256, find_reference, mask_checksum, merge_reference, reference_names,
     sample_for_verify,
 )
-from imputebench.store import ResultStore
+from imputebench.harness.store import ResultStore
 
 MINE = "sklearn.impute:SimpleImputer"  # a dotted-path imputer, run through the numeric adapter
 GRID = ["--profile", "ci", "--datasets", "iris,diabetes", "--mechanisms", "mcar,mar", "--seeds", "0,1"]
@@ -114,7 +114,7 @@ def test_merge_reference_checks_protocol_table_mask_and_params():
     cell = dict(dataset="d", mechanism="mcar", rate=0.2, seed=0, setting="in-sample", dataset_checksum="c1", profile="quick",
                 protocol_version=PROTOCOL_VERSION, status="ok", rmse=0.1, track="main")
     local = pd.DataFrame([dict(cell, imputer="mine", params="{}")])
-    from imputebench.job import mask_key
+    from imputebench.harness.job import mask_key
 
     key = mask_key("d", "c1", "mcar", 0.2, 0)
     ref = pd.DataFrame([

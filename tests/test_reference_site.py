@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from imputebench import cli
-from imputebench.reference import find_reference
+from imputebench.gates.reference import find_reference
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "docs" / "github-pages-reference.yml"
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from imputebench import cli
-from imputebench.reference import file_sha256, find_reference, reference_names
+from imputebench.gates.reference import file_sha256, find_reference, reference_names
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = "paper-v1"  # the smaller shipped set (0.2 MB) stands for a set someone shares
@@ -195,7 +195,7 @@ def test_a_manifest_off_its_schema_is_one_line(shared_set, capsys, field, value,
 
 
 def test_shipped_manifests_follow_the_schema():
-    from imputebench.reference.schema import manifest_problem
+    from imputebench.gates.reference.schema import manifest_problem
 
     for name in reference_names():
         assert manifest_problem(find_reference(name).manifest) is None

@@ -11,7 +11,7 @@ from imputebench import registry
 from imputebench.datasets import load_dataset
 from imputebench.errors import ContractViolation, UsageError
 from imputebench.imputer import restore_observed, validate_output
-from imputebench.masks import apply_mask, draw_mask
+from imputebench.protocol.masks import apply_mask, draw_mask
 
 
 @pytest.fixture
@@ -290,7 +290,8 @@ def test_each_builtin_is_declared_once_and_every_view_follows_it():
 
 
 def test_profile_names_are_declared_once():
-    from imputebench import imputer, imputer_info, profiles
+    from imputebench import imputer, imputer_info
+    from imputebench.protocol import profiles
 
     assert imputer.PROFILES is imputer_info.PROFILES is profiles.PROFILES
     assert registry.resolve("knn").info.params_source("ci") == "quick"  # ci falls back, as profiles.py says

@@ -16,11 +16,11 @@ import pytest
 
 from imputebench import cli
 from imputebench.errors import UsageError
-from imputebench.regression import (BASELINE_FAILED, BROKEN, FEWER_OK, FIXED, IMPROVED, INCOMPARABLE, METADATA_KEY,
+from imputebench.gates.regression import (BASELINE_FAILED, BROKEN, FEWER_OK, FIXED, IMPROVED, INCOMPARABLE, METADATA_KEY,
                                     MISSING, NEW, NO_OK, REGRESSED, UNCHANGED, Tolerance, compare, failure_messages,
                                     job_messages, load_baseline, parse_seed_mean, parse_tolerances, problem_message,
                                     save_baseline, summary_messages, to_junit, to_markdown)
-from imputebench.store import HIGHER_IS_BETTER, METRICS, ResultStore
+from imputebench.harness.store import HIGHER_IS_BETTER, METRICS, ResultStore
 
 REPO = Path(__file__).resolve().parent.parent
 

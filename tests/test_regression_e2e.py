@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 import pytest
 
-runner = pytest.importorskip("imputebench.runner", reason="the runner (imputebench.runner) is not on this branch")
+runner = pytest.importorskip("imputebench.harness.runner", reason="the runner (imputebench.harness.runner) is not on this branch")
 
 from imputebench import cli  # noqa: E402
-from imputebench.regression import REGRESSED, UNCHANGED, compare, job_rows  # noqa: E402
-from imputebench.store import METRICS  # noqa: E402
+from imputebench.gates.regression import REGRESSED, UNCHANGED, compare, job_rows  # noqa: E402
+from imputebench.harness.store import METRICS  # noqa: E402
 
 PLUGIN = "regress_plugin"
 PLUGIN_IMPUTER = f"{PLUGIN}:PluginImputer"

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 
 from imputebench.cli import main  # noqa: E402
-from imputebench.reproductions.gain import published  # noqa: E402
+from imputebench.gates.reproductions.gain import published  # noqa: E402
 
 
 def test_published_numbers_are_package_data() -> None:
@@ -47,7 +47,7 @@ def test_reproduce_gain_json_shape(mirror: Path, tmp_path: Path, capsys: pytest.
 
 
 def test_gain_departures_explain_the_spread_from_measurements() -> None:
-    from imputebench.reproductions.gain import departures
+    from imputebench.gates.reproductions.gain import departures
     from imputebench.registry.info import BUILTIN_INFO
 
     text = departures()

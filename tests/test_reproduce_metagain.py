@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from imputebench.cli import main
-from imputebench.reproductions.metagain import METHOD_TO_IMPUTER, published
+from imputebench.gates.reproductions.metagain import METHOD_TO_IMPUTER, published
 
 pytest.importorskip("torch")
 
@@ -62,7 +62,7 @@ def test_reproduce_prints_tables_and_reuses_the_store(tmp_path, capsys):
 
 
 def test_ablation_variants_map_to_metagain_switches():
-    from imputebench.reproductions.metagain import ablation_switches
+    from imputebench.gates.reproductions.metagain import ablation_switches
 
     methods = published(ablation=True).query("table == 'Table 5'")["method"].unique()
     switches = [ablation_switches(m) for m in methods]
@@ -72,7 +72,7 @@ def test_ablation_variants_map_to_metagain_switches():
 
 @pytest.mark.slow  # nine small runs (eight Table 5 variants and GAIN)
 def test_ablation_all_off_row_is_gain_on_the_same_masks(tmp_path, capsys):
-    from imputebench.reproductions.metagain import is_gain_row
+    from imputebench.gates.reproductions.metagain import is_gain_row
 
     assert is_gain_row("Meta-GAIN ID=off;MN=off;TR=off") and not is_gain_row("Meta-GAIN ID=off;MN=on;TR=off")
     args = ["reproduce", "metagain", "--datasets", "wine", "--seeds", "0", "--profile", "ci",

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imputebench.runner import RunConfig, plan, run
-from imputebench.store import COLUMNS, ResultStore
+from imputebench.harness.runner import RunConfig, plan, run
+from imputebench.harness.store import COLUMNS, ResultStore
 
 FAULTY = {
     "faulty:Raises": ("failed", "boom in fit"),

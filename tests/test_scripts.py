@@ -115,7 +115,7 @@ GRID = ["--datasets", "iris", "--imputers", "mean", "--profile", "ci", "--mechan
 
 def test_rates_equal_at_the_key_plan_one_rate(tmp_path, capsys):
     from imputebench.commands.run import config_from
-    from imputebench.runner import check_grid
+    from imputebench.harness.runner import check_grid
 
     args = cli.build_parser("run").parse_args(["run", *GRID, "--results", str(tmp_path / "r")])
     assert check_grid(config_from(args)).rates == [0.2]

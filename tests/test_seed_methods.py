@@ -11,8 +11,8 @@ import pytest
 
 from imputebench.datasets import load_dataset
 from imputebench.imputer import validate_output
-from imputebench.masks import apply_mask, draw_mask
-from imputebench.metrics import imputation_metrics
+from imputebench.protocol.masks import apply_mask, draw_mask
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import make_imputer, resolve
 from imputebench.registry.metagain import MetaGAINImputer
 
@@ -110,7 +110,7 @@ def test_a_regression_table_is_infeasible_for_metagain_not_a_failure(tmp_path):
     """PROTOCOL §4: outside the method's scope, the job is infeasible with the reason, and a retry of
     failed jobs does not run it again."""
     from imputebench import cli
-    from imputebench.store import ResultStore
+    from imputebench.harness.store import ResultStore
 
     args = ["run", "--profile", "ci", "--datasets", "diabetes", "--imputers", "metagain,mean", "--mechanisms", "mcar",
             "--rates", "0.2", "--seeds", "0", "--results", str(tmp_path), "--no-report"]

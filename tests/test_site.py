@@ -17,7 +17,7 @@ from imputebench.commands import report
 from imputebench.reports.pages.html import slug
 from imputebench.reports.provenance import provenance_from_rows
 from imputebench.reports.site import build_site
-from imputebench.store import ResultStore
+from imputebench.harness.store import ResultStore
 from synthetic import synthetic_rows, synthetic_samples  # tests/synthetic.py
 
 EVIL = "<script>alert(1)</script>"

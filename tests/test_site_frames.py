@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from imputebench.errors import ImputeBenchError
-from imputebench.metrics import QUALITY_METRICS
+from imputebench.protocol.metrics import QUALITY_METRICS
 from imputebench.reports import facts, frames
 from imputebench.reports import leaderboard as lb
 from imputebench.reports.pages import load_page

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 
-from imputebench.store import ResultStore
+from imputebench.harness.store import ResultStore
 
 
 def rows(n: int, start: int = 0, **extra) -> list[dict]:
@@ -37,7 +37,7 @@ def test_writer_flushes_by_count_and_by_age(tmp_path):
 
 def test_samples_are_written_with_their_rows(tmp_path):
     from imputebench.reports.samples import read_samples
-    from imputebench.samples import encode_samples
+    from imputebench.protocol.samples import encode_samples
 
     store = ResultStore(tmp_path)
     sample = pd.DataFrame({"feature": pd.Series(["a"], dtype="string"), "categorical": [False],
@@ -149,7 +149,7 @@ def test_a_compaction_killed_between_two_renames_is_recovered(tmp_path, monkeypa
 
 
 def test_compaction_without_an_atomic_exchange_still_works(tmp_path, monkeypatch):
-    import imputebench.store as store_mod
+    import imputebench.harness.store as store_mod
 
     monkeypatch.setattr(store_mod, "exchange_paths", lambda a, b: False)
     store = ResultStore(tmp_path)

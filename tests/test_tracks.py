@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from imputebench.errors import UsageError
-from imputebench.job import RunContext, run_job
-from imputebench.runner import RunConfig, plan, run
-from imputebench.store import METRICS, ResultStore
+from imputebench.harness.job import RunContext, run_job
+from imputebench.harness.runner import RunConfig, plan, run
+from imputebench.harness.store import METRICS, ResultStore
 
 TESTS = Path(__file__).parent
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
@@ -74,7 +74,7 @@ def check_fault_rows(rows: pd.DataFrame) -> None:
 
 def in_process(cfg: RunConfig) -> pd.DataFrame:
     """The plan's jobs run one after another in this process (one worker's caches), as rows."""
-    from imputebench.store import rows_to_table
+    from imputebench.harness.store import rows_to_table
 
     planned = plan(cfg)
     out = [run_job(j, RunContext(), None, planned.data[j.data_key]).row for j in planned.jobs]
@@ -167,7 +167,7 @@ def halves_config(results: Path, **kw) -> RunConfig:
 @pytest.mark.slow  # two spawned workers, then a site
 def test_a_track_defined_in_the_tests_runs_resumes_and_reports(halves, tmp_path):
     from imputebench.reports.render import render_report
-    from imputebench.store import schema
+    from imputebench.harness.store import schema
 
     assert "fit_rows" in schema().names  # its column, after the core's and the built-in tracks'
     first = run(halves_config(tmp_path))  # spawned workers import toytrack by themselves
@@ -237,8 +237,8 @@ def test_workers_use_the_data_the_driver_loaded_and_load_nothing_themselves(home
     """The data home is deleted after planning: a worker that loaded the dataset again would fail."""
     import shutil
 
-    from imputebench.executors import LocalExecutor, Task
-    from imputebench.job import DataSource
+    from imputebench.harness.executors import LocalExecutor, Task
+    from imputebench.harness.job import DataSource
 
     source = DataSource(data_home=str(home))
     plans = [plan(main_config(tmp_path, ["mean"], datasets=["shifty"], source=source)),

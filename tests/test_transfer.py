@@ -179,8 +179,8 @@ def test_a_fine_tune_budget_is_checked_when_the_plan_is_built() -> None:
 
 @pytest.mark.slow
 def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_path: Path, monkeypatch) -> None:
-    from imputebench.job import run_job
-    from imputebench.runner import RunConfig, plan, run
+    from imputebench.harness.job import run_job
+    from imputebench.harness.runner import RunConfig, plan, run
     from imputebench.tracks.transfer import job as transfer_job
 
     seen: dict = {}
@@ -211,9 +211,9 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
     assert {j.strategy for j in jobs} == {"target-only", "source-only", "pooled"}  # no adapt: no fine-tune
     assert len(jobs) == 2 * 2 * 3
     assert jobs[0].domain_gap > 0.6  # the domains differ by a shift of 2 sd
-    from imputebench.job import RunContext
-    from imputebench.runner import keep_mask
-    from imputebench.store import ResultStore
+    from imputebench.harness.job import RunContext
+    from imputebench.harness.runner import keep_mask
+    from imputebench.harness.store import ResultStore
 
     store = ResultStore(results)
     for job in jobs:  # in-process, as the driver does, so the spy sees every imputer's inputs
@@ -250,7 +250,7 @@ def test_main_track_pages_exclude_transfer_rows(tmp_path: Path) -> None:
     rows = _rows({"target-only": [0.2, 0.3], "pooled": [0.1, 0.2]})
     rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
                        domain_gap=0.8, source_rows=100, n_rows=50)
-    from imputebench.store import rows_to_table
+    from imputebench.harness.store import rows_to_table
 
     full = rows_to_table(rows.to_dict("records")).to_pandas()
     index = build_site(full, tmp_path / "site")
@@ -284,8 +284,8 @@ def test_run_rejects_main_track_flags_on_the_transfer_track(capsys) -> None:
 @pytest.mark.slow
 def test_ray_executor_gives_the_local_rows(home: Path, tmp_path: Path) -> None:
     pytest.importorskip("ray")
-    from imputebench.job import DataSource
-    from imputebench.runner import RunConfig, run
+    from imputebench.harness.job import DataSource
+    from imputebench.harness.runner import RunConfig, run
 
     def rows(executor: str) -> pd.DataFrame:
         cfg = RunConfig(track="transfer", track_options={"tasks": ["shifty-b"], "n_target": [50]},
@@ -301,7 +301,7 @@ def test_ray_executor_gives_the_local_rows(home: Path, tmp_path: Path) -> None:
 
 
 def test_the_fine_tune_budget_is_in_transfer_job_params_only() -> None:
-    from imputebench.runner import RunConfig, check_grid
+    from imputebench.harness.runner import RunConfig, check_grid
 
     main = json.loads(check_grid(RunConfig(imputers=["gain"])).params["gain"])
     transfer = json.loads(check_grid(RunConfig(track="transfer", imputers=["gain"])).params["gain"])

@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from imputebench.deep_tabular import fitted_networks  # noqa: E402
+from imputebench.registry.deep_tabular import fitted_networks  # noqa: E402
 from imputebench.registry import make_imputer  # noqa: E402
 from imputebench.tracks.transfer.parts import supports_adapt  # noqa: E402
 

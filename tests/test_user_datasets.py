@@ -211,8 +211,8 @@ def test_an_old_path_only_entry_loads_and_is_copied_on_first_load(tmp_path: Path
 
 
 def test_an_old_entry_whose_file_moved_says_why_everywhere(tmp_path: Path, capsys) -> None:
-    from imputebench.job import DataSource
-    from imputebench.runner import RunConfig
+    from imputebench.harness.job import DataSource
+    from imputebench.harness.runner import RunConfig
     from imputebench.tracks.main.grid import resolve_datasets
 
     home = tmp_path / "home"

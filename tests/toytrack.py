@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from imputebench.harness.guard import ImputerGuard, device_of, failure_fields
-from imputebench.job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
-from imputebench.masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
+from imputebench.harness.job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
+from imputebench.protocol.masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
 from imputebench.tracks import Plan, Track, TrackOption
 from imputebench.tracks.grid import check_dataset_names, check_shared_axes, unique
 
@@ -75,7 +75,7 @@ class HalvesJob:
                 "params": self.params, "profile": self.profile, "setting": NAME}
 
     def run(self, context: RunContext, mask: PackedMask | None, data: Any) -> JobResult:
-        from imputebench.metrics import imputation_metrics
+        from imputebench.protocol.metrics import imputation_metrics
 
         row = self.base_row(context)
         drawn = None

@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 
-from ..regression import baseline_summary, failed_jobs_per_imputer, load_baseline, run_arguments, save_baseline, store_rows
+from ..gates.regression import baseline_summary, failed_jobs_per_imputer, load_baseline, run_arguments, save_baseline, store_rows
 from .options import DEFAULT_RESULTS, add_json_argument, existing_file, folder, output_file
 
 

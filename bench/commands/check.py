@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ..regression import (COMPARABLE_METRICS, DEFAULT_ABSOLUTE_TOLERANCE, CheckReport, append_step_summary,
+from ..gates.regression import (COMPARABLE_METRICS, DEFAULT_ABSOLUTE_TOLERANCE, CheckReport, append_step_summary,
                           check_results, failure_messages, parse_seed_mean, parse_tolerances, summary_messages,
                           to_junit, to_markdown, verdict_line, write_text)
 from .options import DEFAULT_RESULTS, folder, output_file

@@ -76,7 +76,7 @@ def _load(args: argparse.Namespace):
     from ..reports.paper.readme import Source
 
     if args.reference:
-        from ..reference import find_reference
+        from ..gates.reference import find_reference
 
         name = args.reference
         path = Path(name)
@@ -86,7 +86,7 @@ def _load(args: argparse.Namespace):
             elif path.is_file():
                 import pyarrow.parquet as pq
 
-                from ..store import SCHEMA
+                from ..harness.store import SCHEMA
 
                 return (pq.read_table(path, schema=SCHEMA).to_pandas(),
                         Source(f"reference rows `{path.name}` (no manifest beside them)"))
@@ -95,8 +95,8 @@ def _load(args: argparse.Namespace):
         ref = find_reference(name)
         return ref.rows(), Source(f"reference set `{ref.name}`", list(ref.manifest.get("runs", [])),
                                   str(ref.manifest.get("description", "")))
-    from ..reference import merge_with_store, run_reference
-    from ..store import ResultStore
+    from ..gates.reference import merge_with_store, run_reference
+    from ..harness.store import ResultStore
 
     results = args.results or Path("results")
     store = ResultStore(results)

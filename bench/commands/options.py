@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
-    from ..job import DataSource
+    from ..harness.job import DataSource
 
 DEFAULT_RESULTS = "results"
 
@@ -48,7 +48,7 @@ def rates(text: str) -> list[float]:
     """Missing rates in (0, 1), each at its job key's precision and once (``0.2,0.2000001`` is one rate:
     both write the key ``0.2``, and running both would leave two rows under one key)."""
     from ..errors import UsageError
-    from ..masks import check_rate
+    from ..protocol.masks import check_rate
 
     numbers = number_list(float, "rates must be numbers in (0, 1), e.g. 0.2,0.5")(text)
     try:
@@ -139,7 +139,7 @@ def folder(text: str) -> Path:
 
 def source_folder(text: str) -> str:
     """A dataset folder (``--mirror``, ``--data-home``), checked as :func:`folder` is, kept as the text a
-    :class:`imputebench.job.DataSource` holds."""
+    :class:`imputebench.harness.job.DataSource` holds."""
     return str(folder(text))
 
 
@@ -165,7 +165,7 @@ def output_file(text: str) -> Path:
 
 def sha256(text: str) -> str:
     """A published SHA-256 (64 hex digits; a ``sha256:`` prefix and upper case allowed)."""
-    from ..reference.schema import published_sha256
+    from ..gates.reference.schema import published_sha256
 
     try:
         return published_sha256(text)
@@ -218,8 +218,8 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def source_from(args: argparse.Namespace) -> "DataSource":
-    """The :class:`imputebench.job.DataSource` the source options name."""
-    from ..job import DataSource
+    """The :class:`imputebench.harness.job.DataSource` the source options name."""
+    from ..harness.job import DataSource
 
     return DataSource(mirror=args.mirror, data_home=args.data_home, allow_network=not args.offline)
 

@@ -84,8 +84,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ..reference import reference_summaries
-    from ..reference.render import list_lines
+    from ..gates.reference import reference_summaries
+    from ..gates.reference.render import list_lines
 
     summaries = reference_summaries()
     print(json.dumps(summaries, indent=1) if args.json else "\n".join(list_lines(summaries)))
@@ -93,11 +93,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from ..reference import find_reference
-    from ..reference.render import info_lines
+    from ..gates.reference import find_reference
+    from ..gates.reference.render import info_lines
     from ..registry import BUILTINS
 
-    from ..reference.trust import read_signature
+    from ..gates.reference.trust import read_signature
 
     ref = find_reference(args.name)
     signature = read_signature(ref)
@@ -110,10 +110,10 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from ..reference import find_reference
-    from ..reference.compute import verify_reference
-    from ..reference.render import verdict_line, verify_summary
-    from ..reference.trust import authenticity
+    from ..gates.reference import find_reference
+    from ..gates.reference.compute import verify_reference
+    from ..gates.reference.render import verdict_line, verify_summary
+    from ..gates.reference.trust import authenticity
 
     ref = find_reference(args.name)
     origin = authenticity(ref, public_key=args.public_key, checksum=args.checksum)
@@ -133,8 +133,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from ..reference import find_reference
-    from ..reference.trust import sign_reference
+    from ..gates.reference import find_reference
+    from ..gates.reference.trust import sign_reference
 
     ref = find_reference(args.name)
     record = sign_reference(ref, args.key)
@@ -144,7 +144,7 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    from ..reference import describe, find_reference
+    from ..gates.reference import describe, find_reference
     from ..reports.site import build_site, provenance_from_rows
 
     ref = find_reference(args.name)
@@ -157,7 +157,7 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _compute(args: argparse.Namespace) -> int:
-    from ..reference.compute import compute_reference
+    from ..gates.reference.compute import compute_reference
 
     axes = {"datasets": args.datasets, "imputers": args.imputers, "mechanisms": args.mechanisms,
             "rates": args.rates, "seeds": args.seeds, "settings": args.setting}

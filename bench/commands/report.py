@@ -24,17 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..reports.render import default_site_dir, render_report, site_is_current
+    from ..reports.render import default_site_dir, site_is_current  # light: an unchanged site costs a hash
 
     out = args.out if args.out is not None else default_site_dir(args.results)
     if not args.force and site_is_current(args.results, out, args.max_plots):
         print(f"site unchanged: {out / 'index.html'} (built from the same store; --force re-renders)")
         return 0
-    from ..store import ResultStore
+    from ..gates.reference import render_with_reference
+    from ..harness.store import ResultStore
 
     if ResultStore(args.results).load().empty:
         print(f"imputebench: no job rows under {args.results}; the site shows an empty leaderboard", file=sys.stderr)
-    index = render_report(args.results, out, command=command_line(args),
+    index = render_with_reference(args.results, out, command=command_line(args),
                           max_plots=args.max_plots, force=True)
     print(f"site written: {index}")
     return 0

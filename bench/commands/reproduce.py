@@ -1,7 +1,7 @@
 """``imputebench reproduce NAME``: rerun a seed paper's setting beside its published numbers.
 
 Each paper's arguments and handler are here; its numbers, reruns and tables are in
-``imputebench.reproductions.NAME``."""
+``imputebench.gates.reproductions.NAME``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Callable
 
-from ..reproductions import REPRODUCTIONS
+from ..gates.reproductions import REPRODUCTIONS
 from .options import (add_json_argument, add_source_arguments, csv_list, folder, imputer_param, params_by_imputer,
                       positive_int, seeds, source_from)
 
@@ -33,7 +33,7 @@ def _gain_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _gain(args: argparse.Namespace) -> int:
-    from ..reproductions.gain import render, reproduce
+    from ..gates.reproductions.gain import render, reproduce
 
     params = {k: v for k, v in (("iterations", args.iterations), ("hint", args.hint)) if v is not None}
     result = reproduce(args.seeds, args.profile, args.results, source_from(args), params, jobs=args.jobs,
@@ -43,7 +43,7 @@ def _gain(args: argparse.Namespace) -> int:
 
 
 def _metagain_arguments(p: argparse.ArgumentParser) -> None:
-    from ..reproductions.metagain import METHOD_TO_IMPUTER
+    from ..gates.reproductions.metagain import METHOD_TO_IMPUTER
 
     p.add_argument("--datasets", type=csv_list,
                    help="comma-separated (default: every dataset of the paper that can be loaded)")
@@ -62,7 +62,7 @@ def _metagain_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _metagain(args: argparse.Namespace) -> int:
-    from ..reproductions.metagain import report_text, reproduce
+    from ..gates.reproductions.metagain import report_text, reproduce
 
     rep = reproduce(datasets=args.datasets, methods=args.methods, seeds=args.seeds, profile=args.profile,
                     results=args.results, source=source_from(args), params=params_by_imputer(args.param),

@@ -9,7 +9,7 @@ from pathlib import Path
 from . import command_line
 from ..errors import UsageError
 from ..harness.config import DEFAULT_DATASETS, DEFAULT_TRACK, RunConfig
-from ..profiles import PROFILES
+from ..protocol.profiles import PROFILES
 from .options import add_source_arguments, csv_list, imputer_param, ints, limit, params_by_imputer, rates, seeds
 from .options import source_from
 
@@ -110,7 +110,7 @@ def config_from(args: argparse.Namespace, options: dict | None = None) -> RunCon
     )
     cfg = get_track(args.track).configure(cfg, options)
     if args.reference:
-        from ..reference import find_reference, reference_run_config
+        from ..gates.reference import find_reference, reference_run_config
 
         ref = find_reference(args.reference)
         ref.check()  # a damaged set fails before any job runs
@@ -121,7 +121,7 @@ def config_from(args: argparse.Namespace, options: dict | None = None) -> RunCon
 def main(args: argparse.Namespace) -> int:
     import logging
 
-    from ..runner import run
+    from ..harness.runner import run
 
     options = track_options_from(args)
     cfg = config_from(args, options)
@@ -130,12 +130,13 @@ def main(args: argparse.Namespace) -> int:
     if summary.warning_line():
         logging.getLogger("imputebench").info(summary.warning_line())
     if not args.no_report:
-        from ..reports.render import render_report, site_is_current
+        from ..gates.reference import render_with_reference
+        from ..reports.render import site_is_current
 
         if sum(summary.statuses.values()) == 0 and site_is_current(cfg.results_dir):
             print(f"report: {cfg.results_dir / 'site' / 'index.html'} (unchanged)")
         else:
-            index = render_report(cfg.results_dir, command=cfg.command)
+            index = render_with_reference(cfg.results_dir, command=cfg.command)
             print(f"report: {index}")
     # Named datasets that could not be loaded fail the run (after the rest ran); --all means
     # "every dataset that can be had here", whose missing ones are reported and skipped.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..job import DataSource
+from .job import DataSource
 
 DEFAULT_DATASETS = ("wine", "iris", "breast_cancer", "diabetes")  # the embedded default
 NO_LIMIT = math.inf  # ``--timeout none``: no per-job limit at all (None means "the profile's")

@@ -8,7 +8,7 @@ A track is one module or package declaring, in one :class:`Track` object:
 - ``columns``: its extra store columns, ``(name, arrow type alias)``; the store's schema is the core
   columns, then every registered track's, in registration order;
 - ``check_grid(cfg)``: every grid value validated, one line for bad input, nothing loaded or written;
-- ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.job.Job` dataclasses of the track's own
+- ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.harness.job.Job` dataclasses of the track's own
   module), each dataset loaded once, every remaining value checked against the data;
 - ``summaries``, ``pages`` and ``paper_exports``: the summary frames it computes from its rows, the
   site pages it contributes and its own tables in ``imputebench export paper``, as dotted
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 if TYPE_CHECKING:  # annotations only: a track declaration imports nothing heavy
     from ..harness.config import RunConfig
-    from ..job import Job
+    from ..harness.job import Job
 
 OPTION_KINDS = ("list", "ints", "flag")  # comma-separated names, comma-separated integers, on/off
 

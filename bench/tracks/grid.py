@@ -91,8 +91,8 @@ class SharedAxes:
 
 def check_shared_axes(cfg: "RunConfig", fine_tune_budget: bool = False) -> SharedAxes:
     """Mechanisms, rates and seeds (the profile's unless given), imputers and their parameters."""
-    from ..masks import check_mechanism, check_rate
-    from ..profiles import get_profile
+    from ..protocol.masks import check_mechanism, check_rate
+    from ..protocol.profiles import get_profile
 
     profile = get_profile(cfg.profile)
     mechanisms = unique(check_mechanism(m) for m in (cfg.mechanisms or profile.mechanisms))
@@ -109,6 +109,6 @@ def check_shared_axes(cfg: "RunConfig", fine_tune_budget: bool = False) -> Share
 
 def max_rows_of(cfg: "RunConfig") -> int | None:
     """The run's row cap: the profile's unless the config sets one (None: no cap)."""
-    from ..profiles import get_profile
+    from ..protocol.profiles import get_profile
 
     return get_profile(cfg.profile).max_rows if cfg.max_rows == "profile" else cfg.max_rows  # type: ignore[return-value]

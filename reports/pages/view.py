@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ...metrics import METRIC_REGISTRY
+from ...protocol.metrics import METRIC_REGISTRY
 from .. import facts, plots
 from ..frames import PRIMARY_METRIC, LeaderboardFrames, leaderboard_frames
 from ..samples import read_samples

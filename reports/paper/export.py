@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import UsageError
-from ...metrics import METRIC_REGISTRY
+from ...protocol.metrics import METRIC_REGISTRY
 from .. import leaderboard as lb
 from .bib import collect_references, plugin_citations
 from .latex import document, table_tex

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ...metrics import METRIC_REGISTRY
+from ...protocol.metrics import METRIC_REGISTRY
 from .tables import (NO_JOB, Cell, PaperTable, annotate, caption_of, cells_of, grid, mean_sd, measured, rank_marks,
                      rate_label)
 

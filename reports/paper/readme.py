@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ...store import STATUSES
+from ...harness.store import STATUSES
 from .bib import References
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import UsageError
-from ...metrics import METRIC_REGISTRY, QUALITY_METRICS
+from ...protocol.metrics import METRIC_REGISTRY, QUALITY_METRICS
 
 
 

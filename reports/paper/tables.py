@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ...store import STATUSES
+from ...harness.store import STATUSES
 from .. import leaderboard as lb
 from .selection import metric_label
 

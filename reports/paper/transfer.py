@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...metrics import METRIC_REGISTRY
+from ...protocol.metrics import METRIC_REGISTRY
 from ...tracks.transfer.gain import transfer_gain
 from ...tracks.transfer.parts import STRATEGIES
 from .style import OKABE_ITO, TWO_COLUMN, pyplot

@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from imputebench.neural import resolve_device
+from imputebench.registry.neural import resolve_device
 from imputebench.registry import make_imputer, resolve
 
 HERE = Path(__file__).resolve().parent
 NAMES = ("gain", "midae", "vaei", "hivae", "miwae")
-QUICK_ROWS = 2000  # imputebench.profiles quick max_rows
+QUICK_ROWS = 2000  # imputebench.protocol.profiles quick max_rows
 # What a paper fit's time is linear in, and how much of it is timed.
 PAPER_UNIT = {"gain": ("iterations", 500), "midae": ("epochs", 2), "vaei": ("epochs", 5),
               "hivae": ("epochs", 10), "miwae": ("epochs", 1)}

@@ -36,8 +36,8 @@ import torch
 
 import imputebench.registry.gain as gain_module
 from imputebench.datasets import load_dataset
-from imputebench.masks import apply_mask, draw_mask
-from imputebench.metrics import imputation_metrics
+from imputebench.protocol.masks import apply_mask, draw_mask
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import make_imputer, resolve
 
 PAPER = resolve("gain").info.params_for("paper")

@@ -32,12 +32,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from imputebench.executors import init_worker
+from imputebench.harness.executors import init_worker
 from imputebench.imputer import validate_output
-from imputebench.masks import apply_mask, draw_mask, job_rng, job_seed
-from imputebench.metrics import imputation_metrics
+from imputebench.protocol.masks import apply_mask, draw_mask, job_rng, job_seed
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import CLASSICAL, make_imputer, resolve
-from imputebench.runner import RunConfig, RunSummary, run
+from imputebench.harness.runner import RunConfig, RunSummary, run
 
 HERE = Path(__file__).resolve().parent
 ROWS = (1000, 5000, 20000)
@@ -81,7 +81,7 @@ def synthetic_table(n_rows: int, seed: int = 0) -> pd.DataFrame:
 
 
 def time_one_job(X: pd.DataFrame, imputer: str) -> dict[str, float]:
-    """One in-sample job's pieces as :func:`imputebench.job.run_job` runs them (PROTOCOL §2-§5)."""
+    """One in-sample job's pieces as :func:`imputebench.harness.job.run_job` runs them (PROTOCOL §2-§5)."""
     name = f"synthetic{len(X)}"
     t0 = time.perf_counter()
     mask = draw_mask(X, "mcar", 0.2, job_rng(name, "mcar", 0.2, 0))

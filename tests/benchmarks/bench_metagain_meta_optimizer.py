@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from imputebench.datasets import load_dataset
-from imputebench.masks import apply_mask, draw_mask
-from imputebench.metrics import imputation_metrics
+from imputebench.protocol.masks import apply_mask, draw_mask
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import make_imputer, resolve
 
 ARMS = {

@@ -8,13 +8,13 @@ one thread, CPU seconds (``process_time``: the machine is shared). Per job it ti
 
 - ``fit``: the imputer's ``fit_transform`` on the masked table (the job's own work);
 - ``point``: the §5 metrics (``imputation_metrics``), for scale;
-- ``distribution``: :func:`imputebench.distribution_metrics.distribution_metrics`;
+- ``distribution``: :func:`imputebench.protocol.distribution_metrics.distribution_metrics`;
 - ``sample``: ``sample(X, m, random_state)`` with the job's seed for an imputer that has it (mice
   reuses its fitted chains; em draws), else nothing (the point table is the one draw, m = 1);
-- ``draws``: :func:`imputebench.draw_metrics.draw_metrics` on those tables;
+- ``draws``: :func:`imputebench.protocol.draw_metrics.draw_metrics` on those tables;
 - ``inference``: where the target calls for a model, the complete-data fit, then (PROTOCOL §9) the
   imputer once more on the table with the target as an observed column, its ``m`` draws (or its one
-  table) and :func:`imputebench.inference.inference_scores`. Diabetes only: breast_cancer's logistic
+  table) and :func:`imputebench.protocol.inference.inference_scores`. Diabetes only: breast_cancer's logistic
   model has no finite estimate (its classes separate), found by the complete-data fit alone.
 
 The overhead is the new columns' sum over the job's ``fit + point`` (a job also loads, masks, checks
@@ -33,18 +33,17 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from imputebench.datasets import load_dataset  # noqa: E402
-from imputebench.distribution_metrics import distribution_metrics  # noqa: E402
-from imputebench.draw_metrics import draw_metrics  # noqa: E402
+from imputebench.protocol.distribution_metrics import distribution_metrics  # noqa: E402
+from imputebench.protocol.draw_metrics import draw_metrics  # noqa: E402
 from imputebench.imputer import can_sample  # noqa: E402
-from imputebench.inference import fit_model, inference_scores, model_for, response  # noqa: E402
-from imputebench.masks import apply_mask, draw_mask, job_rng, job_seed  # noqa: E402
-from imputebench.metrics import imputation_metrics  # noqa: E402
+from imputebench.protocol.inference import fit_model, inference_scores, model_for, response  # noqa: E402
+from imputebench.protocol.masks import apply_mask, draw_mask, job_rng, job_seed  # noqa: E402
+from imputebench.protocol.metrics import imputation_metrics  # noqa: E402
 from imputebench.registry import CLASSICAL, make_imputer, resolve  # noqa: E402
-from imputebench.runner import DEFAULT_DATASETS  # noqa: E402
+from imputebench.harness.runner import DEFAULT_DATASETS  # noqa: E402
 
 OUT = Path(__file__).with_name("mi_metrics.md")
 MECHANISMS, RATES, MAX_ROWS = ("mcar", "mar", "mnar"), (0.2, 0.5), 2000

@@ -11,7 +11,7 @@ sweep of ``mice`` over every mirrored catalog dataset at 50% MNAR.
    ``mice_linear`` run on the same masked table. Scores are the product's metrics (PROTOCOL §5).
    Without ``Rscript`` on PATH this part is skipped (R is not a project dependency; on Debian
    ``apt-get install r-cran-mice``).
-2. **Never diverges.** ``imputebench.runner.run`` with ``mice`` and ``mice_linear`` on every catalog
+2. **Never diverges.** ``imputebench.harness.runner.run`` with ``mice`` and ``mice_linear`` on every catalog
    dataset the mirror (``IMPUTEBENCH_MIRROR``) holds, MNAR 50%, seed 0, in-sample, quick profile rows;
    the largest per-column RMSE on the [0, 1] scale (above 1 is ``diverged``, PROTOCOL §6).
 
@@ -36,8 +36,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from imputebench.datasets import load_dataset  # noqa: E402
-from imputebench.masks import apply_mask, draw_mask, job_rng  # noqa: E402
-from imputebench.metrics import imputation_metrics  # noqa: E402
+from imputebench.protocol.masks import apply_mask, draw_mask, job_rng  # noqa: E402
+from imputebench.protocol.metrics import imputation_metrics  # noqa: E402
 from imputebench.registry import make_imputer, resolve  # noqa: E402
 from imputebench.imputer import restore_observed  # noqa: E402
 from imputebench.registry.mice import pool_imputations  # noqa: E402
@@ -142,8 +142,8 @@ def compare_with_r(seeds: list[int], mirror: str | None, cache: Path, run_r: boo
 
 def divergence_sweep(mirror: str, results: Path) -> pd.DataFrame:
     from imputebench.datasets import CATALOG
-    from imputebench.job import DataSource
-    from imputebench.runner import RunConfig, run
+    from imputebench.harness.job import DataSource
+    from imputebench.harness.runner import RunConfig, run
 
     names = sorted(n for n in CATALOG if (Path(mirror) / f"{n}.csv").exists())
     cfg = RunConfig(datasets=names, imputers=["mice", "mice_linear"], mechanisms=["mnar"], rates=[0.5],
@@ -210,7 +210,7 @@ def main() -> None:
         parts.append("No `Rscript` on PATH: the comparison with R mice was skipped.\n")
     if not args.skip_divergence and mirror:
         if args.report_only:
-            from imputebench.store import ResultStore
+            from imputebench.harness.store import ResultStore
 
             rows = ResultStore(args.results).load()
             rows = rows[(rows["mechanism"] == "mnar") & (rows["rate"] == 0.5) & (rows["seed"] == 0)]
@@ -220,7 +220,7 @@ def main() -> None:
         # Pooled RMSE above 1 means some column's RMSE is above 1 (PROTOCOL §6's "diverged").
         shown["RMSE > 1"] = (shown["rmse"] > 1).map({True: "yes", False: "no"})
         parts.append("## Never diverges: every mirrored catalog dataset, MNAR 50%, seed 0, in-sample, quick rows\n\n"
-                     "Through `imputebench.runner.run`; status as the store records it (PROTOCOL §6: any "
+                     "Through `imputebench.harness.runner.run`; status as the store records it (PROTOCOL §6: any "
                      "numeric error above 1 on the [0, 1] scale is `diverged`); "
                      f"{rows['dataset'].nunique()} datasets. `fit_seconds` is wall time on the shared machine.\n\n"
                      + markdown(shown, {"rmse": "{:.4f}", "armse": "{:.4f}", "fit_seconds": "{:.1f}"}) + "\n")

@@ -4,7 +4,7 @@
                                                          [--seeds 0,1] [--jobs 2] [--out FILE]
 
 The default grid (the 4 built-in datasets x mcar/mar/mnar x 20%/50% x seeds x settings x the classical
-imputers) runs twice through the product's runner (``imputebench.runner.run``): once with the
+imputers) runs twice through the product's runner (``imputebench.harness.runner.run``): once with the
 ``quick`` profile and once with each imputer's ``paper`` hyper-parameters, the paper run held to
 quick's rows, seeds, mechanisms and rates, so both see the same rows and masks and only the imputers'
 budgets differ. Each profile keeps its store under ``--results`` (``quick/``, ``paper/``; masks are
@@ -31,10 +31,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from imputebench.profiles import get_profile  # noqa: E402
+from imputebench.protocol.profiles import get_profile  # noqa: E402
 from imputebench.registry import CLASSICAL  # noqa: E402
 from imputebench.reports.leaderboard import block_matrix, complete_blocks, rank_imputers, rank_rows  # noqa: E402
-from imputebench.runner import RunConfig, run  # noqa: E402
+from imputebench.harness.runner import RunConfig, run  # noqa: E402
 
 OUT = Path(__file__).with_name("profile_faithfulness.md")
 METRIC = "armse"
@@ -46,7 +46,7 @@ def stored_rows(profile: str, args: argparse.Namespace) -> pd.DataFrame:
     import json
 
     from imputebench.registry import resolve
-    from imputebench.store import ResultStore
+    from imputebench.harness.store import ResultStore
 
     rows = ResultStore(args.results / profile).load()
     current = {name: json.dumps(resolve(name).info.params_for(profile), sort_keys=True, default=str)
@@ -156,7 +156,7 @@ def main() -> None:
     quick, paper = common_masks(quick, paper)
     before = None
     if args.report_only:
-        from imputebench.store import ResultStore
+        from imputebench.harness.store import ResultStore
 
         quick_all = ResultStore(args.results / "quick").load()
         quick_all = quick_all[quick_all["seed"].isin(seeds_of(args)) & quick_all["setting"].isin(args.settings.split(","))]

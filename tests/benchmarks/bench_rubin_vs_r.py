@@ -5,7 +5,7 @@ model needs for valid inference.
 
 1. **Same tables as R.** For each case and seed, a mask (``draw_mask`` seeded by ``job_rng``) is
    applied, the imputer's ``sample(X, m, seed)`` gives m tables, and both sides fit the analysis
-   model on each and pool: ours (:func:`imputebench.inference.inference_scores`) and R's ``lm`` /
+   model on each and pool: ours (:func:`imputebench.protocol.inference.inference_scores`) and R's ``lm`` /
    ``glm`` + ``pool(as.mira(fits))`` on the same model matrices (``tests/rubin_r.py``). Reported:
    the largest absolute and relative difference over terms, seeds and cases, per pooled quantity;
    and the same for Rubin's rules alone, fed R's per-fit estimates and standard errors.
@@ -31,8 +31,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: rubin_r, test_mi_facts
 
@@ -40,8 +38,8 @@ from rubin_r import POOLED_FIELDS, max_abs_differences, max_rel_differences, r_p
 from test_mi_facts import simulated_mar_coverage  # noqa: E402
 
 from imputebench.datasets import load_dataset  # noqa: E402
-from imputebench.inference import inference_scores, rubin_pool  # noqa: E402
-from imputebench.masks import apply_mask, draw_mask, job_rng  # noqa: E402
+from imputebench.protocol.inference import inference_scores, rubin_pool  # noqa: E402
+from imputebench.protocol.masks import apply_mask, draw_mask, job_rng  # noqa: E402
 from imputebench.registry import make_imputer, resolve  # noqa: E402
 
 OUT = Path(__file__).with_name("rubin_vs_r.md")
@@ -129,7 +127,7 @@ def main() -> None:
         "## Same imputed tables, both sides",
         "",
         "Masks from the run's seeds (`job_rng`), quick-profile imputers, `sample(X, m, seed)`. Ours: "
-        "`imputebench.inference`; R: `lm` / `glm(binomial)` on the same model matrices, `pool(as.mira(fits))`, "
+        "`imputebench.protocol.inference`; R: `lm` / `glm(binomial)` on the same model matrices, `pool(as.mira(fits))`, "
         "`summary(..., conf.int = TRUE)` for the interval. Breast cancer's classes separate on its 30 "
         "features (no finite logistic estimate: the product reports it and scores nothing); four features "
         "keep a finite one. The last column feeds R's per-fit estimates and standard errors to our "

@@ -27,8 +27,8 @@ import pandas as pd
 import torch
 
 from imputebench.datasets import canonicalize, subsample
-from imputebench.masks import apply_mask, draw_mask
-from imputebench.metrics import imputation_metrics
+from imputebench.protocol.masks import apply_mask, draw_mask
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import make_imputer, resolve
 
 HERE = Path(__file__).resolve().parent
@@ -107,7 +107,7 @@ def paper_remasker(p: dict, X, y):
 
 def paper_diffputer(p: dict, X, y):
     from imputebench.registry.diffputer import DiffPuterImputer, impute_by_reverse_process
-    from imputebench.neural import seeded_generator
+    from imputebench.registry.neural import seeded_generator
 
     em, epochs = p["n_em_iterations"], p["n_epochs"]
     one = {**p, "n_em_iterations": 1, "patience": None}
@@ -132,7 +132,7 @@ def paper_diffputer(p: dict, X, y):
 
 
 def paper_hyperimpute(p: dict, X, y):
-    from imputebench.encoding import MixedEncoder
+    from imputebench.protocol.encoding import MixedEncoder
     from imputebench.registry.hyperimpute import HyperImputeImputer
     from imputebench.registry.iterative import _fill, _initial_fill_row
 

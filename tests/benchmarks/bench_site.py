@@ -39,7 +39,7 @@ from pathlib import Path
 from imputebench.reports import plots
 from imputebench.reports.render import render_report, site_is_current
 from imputebench.reports.site import build_site
-from imputebench.store import ResultStore
+from imputebench.harness.store import ResultStore
 
 TESTS = Path(__file__).resolve().parents[1]  # the generated store (tests/synthetic.py) is test-only code
 sys.path.insert(0, str(TESTS))

@@ -27,8 +27,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def real_result():
-    from imputebench.job import RunContext, run_job
-    from imputebench.runner import RunConfig, plan
+    from imputebench.harness.job import RunContext, run_job
+    from imputebench.harness.runner import RunConfig, plan
 
     planned = plan(RunConfig(datasets=["iris"], imputers=["mean"], mechanisms=["mcar"], rates=[0.2], seeds=[0],
                              settings=["in-sample"]))
@@ -36,7 +36,7 @@ def real_result():
 
 
 def one_round(mode: str, n: int, result) -> tuple[float, float]:
-    from imputebench.store import ResultStore
+    from imputebench.harness.store import ResultStore
 
     with tempfile.TemporaryDirectory() as d:
         store = ResultStore(Path(d))
@@ -57,9 +57,9 @@ def one_round(mode: str, n: int, result) -> tuple[float, float]:
 
 
 def planning() -> list[tuple[str, float]]:
-    from imputebench.runner import RunConfig, keep_mask, plan, stored_masks
+    from imputebench.harness.runner import RunConfig, keep_mask, plan, stored_masks
     from imputebench.tracks.main.job import draw_table_mask
-    from imputebench.store import ResultStore
+    from imputebench.harness.store import ResultStore
 
     with tempfile.TemporaryDirectory() as d:
         store = ResultStore(d)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ...harness.config import DEFAULT_DATASETS
-from ...profiles import SETTINGS
+from ...protocol.profiles import SETTINGS
 from ..base import Plan, Track, TrackOption
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ...errors import UsageError
-from ...profiles import SETTINGS, get_profile
+from ...protocol.profiles import SETTINGS, get_profile
 from ..base import Plan
 from ..grid import check_dataset_names, check_shared_axes, max_rows_of, unique
 from .job import MainJob, table_key

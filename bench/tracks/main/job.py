@@ -22,9 +22,9 @@ from ... import PROTOCOL_VERSION
 from ...errors import InfeasibleMaskError
 from ...errors import one_line
 from ...harness.guard import ImputerGuard, device_of, failure_fields, uses_labels
-from ...job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
+from ...harness.job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
                     mask_key)
-from ...masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
+from ...protocol.masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
 
 SAMPLE_CELLS = 500  # per feature, per job: the site's histograms need no more
 TRACK = "main"
@@ -126,9 +126,9 @@ def draw_table_mask(X, job: MainJob) -> PackedMask:
 
 def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, row: dict[str, Any]) -> bytes | None:
     """Fit, transform and score into ``row``; the in-sample sample of cells, if any."""
-    from ...downstream import downstream_score, split_rows
-    from ...metrics import diverged_reason, imputation_metrics
-    from ...samples import encode_samples, sample_cells
+    from ...protocol.downstream import downstream_score, split_rows
+    from ...protocol.metrics import diverged_reason, imputation_metrics
+    from ...protocol.samples import encode_samples, sample_cells
 
     samples = None
     try:
@@ -171,7 +171,7 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
 
 def complete_score(ds, seed: int) -> float:
     """PROTOCOL §3: the complete-data score of the same model on the same split, beside the imputed one."""
-    from ...downstream import downstream_score, split_rows
+    from ...protocol.downstream import downstream_score, split_rows
 
     train, test = split_rows(len(ds.X), ds.y, ds.target_kind, seed)
     return downstream_score(ds.X.iloc[train], ds.y.iloc[train], ds.X.iloc[test], ds.y.iloc[test], ds.target_kind)

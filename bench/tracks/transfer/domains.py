@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...job import DataSource
+from ...harness.job import DataSource
 from .parts import part_rows, target_test_rows
 
 

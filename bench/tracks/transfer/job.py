@@ -19,8 +19,8 @@ import numpy as np
 from ... import PROTOCOL_VERSION
 from ...errors import one_line
 from ...harness.guard import ImputerGuard, device_of, failure_fields, uses_labels
-from ...job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
-from ...masks import PackedMask, apply_mask
+from ...harness.job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
+from ...protocol.masks import PackedMask, apply_mask
 from .domains import TaskDomains, load_domains
 from .parts import PARTS, Part, TaskParts, draw_part_masks, draw_parts, fit_strategy, mask_seed, split_part_masks
 
@@ -122,9 +122,9 @@ class TransferJob:
 
 def _impute_and_score(job: TransferJob, context: RunContext, data: TaskDomains, parts: TaskParts,
                       masks: dict[str, np.ndarray], row: dict[str, Any]) -> None:
-    from ...downstream import downstream_score
+    from ...protocol.downstream import downstream_score
     from ...imputer_info import split_adapt_params
-    from ...metrics import diverged_reason, imputation_metrics
+    from ...protocol.metrics import diverged_reason, imputation_metrics
 
     try:
         init, budget = split_adapt_params(json.loads(job.params))
@@ -159,7 +159,7 @@ def _impute_and_score(job: TransferJob, context: RunContext, data: TaskDomains, 
 def complete_score(parts: TaskParts, data: TaskDomains) -> float:
     """PROTOCOL §3 beside §7: the downstream model on the complete target train and test rows (one per
     task, n_target and seed, shared by every imputer and strategy)."""
-    from ...downstream import downstream_score
+    from ...protocol.downstream import downstream_score
 
     return downstream_score(parts.target_train.X, parts.target_train.y, parts.target_test.X, parts.target_test.y,
                             data.target_kind)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InfeasibleMaskError
-from ...masks import PackedMask, draw_mask, job_seed
+from ...protocol.masks import PackedMask, draw_mask, job_seed
 
 STRATEGIES = ("target-only", "source-only", "pooled", "fine-tune")  # PROTOCOL §7
 N_TARGETS = (50, 200, 1000)  # PROTOCOL §7 scarcity

@@ -23,9 +23,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .encoding import MixedEncoder, Scaling
-from .errors import NotApplicableError
-from .imputer import AdaptableImputer
+from ..protocol.encoding import MixedEncoder, Scaling
+from ..errors import NotApplicableError
+from ..imputer import AdaptableImputer
 from .neural import resolve_device, seeded_generator, to_tensor
 
 

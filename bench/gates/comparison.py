@@ -1,14 +1,14 @@
 """Which rows of two stores are the same job, whether they were scored alike, and how a metric moved.
 
-The one comparison engine of the regression gate (:mod:`imputebench.regression`: a results folder
-against a baseline) and of reference sets (:mod:`imputebench.reference`: a set's rows beside rows
+The one comparison engine of the regression gate (:mod:`imputebench.gates.regression`: a results folder
+against a baseline) and of reference sets (:mod:`imputebench.gates.reference`: a set's rows beside rows
 computed here, and a set's rows re-run here). Pure: rows in, identities, pairs and differences out.
 
 A job is *the same job* in two stores when its identity (:data:`IDENTITY_COLUMNS`: who imputed, and
 what fixes its mask and setting, PROTOCOL §2-3) and its hyper-parameters agree, and the two rows are
 *comparable* when they were scored on the same masks under the same protocol: dataset checksum,
 masks (their checksum where known, else the realised missing rate) and protocol version
-(:func:`differences`). A job key (:attr:`imputebench.job.Job.key`) hashes exactly these: identity,
+(:func:`differences`). A job key (:attr:`imputebench.harness.job.Job.key`) hashes exactly these: identity,
 parameters, dataset checksum and profile. The gates pair rows on the identity rather than on the key
 so that they can say *what* changed when a key changed.
 """
@@ -21,8 +21,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from .errors import one_line
-from .metrics import METRIC_REGISTRY
+from ..errors import one_line
+from ..protocol.metrics import METRIC_REGISTRY
 
 HIGHER_IS_BETTER = {name: metric.higher_is_better for name, metric in METRIC_REGISTRY.items()}
 
@@ -195,8 +195,8 @@ def stale_params(rows: pd.DataFrame, params: Mapping[str, str]) -> pd.Series:
 
 
 def mask_keys(rows: pd.DataFrame) -> list[str]:
-    """Each row's mask key (:func:`imputebench.job.mask_key`: dataset, its checksum, mechanism, rate, seed)."""
-    from .job import mask_key
+    """Each row's mask key (:func:`imputebench.harness.job.mask_key`: dataset, its checksum, mechanism, rate, seed)."""
+    from ..harness.job import mask_key
 
     return [mask_key(d, c, m, r, s) for d, c, m, r, s in
             zip(rows["dataset"], rows["dataset_checksum"], rows["mechanism"], rows["rate"], rows["seed"])]

@@ -1,7 +1,7 @@
 """Regression gate: compare a results directory with a committed baseline, job by job.
 
 - :mod:`.compare` (pure): tolerances, the verdict of each job and of each imputer as a whole. Rows
-  are paired as the same job, and judged comparable, by :mod:`imputebench.comparison`, the engine
+  are paired as the same job, and judged comparable, by :mod:`imputebench.gates.comparison`, the engine
   that reference sets use too.
 - :mod:`.render` (pure): failure lines, the markdown summary, JUnit XML, the check's last line.
 - :mod:`.files`: baseline files, checking a results folder, writing the reports.

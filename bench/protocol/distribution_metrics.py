@@ -31,7 +31,7 @@ class Section5Scale:
     by the reference column's range (a constant column is 0, as §5 scores it), then per categorical
     column one indicator column per category of its dtype (after the first one with ``drop_first``:
     treatment contrasts). A missing cell is NaN in both encodings. Unlike the imputers' encoder
-    (``imputebench.encoding.MixedEncoder``, scaled by the observed cells of a fit table) the range is
+    (``imputebench.protocol.encoding.MixedEncoder``, scaled by the observed cells of a fit table) the range is
     the complete column's, and the numeric block is converted at once (one copy per table).
     """
 
@@ -115,7 +115,7 @@ def distribution_metrics(X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np
     and imputed rows that had a masked cell, keyed as :data:`DISTRIBUTION_METRICS`; NaN when no row
     was masked.
 
-    ``reference`` sets the numeric columns' scale as in :func:`imputebench.metrics.imputation_metrics`
+    ``reference`` sets the numeric columns' scale as in :func:`imputebench.protocol.metrics.imputation_metrics`
     (by default ``X_true``); ``seed`` draws the energy distance's rows when more than :data:`MAX_ROWS`
     had a masked cell.
     """

@@ -12,8 +12,8 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .. import PROTOCOL_VERSION, __version__
-from ..errors import ImputeBenchError, UsageError
+from ... import PROTOCOL_VERSION, __version__
+from ...errors import ImputeBenchError, UsageError
 from .compare import BASELINE_COLUMNS, CheckReport, Tolerance, compare, job_rows
 
 BASELINE_FORMAT = 1
@@ -31,7 +31,7 @@ def save_baseline(rows: pd.DataFrame, path: str | Path, *, command: str,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ..store import SCHEMA
+    from ...harness.store import SCHEMA
 
     table_rows = job_rows(rows)
     if table_rows.empty:
@@ -89,7 +89,7 @@ def baseline_summary(path: str | Path) -> dict[str, Any]:
 
 def store_rows(results: str | Path) -> pd.DataFrame:
     """A results folder's job rows; an empty store is an error naming what to run."""
-    from ..store import ResultStore
+    from ...harness.store import ResultStore
 
     rows = ResultStore(results).load()
     if rows.empty:

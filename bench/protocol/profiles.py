@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UsageError
+from ..errors import UsageError
 
 SETTINGS = ("in-sample", "downstream")  # PROTOCOL §3
 

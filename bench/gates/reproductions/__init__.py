@@ -7,6 +7,6 @@ docstring line is the command's help. The command line of each (its arguments, a
 """
 
 REPRODUCTIONS: dict[str, str] = {
-    "gain": "imputebench.reproductions.gain",
-    "metagain": "imputebench.reproductions.metagain",
+    "gain": "imputebench.gates.reproductions.gain",
+    "metagain": "imputebench.gates.reproductions.metagain",
 }

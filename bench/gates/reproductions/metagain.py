@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import UsageError
-from ..store import COLUMNS
+from ...errors import UsageError
+from ...harness.store import COLUMNS
 
 if TYPE_CHECKING:
-    from ..job import DataSource
+    from ...harness.job import DataSource
 
 # The paper's method names -> the suite's imputers (HIVAE and HIVAEI are the same method).
 METHOD_TO_IMPUTER = {
@@ -67,7 +67,7 @@ def ablation_switches(method: str) -> dict[str, bool]:
 
 def available_imputers() -> tuple[dict[str, str], dict[str, str]]:
     """(paper method -> imputer) for those we have, and (method -> why not) for the rest."""
-    from ..registry import discover
+    from ...registry import discover
 
     known = discover()
     have, missing = {}, {}
@@ -85,7 +85,7 @@ def measure(datasets: list[str], imputers: list[str], *, seeds: list[int] | None
             progress: bool = True) -> tuple[pd.DataFrame, dict]:
     """Run the grid (in-sample x 3 mechanisms, downstream x MCAR, and Table 5's variants with
     ``ablation``); the rows (column ``variant``: '' or a Table 5 method) and unloadable datasets."""
-    from ..runner import RunConfig, run
+    from ...harness.runner import RunConfig, run
 
     common = dict(datasets=datasets, imputers=imputers, rates=(RATE,), seeds=seeds, profile=profile,
                   results_dir=results, source=source, params=params, jobs=1, progress=progress)
@@ -151,7 +151,7 @@ def render(table: pd.DataFrame) -> str:
 def paper_datasets(pub: pd.DataFrame, wanted: list[str] | None) -> tuple[list[str], list[str], dict[str, str]]:
     """(datasets asked for, those loadable in this build, why the others are not); a dataset not in
     the paper's tables is a usage error."""
-    from ..datasets import dataset_names
+    from ...datasets import dataset_names
 
     paper_sets = list(dict.fromkeys(pub["dataset"]))
     wanted = wanted or paper_sets

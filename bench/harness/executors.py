@@ -2,7 +2,7 @@
 becomes a row and never stops the run (isolation).
 
 An executor takes tasks (a job, its stored mask and its data), the run's context and two callbacks: it calls
-``on_result`` with each finished job's :class:`imputebench.job.JobResult`, in completion order, and
+``on_result`` with each finished job's :class:`imputebench.harness.job.JobResult`, in completion order, and
 ``on_tick`` about once a second while it waits (the runner flushes rows and reports progress
 there). Rows are the same whichever executor ran them: each job's numbers depend only on the job.
 Executors write nothing: results go back to the driver's store. They ship each distinct piece of
@@ -25,9 +25,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any, Callable, Iterable, NamedTuple, Protocol
 
-from .errors import one_line
+from ..errors import one_line
 from .job import Job, JobResult, RunContext, failure_result, receive_data, run_job
-from .masks import PackedMask
+from ..protocol.masks import PackedMask
 
 ResultCallback = Callable[[JobResult], None]
 TickCallback = Callable[[], None]
@@ -104,10 +104,10 @@ def init_worker(preload: Iterable[str], with_parent: bool = True, data_pickle: b
 def preload_modules(jobs: Iterable[Job]) -> list[str]:
     """Modules the jobs will import: their tracks' job modules, the imputers' own modules and the
     scoring stack."""
-    from .registry import discover
+    from ..registry import discover
 
     known = discover()
-    mods = {"imputebench.job", "xgboost", "sklearn.model_selection"}
+    mods = {"imputebench.harness.job", "xgboost", "sklearn.model_selection"}
     jobs = list(jobs)
     mods.update(type(j).__module__ for j in jobs)
     for name in {j.imputer for j in jobs}:

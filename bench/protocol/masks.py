@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from .errors import InfeasibleMaskError, UsageError
+from ..errors import InfeasibleMaskError, UsageError
 
 MAX_COLUMN_PROBABILITY = 0.95  # PROTOCOL §2 (mar): shrink d_obs when a column would need more
 STANDARD_RATES = (0.1, 0.2, 0.3, 0.5, 0.7)  # PROTOCOL §2

@@ -2,12 +2,12 @@
 
 An imputer with ``sample`` (PROTOCOL §9) gives ``m`` completed tables; one that has only
 ``transform`` is scored with its single table as ``m = 1``. Everything is on PROTOCOL §5's scale
-(:class:`imputebench.distribution_metrics.Section5Scale`). ``mask`` is True where a cell was observed.
+(:class:`imputebench.protocol.distribution_metrics.Section5Scale`). ``mask`` is True where a cell was observed.
 
 - **energy score** (Gneiting & Raftery 2007; the multivariate CRPS, lower is better): per row with a
   masked cell, ``mean_k |x_k - y| - 1/(2 m²) sum_{k,l} |x_k - x_l|`` with ``x_k`` the row in draw k
   and ``y`` the true row (Euclidean norms; observed cells are equal in all of them and add nothing),
-  averaged over at most :data:`~imputebench.distribution_metrics.MAX_ROWS` such rows drawn with the
+  averaged over at most :data:`~imputebench.protocol.distribution_metrics.MAX_ROWS` such rows drawn with the
   job's seed. With ``m = 1`` it is the row's Euclidean error.
 - **coverage and width of the 90 % interval** per masked numeric cell: the interval for one more
   draw from the cell's imputation distribution, ``mean ± t(0.95, m-1) · sd · sqrt(1 + 1/m)`` over the
@@ -63,7 +63,7 @@ def draw_metrics(X_true: pd.DataFrame, draws: Sequence[pd.DataFrame], mask: np.n
     imputation, ``m = len(draws)``) at the masked cells of ``X_true`` (see the module docstring),
     keyed as :data:`DRAW_METRICS`; NaN where nothing was masked (no numeric cell: no interval).
 
-    ``reference`` sets the numeric scale as in :func:`imputebench.metrics.imputation_metrics`;
+    ``reference`` sets the numeric scale as in :func:`imputebench.protocol.metrics.imputation_metrics`;
     ``seed`` draws the energy score's rows when more than the limit had a masked cell.
     """
     if not draws:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from ..job import DataSource
+    from ...harness.job import DataSource
 
 DATASETS = ("letter", "spambase")
 MECHANISM, RATE, METRIC = "mcar", 0.2, "rmse"  # GAIN Table 2's setting (PROTOCOL §2, §3 in-sample, §5)
@@ -34,7 +34,7 @@ def published() -> pd.DataFrame:
 def departures() -> str:
     """GAIN's listed departures from the paper, the measured reason for its wider seed spread among
     them (one source: ``ImputerInfo.deviations``, which the site's imputer and paper pages show too)."""
-    from ..registry.info import BUILTIN_INFO
+    from ...registry.info import BUILTIN_INFO
 
     return "\nWhere we depart from the paper, and why the spread differs:\n" + "\n".join(
         f"- {d}" for d in BUILTIN_INFO["gain"].deviations)
@@ -63,7 +63,7 @@ def reproduce(seeds: int, profile: str, results: Path, source: "DataSource", par
     """Run GAIN's Table 2 grid through the runner (finished jobs reused) and compare it with the paper.
     Full tables whatever the profile (GAIN Table 2 uses all rows); the profile picks GAIN's
     hyper-parameters (paper: 10,000 iterations, batch 128, hint 0.9, alpha 100), ``params`` overrides them."""
-    from ..runner import RunConfig, run as run_grid
+    from ...harness.runner import RunConfig, run as run_grid
 
     cfg = RunConfig(datasets=DATASETS, imputers=("gain",), mechanisms=(MECHANISM,), rates=(RATE,),
                     seeds=tuple(range(int(seeds))), settings=("in-sample",), profile=profile,

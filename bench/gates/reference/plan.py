@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from .. import PROTOCOL_VERSION
+from ... import PROTOCOL_VERSION
 from ..comparison import stale_params
-from ..errors import UsageError
+from ...errors import UsageError
 
 if TYPE_CHECKING:
     from .files import ReferenceSet
@@ -25,7 +25,7 @@ def select_grid(rows: pd.DataFrame, grid: Mapping[str, Sequence], profile: str,
     """The main-track rows of ``profile`` inside ``grid``, in a fixed order (a set's file is reproducible).
     ``params``: imputer -> the job parameters it has now (:func:`expected_params`); rows of those
     imputers computed with other parameters are left out (stale: the imputer has changed since)."""
-    from ..tracks import rows_of
+    from ...tracks import rows_of
 
     rows = rows_of(rows)
     rows = rows[(rows["profile"] == profile) & (rows["protocol_version"] == PROTOCOL_VERSION)]
@@ -41,8 +41,8 @@ def select_grid(rows: pd.DataFrame, grid: Mapping[str, Sequence], profile: str,
 def expected_params(profile: str, imputers: Iterable[str]) -> dict[str, str]:
     """This imputebench's parameters of each built-in imputer under ``profile``, as job keys have them
     (from the metadata table: nothing is imported)."""
-    from ..registry.info import BUILTIN_INFO
-    from ..runner import job_params
+    from ...registry.info import BUILTIN_INFO
+    from ...harness.runner import job_params
 
     return {name: job_params(BUILTIN_INFO[name].params_for(profile)) for name in imputers if name in BUILTIN_INFO}
 
@@ -76,7 +76,7 @@ def within_reference(ref: "ReferenceSet", axis: str, asked: Sequence | None) -> 
 
 
 def reference_run_config(cfg: Any, ref: "ReferenceSet", profile_given: bool) -> Any:
-    """``cfg`` (a :class:`imputebench.runner.RunConfig`) planned on the set's grid (PROTOCOL §8): its
+    """``cfg`` (a :class:`imputebench.harness.runner.RunConfig`) planned on the set's grid (PROTOCOL §8): its
     datasets, masks, settings and profile; flags may narrow the grid but not leave it."""
     if not cfg.imputers:
         raise UsageError("--reference ranks your imputers against the set: name them with --imputers "

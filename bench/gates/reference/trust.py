@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ...errors import UsageError
 from .files import ReferenceSet, ReferenceSetError, canonical_manifest
 from .schema import published_sha256
 
@@ -120,7 +120,7 @@ def load_private_key(path: Path) -> Any:
 def sign_reference(ref: ReferenceSet, private_key_path: Path, *, now: datetime | None = None) -> dict[str, Any]:
     """Sign the set (its rows are checked against its manifest first) and write ``NAME.sig`` beside
     its manifest; returns what it wrote."""
-    from ..atomic import atomic_write
+    from ...atomic import atomic_write
 
     ref.check()  # never sign rows that do not match the manifest
     private = load_private_key(private_key_path)

@@ -5,7 +5,7 @@ A job (:class:`Job`, declared by its track in :mod:`imputebench.tracks`) is a fr
 cells, and its mask when it drew it (deterministically, from the job's identity, PROTOCOL §2).
 ``data`` is what the job reads (a table, a task's domains), loaded once per run by the driver and
 shipped by the executor; a job run without it loads it itself (``load_data``). A job writes
-nothing: the driver's :class:`imputebench.store.ResultStore` is the only writer, so a worker needs
+nothing: the driver's :class:`imputebench.harness.store.ResultStore` is the only writer, so a worker needs
 no access to the results folder (a Ray worker on another node has none).
 
 A job never raises: any failure becomes a row (status ``failed``, or ``infeasible`` for an
@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Protocol, TypeVar, runtime_checkable
 
-from . import PROTOCOL_VERSION, __version__
+from .. import PROTOCOL_VERSION, __version__
 
 if TYPE_CHECKING:  # annotations only: a track's declaration imports this module, and stays light
-    from .masks import PackedMask
+    from ..protocol.masks import PackedMask
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class RunContext:
 @dataclass
 class JobResult:
     """What a job returns to the driver: its row (the store's schema) and, for a job that keeps one,
-    a bounded sample of true vs imputed cells as parquet bytes (:mod:`imputebench.samples`)."""
+    a bounded sample of true vs imputed cells as parquet bytes (:mod:`imputebench.protocol.samples`)."""
 
     row: dict[str, Any]
     samples: bytes | None = None
@@ -185,7 +185,7 @@ def run_job(job: Job, context: RunContext, mask: PackedMask | None = None, data:
     ``data``: the job's data as the driver shipped it; ``None`` takes this worker's shipped copy,
     else the job loads it. Whatever escapes the job's own handling still becomes a row.
     """
-    from .errors import one_line
+    from ..errors import one_line
 
     try:
         if data is None:

@@ -1,7 +1,7 @@
 """Jobs as Ray tasks, on a local Ray cluster or an existing one by address.
 
-Rows are the same as with :class:`imputebench.executors.LocalExecutor`: the task runs the same
-:func:`imputebench.job.run_job` under the same one-thread environment, so each job's numbers depend
+Rows are the same as with :class:`imputebench.harness.executors.LocalExecutor`: the task runs the same
+:func:`imputebench.harness.job.run_job` under the same one-thread environment, so each job's numbers depend
 only on the job; the runner's store, resume and compaction stay in the calling process
 (``on_result``). A task returns its result and writes nothing, so workers on other nodes need no
 access to the results folder; each distinct mask and each distinct piece of data (a planned table, a
@@ -25,10 +25,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .errors import UsageError, one_line
+from ..errors import UsageError, one_line
 from .executors import THREAD_ENV, ResultCallback, Task, TickCallback, init_worker, preload_modules
 from .job import Job, KeyedMemo, RunContext, failure_result, run_job
-from .masks import PackedMask
+from ..protocol.masks import PackedMask
 
 RAY_MISSING = "the ray executor needs Ray: pip install 'imputebench[ray]'"
 
@@ -81,7 +81,7 @@ def run_job_task(job_pickle: bytes, context: RunContext, mask: PackedMask | None
 
     The first item tells the driver when the job itself starts, after the worker's start-up, so that
     neither queueing nor a fresh worker's start-up counts against ``--timeout`` (as with the local
-    pool). :func:`imputebench.job.run_job` never raises.
+    pool). :func:`imputebench.harness.job.run_job` never raises.
     """
     _prepare_worker(preload, driver_path)
     # The job and its data arrive pickled and are unpickled here, after the driver's import path is
@@ -185,7 +185,7 @@ class RayExecutor:
 
     def _gpu_shares(self, jobs: list[Job]) -> dict[str, float]:
         """GPU share per imputer: ``GPU_SHARE`` for GPU imputers when the cluster has a GPU, else 0."""
-        from .registry import resolve
+        from ..registry import resolve
 
         has_gpu = self.ray.cluster_resources().get("GPU", 0) > 0
         shares = {}

@@ -24,16 +24,16 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import PROTOCOL_VERSION, __version__
-from .errors import UsageError
-from .harness.config import DEFAULT_DATASETS, DEFAULT_TRACK, NO_LIMIT, RunConfig
+from .. import PROTOCOL_VERSION, __version__
+from ..errors import UsageError
+from .config import DEFAULT_DATASETS, DEFAULT_TRACK, NO_LIMIT, RunConfig
 from .job import Job, JobResult, RunContext, versions_json
-from .masks import PackedMask
-from .profiles import get_profile
+from ..protocol.masks import PackedMask
+from ..protocol.profiles import get_profile
 from .progress import Progress
 from .store import ResultStore
-from .tracks import Plan, TrackGrid, get_track
-from .tracks.grid import check_dataset_names, imputer_params, job_params, resolve_imputers
+from ..tracks import Plan, TrackGrid, get_track
+from ..tracks.grid import check_dataset_names, imputer_params, job_params, resolve_imputers
 
 log = logging.getLogger("imputebench")
 

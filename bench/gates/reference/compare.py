@@ -1,5 +1,5 @@
 """Reference rows against rows computed here (pure), through the engine of
-:mod:`imputebench.comparison`: which reference rows may stand beside a run's own
+:mod:`imputebench.gates.comparison`: which reference rows may stand beside a run's own
 (:func:`merge_reference`), which rows a verification re-runs (:func:`sample_for_verify`) and whether
 they reproduce (:func:`compare_rows`, :func:`verify_verdicts`)."""
 
@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import PROTOCOL_VERSION
+from ... import PROTOCOL_VERSION
 from ..comparison import (CELL_COLUMNS, MetricChange, differences, identity_index, mask_keys,
                           match_jobs, params_of, stale_params)
 
@@ -52,11 +52,11 @@ def merge_reference(local: pd.DataFrame, reference: pd.DataFrame, *, expected_pa
                     protocol_version: int = PROTOCOL_VERSION) -> Merge:
     """Which reference rows may be ranked beside ``local`` (PROTOCOL §8).
 
-    A reference row is used only for a cell (:data:`imputebench.comparison.CELL_COLUMNS` and the
+    A reference row is used only for a cell (:data:`imputebench.gates.comparison.CELL_COLUMNS` and the
     profile) that was run here, when its protocol version is this one, its dataset checksum is that
     of the table loaded here, its mask's checksum is that of the mask stored here, and its parameters
     are ``expected_params[imputer]`` (this version's profile for that imputer). A job run here (the
-    same :data:`~imputebench.comparison.IDENTITY_COLUMNS`) replaces the reference's row of it.
+    same :data:`~imputebench.gates.comparison.IDENTITY_COLUMNS`) replaces the reference's row of it.
     ``local_masks``/``reference_masks``: mask key -> mask checksum. The first reason that applies is
     the one given.
     """
@@ -150,7 +150,7 @@ def _metric_verdict(change: MetricChange, exact_only: bool, noise_tol: float) ->
 def compare_rows(ref: Mapping[str, Any], here: Mapping[str, Any] | None, metrics: Sequence[str],
                  noise: Mapping[str, float]) -> Verdict:
     """Does a re-run row reproduce a reference row? It must be the same job (identity and parameters,
-    scored on the same masks: :func:`imputebench.comparison.differences`). Imputers in
+    scored on the same masks: :func:`imputebench.gates.comparison.differences`). Imputers in
     :data:`DETERMINISTIC` must match to :data:`EXACT_RTOL`; the others within :data:`NOISE_SDS` seed
     standard deviations (``noise``: per metric, from the reference set's own seeds). The verdict is
     that of the worst metric."""
@@ -182,7 +182,7 @@ def compare_rows(ref: Mapping[str, Any], here: Mapping[str, Any] | None, metrics
 def verify_verdicts(sample: pd.DataFrame, here: pd.DataFrame, reference_rows: pd.DataFrame,
                     metrics: Sequence[str]) -> list[Verdict]:
     """A verdict per sampled reference row: paired with the row re-run here as the same job
-    (:func:`imputebench.comparison.match_jobs`) and judged by :func:`compare_rows` against the seed
+    (:func:`imputebench.gates.comparison.match_jobs`) and judged by :func:`compare_rows` against the seed
     noise of ``reference_rows``."""
     matching = match_jobs(sample.to_dict("records"), here.to_dict("records"))
     partner = {old["job_key"]: new for old, new in matching.pairs}

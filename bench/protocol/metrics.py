@@ -170,7 +170,7 @@ METRICS_DECLARED: tuple[Metric, ...] = (
     Metric("rl", "RL", False, "imputation", numeric=_range_loss, pool=np.mean),
     Metric("w1", "W1", False, "imputation", numeric=_wasserstein, pool=np.mean),
     Metric("downstream", "downstream score", True, "downstream",
-           computed_by="imputebench.downstream.downstream_score, in the job"),
+           computed_by="imputebench.protocol.downstream.downstream_score, in the job"),
     Metric("fit_seconds", "fit time (s)", False, "cost", computed_by="the job's clock around fit"),
 )
 # Scored with the metrics and stored beside them, but not a metric: the worst numeric column's

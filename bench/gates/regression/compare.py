@@ -1,6 +1,6 @@
 """The regression gate's verdicts: a results store against a baseline, job by job (pure).
 
-Rows pair as the same job through :mod:`imputebench.comparison` (identity and parameters, then
+Rows pair as the same job through :mod:`imputebench.gates.comparison` (identity and parameters, then
 identity alone when that is one-to-one, the verdict then naming the changed hyper-parameters). A
 pair is only comparable when the same masks were scored under the same protocol; otherwise its
 verdict is ``incomparable`` and the gate fails with a request to re-create the baseline.
@@ -19,8 +19,8 @@ import pandas as pd
 
 from ..comparison import (COMPARABILITY_COLUMNS, HIGHER_IS_BETTER, IDENTITY_COLUMNS, JobId, MetricChange, as_float,
                           differences, first_line, latest_jobs, match_jobs, metric_changes, params_of)
-from ..errors import ImputeBenchError, UsageError
-from ..metrics import QUALITY_METRICS
+from ...errors import ImputeBenchError, UsageError
+from ...protocol.metrics import QUALITY_METRICS
 
 METRICS = QUALITY_METRICS
 TIMING_COLUMNS = ("fit_seconds", "transform_seconds")
@@ -185,7 +185,7 @@ def job_rows(df: pd.DataFrame) -> pd.DataFrame:
     several), in a stable order. Columns absent from ``df`` (an older store) come back as missing
     values. Transfer-track rows (PROTOCOL §7) are left out: their identity is a task and a strategy,
     which these columns do not hold, so the gate covers the main track."""
-    from ..tracks import rows_of
+    from ...tracks import rows_of
 
     out = rows_of(df).copy()
     for column in BASELINE_COLUMNS:

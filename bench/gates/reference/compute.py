@@ -11,21 +11,21 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..comparison import mask_keys, stale_params
-from ..errors import ImputeBenchError, UsageError
+from ...errors import ImputeBenchError, UsageError
 from .compare import Verdict, sample_for_verify, verify_verdicts
 from .files import PACKAGE_FOLDER, ReferenceSet, existing_set, export_reference, stored_mask_checksums
 from .plan import expected_params, extend_grid, select_grid
 from .render import unfinished_line, written_line
 
 if TYPE_CHECKING:
-    from ..job import DataSource
-    from ..store import ResultStore
+    from ...harness.job import DataSource
+    from ...harness.store import ResultStore
 
 Echo = Callable[[str], None]
 
 
 def _loadable_datasets(names: Sequence[str], source: "DataSource") -> list[str]:
-    from .. import datasets as dsmod
+    from ... import datasets as dsmod
 
     return [d for d, why in dsmod.availability(list(names), mirror=source.mirror, data_home=source.data_home,
                                                allow_network=source.allow_network).items() if why is None]
@@ -33,8 +33,8 @@ def _loadable_datasets(names: Sequence[str], source: "DataSource") -> list[str]:
 
 def _grid_defaults(profile, source: "DataSource") -> dict[str, Callable[[], list]]:
     """A new set's axes when not asked for: every dataset loadable here, every built-in, the profile's masks."""
-    from .. import datasets as dsmod
-    from ..registry import BUILTINS
+    from ... import datasets as dsmod
+    from ...registry import BUILTINS
 
     return {"datasets": lambda: _loadable_datasets(dsmod.dataset_names(data_home=source.data_home), source),
             "imputers": lambda: list(BUILTINS), "mechanisms": lambda: list(profile.mechanisms),
@@ -77,9 +77,9 @@ def compute_reference(name: str, *, results: Path, source: "DataSource", command
     """Create or extend the set ``name`` in ``out`` (default: the package's folder): import its rows into
     ``results`` (the working store), run what its grid (extended by ``axes``) lacks, and write the set
     again from the store. ``echo`` receives a line per step."""
-    from ..profiles import get_profile
-    from ..runner import RunConfig, run
-    from ..store import ResultStore
+    from ...protocol.profiles import get_profile
+    from ...harness.runner import RunConfig, run
+    from ...harness.store import ResultStore
 
     if retry_failed and export_only:
         raise UsageError("--retry-failed runs jobs and --export-only runs none: drop one of them")
@@ -130,9 +130,9 @@ def verify_reference(ref: ReferenceSet, *, sample: int, seed: int, source: "Data
                      results: Path | None = None, jobs: int | None = None, progress: bool = True) -> Verification:
     """Re-run ``sample`` of the set's ok jobs (of the datasets and imputers that can be had here) with
     the runner and judge each against its reference row, masks included."""
-    from ..registry import resolve
-    from ..runner import RunConfig, run
-    from ..store import METRICS
+    from ...registry import resolve
+    from ...harness.runner import RunConfig, run
+    from ...harness.store import METRICS
 
     rows = ref.rows()
     loadable = _loadable_datasets(sorted(set(rows["dataset"])), source)

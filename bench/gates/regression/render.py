@@ -1,5 +1,5 @@
 """The regression gate's verdicts in words: failure lines, the markdown summary, JUnit XML and the
-check's last line. Pure: a :class:`~imputebench.regression.compare.CheckReport` in, text out."""
+check's last line. Pure: a :class:`~imputebench.gates.regression.compare.CheckReport` in, text out."""
 
 from __future__ import annotations
 

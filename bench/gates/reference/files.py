@@ -8,21 +8,22 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .. import PROTOCOL_VERSION
+from ... import PROTOCOL_VERSION
 from ..comparison import mask_keys
-from ..errors import ImputeBenchError, UsageError
+from ...errors import ImputeBenchError, UsageError
 from .compare import merge_reference
 from .plan import expected_params, select_grid
 from .schema import GRID_AXES, manifest_problem
 
 FORMAT = 1  # the manifest's own layout
-PACKAGE_FOLDER = Path(__file__).resolve().parent.parent / "data" / "reference"
+PACKAGE_FOLDER = Path(str(resources.files("imputebench").joinpath("data", "reference")))
 # What a set keeps of each run that computed its rows (the run records of ``results/runs/``).
 RUN_FIELDS = ("run_id", "started_at", "finished_at", "command", "imputebench_version", "protocol_version", "profile",
               "versions", "machine", "executor", "cpu_seconds", "statuses")
@@ -103,7 +104,7 @@ class ReferenceSet:
     def rows(self) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
-        from ..store import SCHEMA
+        from ...harness.store import SCHEMA
 
         self.check()
         return pq.read_table(self.rows_path, schema=SCHEMA).to_pandas()
@@ -163,7 +164,7 @@ def existing_set(name: str, out_dir: Path) -> ReferenceSet | None:
 # -- masks a results folder stores ------------------------------------------------------------------
 def stored_mask_checksums(results_dir: Path, keys: Iterable[str]) -> dict[str, str]:
     """Checksums of the masks a results folder stores, for these mask keys (absent ones left out)."""
-    from ..store import ResultStore
+    from ...harness.store import ResultStore
 
     store = ResultStore(results_dir)
     out = {}
@@ -206,8 +207,8 @@ def export_reference(rows: pd.DataFrame, masks: Mapping[str, str], *, name: str,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ..atomic import atomic_write
-    from ..store import SCHEMA
+    from ...atomic import atomic_write
+    from ...harness.store import SCHEMA
 
     rows = select_grid(rows, grid, profile)
     keys = mask_keys(rows)
@@ -259,7 +260,7 @@ def merge_with_store(rows: pd.DataFrame, named: Mapping[str, str], results_dir: 
     path = Path(named.get("path", ""))
     ref = find_reference(str(path) if path.is_file() else str(named["name"]))
     ref_rows = ref.rows()
-    from ..tracks import rows_of
+    from ...tracks import rows_of
 
     main = rows_of(rows)  # reference sets hold the default (main) track's grid (PROTOCOL §8)
     other = rows[~rows["job_key"].isin(set(main["job_key"]))]
@@ -272,3 +273,20 @@ def merge_with_store(rows: pd.DataFrame, named: Mapping[str, str], results_dir: 
         "changed": ref.sha256 != named.get("sha256"), "n_used": len(used), "n_excluded": len(merge.excluded),
         "imputers": sorted(set(used["imputer"])), "reasons": merge.reasons().to_dict("records")}
     return pd.concat([merge.rows, other.assign(origin="here")], ignore_index=True), info
+
+
+def merge_named_reference(rows: pd.DataFrame, runs: list, results_dir: Path) -> tuple[pd.DataFrame, dict | None]:
+    """The store's rows with the reference set its runs named merged in (PROTOCOL §8), and what the
+    report says about it; the rows unchanged (and None) when no run named one."""
+    named = run_reference(runs)
+    return merge_with_store(rows, named, results_dir) if named else (rows, None)
+
+
+def render_with_reference(results_dir: Path, out_dir: Path | None = None, command: str = "imputebench report",
+                          max_plots: int | None = None, force: bool = False) -> Path:
+    """The report of a results folder (:func:`imputebench.reports.render.render_report`), with the rows
+    of the reference set a run named standing beside the store's."""
+    from ...reports.render import render_report
+
+    return render_report(results_dir, out_dir, command=command, max_plots=max_plots, force=force,
+                         extend_rows=merge_named_reference)

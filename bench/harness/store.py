@@ -36,10 +36,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .atomic import atomic_write, exchange_paths
-from .errors import ImputeBenchError
-from .metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
-from .samples import encode_samples, sample_path
+from ..atomic import atomic_write, exchange_paths
+from ..errors import ImputeBenchError
+from ..protocol.metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
+from ..protocol.samples import encode_samples, sample_path
 
 # The core of the results schema, every track's columns; then each registered track's own columns
 # (:func:`schema`). Metric columns are NaN where nothing was measured (PROTOCOL §5).
@@ -88,7 +88,7 @@ def schema() -> pa.Schema:
     transfer track: task, strategy, n_target, source_rows, domain_gap), in registration order.
     Stored rows of a track not known here read without its columns; its columns read as nulls
     from rows stored before it."""
-    from .tracks import all_tracks
+    from ..tracks import all_tracks
 
     fields = dict(CORE_FIELDS)
     for track in all_tracks():

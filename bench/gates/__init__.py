@@ -1,0 +1,1 @@
+"""The gates: comparing two stores (the regression check, reference sets) and reproducing the seed papers."""
