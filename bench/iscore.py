@@ -26,12 +26,14 @@ For every column j with missing cells (most missing first):
 
 **Lower is better** (a CRPS); only differences between methods on the same table mean anything.
 
-**Propriety** (the paper's result): if, for each scored j, ``X_j`` is independent of its own
-missingness given ``X_{O_j}`` (true under MCAR, and under MAR when the missingness of j depends only on
-fully observed columns, as PROTOCOL §2's ``mar`` draws it), the method that draws from the true
-conditional distribution minimises the expected score. Under self-masking MNAR the held-out values
-are not a sample of the values that went missing, and nothing is promised
-(tests/benchmarks/iscore_validation.md measures how well the ranking holds up per mechanism).
+**Propriety.** The paper proves the score proper under a missingness condition of its own; in our
+words (a summary, not its statement): for each scored j, ``X_j`` is independent of its own
+missingness given ``X_{O_j}``. That holds under MCAR, and under MAR when the missingness of j depends
+only on columns that are always observed, as PROTOCOL §2's ``mar`` draws it (those columns are in
+every ``O_j``). Then the held-out values are a sample of the same conditional distribution as the
+missing ones, and a method that draws from the true conditional distribution has the lowest expected
+score. Under self-masking MNAR the held-out values are not such a sample and nothing is promised;
+tests/benchmarks/iscore_validation.md measures how the ranking holds up per mechanism.
 
 **Draws.** Properness is about draws from the imputation distribution. Three cases:
 
@@ -45,10 +47,10 @@ are not a sample of the values that went missing, and nothing is promised
   one draw (no further fits, the same score as ``N`` equal draws).
 
 **Departures from the package** (each said where it is done): rows dropped in step 1 because ``k*``
-is missing are left out; the package's code puts them into the training rows (its documentation
-says "skipped"; ``skipped_rows="train"`` does as its code does). Numeric columns are min-max scaled (the package's default is unscaled, so a column
-in large units dominates). The table's rows are kept in their order (the package stacks test rows
-above the others).
+is missing are left out, as its documentation says ("skipped"); its code puts them into the training
+rows, which ``skipped_rows="train"`` reproduces. Numeric columns are min-max scaled (the package's
+default is unscaled, so a column in large units dominates). The table's rows keep their order (the
+package stacks the test rows above the others).
 
 **Budget** (the knobs of :func:`energy_iscore`): ``n_draws`` (the package's default is
 :data:`PAPER_DRAWS` = 50; :data:`DEFAULT_DRAWS` = 10 here, a cut for cost: the sample CRPS of N draws

@@ -199,3 +199,21 @@ def test_skipped_rows_train_adds_the_untested_rows_to_training():
         observed = int(X_mis[a.column].notna().sum())
         assert a.n_test == b.n_test < observed
         assert a.n_train == len(X) - observed and b.n_train == len(X) - a.n_test
+
+
+def test_numeric_units_do_not_matter_and_failed_columns_are_reported(mar_table):
+    X, _, X_mis = mar_table
+    base = energy_iscore(X_mis, registry_fn("em"), random_state=0)
+    scaled = energy_iscore(X_mis * [1.0, 1000.0, 1.0, 1.0, 0.01, 1.0], registry_fn("em"), random_state=0)
+    assert scaled.score == pytest.approx(base.score, rel=1e-6)  # [0, 1] scale of the observed values
+
+    em = registry_fn("em")
+
+    def fails_on_sub_tables(table, seed):
+        if table.shape[1] < X.shape[1]:
+            raise RuntimeError("needs every column\nsecond line")
+        return em(table, seed)
+
+    result = energy_iscore(X_mis, fails_on_sub_tables, random_state=0)
+    assert math.isnan(result.score)
+    assert all(p.reason == "imputation failed: RuntimeError: needs every column" for p in result.columns)
