@@ -27,7 +27,8 @@
    distance) and ``pbmcapply::pbmclapply`` by ``lapply``.
 
 CPU seconds are ``process_time`` on one thread (the machine is shared). Writes
-``tests/benchmarks/iscore_validation.md``.
+``tests/benchmarks/iscore_validation.md`` and the agreement runs at full precision to
+``tests/benchmarks/iscore_validation_runs.csv``.
 """
 
 from __future__ import annotations
@@ -265,39 +266,42 @@ def markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
 
 
 WEAK_RHO = 0.5  # a mean Spearman below this is called weak in the note
+READING = "## Reading"  # the note's hand-written section, kept when the figures are regenerated
 
 
 def agreement_section(results: pd.DataFrame, draws: int) -> list[str]:
     cells = results.groupby(["dataset", "mechanism"], sort=False)
     rhos = pd.DataFrame([{"dataset": d, "mechanism": m, "rho_armse": rho(g, "armse"), "rho_energy": rho(g, "energy")}
                          for (d, m), g in cells])
-    per_mech = rhos.groupby("mechanism", sort=False)[["rho_armse", "rho_energy"]].mean().reset_index()
+    per_mech = rhos.groupby("mechanism", sort=False)[["rho_energy", "rho_armse"]].mean().reset_index()
     wide = rhos.pivot(index="dataset", columns="mechanism", values=["rho_armse", "rho_energy"])
     wide = wide[[(t, m) for t in ("rho_energy", "rho_armse") for m in MECHANISMS]]
     wide.columns = [f"{m} vs {t.removeprefix('rho_')}" for t, m in wide.columns]
     ranks = results.assign(
         iscore_rank=cells["iscore"].rank(), armse_rank=cells["armse"].rank(), energy_rank=cells["energy"].rank()
     ).groupby(["mechanism", "imputer"], sort=False)[["iscore_rank", "energy_rank", "armse_rank"]].mean().reset_index()
-    weak = [f"{r.mechanism} (mean rho {r.rho_energy:.2f} against the energy distance, {r.rho_armse:.2f} against ARMSE)"
-            for r in per_mech.itertuples() if min(r.rho_energy, r.rho_armse) < WEAK_RHO]
+    weak = {t: ", ".join(f"{r.mechanism} ({getattr(r, t):.2f})" for r in per_mech.itertuples()
+                         if getattr(r, t) < WEAK_RHO) or "none" for t in ("rho_energy", "rho_armse")}
     top = results.loc[cells["iscore"].idxmin()].set_index(["dataset", "mechanism"])["imputer"]
     best = {t: results.loc[cells[t].idxmin()].set_index(["dataset", "mechanism"])["imputer"] for t in ("armse", "energy")}
-    unscored = int(results["unscored_columns"].sum())
+    failed = results[results["unscored_columns"] > 0]
+    unscored = ", ".join(f"{r.imputer} on {r.dataset} {r.mechanism}: {r.unscored_columns}" for r in failed.itertuples())
     return [
         (f"{results['dataset'].nunique()} tables x {len(MECHANISMS)} mechanisms at {RATE:.0%} missing (seed 0 masks), "
-        f"{results['imputer'].nunique()} imputers, {draws} draws per column. rho is Spearman's rank correlation "
-        "over the imputers between the I-Score (lower is better) and the truth (lower is better), so 1 means "
-        "the I-Score orders the imputers exactly as the truth does."),
+         f"{results['imputer'].nunique()} imputers, {draws} draws per column. rho is Spearman's rank correlation "
+         "over the imputers between the I-Score (lower is better) and the truth (lower is better), so 1 means "
+         "the I-Score orders the imputers exactly as the truth does."),
         "",
         "## Spearman's rho between the I-Score and the truth, mean per mechanism",
         "",
         markdown(per_mech, ".2f"),
         "",
-        "Weak (mean rho below " f"{WEAK_RHO}): " + ("; ".join(weak) if weak else "none") + ".",
+        (f"Weak agreement (mean rho below {WEAK_RHO}) with the energy distance: {weak['rho_energy']}; "
+         f"with ARMSE: {weak['rho_armse']}."),
         "",
         (f"The I-Score's best imputer is the energy distance's best in {int((top == best['energy']).sum())} of "
-        f"{len(top)} table x mechanism cells and ARMSE's best in {int((top == best['armse']).sum())}. "
-        f"Columns the I-Score could not score (imputation failed or no predictor): {unscored}."),
+         f"{len(top)} table x mechanism cells and ARMSE's best in {int((top == best['armse']).sum())}. "
+         f"Columns the I-Score could not score (their imputation failed): {unscored or 'none'}."),
         "",
         "## Per table and mechanism",
         "",
@@ -362,7 +366,9 @@ def main() -> None:
                 t = time.perf_counter()
                 parts.append(agreement(X, name, mechanism, args.draws, args.skipped_rows))
                 print(f"{name} {mechanism}: {time.perf_counter() - t:.0f} s", flush=True)
-        lines += agreement_section(pd.concat(parts, ignore_index=True), args.draws)
+        results = pd.concat(parts, ignore_index=True)
+        results.to_csv(args.out.with_name(args.out.stem + "_runs.csv"), index=False)  # full precision
+        lines += agreement_section(results, args.draws)
     if not args.skip_cost:
         lines += cost_section(cost_rows())
     if not args.skip_draws and SIMULATED in data:
@@ -380,8 +386,13 @@ def main() -> None:
               (f"Generated by `{command}` on {platform.machine()} ({os.cpu_count()} cores, shared with other work), "
               f"Python {platform.python_version()}, one thread: wall {wall / 60:.1f} min, CPU of this process "
               f"{cpu / 60:.1f} min (R, when compared, runs in a child process not counted here)."), ""]
-    args.out.write_text("\n".join(header + lines))
-    print("\n".join(header + lines))
+    text = "\n".join(header + lines)
+    # The hand-written reading of the figures survives a re-run (re-read it against the new figures).
+    previous = args.out.read_text() if args.out.exists() else ""
+    if READING in previous:
+        text += "\n" + previous[previous.index(READING):]
+    args.out.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":
