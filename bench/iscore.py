@@ -50,7 +50,9 @@ tests/benchmarks/iscore_validation.md measures how the ranking holds up per mech
 is missing are left out, as its documentation says ("skipped"); its code puts them into the training
 rows, which ``skipped_rows="train"`` reproduces. Numeric columns are min-max scaled (the package's
 default is unscaled, so a column in large units dominates). The table's rows keep their order (the
-package stacks the test rows above the others).
+package stacks the test rows above the others). The table's score is the weighted mean over the
+columns that were scored; the package divides by the weights of all columns with missing cells, so a
+column it could not score counts as a perfect 0 there.
 
 **Budget** (the knobs of :func:`energy_iscore`): ``n_draws`` (the package's default is
 :data:`PAPER_DRAWS` = 50; :data:`DEFAULT_DRAWS` = 10 here, a cut for cost: the sample CRPS of N draws
