@@ -29,11 +29,11 @@ _REDRAWS = 100
 def missingness_pattern(X: pd.DataFrame, top: int = PATTERN_ROWS) -> dict[str, Any]:
     """The table's missingness: per column its missing cells, and the ``top`` most common row patterns
     (each the columns a row misses, and how many rows have exactly that pattern; the complete rows'
-    pattern is the empty list), most common first, ties in column order."""
+    pattern is the empty list), most common first; ties: fewer missing columns first, then by the
+    first column missing."""
     holes = X.isna().to_numpy()
     patterns, counts = np.unique(holes, axis=0, return_counts=True)
-    # most rows first; ties: the pattern whose first missing column comes first (a stable, readable order)
-    order = sorted(range(len(counts)), key=lambda i: (-counts[i], [not b for b in patterns[i]]))
+    order = sorted(range(len(counts)), key=lambda i: (-counts[i], patterns[i].sum(), [not b for b in patterns[i]]))
     return {"n_rows": int(holes.shape[0]), "columns": [str(c) for c in X.columns],
             "missing": [int(v) for v in holes.sum(axis=0)], "n_patterns": int(len(counts)),
             "patterns": [{"missing": [int(j) for j in np.flatnonzero(patterns[i])], "rows": int(counts[i])}
