@@ -177,6 +177,40 @@ def test_faults_in_imputer_code_are_rows_on_the_natural_track(holey_home, tmp_pa
     assert rows["downstream"].isna().all() and rows["obs_shift"].isna().all()
 
 
+def half_refit(X: pd.DataFrame, impute, *, X_imputed: pd.DataFrame, random_state: int) -> float:
+    """A test-only truth-free score that refits: impute every other row on its own, and measure how far
+    its numeric holes land from the whole table's imputation (mean absolute difference)."""
+    half = X.iloc[::2]
+    again = impute(half, random_state)
+    holes = half.isna()
+    numeric = [c for c in X.columns if c != "colour"]
+    return float(np.concatenate([(again[c] - X_imputed.loc[half.index, c])[holes[c]].abs().to_numpy()
+                                 for c in numeric]).mean())
+
+
+def test_a_truth_free_score_that_refits_plugs_in_with_one_declaration(holey_home, tmp_path, monkeypatch):
+    """What the I-Score will do: one more TruthFreeScore, whose function re-imputes through the job's
+    guarded call; the new setting gets its own jobs and keys."""
+    from imputebench.tracks.natural import scores
+    from imputebench.tracks.natural.scores import TruthFreeScore
+
+    declared = TruthFreeScore("half_refit", "half refit", False, "test_natural_track:half_refit", proper=False)
+    monkeypatch.setattr(scores, "TRUTH_FREE_SCORES", (*scores.TRUTH_FREE_SCORES, declared))
+    planned = plan(natural_config(holey_home, tmp_path, imputers=["mean"], track_options={
+        "tables": [TABLE], "scores": ["half_refit"]}))
+    assert [j.setting for j in planned.jobs] == ["half_refit"]
+    job = planned.jobs[0]
+    ds = planned.data[job.data_key]
+    row = run_job(job, RunContext(), None, ds).row
+    assert row["status"] == "ok", row["error"]
+    half = ds.X.iloc[::2]
+    by_hand = np.concatenate([np.full(int(half[c].isna().sum()), abs(half[c].mean() - ds.X[c].mean()))
+                              for c in ("x1", "x2", "x3", "x4")]).mean()
+    assert row["half_refit"] == pytest.approx(by_hand, rel=1e-12) and by_hand > 0
+    failed = run_job(replace(job, imputer="faulty:Raises"), RunContext(), None, ds).row
+    assert failed["status"] == "failed" and "boom in fit" in failed["error"]
+
+
 # -- bad input: one line, nothing loaded -----------------------------------------------------------------
 def test_bad_tables_and_scores_are_one_line(holey_home, tmp_path, monkeypatch):
     from imputebench.runner import check_grid
