@@ -23,6 +23,16 @@ def mirror_dir() -> Path | None:
     return None
 
 
+def natural_tables_dir() -> Path | None:
+    """The shared natural-missingness tables (PROTOCOL §10), if present (never committed to the repo):
+    ``$IMPUTEBENCH_NATURAL``, or ../shared/datasets-natural beside the clone or one level further up."""
+    env = os.environ.get("IMPUTEBENCH_NATURAL")
+    for cand in ([Path(env)] if env else []) + [p / "shared" / "datasets-natural" for p in REPO.parents[:2]]:
+        if (cand / "MANIFEST.tsv").is_file():
+            return cand
+    return None
+
+
 @pytest.fixture
 def mirror() -> Path:
     d = mirror_dir()

@@ -6,7 +6,6 @@ never committed: those tests are skipped without them (``$IMPUTEBENCH_NATURAL`` 
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,24 +14,15 @@ import pandas as pd
 import pytest
 
 import imputebench.datasets as D
+from conftest import natural_tables_dir
 from imputebench.datasets import natural, sources
 from imputebench.datasets.natural import NATURAL_TABLES, NaturalTable
 from imputebench.errors import DatasetError
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _shared_natural_dir() -> Path | None:
-    env = os.environ.get("IMPUTEBENCH_NATURAL")
-    for cand in ([Path(env)] if env else []) + [p / "shared" / "datasets-natural" for p in REPO.parents[:2]]:
-        if (cand / "MANIFEST.tsv").is_file():
-            return cand
-    return None
-
 
 @pytest.fixture
 def natural_dir() -> Path:
-    d = _shared_natural_dir()
+    d = natural_tables_dir()
     if d is None:
         pytest.skip("natural tables ../shared/datasets-natural are absent (set IMPUTEBENCH_NATURAL to run this test)")
     return d

@@ -277,4 +277,4 @@ def test_listing_and_declaring_tracks_imports_nothing_heavy():
             "print(sorted(m for m in ('numpy', 'pandas', 'pyarrow', 'sklearn') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["['main', 'transfer']", "[]"]
+    assert out.stdout.splitlines() == ["['main', 'transfer', 'natural']", "[]"]

@@ -22,14 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls = dsub.add_parser("list", help="every dataset: catalog, built-in, user and natural-missingness")
     add_json_argument(ls)
     add_source_arguments(ls)
-    _add_natural_argument(ls)
     ls.set_defaults(func=_list)
 
     info = dsub.add_parser("info", help="one dataset: rows, features, types, target, source, checksum")
     info.add_argument("name")
     add_json_argument(info)
     add_source_arguments(info)
-    _add_natural_argument(info)
     info.set_defaults(func=_info)
 
     fetch = dsub.add_parser("fetch", help="load datasets into the cache (cache, mirror, then network)")
@@ -65,12 +63,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm.add_argument("name", metavar="NAME", help="a dataset you added")
     rm.add_argument("--data-home", metavar="DIR", default=None, help=_HOME_HELP)
     rm.set_defaults(func=_remove)
-
-
-def _add_natural_argument(p: argparse.ArgumentParser) -> None:
-    # Here until a second command needs it; then it belongs with the shared source options.
-    p.add_argument("--natural", metavar="DIR", default=None,
-                   help="directory of the natural-missingness tables (default: $IMPUTEBENCH_NATURAL)")
 
 
 def _columns(text: str) -> tuple[str, ...]:

@@ -209,11 +209,14 @@ def params_by_imputer(overrides: Iterable[tuple[str, str, object]]) -> dict[str,
 
 # -- datasets (PROTOCOL §1) -------------------------------------------------------------------------
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
-    """Where datasets come from, for every command that loads them: --mirror, --data-home, --offline."""
+    """Where datasets come from, for every command that loads them: --mirror, --data-home, --natural,
+    --offline."""
     p.add_argument("--mirror", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_MIRROR"),
                    help="directory of raw dataset CSVs (default: $IMPUTEBENCH_MIRROR)")
     p.add_argument("--data-home", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_DATA_HOME"),
                    help="dataset cache directory (default: $IMPUTEBENCH_DATA_HOME or the user cache)")
+    p.add_argument("--natural", metavar="DIR", type=source_folder, default=os.environ.get("IMPUTEBENCH_NATURAL"),
+                   help="directory of the natural-missingness tables, PROTOCOL §10 (default: $IMPUTEBENCH_NATURAL)")
     p.add_argument("--offline", action="store_true", help="never use the network")
 
 
@@ -221,7 +224,8 @@ def source_from(args: argparse.Namespace) -> "DataSource":
     """The :class:`imputebench.harness.job.DataSource` the source options name."""
     from ..harness.job import DataSource
 
-    return DataSource(mirror=args.mirror, data_home=args.data_home, allow_network=not args.offline)
+    return DataSource(mirror=args.mirror, data_home=args.data_home, allow_network=not args.offline,
+                      natural=args.natural)
 
 
 # -- output -----------------------------------------------------------------------------------------

@@ -38,11 +38,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where datasets come from (PROTOCOL §1 sources)."""
+    """Where datasets come from (PROTOCOL §1 sources; ``natural``: the folder of the natural-missingness
+    tables, PROTOCOL §10)."""
 
     mirror: str | None = None
     data_home: str | None = None
     allow_network: bool = True
+    natural: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .base import OPTION_KINDS, Plan, Track, TrackGrid, TrackOption
 BUILTIN_TRACKS: dict[str, str] = {
     "main": "imputebench.tracks.main:TRACK",
     "transfer": "imputebench.tracks.transfer:TRACK",
+    "natural": "imputebench.tracks.natural:TRACK",
 }
 ENTRY_POINT_GROUP = "imputebench.tracks"
 _registered: dict[str, Track] = {}
