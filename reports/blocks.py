@@ -4,7 +4,7 @@ A *block* is one mask, ``(dataset, mechanism, rate, seed)``. On a block each imp
 a *score* (an ``ok`` job with a defined value of the metric), a *failure* (``failed``, ``timeout`` or
 ``diverged``), *infeasible* (the method does not apply there by design), *no job* (the store has no
 row for it) or *no score* (an ``ok`` job whose metric is undefined). The rankings built on these
-(:mod:`.leaderboard`, :mod:`.rating`) decide what each cell means for a comparison.
+(:mod:`.leaderboard`) decide what each cell means for a comparison.
 """
 
 from __future__ import annotations

@@ -12,20 +12,23 @@ score is not a comparison (e.g. RMSE on an all-categorical table) and is never c
 
 - **Failures cost rank.** A failure ranks last on its block, tied with any other failure there; it
   never removes the block. A failure is not a score and enters no mean.
-- **Scope does not.** An infeasible job removes only its imputer from its dataset's comparisons.
-- **The rating** (headline, :mod:`.rating`): a Bradley-Terry model of the pairwise outcomes on shared
-  blocks (the better score wins, ties count half, a failure loses to a score, two failures tie), each
-  dataset weighing 1 per pair (its blocks share that weight), on the Elo scale with ``mean`` at 1000,
-  and a bootstrap interval over datasets. It takes whatever pairs exist: an imputer out of scope on a
-  dataset, or with no job on a block, simply has no pairs there.
-- **The mean rank** (Demšar 2006) and its interval, the win rate and the Friedman/Nemenyi test need
-  every ranked imputer on every block. They rank the imputers that have a result (score or failure)
-  in the comparison and are in scope on all of it; an imputer out of scope somewhere in it is left
-  out of them (it keeps its rating), so nobody else loses a dataset to it. A block on which a ranked
-  imputer has no job or no score is dropped from them and counted (``n_blocks_dropped``), never
-  filled in. Per dataset, an imputer's score is its mean over the dataset's complete blocks; one that
-  failed on any of them has no mean there and ranks last on that dataset, tied with any other that
-  failed there. Ranks are per dataset (1 = best, ties share the mean rank) and averaged over datasets.
+- **Scope does not.** An infeasible job removes its imputer, and only it, from its block's
+  comparisons; a method out of scope on a table (infeasible on all its masks) is thus out of that
+  dataset's comparisons while the others are compared there as usual.
+- **The rating** (the headline, :mod:`.rating`): a Bradley-Terry model of the pairwise outcomes on
+  shared blocks (the better score wins, ties count half, a failure loses to a score, two failures
+  tie), each dataset weighing 1 per pair (its blocks share that weight), on the Elo scale with
+  ``mean`` at 1000, and a bootstrap interval over datasets. It uses every pair that exists: an
+  imputer infeasible on a block, or without a job there (not run), just has no pairs on it.
+- **The mean rank** (Demšar 2006), its interval, the win rate and the Friedman/Nemenyi test stay
+  beside the rating on *complete blocks*: they rank the imputers with a result (score or failure)
+  somewhere in the comparison, on the blocks where every one of them has a result. A block where one
+  of them is infeasible, has no job or no score is left out of these (never filled in) and counted:
+  ``n_blocks_dropped``, of which ``n_blocks_out_of_scope`` for an infeasible job (the rating keeps
+  those blocks). Per dataset, an imputer's score is its mean over the dataset's complete blocks; one
+  that failed on any of them has no mean there and ranks last on that dataset, tied with any other
+  that failed there. Ranks are per dataset (1 = best, ties share the mean rank), averaged over
+  datasets.
 
 Ties (PROTOCOL §6): scores within ``TIE_RTOL`` relative or ``TIE_ATOL`` absolute are equal in every
 ranking here (ranks, win rates, pairwise outcomes, Friedman/Nemenyi, best cells, the Pareto front);
@@ -34,6 +37,7 @@ see :func:`merge_ties`.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
@@ -290,7 +294,8 @@ def rating_columns(matrix: BlockMatrix, wins: np.ndarray, games: np.ndarray, n_b
 def rate_imputers(matrix: BlockMatrix, metric: str, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """The rating leaderboard of one comparison (:data:`RATING_COLUMNS`), best first; imputers that
     could not be rated (no comparison, or none joined to the anchor) last with NaN."""
-    columns = rating_columns(matrix, *block_outcomes(matrix, higher_is_better(metric)), n_boot=n_boot, seed=seed)
+    with single_threaded_blas():
+        columns = rating_columns(matrix, *block_outcomes(matrix, higher_is_better(metric)), n_boot=n_boot, seed=seed)
     table = pd.DataFrame({"imputer": matrix.imputers, **columns})[RATING_COLUMNS]
     return table.sort_values("rating", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
@@ -378,6 +383,16 @@ def comparison_rows(full: BlockMatrix, outcomes: tuple[np.ndarray, np.ndarray], 
             **counts.of(names, labels["mechanism"], labels["rate"])}
 
 
+def single_threaded_blas() -> contextlib.AbstractContextManager:
+    """BLAS on one thread: the rating's arrays are small (a few imputers, a thousand resamples), and
+    threads only add synchronisation (2.5x the CPU time of ``leaderboards`` on a loaded 2-core machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings it; without it, BLAS keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def leaderboards(rows: pd.DataFrame, metrics: Sequence[str] = METRICS, n_boot: int = 1000, seed: int = 0,
                  matrices: Mapping[tuple[str, str], BlockMatrix] | None = None) -> pd.DataFrame:
     """Every comparison the site offers: per setting, metric, mechanism (or pooled) and rate (or
@@ -385,19 +400,9 @@ def leaderboards(rows: pd.DataFrame, metrics: Sequence[str] = METRICS, n_boot: i
     per status, best first by rating (then mean rank); imputers that could be neither rated nor
     ranked keep a row with NaN, last. Long format, ready to filter."""
     matrices = block_matrices(rows, metrics) if matrices is None else matrices
-    out: list[dict[str, np.ndarray]] = []
-    for setting, srows in rows.groupby("setting", sort=True):
-        counts = JobCounts(srows)
-        for metric in metrics:
-            full = matrices[(str(setting), metric)]
-            if not full.comparisons.any():
-                continue  # nothing measured for this metric in this setting (PROTOCOL §5)
-            outcomes = block_outcomes(full, higher_is_better(metric))
-            for mechanism in [ALL, *sorted(set(full.keys["mechanism"]))]:
-                for rate in [ALL, *sorted(set(full.keys["rate"]))]:
-                    labels = {"setting": setting, "metric": metric, "mechanism": mechanism, "rate": rate}
-                    part = comparison_rows(full, outcomes, labels, counts, n_boot, seed)
-                    out += [part] if part is not None else []
+    with single_threaded_blas():
+        out = [part for setting, srows in rows.groupby("setting", sort=True)
+               for part in setting_rows(str(setting), srows, metrics, matrices, n_boot, seed)]
     if not out:
         return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
     frame = pd.DataFrame({c: np.concatenate([o[c] for o in out]) for c in LEADERBOARD_COLUMNS})
@@ -407,6 +412,24 @@ def leaderboards(rows: pd.DataFrame, metrics: Sequence[str] = METRICS, n_boot: i
         if c in _INT_COLUMNS:
             frame[c] = frame[c].fillna(0).astype(int)
     return frame
+
+
+def setting_rows(setting: str, srows: pd.DataFrame, metrics: Sequence[str],
+                 matrices: Mapping[tuple[str, str], BlockMatrix], n_boot: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """The leaderboard rows of every comparison of one setting (see :func:`comparison_rows`)."""
+    out: list[dict[str, np.ndarray]] = []
+    counts = JobCounts(srows)
+    for metric in metrics:
+        full = matrices[(setting, metric)]
+        if not full.comparisons.any():
+            continue  # nothing measured for this metric in this setting (PROTOCOL §5)
+        outcomes = block_outcomes(full, higher_is_better(metric))
+        for mechanism in [ALL, *sorted(set(full.keys["mechanism"]))]:
+            for rate in [ALL, *sorted(set(full.keys["rate"]))]:
+                labels = {"setting": setting, "metric": metric, "mechanism": mechanism, "rate": rate}
+                part = comparison_rows(full, outcomes, labels, counts, n_boot, seed)
+                out += [part] if part is not None else []
+    return out
 
 
 # -- cost against quality --------------------------------------------------------------------------
