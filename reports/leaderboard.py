@@ -105,9 +105,9 @@ def best_within(values: np.ndarray, groups: Sequence[np.ndarray], metric: str) -
     """True where a value is the best of its group (e.g. the imputers of one dataset, mechanism and
     rate: the same masks, PROTOCOL §6); ties are all best, NaN never is."""
     values = np.asarray(values, dtype=float)
-    oriented = pd.Series(-values if higher_is_better(metric) else values)
-    best = oriented.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
-    return ~np.isnan(values) & tied(oriented.to_numpy(), best)
+    turned = pd.Series(-values if higher_is_better(metric) else values)
+    best = turned.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
+    return ~np.isnan(values) & tied(turned.to_numpy(), best)
 
 
 # -- ranks -----------------------------------------------------------------------------------------
@@ -262,10 +262,9 @@ RATING_COLUMNS = ["imputer", "rating", "rating_low", "rating_high", "n_datasets_
 def block_outcomes(matrix: BlockMatrix, higher_better: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per block, every pair of imputers' outcome (:func:`.rating.pairwise_outcomes`): ``wins`` and
     ``games`` (n_blocks, P), with ties merged and a failure losing to any score."""
-    turned = merge_ties(matrix.values)
-    turned = -turned if higher_better else turned
-    turned = np.where(matrix.state == FAILURE, np.inf, turned)  # no job / no score / infeasible: NaN
-    return pairwise_outcomes(turned)
+    result = (matrix.state == SCORE) | (matrix.state == FAILURE)
+    # A failure (NaN value) is +inf once oriented; no job, no score and infeasible play no game: NaN.
+    return pairwise_outcomes(np.where(result, oriented(matrix.values, higher_better), np.nan))
 
 
 def dataset_outcomes(matrix: BlockMatrix, wins: np.ndarray, games: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

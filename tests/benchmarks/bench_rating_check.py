@@ -1,6 +1,6 @@
 """Check: the rating's Bradley-Terry fit against independent implementations, on a reference set.
 
-    python tests/benchmarks/bench_rating_check.py [--set quick-v1]
+    python tests/benchmarks/bench_rating_check.py [--set quick-v1] [--old-package DIR]
 
 For every pooled comparison of the set (setting x metric, all mechanisms and rates), the per-dataset
 pair outcomes that ``leaderboards()`` rates are fitted
@@ -13,14 +13,22 @@ pair outcomes that ``leaderboards()`` rates are fitted
   ranking, a different algorithm for the same maximum), when choix is installed.
 
 Prints, per comparison, the largest difference in rating points (anchored at mean imputation),
-as markdown for ``rating.md``.
+as markdown for ``rating.md``. With ``--old-package DIR`` (a previous version laid out as
+``DIR/imputebench``, as for ``bench_site.py``) it also prints the pooled in-sample ARMSE and downstream
+leaderboards of the set under that version's rules and under these, side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from imputebench.reference import find_reference
 from imputebench.reports import leaderboard as lb
@@ -59,9 +67,47 @@ def anchored(theta: np.ndarray, anchor: int) -> np.ndarray:
     return POINTS * (theta - theta[anchor])
 
 
+POOLED = """
+import json, sys
+from imputebench.reference import find_reference
+from imputebench.reports import leaderboard as lb
+rows = find_reference(sys.argv[1]).rows()
+out = {}
+for setting, metric in (("in-sample", "armse"), ("downstream", "downstream")):
+    board = lb.leaderboards(rows[rows["setting"] == setting], [metric])
+    out[metric] = board[(board["mechanism"] == "all") & (board["rate"] == "all")].to_dict("records")
+print(json.dumps(out, default=float))
+"""
+
+
+def pooled_boards(name: str, package: str | None) -> dict[str, pd.DataFrame]:
+    env = {**os.environ, "PYTHONPATH": package} if package else dict(os.environ)
+    out = subprocess.run([sys.executable, "-c", POOLED, name], env=env, capture_output=True, text=True, check=True,
+                         cwd="/")
+    return {m: pd.DataFrame(r).set_index("imputer") for m, r in json.loads(out.stdout.splitlines()[-1]).items()}
+
+
+def before_after(name: str, old_package: Path) -> None:
+    old, new = pooled_boards(name, str(old_package)), pooled_boards(name, None)
+    for metric, label in (("armse", "in-sample ARMSE"), ("downstream", "downstream score")):
+        o, n = old[metric], new[metric]
+        print(f"\n{name}, {label}, all mechanisms and rates. Previous rules: {o['n_blocks'].iloc[0]} masks in "
+              f"the mean rank, {o['n_blocks_dropped'].iloc[0]} left out. These: {n['n_blocks'].iloc[0]} in the "
+              f"mean rank, {n['n_blocks_dropped'].iloc[0]} left out ({n['n_blocks_out_of_scope'].iloc[0]} out of "
+              f"scope), {n['n_blocks_rated'].iloc[0]} in the rating.\n")
+        print("| imputer | mean rank, previous (95 % CI) | mean rank, now (95 % CI) | rating (95 % interval) | "
+              "datasets rated |\n|---|---|---|---|---|")
+        for imp, r in n.iterrows():
+            p = o.loc[imp]
+            print(f"| {imp} | {p['mean_rank']:.2f} ({p['ci_low']:.2f}-{p['ci_high']:.2f}) | {r['mean_rank']:.2f} "
+                  f"({r['ci_low']:.2f}-{r['ci_high']:.2f}) | {r['rating']:.0f} ({r['rating_low']:.0f}-"
+                  f"{r['rating_high']:.0f}) | {r['n_datasets_rated']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="quick-v1")
+    parser.add_argument("--old-package", type=Path, default=None)
     args = parser.parse_args()
     rows = find_reference(args.set).rows()
     print(f"| {args.set}: setting | metric | imputers | datasets | ours vs scikit-learn, ridge {rt.RIDGE:g} | "
@@ -86,6 +132,8 @@ def main() -> None:
             print(f"| {setting} | {metric} | {k} | {len(wins)} | {d_sk:.1e} | {d_ch:.1e} | {d_ridge:.3f} |")
     print(f"\nLargest differences (rating points): scikit-learn {worst['sklearn']:.1e}, choix {worst['choix']:.1e}; "
           f"the ridge moves a rating by at most {worst['ridge']:.3f}.")
+    if args.old_package:
+        before_after(args.set, args.old_package)
 
 
 if __name__ == "__main__":
