@@ -9,7 +9,7 @@ maximum-likelihood strengths are found by Newton's method on the log-likelihood
     sum over pairs (a, b):  wins_ab (theta_a - theta_b) - games_ab log(1 + exp(theta_a - theta_b))
 
 minus a ridge ``RIDGE * sum theta_i^2``. On the reference set quick-v1 the ridge moves no rating by
-more than 0.08 points; it keeps ratings finite where the likelihood has no maximum (an imputer that
+more than 0.1 point; it keeps ratings finite where the likelihood has no maximum (an imputer that
 lost, or won, every one of its comparisons: then the rating says "far below", by an amount the
 ridge sets) and fixes the common offset the likelihood leaves free.
 
