@@ -273,6 +273,16 @@ def test_friedman_matches_scipy_and_demsar_critical_difference() -> None:
     np.testing.assert_allclose(flipped.mean_ranks[list("ABCD")].to_numpy(), 5 - ranks)
 
 
+def test_friedman_counts_a_failure_on_a_dataset_as_last() -> None:
+    # Rank_imputers' dataset scores are NaN where an imputer failed on one of the dataset's masks.
+    scores = pd.DataFrame([[0.1, 0.2, np.nan], [0.3, 0.1, 0.2], [0.1, 0.3, 0.2]], columns=list("ABC"))
+    result = lb.friedman_nemenyi(scores, higher_better=False)
+    last = lb.friedman_nemenyi(scores.fillna(9.0), higher_better=False)
+    assert np.isfinite(result.statistic) and result.statistic == pytest.approx(last.statistic)
+    assert result.mean_ranks.to_dict() == pytest.approx({"A": 5 / 3, "B": 2.0, "C": 7 / 3})
+    assert lb.friedman_nemenyi(scores, higher_better=True).mean_ranks["C"] == pytest.approx(7 / 3)  # still last on row 1
+
+
 def test_friedman_needs_three_imputers_and_two_datasets() -> None:
     assert lb.friedman_nemenyi(pd.DataFrame(np.ones((5, 2))), False) is None
     assert lb.friedman_nemenyi(pd.DataFrame(np.ones((1, 4))), False) is None
