@@ -2,21 +2,42 @@
 
 No HTML here: the site (``reports/site.py``) only formats what these functions return.
 
-Ranking rules (PROTOCOL §6): imputers are compared on the same masks only. A *block* is one mask,
-``(dataset, mechanism, rate, seed)``; a block enters a comparison only when every compared imputer
-has a successful, defined score on it. Blocks dropped for that reason are counted and shown, never
-filled in. A ``diverged`` job (finite but absurd output, PROTOCOL §6) counts as a failure of its
-imputer on its mask, like ``failed``: it has no score in any ranking and no weight in any mean.
-Per dataset, an imputer's score is its mean over the dataset's complete blocks; imputers are ranked
-per dataset on those scores (1 = best, ties share the mean rank, as in Demšar 2006), and the mean
-rank over datasets is the leaderboard's order.
+Ranking rules (PROTOCOL §6). A *block* is one mask, ``(dataset, mechanism, rate, seed)``; imputers are
+compared on the same blocks only. On a block each imputer's cell is one of: a *score* (an ``ok`` job
+with a defined value of the metric), a *failure* (a ``failed``, ``timeout`` or ``diverged`` job: a
+diverged job keeps its absurd numbers in the store but is a failure in every ranking and never enters
+a mean), *infeasible* (the method does not apply there by design), *no job* (the store has no row for
+it: not run) or *no score* (an ``ok`` job whose metric is undefined). A block on which nobody has a
+score is not a comparison (e.g. RMSE on an all-categorical table) and is never counted as dropped.
+
+- **Failures cost rank.** A failure ranks last on its block, tied with any other failure there; it
+  never removes the block. A failure is not a score and enters no mean.
+- **Scope does not.** An infeasible job removes its imputer, and only it, from its block's
+  comparisons; a method out of scope on a table (infeasible on all its masks) is thus out of that
+  dataset's comparisons while the others are compared there as usual.
+- **The rating** (the headline, :mod:`.rating`): a Bradley-Terry model of the pairwise outcomes on
+  shared blocks (the better score wins, ties count half, a failure loses to a score, two failures
+  tie), each dataset weighing 1 per pair (its blocks share that weight), on the Elo scale with
+  ``mean`` at 1000, and a bootstrap interval over datasets. It uses every pair that exists: an
+  imputer infeasible on a block, or without a job there (not run), just has no pairs on it.
+- **The mean rank** (Demšar 2006), its interval, the win rate and the Friedman/Nemenyi test stay
+  beside the rating on *complete blocks*: they rank the imputers with a result (score or failure)
+  somewhere in the comparison, on the blocks where every one of them has a result. A block where one
+  of them is infeasible, has no job or no score is left out of these (never filled in) and counted:
+  ``n_blocks_dropped``, of which ``n_blocks_out_of_scope`` for an infeasible job (the rating keeps
+  those blocks). Per dataset, an imputer's score is its mean over the dataset's complete blocks; one
+  that failed on any of them has no mean there and ranks last on that dataset, tied with any other
+  that failed there. Ranks are per dataset (1 = best, ties share the mean rank), averaged over
+  datasets.
 
 Ties (PROTOCOL §6): scores within ``TIE_RTOL`` relative or ``TIE_ATOL`` absolute are equal in every
-ranking here (ranks, win rates, Friedman/Nemenyi, best cells, the Pareto front); see :func:`merge_ties`.
+ranking here (ranks, win rates, pairwise outcomes, Friedman/Nemenyi, best cells, the Pareto front);
+see :func:`merge_ties`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Sequence
@@ -29,52 +50,27 @@ from ..protocol.metrics import METRIC_REGISTRY
 from ..protocol.metrics import QUALITY_METRICS as METRICS
 from ..harness.store import STATUSES
 
+# Names marked "as" are re-exported: callers find the leaderboard's maths here.
+from .blocks import BLOCK_KEYS as BLOCK_KEYS
+from .blocks import FAILURE, INFEASIBLE, SCORE, BlockMatrix, block_matrices, merge_ties, oriented, tied
+from .blocks import NO_JOB as NO_JOB
+from .blocks import NO_SCORE as NO_SCORE
+from .blocks import TIE_ATOL as TIE_ATOL
+from .blocks import TIE_RTOL as TIE_RTOL
+from .blocks import block_matrix as block_matrix
+from .bootstrap import EXACT_BOOTSTRAP_MAX_DATASETS as EXACT_BOOTSTRAP_MAX_DATASETS
+from .bootstrap import bootstrap_mean_rank_ci
+from .bootstrap import resample_mean_distribution as resample_mean_distribution
+from .rating import pairwise_outcomes
+from .rating import rate as rate_outcomes
+
 GROUP_KEYS = ["setting", "dataset", "mechanism", "rate", "imputer"]
-BLOCK_KEYS = ["dataset", "mechanism", "rate", "seed"]
 ALL = "all"  # the pooled value of a mechanism or rate filter
-
-
-# PROTOCOL §6 ties: floating-point noise never orders two scores.
-TIE_RTOL = 1e-9
-TIE_ATOL = 1e-12
-# PROTOCOL §6 intervals: up to this many datasets the bootstrap is exact (all N^N resamples).
-EXACT_BOOTSTRAP_MAX_DATASETS = 8
 
 
 def higher_is_better(metric: str) -> bool:
     """The metric's direction, from the one registry (``imputebench.protocol.metrics.METRIC_REGISTRY``)."""
     return METRIC_REGISTRY[metric].higher_is_better
-
-
-def tied(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
-    """PROTOCOL §6: True where two scores are equal for ranking, |a - b| <= max(TIE_ATOL,
-    TIE_RTOL max(|a|, |b|)) (symmetric, unlike ``numpy.isclose``). NaN is tied with nothing."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    with np.errstate(invalid="ignore"):  # inf - inf: not tied
-        return np.abs(a - b) <= np.maximum(TIE_ATOL, TIE_RTOL * np.maximum(np.abs(a), np.abs(b)))
-
-
-def merge_ties(values: np.ndarray) -> np.ndarray:
-    """``values`` with tied scores (:func:`tied`) made exactly equal along the last axis, so every
-    ranking sees them as ties. In ascending order each value joins the group of the smallest value
-    it is tied with (the group's first), else starts a group; a group's members all take its first
-    value, so a group never spans more than the tolerance. NaN stays NaN. Done on raw scores (before
-    orienting by direction), so the groups do not depend on which way is better."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0 or v.ndim == 0:
-        return v.copy()
-    flat = v.reshape(-1, v.shape[-1])
-    order = np.argsort(flat, axis=1, kind="stable")
-    ascending = np.take_along_axis(flat, order, axis=1)
-    if not tied(ascending[:, 1:], ascending[:, :-1]).any():
-        return v.copy()  # the common case: no two neighbours tied, nothing to merge
-    first = ascending.copy()
-    for j in range(1, ascending.shape[1]):
-        joins = tied(ascending[:, j], first[:, j - 1])
-        first[:, j] = np.where(joins, first[:, j - 1], ascending[:, j])
-    out = np.empty_like(flat)
-    np.put_along_axis(out, order, first, axis=1)
-    return out.reshape(v.shape)
 
 
 # -- per-cell aggregation (PROTOCOL §6: mean and std over seeds) ---------------------------------------
@@ -109,156 +105,59 @@ def best_within(values: np.ndarray, groups: Sequence[np.ndarray], metric: str) -
     """True where a value is the best of its group (e.g. the imputers of one dataset, mechanism and
     rate: the same masks, PROTOCOL §6); ties are all best, NaN never is."""
     values = np.asarray(values, dtype=float)
-    oriented = pd.Series(-values if higher_is_better(metric) else values)
-    best = oriented.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
-    return ~np.isnan(values) & tied(oriented.to_numpy(), best)
+    turned = pd.Series(-values if higher_is_better(metric) else values)
+    best = turned.groupby([pd.Series(np.asarray(g)) for g in groups], sort=False).transform("min").to_numpy()
+    return ~np.isnan(values) & tied(turned.to_numpy(), best)
 
 
 # -- ranks -----------------------------------------------------------------------------------------
 def rank_rows(values: np.ndarray, higher_better: bool) -> np.ndarray:
-    """Rank each row's entries, 1 = best, ties (:func:`tied`) share the average rank (rows must be
-    complete)."""
-    merged = merge_ties(values)
-    return stats.rankdata(-merged if higher_better else merged, axis=1, method="average")
+    """Rank each row's entries, 1 = best, ties (:func:`tied`) share the average rank; NaN (a failure)
+    ranks last, tied with the row's other NaN."""
+    return stats.rankdata(oriented(values, higher_better), axis=1, method="average")
 
 
+# -- the mean rank's comparison: complete blocks (Demšar) ---------------------------------------------
 @dataclass(frozen=True)
-class BlockMatrix:
-    """One metric's scores on masks: rows are blocks (one mask each, :data:`BLOCK_KEYS` in the
-    ``keys`` arrays), columns imputers; NaN where the imputer has no successful, defined score."""
+class CompleteBlocks:
+    """A comparison reduced to Demšar's design: every ranked imputer on every block."""
 
-    keys: dict[str, np.ndarray]  # BLOCK_KEYS -> one value per block (numpy: cheap to slice)
-    imputers: list[str]
-    values: np.ndarray  # (n_blocks, n_imputers)
-
-    @property
-    def blocks(self) -> pd.DataFrame:
-        return pd.DataFrame(self.keys)
-
-    def take(self, rows: np.ndarray, columns: np.ndarray | None = None) -> "BlockMatrix":
-        """The sub-matrix of some blocks (boolean or index array) and optionally some imputers."""
-        values = self.values[rows]
-        imputers = self.imputers
-        if columns is not None:
-            values = values[:, columns]
-            imputers = [imp for imp, keep in zip(self.imputers, columns) if keep]
-        return BlockMatrix({k: v[rows] for k, v in self.keys.items()}, imputers, values)
+    reduced: BlockMatrix  # complete blocks x ranked imputers; NaN values are failures
+    unranked: list[str]  # imputers without a result (score or failure) in the comparison
+    dropped: int  # comparison blocks on which a ranked imputer has no result (all reasons)
+    out_of_scope: int  # of those, blocks on which a ranked imputer is infeasible (they count in the rating)
 
 
-def block_matrix(rows: pd.DataFrame, metric: str) -> BlockMatrix:
-    """Scores of successful jobs on each mask (rows of other statuses give NaN)."""
-    return block_matrices(rows.assign(setting=""), [metric])[("", metric)]
-
-
-def block_matrices(rows: pd.DataFrame, metrics: Sequence[str]) -> dict[tuple[str, str], BlockMatrix]:
-    """:class:`BlockMatrix` per (setting, metric), from one groupby per setting. Imputers that have
-    jobs in a setting but no success still belong to its comparisons (all NaN)."""
-    out: dict[tuple[str, str], BlockMatrix] = {}
-    for setting, srows in rows.groupby("setting", sort=True):
-        imputers = sorted(set(srows["imputer"]))
-        ok = srows[srows["status"] == "ok"]
-        wide = ok.groupby([*BLOCK_KEYS, "imputer"], sort=True)[list(metrics)].mean().unstack("imputer")
-        keys = {k: wide.index.get_level_values(k).to_numpy(dtype=float if k == "rate" else object)
-                for k in BLOCK_KEYS}
-        for metric in metrics:
-            values = (wide[metric].reindex(columns=imputers).to_numpy(dtype=float) if len(wide)
-                      else np.empty((0, len(imputers))))
-            out[(str(setting), metric)] = BlockMatrix(keys, imputers, values)
-    return out
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """The leaderboard of one comparison."""
-
-    table: pd.DataFrame  # per ranked imputer: mean_rank, ci_low, ci_high, win_rate, n_datasets
-    unranked: list[str]  # imputers with no successful defined score at all
-    n_blocks: int  # complete masks used
-    n_blocks_dropped: int  # masks left out because some compared imputer had no score there
-    dataset_ranks: pd.DataFrame  # datasets x imputers
-    dataset_scores: pd.DataFrame  # datasets x imputers (mean metric over complete blocks)
+def demsar_blocks(matrix: BlockMatrix) -> CompleteBlocks:
+    """The ranked imputers (a result somewhere in the comparison) and the blocks on which each of
+    them has a result (PROTOCOL §6: failures included, ranked last). Blocks where none of them has a
+    score compare nothing and are not counted."""
+    compared = matrix.take(matrix.comparisons)
+    result = (compared.state == SCORE) | (compared.state == FAILURE)
+    ranked = result.any(axis=0)
+    complete = result[:, ranked].all(axis=1)
+    infeasible = (compared.state[:, ranked] == INFEASIBLE).any(axis=1)
+    names = np.array(matrix.imputers, dtype=object)
+    return CompleteBlocks(compared.take(complete, ranked), list(names[~ranked]), int((~complete).sum()),
+                          int((~complete & infeasible).sum()))
 
 
 def complete_blocks(matrix: BlockMatrix) -> tuple[BlockMatrix, list[str], int]:
-    """Keep imputers with at least one score, then masks where all of them have one (PROTOCOL §6).
-    Returns the reduced matrix, the imputers left out, and the masks dropped (masks where nobody
-    has a score, e.g. RMSE on an all-categorical table, are not comparisons and not counted)."""
-    has_any = ~np.isnan(matrix.values).all(axis=0)
-    unranked = [imp for imp, keep in zip(matrix.imputers, has_any) if not keep]
-    scored = ~np.isnan(matrix.values[:, has_any])
-    complete = scored.all(axis=1)
-    dropped = int((scored.any(axis=1) & ~complete).sum())
-    return matrix.take(complete, has_any), unranked, dropped
-
-
-@lru_cache(maxsize=32)
-def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n) multinomial counts of each of n datasets per resample. A function of (n, n_boot,
-    seed) only, so every comparison over n datasets shares one draw (read-only; drawing it is
-    most of the bootstrap's cost)."""
-    counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=n_boot)
-    counts.setflags(write=False)
-    return counts
-
-
-def resample_mean_distribution(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The exact bootstrap distribution of the mean of one imputer's ranks over n datasets: every
-    value the mean of n draws with replacement can take (ascending) and how many of the n^n equally
-    likely resamples give it. The sum of n independent draws is the n-fold convolution of the
-    draws' counts; average ranks are multiples of 0.5, so the sums live on a grid of halves and the
-    counts are exact integers (n^n fits int64 up to n = 15)."""
-    n = len(ranks)
-    doubled = np.asarray(ranks, dtype=float) * 2.0
-    halves = np.rint(doubled).astype(np.int64)
-    if np.abs(halves - doubled).max() > 1e-9:
-        raise ValueError("exact bootstrap: ranks must be average ranks (multiples of 0.5)")
-    low = int(halves.min())
-    draw = np.bincount(halves - low)  # how many datasets give each value of one draw
-    counts = np.ones(1, dtype=np.int64)
-    for _ in range(n):
-        counts = np.convolve(counts, draw)
-    means = (np.arange(len(counts)) + n * low) / (2.0 * n)
-    occurs = counts > 0
-    return means[occurs], counts[occurs]
-
-
-def bootstrap_mean_rank_ci(ranks: np.ndarray, n_boot: int = 1000, level: float = 0.95,
-                           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval of the mean rank, resampling datasets (rows) with replacement
-    (PROTOCOL §6). Up to :data:`EXACT_BOOTSTRAP_MAX_DATASETS` datasets it is exact: the distribution
-    over all n^n resamples (:func:`resample_mean_distribution`); beyond, ``n_boot`` resamples drawn
-    with ``seed`` (deterministic). The ends are the (1 - level) / 2 and (1 + level) / 2 quantiles
-    by the inverted CDF in both cases (the smallest resample mean whose cumulative probability
-    reaches the level: a mean that occurs, never interpolated). One dataset gives no interval:
-    NaN, which pages show as "n/a" (never a zero-width interval)."""
-    n, k = ranks.shape
-    if n < 2:
-        return np.full(k, np.nan), np.full(k, np.nan)
-    tail = (1.0 - level) / 2.0
-    if n > EXACT_BOOTSTRAP_MAX_DATASETS:
-        means = _resample_counts(n, n_boot, seed) @ ranks / n  # (n_boot, k)
-        low, high = np.quantile(means, [tail, 1.0 - tail], axis=0, method="inverted_cdf")
-        return low, high
-    low, high = np.empty(k), np.empty(k)
-    for j in range(k):
-        means, counts = resample_mean_distribution(ranks[:, j])
-        cumulative = np.cumsum(counts)
-        # A relative slack so that q * n^n computed in floating point never misses an exact hit.
-        low[j], high[j] = (means[np.argmax(cumulative >= q * cumulative[-1] * (1.0 - 1e-12))]
-                           for q in (tail, 1.0 - tail))
-    return low, high
+    """:func:`demsar_blocks` as (reduced matrix, unranked imputers, blocks dropped)."""
+    c = demsar_blocks(matrix)
+    return c.reduced, c.unranked, c.dropped
 
 
 def win_rate(values: np.ndarray, higher_better: bool) -> np.ndarray:
     """Per imputer, the share of head-to-head comparisons on the same mask that it wins against
-    each other imputer (ties count half). ``values``: complete (n_blocks, k)."""
+    each other imputer (ties count half; NaN is a failure: it loses to a score and ties with a
+    failure). ``values``: complete blocks (n_blocks, k)."""
     n, k = values.shape
     if n == 0 or k < 2:
         return np.full(k, np.nan)
-    merged = merge_ties(values)
-    oriented = -merged if higher_better else merged
-    a = oriented[:, :, None]
-    b = oriented[:, None, :]
+    turned = oriented(values, higher_better)
+    a = turned[:, :, None]
+    b = turned[:, None, :]
     wins = (a < b).sum(axis=(0, 2)) + 0.5 * ((a == b).sum(axis=(0, 2)) - n)  # minus self-ties
     return wins / (n * (k - 1))
 
@@ -285,12 +184,13 @@ class FriedmanResult:
 
 def friedman_nemenyi(scores: pd.DataFrame, higher_better: bool, alpha: float = 0.05) -> FriedmanResult | None:
     """Friedman test over datasets (rows) x imputers (columns) with the Nemenyi critical difference;
+    NaN is a failure on that dataset (last, tied with other failures: :attr:`Ranking.dataset_scores`).
     None when there are fewer than 3 imputers or 2 datasets (scipy's test is undefined)."""
     n, k = scores.shape
     if k < 3 or n < 2:
         return None
-    merged = merge_ties(scores.to_numpy(dtype=float))  # the same ties as the mean ranks (PROTOCOL §6)
-    stat, p = stats.friedmanchisquare(*(-merged if higher_better else merged).T)
+    turned = oriented(scores.to_numpy(dtype=float), higher_better)  # the mean ranks' ties (PROTOCOL §6)
+    stat, p = stats.friedmanchisquare(*turned.T)
     ranks = pd.Series(rank_rows(scores.to_numpy(dtype=float), higher_better).mean(axis=0), index=scores.columns)
     return FriedmanResult(float(stat), float(p), critical_difference(k, n, alpha), alpha,
                           ranks.sort_values(kind="stable"))
@@ -300,12 +200,25 @@ RANKING_COLUMNS = ["imputer", "mean_rank", "ci_low", "ci_high", "win_rate", "n_d
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """The mean-rank leaderboard of one comparison (complete blocks, :func:`demsar_blocks`)."""
+
+    table: pd.DataFrame  # per ranked imputer: mean_rank, ci_low, ci_high, win_rate, n_datasets
+    unranked: list[str]  # imputers without a result in the comparison, or out of scope in it
+    n_blocks: int  # complete masks used
+    n_blocks_dropped: int  # masks left out because a ranked imputer had no job or no score there
+    dataset_ranks: pd.DataFrame  # datasets x imputers
+    dataset_scores: pd.DataFrame  # datasets x imputers (mean metric over complete blocks; NaN: failed there)
+    n_blocks_out_of_scope: int = 0  # of the dropped masks, those where a ranked imputer was infeasible
+
+
+@dataclass(frozen=True)
 class RankArrays:
     """A comparison's results as arrays (imputers in the order of ``imputers``, not sorted)."""
 
     imputers: list[str]
     datasets: np.ndarray
-    scores: np.ndarray  # (n_datasets, k) mean metric over complete blocks
+    scores: np.ndarray  # (n_datasets, k) mean metric over complete blocks; NaN where it failed on one
     ranks: np.ndarray  # (n_datasets, k)
     ci_low: np.ndarray
     ci_high: np.ndarray
@@ -314,10 +227,11 @@ class RankArrays:
 
 
 def rank_arrays(reduced: BlockMatrix, higher_better: bool, n_boot: int = 1000, seed: int = 0) -> RankArrays:
-    """Ranks, bootstrap CI and win rate of a complete block matrix (see :func:`complete_blocks`)."""
+    """Ranks, bootstrap CI and win rate of complete blocks (see :func:`demsar_blocks`; NaN values are
+    failures). A dataset's score is the mean over its blocks, NaN if the imputer failed on any."""
     names, codes = np.unique(reduced.keys["dataset"].astype(str), return_inverse=True)
     sums = np.zeros((len(names), reduced.values.shape[1]))
-    np.add.at(sums, codes, reduced.values)
+    np.add.at(sums, codes, reduced.values)  # a failure's NaN makes its dataset's sum NaN
     scores = sums / np.bincount(codes, minlength=len(names))[:, None]
     ranks = rank_rows(scores, higher_better)
     low, high = bootstrap_mean_rank_ci(ranks, n_boot=n_boot, seed=seed)
@@ -326,105 +240,195 @@ def rank_arrays(reduced: BlockMatrix, higher_better: bool, n_boot: int = 1000, s
 
 
 def rank_imputers(matrix: BlockMatrix, metric: str, n_boot: int = 1000, seed: int = 0) -> Ranking:
-    """The leaderboard of one comparison (one setting, metric and mask selection), best first."""
-    reduced, unranked, dropped = complete_blocks(matrix)
-    if reduced.values.shape[0] == 0 or not reduced.imputers:
-        return Ranking(pd.DataFrame(columns=RANKING_COLUMNS), list(matrix.imputers), 0, dropped,
-                       pd.DataFrame(), pd.DataFrame())
-    r = rank_arrays(reduced, higher_is_better(metric), n_boot=n_boot, seed=seed)
+    """The mean-rank leaderboard of one comparison (one setting, metric and mask selection), best first."""
+    c = demsar_blocks(matrix)
+    if c.reduced.values.shape[0] == 0 or not c.reduced.imputers:
+        return Ranking(pd.DataFrame(columns=RANKING_COLUMNS), list(matrix.imputers), 0, c.dropped,
+                       pd.DataFrame(), pd.DataFrame(), c.out_of_scope)
+    r = rank_arrays(c.reduced, higher_is_better(metric), n_boot=n_boot, seed=seed)
     table = pd.DataFrame({
         "imputer": r.imputers, "mean_rank": r.ranks.mean(axis=0), "ci_low": r.ci_low, "ci_high": r.ci_high,
         "win_rate": r.win_rate, "n_datasets": len(r.datasets),
     }).sort_values(["mean_rank", "imputer"], kind="stable").reset_index(drop=True)
     index = pd.Index(r.datasets, name="dataset")
-    return Ranking(table, unranked, r.n_blocks, dropped, pd.DataFrame(r.ranks, index=index, columns=r.imputers),
-                   pd.DataFrame(r.scores, index=index, columns=r.imputers))
+    return Ranking(table, c.unranked, r.n_blocks, c.dropped, pd.DataFrame(r.ranks, index=index, columns=r.imputers),
+                   pd.DataFrame(r.scores, index=index, columns=r.imputers), c.out_of_scope)
 
 
+# -- the rating's comparison: pairs on shared blocks ------------------------------------------------
+RATING_COLUMNS = ["imputer", "rating", "rating_low", "rating_high", "n_datasets_rated"]
+
+
+def block_outcomes(matrix: BlockMatrix, higher_better: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per block, every pair of imputers' outcome (:func:`.rating.pairwise_outcomes`): ``wins`` and
+    ``games`` (n_blocks, P), with ties merged and a failure losing to any score."""
+    result = (matrix.state == SCORE) | (matrix.state == FAILURE)
+    # A failure (NaN value) is +inf once oriented; no job, no score and infeasible play no game: NaN.
+    return pairwise_outcomes(np.where(result, oriented(matrix.values, higher_better), np.nan))
+
+
+def dataset_outcomes(matrix: BlockMatrix, wins: np.ndarray, games: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The pair outcomes of a comparison's blocks (``wins``, ``games`` of ``matrix``'s rows) summed
+    per dataset, each block weighing 1 / (its dataset's comparison blocks), so that every dataset
+    weighs 1 per pair that met on all of its blocks. Returns (N, P) wins, (N, P) games and the
+    number of blocks used."""
+    use = matrix.comparisons
+    _, codes = np.unique(matrix.keys["dataset"][use].astype(str), return_inverse=True)
+    n = int(codes.max()) + 1 if len(codes) else 0
+    spread = np.zeros((n, len(codes)))
+    spread[codes, np.arange(len(codes))] = 1.0 / np.bincount(codes, minlength=n)[codes]
+    return spread @ wins[use], spread @ games[use], int(use.sum())
+
+
+def rating_columns(matrix: BlockMatrix, wins: np.ndarray, games: np.ndarray, n_boot: int = 1000,
+                   seed: int = 0) -> dict[str, np.ndarray]:
+    """:data:`RATING_COLUMNS` (but the name) for every imputer of ``matrix`` (its order), and
+    ``n_blocks_rated``, from its blocks' pair outcomes (:func:`block_outcomes`)."""
+    d_wins, d_games, n_blocks = dataset_outcomes(matrix, wins, games)
+    r = rate_outcomes(d_wins, d_games, list(matrix.imputers), n_boot=n_boot, seed=seed)
+    return {"rating": r.rating, "rating_low": r.low, "rating_high": r.high, "n_datasets_rated": r.n_datasets,
+            "n_blocks_rated": np.full(len(matrix.imputers), n_blocks)}
+
+
+def rate_imputers(matrix: BlockMatrix, metric: str, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """The rating leaderboard of one comparison (:data:`RATING_COLUMNS`), best first; imputers that
+    could not be rated (no comparison, or none joined to the anchor) last with NaN."""
+    with single_threaded_blas():
+        columns = rating_columns(matrix, *block_outcomes(matrix, higher_is_better(metric)), n_boot=n_boot, seed=seed)
+    table = pd.DataFrame({"imputer": matrix.imputers, **columns})[RATING_COLUMNS]
+    return table.sort_values("rating", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
+
+
+# -- every comparison the site offers -------------------------------------------------------------
 def select_blocks(matrix: BlockMatrix, mechanism: str = ALL, rate: float | str = ALL) -> BlockMatrix:
     """The blocks of one mechanism and/or rate (``ALL`` pools them)."""
-    keep = np.ones(len(matrix.values), dtype=bool)
+    return matrix.take(selection(matrix.keys, mechanism, rate))
+
+
+def selection(keys: Mapping[str, np.ndarray], mechanism: str = ALL, rate: float | str = ALL) -> np.ndarray:
+    """True for the entries (blocks, or job counts) of one mechanism and/or rate (``ALL`` pools them)."""
+    keep = np.ones(len(keys["mechanism"]), dtype=bool)
     if mechanism != ALL:
-        keep &= matrix.keys["mechanism"] == mechanism
+        keep &= keys["mechanism"] == mechanism
     if rate != ALL:
-        keep &= np.isclose(matrix.keys["rate"], float(rate))
-    return matrix.take(keep)
+        keep &= np.isclose(keys["rate"].astype(float), float(rate))
+    return keep
 
 
-LEADERBOARD_COLUMNS = ["setting", "metric", "mechanism", "rate", *RANKING_COLUMNS, "n_blocks", "n_blocks_dropped",
-                       *[f"n_{s}" for s in STATUSES]]
+COUNT_COLUMNS = [f"n_{s}" for s in STATUSES]
+LEADERBOARD_COLUMNS = ["setting", "metric", "mechanism", "rate", *RANKING_COLUMNS, *RATING_COLUMNS[1:],
+                       "n_blocks", "n_blocks_dropped", "n_blocks_out_of_scope", "n_blocks_rated", *COUNT_COLUMNS]
+_TEXT_COLUMNS = ("setting", "metric", "mechanism", "rate", "imputer")
+_INT_COLUMNS = ("n_datasets", "n_datasets_rated", "n_blocks", "n_blocks_dropped", "n_blocks_out_of_scope",
+                "n_blocks_rated", *COUNT_COLUMNS)
+
+
+class JobCounts:
+    """Job counts per imputer and status over any mechanism and rate selection of one setting."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        counts = pd.crosstab([rows["imputer"], rows["mechanism"], rows["rate"]], rows["status"])
+        counts = counts.reindex(columns=list(STATUSES), fill_value=0)
+        self.keys = {"mechanism": counts.index.get_level_values("mechanism").to_numpy(dtype=object),
+                     "rate": counts.index.get_level_values("rate").to_numpy(dtype=float)}
+        self.names, self.code = np.unique(counts.index.get_level_values("imputer").astype(str), return_inverse=True)
+        self.values = counts.to_numpy()
+
+    def of(self, imputers: Sequence[str], mechanism: str, rate: float | str) -> dict[str, np.ndarray]:
+        keep = selection(self.keys, mechanism, rate)
+        per_imputer = np.zeros((len(self.names), len(STATUSES)))
+        np.add.at(per_imputer, self.code[keep], self.values[keep])
+        at = {name: i for i, name in enumerate(self.names)}
+        rows = np.array([per_imputer[at[i]] if i in at else np.zeros(len(STATUSES)) for i in imputers])
+        return {c: rows[:, j] for j, c in enumerate(COUNT_COLUMNS)}
+
+
+def comparison_columns(part: BlockMatrix, wins: np.ndarray, games: np.ndarray, higher_better: bool,
+                       n_boot: int, seed: int) -> dict[str, np.ndarray]:
+    """One comparison's mean rank and rating columns for every imputer of ``part`` (its order)."""
+    c = demsar_blocks(part)
+    n = len(part.imputers)
+    block = {col: np.full(n, np.nan) for col in RANKING_COLUMNS[1:]}
+    if c.reduced.values.shape[0] and c.reduced.imputers:
+        r = rank_arrays(c.reduced, higher_better, n_boot=n_boot, seed=seed)
+        at = np.array([part.imputers.index(i) for i in r.imputers])
+        block["mean_rank"][at] = r.ranks.mean(axis=0)
+        block["ci_low"][at], block["ci_high"][at] = r.ci_low, r.ci_high
+        block["win_rate"][at] = r.win_rate
+        block["n_datasets"][at] = len(r.datasets)
+    block.update(rating_columns(part, wins, games, n_boot=n_boot, seed=seed))
+    block.update(n_blocks=np.full(n, c.reduced.values.shape[0]), n_blocks_dropped=np.full(n, c.dropped),
+                 n_blocks_out_of_scope=np.full(n, c.out_of_scope))
+    return block
+
+
+def comparison_rows(full: BlockMatrix, outcomes: tuple[np.ndarray, np.ndarray], labels: dict[str, str],
+                    counts: JobCounts, n_boot: int, seed: int) -> dict[str, np.ndarray] | None:
+    """The leaderboard rows of one comparison: ``full``'s blocks of ``labels``' mechanism and rate,
+    best first by rating, then mean rank (imputers with neither stay listed, last); None when it
+    compares nothing."""
+    keep = selection(full.keys, labels["mechanism"], labels["rate"])
+    if not full.comparisons[keep].any():
+        return None
+    wins, games = outcomes
+    block = comparison_columns(full.take(keep), wins[keep], games[keep], higher_is_better(labels["metric"]),
+                               n_boot, seed)
+    order = np.lexsort((np.arange(len(full.imputers)), np.nan_to_num(block["mean_rank"], nan=np.inf),
+                        np.nan_to_num(-block["rating"], nan=np.inf)))
+    names = [full.imputers[i] for i in order]
+    rate = labels["rate"] if labels["rate"] == ALL else f"{float(labels['rate']):g}"
+    return {**{c: np.full(len(names), v, dtype=object) for c, v in {**labels, "rate": rate}.items()},
+            "imputer": np.array(names, dtype=object), **{c: v[order] for c, v in block.items()},
+            **counts.of(names, labels["mechanism"], labels["rate"])}
+
+
+def single_threaded_blas() -> contextlib.AbstractContextManager:
+    """BLAS on one thread: the rating's arrays are small (a few imputers, a thousand resamples), and
+    threads only add synchronisation (2.5x the CPU time of ``leaderboards`` on a loaded 2-core machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings it; without it, BLAS keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def leaderboards(rows: pd.DataFrame, metrics: Sequence[str] = METRICS, n_boot: int = 1000, seed: int = 0,
                  matrices: Mapping[tuple[str, str], BlockMatrix] | None = None) -> pd.DataFrame:
     """Every comparison the site offers: per setting, metric, mechanism (or pooled) and rate (or
-    pooled), one row per imputer with its mean rank, CI, win rate and job counts per status;
-    imputers that could not be ranked keep a row with NaN rank. Long format, ready to filter."""
+    pooled), one row per imputer with its rating and interval, mean rank, CI, win rate and job counts
+    per status, best first by rating (then mean rank); imputers that could be neither rated nor
+    ranked keep a row with NaN, last. Long format, ready to filter."""
     matrices = block_matrices(rows, metrics) if matrices is None else matrices
-    out = []
-    for setting, srows in rows.groupby("setting", sort=True):
-        # Job counts per imputer, mechanism, rate and status, summed per comparison below.
-        counts = pd.crosstab([srows["imputer"], srows["mechanism"], srows["rate"]], srows["status"])
-        counts = counts.reindex(columns=list(STATUSES), fill_value=0)
-        c_imputer = counts.index.get_level_values("imputer").to_numpy(dtype=object)
-        c_imputer_names = sorted(set(c_imputer))
-        c_imputer_code = np.array([c_imputer_names.index(i) for i in c_imputer], dtype=int)
-        c_mechanism = counts.index.get_level_values("mechanism").to_numpy(dtype=object)
-        c_rate = counts.index.get_level_values("rate").to_numpy(dtype=float)
-        c_values = counts.to_numpy()
-        for metric in metrics:
-            full = matrices[(str(setting), metric)]
-            if np.isnan(full.values).all():
-                continue  # nothing measured for this metric in this setting (PROTOCOL §5)
-            mechanisms = [ALL, *sorted(set(full.keys["mechanism"]))]
-            rates = [ALL, *sorted(set(full.keys["rate"]))]
-            for mechanism in mechanisms:
-                for rate in rates:
-                    part = select_blocks(full, mechanism, rate)
-                    if len(part.values) == 0:
-                        continue
-                    reduced, _, dropped = complete_blocks(part)
-                    n = len(full.imputers)
-                    block = {c: np.full(n, np.nan) for c in RANKING_COLUMNS[1:]}
-                    n_used = 0
-                    if reduced.values.shape[0] and reduced.imputers:
-                        r = rank_arrays(reduced, higher_is_better(metric), n_boot=n_boot, seed=seed)
-                        n_used = r.n_blocks
-                        at = np.array([full.imputers.index(i) for i in r.imputers])
-                        block["mean_rank"][at] = r.ranks.mean(axis=0)
-                        block["ci_low"][at], block["ci_high"][at] = r.ci_low, r.ci_high
-                        block["win_rate"][at] = r.win_rate
-                        block["n_datasets"][at] = len(r.datasets)
-                    # Best first; imputers without a rank (NaN) stay listed, last, so their failures show.
-                    order = np.lexsort((np.arange(n), np.nan_to_num(block["mean_rank"], nan=np.inf)))
-                    names = [full.imputers[i] for i in order]
-                    block = {c: v[order] for c, v in block.items()}
-                    sel = np.ones(len(c_imputer), dtype=bool)
-                    if mechanism != ALL:
-                        sel &= c_mechanism == mechanism
-                    if rate != ALL:
-                        sel &= np.isclose(c_rate, float(rate))
-                    per_imputer = np.zeros((len(c_imputer_names), len(STATUSES)))
-                    np.add.at(per_imputer, c_imputer_code[sel], c_values[sel])
-                    at_name = [c_imputer_names.index(i) if i in c_imputer_names else -1 for i in names]
-                    for j, status in enumerate(STATUSES):
-                        block[f"n_{status}"] = np.array([per_imputer[a, j] if a >= 0 else 0 for a in at_name])
-                    out.append({"setting": [setting] * len(names), "metric": [metric] * len(names),
-                                "mechanism": [mechanism] * len(names),
-                                "rate": [rate if rate == ALL else f"{float(rate):g}"] * len(names),
-                                "imputer": names, **block,
-                                "n_blocks": [n_used] * len(names), "n_blocks_dropped": [dropped] * len(names)})
+    with single_threaded_blas():
+        out = [part for setting, srows in rows.groupby("setting", sort=True)
+               for part in setting_rows(str(setting), srows, metrics, matrices, n_boot, seed)]
     if not out:
         return pd.DataFrame(columns=LEADERBOARD_COLUMNS)
-    merged = {c: np.concatenate([np.asarray(o[c], dtype=object if c in ("setting", "metric", "mechanism", "rate",
-                                                                          "imputer") else float) for o in out])
-              for c in LEADERBOARD_COLUMNS}
-    frame = pd.DataFrame(merged)
-    for c in ("n_datasets", "n_blocks", "n_blocks_dropped", *[f"n_{s}" for s in STATUSES]):
-        frame[c] = frame[c].fillna(0).astype(int)
-    for c in ("setting", "metric", "mechanism", "rate", "imputer"):
-        frame[c] = frame[c].astype(str)
+    frame = pd.DataFrame({c: np.concatenate([o[c] for o in out]) for c in LEADERBOARD_COLUMNS})
+    for c in LEADERBOARD_COLUMNS:
+        kind = str if c in _TEXT_COLUMNS else float
+        frame[c] = frame[c].astype(kind)
+        if c in _INT_COLUMNS:
+            frame[c] = frame[c].fillna(0).astype(int)
     return frame
+
+
+def setting_rows(setting: str, srows: pd.DataFrame, metrics: Sequence[str],
+                 matrices: Mapping[tuple[str, str], BlockMatrix], n_boot: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """The leaderboard rows of every comparison of one setting (see :func:`comparison_rows`)."""
+    out: list[dict[str, np.ndarray]] = []
+    counts = JobCounts(srows)
+    for metric in metrics:
+        full = matrices[(setting, metric)]
+        if not full.comparisons.any():
+            continue  # nothing measured for this metric in this setting (PROTOCOL §5)
+        outcomes = block_outcomes(full, higher_is_better(metric))
+        for mechanism in [ALL, *sorted(set(full.keys["mechanism"]))]:
+            for rate in [ALL, *sorted(set(full.keys["rate"]))]:
+                labels = {"setting": setting, "metric": metric, "mechanism": mechanism, "rate": rate}
+                part = comparison_rows(full, outcomes, labels, counts, n_boot, seed)
+                out += [part] if part is not None else []
+    return out
 
 
 # -- cost against quality --------------------------------------------------------------------------

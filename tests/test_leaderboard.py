@@ -51,16 +51,43 @@ def test_mean_rank_over_datasets_by_hand() -> None:
     assert (table["n_datasets"] == 3).all()
 
 
-def test_failed_jobs_drop_their_mask_for_everyone_and_are_counted() -> None:
+def test_a_failure_ranks_last_on_its_mask_and_never_removes_the_mask() -> None:
+    # Two datasets; B is best everywhere but fails (or times out, or diverges) on one mask of d.
+    good = {"A": 0.2, "B": 0.1, "C": 0.3}
+    jobs = [job(d, imp, v, seed=s) for d in ("d", "e") for s in (0, 1) for imp, v in good.items()]
+    for status in ("failed", "timeout", "diverged"):
+        rows = frame(jobs).copy()
+        at = (rows["dataset"] == "d") & (rows["seed"] == 1) & (rows["imputer"] == "B")
+        rows.loc[at, ["status", "armse"]] = [status, np.nan if status != "diverged" else 5.0]
+        matrix = lb.block_matrix(rows, "armse")
+        reduced, unranked, dropped = lb.complete_blocks(matrix)
+        assert dropped == 0 and unranked == [] and len(reduced.values) == 4  # the mask stays, for everyone
+        ranking = lb.rank_imputers(matrix, "armse")
+        # On d, B has no mean (it failed on one of d's masks): last there; on e it is first.
+        assert ranking.dataset_ranks.loc["d"].to_dict() == {"A": 1.0, "B": 3.0, "C": 2.0}
+        assert ranking.dataset_ranks.loc["e"].to_dict() == {"A": 2.0, "B": 1.0, "C": 3.0}
+        assert np.isnan(ranking.dataset_scores.loc["d", "B"])
+        assert ranking.dataset_scores.loc["d", "A"] == pytest.approx(0.2)  # A keeps the mask B failed on
+        table = ranking.table.set_index("imputer")
+        assert table.loc["B", "mean_rank"] == 2.0 and table.loc["A", "mean_rank"] == 1.5
+        # Per mask: the failure loses to both scores on its mask (without it B would win 8 of 8).
+        assert table.loc["B", "win_rate"] == pytest.approx(6 / 8)
+
+
+def test_an_imputer_that_only_fails_ranks_last_and_is_not_left_out() -> None:
     rows = frame([job("d", "A", 0.1, seed=0), job("d", "B", 0.2, seed=0),
                   job("d", "A", 0.1, seed=1), job("d", "B", None, seed=1, status="failed", error="boom"),
-                  job("d", "C", None, seed=0, status="failed"), job("d", "C", None, seed=1, status="timeout")])
+                  job("d", "C", None, seed=0, status="failed"), job("d", "C", None, seed=1, status="timeout"),
+                  job("d", "X", None, seed=0, status="infeasible"), job("d", "X", None, seed=1, status="infeasible")])
     matrix = lb.block_matrix(rows, "armse")
-    assert matrix.imputers == ["A", "B", "C"]
+    assert matrix.imputers == ["A", "B", "C", "X"]
+    assert matrix.state.tolist() == [[lb.SCORE, lb.SCORE, lb.FAILURE, lb.INFEASIBLE],
+                                     [lb.SCORE, lb.FAILURE, lb.FAILURE, lb.INFEASIBLE]]
     reduced, unranked, dropped = lb.complete_blocks(matrix)
-    assert unranked == ["C"]  # no success at all: listed, not ranked
-    assert dropped == 1  # seed 1: B failed, so A's seed-1 score is not compared either
-    assert reduced.values.tolist() == [[0.1, 0.2]]
+    assert unranked == ["X"]  # no result at all (out of scope everywhere): listed, not ranked
+    assert dropped == 0 and reduced.imputers == ["A", "B", "C"]
+    table = lb.rank_imputers(matrix, "armse").table.set_index("imputer")
+    assert table["mean_rank"].to_dict() == {"A": 1.0, "B": 2.5, "C": 2.5}  # B and C both failed on d
 
 
 def test_metric_undefined_everywhere_is_not_a_dropped_mask() -> None:
@@ -178,6 +205,21 @@ def test_exact_bootstrap_equals_brute_force_over_all_n_to_the_n_resamples() -> N
     np.testing.assert_allclose(high, np.quantile(means, 0.975, axis=0, method="inverted_cdf"), rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [9, 19, 22])
+def test_sampled_interval_takes_the_25th_and_975th_of_1000_sorted_resamples(n: int) -> None:
+    # (1 - 0.95) / 2 is 0.025000000000000022 in floating point: the 26th resample, not the 25th.
+    assert (1 - 0.95) / 2 > 0.025
+    rng = np.random.default_rng(n)
+    ranks = lb.rank_rows(rng.random((n, 12)), higher_better=False)
+    low, high = lb.bootstrap_mean_rank_ci(ranks, n_boot=1000, seed=0)
+    # Independently: the same draws, each resample's mean, sorted; the intended 1-based ranks 25 and 975.
+    counts = np.random.default_rng(0).multinomial(n, np.full(n, 1.0 / n), size=1000)
+    means = np.sort(np.einsum("bn,nk->bk", counts, ranks) / n, axis=0)
+    np.testing.assert_allclose(low, means[24], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, means[974], rtol=0, atol=1e-12)
+    assert (means[24] != means[25]).any()  # the test tells the two apart on this data
+
+
 def test_a_single_dataset_gives_no_interval_never_a_zero_width_one() -> None:
     low, high = lb.bootstrap_mean_rank_ci(np.array([[1.0, 2.0, 3.0]]))
     assert np.isnan(low).all() and np.isnan(high).all()
@@ -201,15 +243,17 @@ def test_a_diverged_job_is_a_failure_in_rankings_and_never_enters_a_mean() -> No
     assert (a["n_jobs"], a["n_ok"], a["n_diverged"]) == (3, 2, 1) and a["error"] == reason
     matrix = lb.block_matrix(rows, "armse")
     reduced, unranked, dropped = lb.complete_blocks(matrix)
-    assert dropped == 1 and unranked == []  # seed 2 of d: A diverged, so B's score there is not compared
-    assert sorted(reduced.values[:, 1].tolist()) == [0.2, 0.2, 0.2]
+    assert dropped == 0 and unranked == []  # seed 2 of d: A diverged there and ranks last on it
+    assert np.isnan(reduced.values[:, 0]).sum() == 1  # the absurd 605901.0 is never a score
     board = lb.leaderboards(rows, metrics=("armse",), n_boot=50)
     pooled = board[(board["mechanism"] == lb.ALL) & (board["rate"] == lb.ALL)].set_index("imputer")
     assert pooled.loc["A", "n_diverged"] == 1 and pooled.loc["A", "n_ok"] == 3
-    assert pooled.loc["A", "n_blocks"] == 3 and pooled.loc["A", "n_blocks_dropped"] == 1
+    assert pooled.loc["A", "n_blocks"] == 4 and pooled.loc["A", "n_blocks_dropped"] == 0
+    assert pooled.loc["A", "mean_rank"] == 1.5  # best on e, last on d (without the failure: best on both)
     # The same ranking as if the job had failed: diverged is a failure of that imputer on that mask.
     failed = rows.assign(status=rows["status"].replace("diverged", "failed"))
     np.testing.assert_array_equal(lb.block_matrix(failed, "armse").values, matrix.values)
+    np.testing.assert_array_equal(lb.block_matrix(failed, "armse").state, matrix.state)
 
 
 # -- Friedman / Nemenyi ------------------------------------------------------------------------------
@@ -227,6 +271,16 @@ def test_friedman_matches_scipy_and_demsar_critical_difference() -> None:
     assert result.cd == pytest.approx(2.569 * np.sqrt(4 * 5 / 60), abs=1e-3)
     flipped = lb.friedman_nemenyi(scores, higher_better=True)
     np.testing.assert_allclose(flipped.mean_ranks[list("ABCD")].to_numpy(), 5 - ranks)
+
+
+def test_friedman_counts_a_failure_on_a_dataset_as_last() -> None:
+    # Rank_imputers' dataset scores are NaN where an imputer failed on one of the dataset's masks.
+    scores = pd.DataFrame([[0.1, 0.2, np.nan], [0.3, 0.1, 0.2], [0.1, 0.3, 0.2]], columns=list("ABC"))
+    result = lb.friedman_nemenyi(scores, higher_better=False)
+    last = lb.friedman_nemenyi(scores.fillna(9.0), higher_better=False)
+    assert np.isfinite(result.statistic) and result.statistic == pytest.approx(last.statistic)
+    assert result.mean_ranks.to_dict() == pytest.approx({"A": 5 / 3, "B": 2.0, "C": 7 / 3})
+    assert lb.friedman_nemenyi(scores, higher_better=True).mean_ranks["C"] == pytest.approx(7 / 3)  # still last on row 1
 
 
 def test_friedman_needs_three_imputers_and_two_datasets() -> None:
@@ -270,15 +324,20 @@ def test_leaderboards_filters_and_keeps_unranked_imputers() -> None:
     for d, shift in (("d1", 0.0), ("d2", 0.05)):
         for mech in ("mcar", "mar"):
             jobs += [job(d, "A", 0.1 + shift, mechanism=mech), job(d, "B", 0.2 + shift, mechanism=mech),
-                     job(d, "C", None, mechanism=mech, status="failed", error="x")]
+                     job(d, "C", None, mechanism=mech, status="failed", error="x"),
+                     job(d, "X", None, mechanism=mech, status="infeasible", error="out of scope")]
     board = lb.leaderboards(frame(jobs), metrics=("armse",), n_boot=50)
+    assert list(board.columns) == lb.LEADERBOARD_COLUMNS
     pooled = board[(board["mechanism"] == lb.ALL) & (board["rate"] == lb.ALL)].set_index("imputer")
     assert pooled.loc["A", "mean_rank"] == 1.0 and pooled.loc["B", "mean_rank"] == 2.0
-    assert np.isnan(pooled.loc["C", "mean_rank"]) and pooled.loc["C", "n_failed"] == 4
-    assert pooled.loc["A", "n_blocks"] == 4 and pooled.loc["A", "n_ok"] == 4
+    assert pooled.loc["C", "mean_rank"] == 3.0 and pooled.loc["C", "n_failed"] == 4  # failing costs rank
+    assert np.isnan(pooled.loc["X", "mean_rank"]) and np.isnan(pooled.loc["X", "rating"])
+    assert pooled.loc["X", "n_infeasible"] == 4 and pooled.loc["X", "n_datasets_rated"] == 0
+    assert pooled.loc["A", "rating"] > pooled.loc["B", "rating"] > pooled.loc["C", "rating"]
+    assert pooled.loc["A", "n_blocks"] == 4 and pooled.loc["A", "n_ok"] == 4 and pooled.loc["A", "n_blocks_rated"] == 4
     mar = board[(board["mechanism"] == "mar") & (board["rate"] == "0.2")].set_index("imputer")
     assert mar.loc["A", "n_blocks"] == 2 and mar.loc["C", "n_failed"] == 2
-    assert list(board["imputer"][:3]) == ["A", "B", "C"]  # best first, unranked last
+    assert list(board["imputer"][:4]) == ["A", "B", "C", "X"]  # best first, unranked last
 
 
 def test_describe_values() -> None:
