@@ -1,4 +1,4 @@
-"""The energy-I-Score (imputebench.iscore): its scoring rules, its held-out tables, and that it ranks
+"""The energy-I-Score (imputebench.protocol.iscore): its scoring rules, its held-out tables, and that it ranks
 imputers the way its paper says it should on a simulated MAR table."""
 
 import itertools
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imputebench.iscore import (MIN_MISSING, categorical_energy_score, crps_sample, energy_iscore,
+from imputebench.protocol.iscore import (MIN_MISSING, categorical_energy_score, crps_sample, energy_iscore,
                                 imputation_fn, predictor_rows)
-from imputebench.masks import apply_mask, draw_mask
+from imputebench.protocol.masks import apply_mask, draw_mask
 from imputebench.registry import make_imputer, resolve
 
 

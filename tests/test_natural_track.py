@@ -20,9 +20,9 @@ import pytest
 
 from conftest import natural_tables_dir
 from imputebench.errors import UsageError
-from imputebench.job import DataSource, RunContext, run_job
-from imputebench.runner import RunConfig, plan, run
-from imputebench.store import ResultStore, rows_to_table
+from imputebench.harness.job import DataSource, RunContext, run_job
+from imputebench.harness.runner import RunConfig, plan, run
+from imputebench.harness.store import ResultStore, rows_to_table
 from imputebench.tracks.natural.holes import draw_observed_mask, hidden_share, missingness_pattern
 from imputebench.tracks.natural.scores import TRUTH_FREE_SCORES, settings
 from test_tracks import ENV, FAULTS, check_fault_rows
@@ -134,7 +134,7 @@ def test_every_setting_scores_without_the_missing_values(holey_rows, holey_home)
     for col in ("complete_case_downstream", "native_downstream", "complete_case_rows"):
         assert down[col].nunique() == 1 and down[col].notna().all()  # one per split, beside every imputer
     ds = load_dataset(TABLE, data_home=holey_home, keep_missing=True)
-    from imputebench.downstream import split_rows
+    from imputebench.protocol.downstream import split_rows
 
     train, _ = split_rows(len(ds.X), ds.y, ds.target_kind, 0)
     assert down["complete_case_rows"].iloc[0] == int(ds.X.iloc[train].notna().all(axis=1).sum())
@@ -213,15 +213,16 @@ def test_a_truth_free_score_that_refits_plugs_in_with_one_declaration(holey_home
 
 # -- bad input: one line, nothing loaded -----------------------------------------------------------------
 def test_bad_tables_and_scores_are_one_line(holey_home, tmp_path, monkeypatch):
-    from imputebench.runner import check_grid
+    from imputebench.harness.runner import check_grid
 
     monkeypatch.delenv("IMPUTEBENCH_NATURAL", raising=False)
     cfg = natural_config(holey_home, tmp_path)
     with pytest.raises(UsageError, match=r"unknown natural-missingness table 'holy' \(did you mean 'holey'\?\); valid: "
                                          r"boys, brandsma, holey, house_votes84, ozone, pima_diabetes2"):
         check_grid(replace(cfg, track_options={"tables": ["holy"]}))
-    with pytest.raises(UsageError, match=r"unknown natural-track score 'iscore'; valid: downstream, masked, obs_shift"):
-        check_grid(replace(cfg, track_options={"scores": ["iscore"]}))
+    with pytest.raises(UsageError, match=r"unknown natural-track score 'iscor' \(did you mean 'iscore'\?\); valid: downstream, masked, iscore, "
+                                         r"obs_shift"):
+        check_grid(replace(cfg, track_options={"scores": ["iscor"]}))
     # by default, every table available here: the shared ones need their folder, holey is in the data home
     assert check_grid(replace(cfg, track_options={})).datasets == [TABLE]
     empty = replace(cfg, track_options={}, source=DataSource(data_home=str(tmp_path / "none")))
@@ -276,8 +277,15 @@ def test_the_page_renders_each_tables_pattern_rankings_and_downloads(holey_rows,
     assert html.count("<rect ") == len(pattern["patterns"]) * len(pattern["columns"])
     assert "x2, x4" in html and "complete-case model" in html and "ARMSE on extra masks" in html
     ranks = pd.read_csv(tmp_path / "site" / "data" / "natural-rankings.csv")
-    assert set(ranks["score"]) == {"downstream", "armse", "obs_shift"}
+    assert set(ranks["score"]) == {"downstream", "armse", "iscore", "obs_shift"}
     assert ranks.set_index(["score", "imputer"]).loc[("armse", "knn"), "rank"] == 1
+
+
+def test_the_energy_iscore_is_a_truth_free_score_of_every_job(holey_rows):
+    """PROTOCOL §10 c: the I-Score needs only the incomplete table; every imputer gets a finite score."""
+    iscore = holey_rows[holey_rows["setting"] == "iscore"].set_index("imputer")["iscore"]
+    assert set(iscore.index) == {"mean", "knn"} and np.isfinite(iscore.to_numpy(dtype=float)).all()
+    assert holey_rows.loc[holey_rows["setting"] != "iscore", "iscore"].isna().all()
 
 
 # -- slow: the runner, Ray, a killed run, the shared tables -----------------------------------------------

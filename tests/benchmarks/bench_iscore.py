@@ -1,4 +1,4 @@
-"""Does the energy-I-Score (imputebench.iscore) rank imputers as the truth does? And what does it cost?
+"""Does the energy-I-Score (imputebench.protocol.iscore) rank imputers as the truth does? And what does it cost?
 
     python tests/benchmarks/bench_iscore.py [--draws 10] [--tables iris,wine,...] [--skip-cost] [--out FILE]
 
@@ -55,9 +55,9 @@ from scipy.stats import spearmanr  # noqa: E402
 
 from imputebench.datasets import load_dataset  # noqa: E402
 from imputebench.datasets.sources import mirror_dir  # noqa: E402
-from imputebench.iscore import DEFAULT_DRAWS, PAPER_DRAWS, ImputeFn, energy_iscore, imputation_fn  # noqa: E402
-from imputebench.masks import apply_mask, draw_mask, job_rng  # noqa: E402
-from imputebench.metrics import imputation_metrics  # noqa: E402
+from imputebench.protocol.iscore import DEFAULT_DRAWS, PAPER_DRAWS, ImputeFn, energy_iscore, imputation_fn  # noqa: E402
+from imputebench.protocol.masks import apply_mask, draw_mask, job_rng  # noqa: E402
+from imputebench.protocol.metrics import imputation_metrics  # noqa: E402
 from imputebench.registry import make_imputer, resolve  # noqa: E402
 
 OUT = Path(__file__).with_name("iscore_validation.md")

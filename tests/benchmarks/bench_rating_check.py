@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from imputebench.reference import find_reference
+from imputebench.gates.reference import find_reference
 from imputebench.reports import leaderboard as lb
 from imputebench.reports import rating as rt
 
@@ -69,7 +69,7 @@ def anchored(theta: np.ndarray, anchor: int) -> np.ndarray:
 
 POOLED = """
 import json, sys
-from imputebench.reference import find_reference
+from imputebench.gates.reference import find_reference
 from imputebench.reports import leaderboard as lb
 rows = find_reference(sys.argv[1]).rows()
 out = {}

@@ -21,7 +21,7 @@ from .scores import MASKED, settings
 
 if TYPE_CHECKING:
     from ...harness.config import RunConfig
-    from ...job import DataSource
+    from ...harness.job import DataSource
 
 EXTRA_MASK_RATES = (0.1, 0.2)  # PROTOCOL §10 b: shares of the observed cells
 NO_TABLES = ("no natural-missingness tables here: give --natural DIR (or set $IMPUTEBENCH_NATURAL) for the shared "

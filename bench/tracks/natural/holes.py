@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InfeasibleMaskError
-from ...masks import draw_mask
+from ...protocol.masks import draw_mask
 
 PATTERN_ROWS = 10  # the most common row patterns kept per table (the page shows them)
 _REDRAWS = 100

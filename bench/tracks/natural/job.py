@@ -25,8 +25,8 @@ import pandas as pd
 
 from ... import PROTOCOL_VERSION
 from ...harness.guard import ImputerGuard, device_of, failure_fields, one_line, uses_labels
-from ...job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
-from ...masks import PackedMask, apply_mask, job_rng, job_seed, rate_text
+from ...harness.job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
+from ...protocol.masks import PackedMask, apply_mask, job_rng, job_seed, rate_text
 from .holes import draw_observed_mask, hidden_share
 from .scores import DOWNSTREAM, MASKED, truth_free_score
 
@@ -153,7 +153,7 @@ Scorer = Callable[[NaturalJob, ImputerGuard, Any, Any, "np.ndarray | None", dict
 def impute_and_score(job: NaturalJob, context: RunContext, ds, mask: np.ndarray | None, row: dict[str, Any]) -> None:
     """Build the imputer, run the job's setting through the guarded call, and put its scores, status
     and measurements into ``row`` (a failure becomes the row's status and error)."""
-    from ...metrics import diverged_reason
+    from ...protocol.metrics import diverged_reason
 
     try:
         guard = ImputerGuard(context.memory_limit_mb)
@@ -174,7 +174,7 @@ def impute_and_score(job: NaturalJob, context: RunContext, ds, mask: np.ndarray 
 
 def score_masked(job: NaturalJob, guard: ImputerGuard, imputer: Any, ds, mask: np.ndarray, row: dict) -> dict:
     """PROTOCOL §10 b: in-sample on the table with its own and the extra holes, §5 on the extra holes."""
-    from ...metrics import imputation_metrics
+    from ...protocol.metrics import imputation_metrics
 
     out = guard.call(imputer, "fit_transform", apply_mask(ds.X, mask), ds.y)
     # The observed cells set each column's scale (there is no complete column: §5's reference)
@@ -183,7 +183,7 @@ def score_masked(job: NaturalJob, guard: ImputerGuard, imputer: Any, ds, mask: n
 
 def score_downstream(job: NaturalJob, guard: ImputerGuard, imputer: Any, ds, mask: None, row: dict) -> dict:
     """PROTOCOL §10 a: the imputer fitted on the train split only; the §3 model on the imputed splits."""
-    from ...downstream import downstream_score, split_rows
+    from ...protocol.downstream import downstream_score, split_rows
     from ...errors import NotApplicableError
 
     if ds.y is None or ds.target_kind is None:
@@ -201,7 +201,7 @@ def baseline_scores(ds, seed: int) -> dict[str, Any]:
     """PROTOCOL §10 a, beside every imputer, on the same split: the complete-case model (trained on the
     train rows without a hole) and XGBoost on the raw table (its holes handled natively). Both are
     scored on the whole test split, whose holes XGBoost routes by its default directions."""
-    from ...downstream import downstream_score, split_rows
+    from ...protocol.downstream import downstream_score, split_rows
 
     train, test = split_rows(len(ds.X), ds.y, ds.target_kind, seed)
     Xtr, Xte, ytr, yte = ds.X.iloc[train], ds.X.iloc[test], ds.y.iloc[train], ds.y.iloc[test]

@@ -58,11 +58,15 @@ class TruthFreeScore:
         return getattr(import_module(module), attr)
 
 
-# The truth-free scores every natural-track run computes (one setting each). The I-Score (PROTOCOL
-# §10 c) plugs in here as one more line, e.g.
-#   TruthFreeScore("iscore", "energy-I-Score", False, "imputebench.iscore:...", proper=True, note=...)
-# with a function of the ScoreFunction signature returning the score as a float.
+# The truth-free scores every natural-track run computes (one setting each).
 TRUTH_FREE_SCORES: tuple[TruthFreeScore, ...] = (
+    TruthFreeScore(
+        "iscore", "energy-I-Score", False, "imputebench.tracks.natural.scores:energy_iscore_score", proper=True,
+        note="Proper under MAR (Näf, Grzesiak and Scornet 2025). Validated on 7 complete tables x 3 mechanisms "
+             "with known truth (tests/benchmarks/iscore_validation.md): its ranking agrees with the energy distance "
+             "to the truth at Spearman 0.70 (MCAR), 0.85 (MAR) and only 0.37 (MNAR), and weakly with ARMSE "
+             "(0.10-0.33): it rewards imputations drawn from the data's distribution, not conditional means. "
+             "Where the holes may be MNAR, do not trust this ranking."),
     TruthFreeScore(
         "obs_shift", "shift from observed (KS/TV)", False,
         "imputebench.tracks.natural.scores:observed_shift", proper=False,
@@ -125,3 +129,12 @@ def observed_shift(X: "pd.DataFrame", impute: ImputeFn, *, X_imputed: "pd.DataFr
         else:
             shifts.append(float(ks_2samp(observed.to_numpy(dtype=float), imputed.to_numpy(dtype=float)).statistic))
     return float(np.mean(shifts)) if shifts else float("nan")
+
+
+def energy_iscore_score(X: "pd.DataFrame", impute: ImputeFn, *, X_imputed: "pd.DataFrame", random_state: int) -> float:
+    """The energy-I-Score of the job's imputation (:func:`imputebench.protocol.iscore.energy_iscore`, lower
+    is better): each column's observed cells are held out and re-imputed by the same imputer, several
+    draws (fresh fits with other seeds), scored against the held-out values."""
+    from ...protocol.iscore import energy_iscore
+
+    return float(energy_iscore(X, impute, X_imputed=X_imputed, random_state=random_state).score)
