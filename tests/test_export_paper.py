@@ -205,9 +205,12 @@ def test_export_folder_holds_tables_in_three_formats_bib_and_readme(tmp_path):
     # A higher-is-better metric: em, with the lowest error, has the highest score and is bold in every row.
     cat = tex_rows((out / "tables" / "results-in-sample-cat_accuracy.tex").read_text())
     assert len(cat) == 8 and all(r[1].startswith(r"\textbf{") for r in cat)
-    # The leaderboard ranks by mean rank: em everywhere best.
+    # The leaderboard leads with the rating (higher is better): em, best everywhere, is first and bold.
     leader = (out / "tables" / "leaderboard-in-sample-armse.tex").read_text()
-    assert tex_rows(leader)[0][:2] == ["em", r"\textbf{1.00}"]
+    lead = tex_rows(leader)
+    ratings = [float(r[1].removeprefix(r"\textbf{").removeprefix(r"\underline{").rstrip("}")) for r in lead]
+    assert lead[0][0] == "em" and lead[0][1].startswith(r"\textbf{") and ratings == sorted(ratings, reverse=True)
+    assert "rating" in leader and "mean rank (1 = best)" not in leader
 
 
 def test_seed_paper_layouts_appear_where_the_rows_hold_their_grid(tmp_path):

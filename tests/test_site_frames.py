@@ -135,7 +135,9 @@ def test_one_dataset_gives_no_interval_and_failures_are_counted_by_status() -> N
                                  metrics)
     records = {r["imputer"]: r for r in ranking_records(table[(table["mechanism"] == "all") & (table["rate"] == "all")])}
     assert records["A"]["ci"] == "n/a"
-    assert records["C"]["marks"] == [("diverged", 1)] and records["C"]["n_bad"] == 1 and not records["C"]["ranked"]
+    assert records["C"]["marks"] == [("diverged", 1)] and records["C"]["n_bad"] == 1
+    # PROTOCOL §6: a failure is a result, ranked last (not left out of the ranking).
+    assert records["C"]["ranked"] and records["C"]["mean_rank"] == "3.00" and records["A"]["mean_rank"] == "1.00"
 
 
 def test_selections_carry_the_critical_difference_and_the_primary_pareto_front() -> None:
