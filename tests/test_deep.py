@@ -126,6 +126,7 @@ def test_same_random_state_same_imputation(name: str, diabetes: pd.DataFrame) ->
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow  # a model-quality smoke test: trains a model to convergence
 def test_categorical_learnt_from_other_columns(name: str) -> None:
     """A category that is a function of a factor the numeric columns share is predicted better than
     by its mode: the block is modelled as a category (softmax head), decoded by arg-max."""
@@ -150,6 +151,7 @@ def test_categorical_learnt_from_other_columns(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow  # a model-quality smoke test: trains a model to convergence
 def test_beats_mean_imputation(name: str, structured_table: pd.DataFrame) -> None:
     X, observed = mcar(structured_table, 0.2, seed=3)
     deep = tiny(name, budget=LEARN).fit(X).transform(X)
@@ -175,6 +177,7 @@ def test_run_through_the_runner(tmp_path: Path) -> None:
     assert set(rows["device"]) == {"cpu"}
 
 
+@pytest.mark.slow  # a model-quality smoke test: trains a model to convergence
 def test_vaei_chain_stays_inside_the_observed_range() -> None:
     """Rows of very different scale (heavy-tailed columns, like Hill-Valley) make the VAE's iterated
     reconstruction expansive: unbounded, it runs off by millions of column ranges; bounded by each

@@ -152,6 +152,7 @@ def test_missforest_rebuilt_forests_impute_new_rows_as_kept_ones_would(diabetes:
     pd.testing.assert_frame_equal(ours[1], reference.transform(test))
 
 
+@pytest.mark.slow  # two forests on diabetes
 def test_missforest_threads_do_not_change_the_result(diabetes: pd.DataFrame) -> None:
     X = mcar(diabetes, 0.3, seed=7)
     pd.testing.assert_frame_equal(missforest(n_jobs=1).fit(X).transform(X), missforest(n_jobs=2).fit(X).transform(X))

@@ -49,6 +49,7 @@ def test_manifest_lists_exactly_the_mirrored_catalog_files() -> None:
     assert files - mirrored == {"california_geron.csv"}  # a variant, not a catalog dataset
 
 
+@pytest.mark.slow  # loads all 18 mirrored tables
 def test_fetch_all_loads_the_18_mirrored_datasets_at_their_shapes(tmp_path: Path, monkeypatch, capsys) -> None:
     code = cli.main(["datasets", "fetch", "--all", "--mirror", str(MIRROR), "--data-home", str(tmp_path)])
     out = capsys.readouterr().out

@@ -48,6 +48,7 @@ def rewrite_rows(manifest: Path, edit) -> None:
     manifest.write_text(json.dumps(meta))
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_compute_writes_a_checksummed_set_with_provenance(small_set):
     ref = find_reference(str(small_set))
     ref.check()
@@ -63,6 +64,7 @@ def test_compute_writes_a_checksummed_set_with_provenance(small_set):
     assert m["cpu_seconds"] == pytest.approx(sum(r["cpu_seconds"] for r in m["runs"]), abs=0.2)
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_dotted_path_imputer_is_ranked_against_the_set_without_recomputing_it(small_set, tmp_path, capsys):
     results = tmp_path / "mine"
     assert cli.main(["run", "--imputers", MINE, "--reference", str(small_set), "--results", str(results),
@@ -90,6 +92,7 @@ def test_dotted_path_imputer_is_ranked_against_the_set_without_recomputing_it(sm
     assert html.count('class="badge reference"') >= 3
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_reference_rows_that_do_not_match_are_left_out_with_the_reason(small_set, tmp_path):
     changed = copy_set(small_set, tmp_path / "sets")
 
@@ -189,6 +192,7 @@ def test_output_piped_to_a_reader_that_stops_early_ends_quietly():
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_verify_reproduces_and_catches_a_wrong_row(small_set, tmp_path, capsys):
     assert cli.main(["reference", "verify", str(small_set), "--sample", "6", "--results", str(tmp_path / "v1")]) == 0
     out = capsys.readouterr().out
@@ -223,6 +227,7 @@ def test_sample_for_verify_spreads_over_imputers_and_is_seeded():
     assert not picked.equals(sample_for_verify(rows, 9, seed=4))
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_compute_resumes_from_the_committed_set(small_set, tmp_path, capsys):
     grown = copy_set(small_set, tmp_path / "sets")
     # A fresh working folder (a new session): the set's rows are imported, only the new imputer runs.
@@ -235,6 +240,7 @@ def test_compute_resumes_from_the_committed_set(small_set, tmp_path, capsys):
     assert len(ref.manifest["runs"]) == 2 and ref.manifest["masks"] == find_reference(str(small_set)).manifest["masks"]
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_compute_recomputes_rows_whose_imputer_changed(small_set, tmp_path, capsys):
     """An imputer whose parameters changed since the set was computed (a fix that names a new
     parameter): its old rows are neither imported nor exported next to the new ones."""
@@ -252,6 +258,7 @@ def test_compute_recomputes_rows_whose_imputer_changed(small_set, tmp_path, caps
     assert len(rows) == 48 and set(rows.loc[rows["imputer"] == "knn", "params"]) == {knn_params}
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_compute_names_unfinished_jobs_and_retries_them(small_set, tmp_path, capsys):
     """A job that timed out (on a loaded machine, say) is named when the set is written, and
     ``--retry-failed`` runs it again instead of carrying the timeout into the set."""

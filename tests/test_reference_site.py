@@ -4,6 +4,7 @@ of docs/github-pages-reference.yml runs here, and its artifact is a whole site."
 import shlex
 from pathlib import Path
 
+import pytest
 import yaml
 
 from imputebench import cli
@@ -12,6 +13,7 @@ from imputebench.gates.reference import find_reference
 WORKFLOW = Path(__file__).resolve().parents[1] / "docs" / "github-pages-reference.yml"
 
 
+@pytest.mark.slow  # runner-driven end to end (the maths it checks have frame-level tests)
 def test_pages_workflow_builds_the_reference_site(tmp_path, monkeypatch, capsys):
     flow = yaml.safe_load(WORKFLOW.read_text())
     steps = flow["jobs"]["build"]["steps"]

@@ -99,6 +99,7 @@ def test_a_job_whose_worker_dies_is_retried_once(tmp_path):
     assert rows.loc["faulty:Crashes", "error"].endswith("also on its retry")
 
 
+@pytest.mark.slow  # allocates until the limit
 def test_memory_limit_turns_greedy_imputer_into_failed_row(tmp_path):
     s = run(small(tmp_path, imputers=["faulty:Greedy", "mean"], memory_limit_mb=500))
     rows = s.rows.set_index("imputer")

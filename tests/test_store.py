@@ -105,6 +105,7 @@ def test_sigkill_during_compaction_leaves_no_duplicate_visible(tmp_path):
     assert not (tmp_path / ".jobs-next").exists() and not (tmp_path / ".jobs-old").exists()
 
 
+@pytest.mark.slow  # a race run for many rounds
 def test_readers_never_see_a_compaction_half_done(tmp_path):
     store = ResultStore(tmp_path)
     seen, stop = [], threading.Event()

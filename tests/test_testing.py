@@ -191,6 +191,7 @@ def test_other_builtins_pass_every_check(name):
     assert report.passed, "\n".join(report.lines())
 
 
+@pytest.mark.slow  # runs the contract checks in subprocesses
 def test_cli_check_verdicts_and_exit_status(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}  # this module, by dotted path
 
