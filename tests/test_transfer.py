@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from imputebench.cli import main as cli
 
 # ``home``: a data home with the user dataset ``shifty`` and its task ``shifty-b`` (conftest.py).
 from imputebench.imputer_info import split_adapt_params
-from imputebench.tracks.transfer.gain import summarise_gain, transfer_gain
+from imputebench.reports.transfer_tables import MIN_MASKS, mask_interval, summarise_gain, verdict_counts
+from imputebench.tracks.transfer.gain import transfer_gain
 from imputebench.tracks.transfer.parts import Part, draw_parts, fit_strategy
 
 
@@ -91,12 +91,18 @@ def test_parts_share_one_test_set_across_n_target_and_never_overlap() -> None:
 
 
 # -- transfer gain -----------------------------------------------------------------------------------
-def _rows(values: dict[str, list[float]]) -> pd.DataFrame:
+def _rows(values: dict[str, list[float]], mechanisms: tuple[str, ...] = ("mcar",),
+          rates: tuple[float, ...] = (0.2,)) -> pd.DataFrame:
+    """Transfer rows of one (task, n_target, imputer): per strategy, one error per seed, repeated over
+    every (mechanism, rate) so that a cell holds seeds x mechanisms x rates masks."""
     rows = []
-    for strategy, errors in values.items():
-        for seed, e in enumerate(errors):
-            rows.append({"track": "transfer", "task": "t", "n_target": 50, "mechanism": "mcar", "rate": 0.2,
-                         "seed": seed, "imputer": "x", "strategy": strategy, "armse": e, "status": "ok"})
+    for mechanism in mechanisms:
+        for rate in rates:
+            for strategy, errors in values.items():
+                for seed, e in enumerate(errors):
+                    rows.append({"track": "transfer", "task": "t", "n_target": 50, "mechanism": mechanism,
+                                 "rate": rate, "seed": seed, "imputer": "x", "strategy": strategy, "armse": e,
+                                 "status": "ok"})
     return pd.DataFrame(rows)
 
 
@@ -110,23 +116,63 @@ def test_gain_is_zero_when_a_strategy_equals_target_only() -> None:
     assert s.loc["pooled", "gain_mean"] == 0 and not s.loc["pooled", "negative"]
 
 
-def test_interval_is_scipy_t_and_negative_transfer_is_an_interval_below_zero() -> None:
-    rows = _rows({"target-only": [0.2, 0.2, 0.2], "pooled": [0.3, 0.32, 0.26], "source-only": [0.1, 0.4, 0.2]})
+def _brute_interval(values: np.ndarray) -> tuple[float, float]:
+    """The exact percentile bootstrap of the mean, by listing all n^n ordered resamples (small n)."""
+    import itertools
+
+    means = np.sort([np.mean(draw) for draw in itertools.product(values, repeat=len(values))])
+    total = len(means)
+    # inverted CDF: the first value whose cumulative count reaches q * total (q = 1/40 and 39/40)
+    return means[int(np.ceil(total / 40)) - 1], means[int(np.ceil(39 * total / 40)) - 1]
+
+
+def test_a_cell_pools_seeds_mechanisms_and_rates_and_bootstraps_its_masks() -> None:
+    # 2 seeds x 3 mechanisms x 1 rate = 6 masks: one cell, enough for a verdict.
+    rows = _rows({"target-only": [0.2, 0.2], "pooled": [0.3, 0.26]}, mechanisms=("mcar", "mar", "mnar"))
+    rows.loc[(rows["strategy"] == "pooled") & (rows["mechanism"] == "mar"), "armse"] = [0.22, 0.24]
     s = summarise_gain(transfer_gain(rows)).set_index("strategy")
-    gains = 1 - np.array([0.3, 0.32, 0.26]) / 0.2
-    lo, hi = stats.t.interval(0.95, 2, loc=gains.mean(), scale=stats.sem(gains))
-    assert s.loc["pooled", ["gain_low", "gain_high"]].tolist() == pytest.approx([lo, hi])
-    assert s.loc["pooled", "negative"]  # -0.4 +- 0.15: entirely below 0
-    assert not s.loc["source-only", "negative"]  # straddles 0
+    assert len(s) == 2 and "mechanism" not in s.columns and "rate" not in s.columns
+    gains = 1 - np.array([0.3, 0.26, 0.22, 0.24, 0.3, 0.26]) / 0.2
+    assert s.loc["pooled", "n_masks"] == 6 and s.loc["pooled", "gain_mean"] == pytest.approx(gains.mean())
+    assert s.loc["pooled", ["gain_low", "gain_high"]].tolist() == pytest.approx(_brute_interval(gains))
+    assert s.loc["pooled", "verdict"] and s.loc["pooled", "negative"]  # every gain below 0: so is the interval
+
+
+def test_the_interval_over_many_masks_is_seeded_and_reproducible() -> None:
+    rng = np.random.default_rng(4)
+    gains = rng.normal(-0.05, 0.2, size=40)
+    first, again = mask_interval(gains), mask_interval(gains)
+    assert first == again and first[0] < gains.mean() < first[1]
+    assert mask_interval(gains, seed=1) != first  # 1,000 drawn resamples: the seed is what fixes them
+    # Close to the normal approximation of the mean's spread over 40 masks.
+    half = 1.96 * gains.std(ddof=1) / np.sqrt(gains.size)
+    assert first[1] - first[0] == pytest.approx(2 * half, rel=0.2)
+
+
+def test_a_cell_with_fewer_than_six_masks_gets_no_verdict_and_the_headline_says_so() -> None:
+    # One seed, one mechanism, one rate: gains of -0.20 to -0.43 but a single mask per cell.
+    rows = _rows({"target-only": [0.2], "pooled": [0.24], "source-only": [0.286]})
+    s = summarise_gain(transfer_gain(rows)).set_index("strategy")
+    assert MIN_MASKS == 6
+    assert not s["verdict"].any() and not s["negative"].any() and s["gain_low"].isna().all()
+    assert s.loc["source-only", "gain_mean"] == pytest.approx(-0.43)
+    assert verdict_counts(s.reset_index()) == {"cells": 2, "verdicts": 0, "negative": 0, "too_few": 2,
+                                               "min_masks": 6}
+    # Five masks are still too few; six give a verdict.
+    five = summarise_gain(transfer_gain(_rows({"target-only": [0.2] * 5, "pooled": [0.3] * 5})))
+    six = summarise_gain(transfer_gain(_rows({"target-only": [0.2] * 6, "pooled": [0.3] * 6})))
+    assert not five["verdict"].any()
+    assert verdict_counts(six) == {"cells": 1, "verdicts": 1, "negative": 1, "too_few": 0, "min_masks": 6}
 
 
 def test_a_failed_job_leaves_its_mask_without_gain() -> None:
-    rows = _rows({"target-only": [0.2, 0.2], "pooled": [0.1, 0.1]})
+    rows = _rows({"target-only": [0.2] * 6, "pooled": [0.1] * 6})
     rows.loc[(rows["strategy"] == "target-only") & (rows["seed"] == 1), "status"] = "failed"
     g = transfer_gain(rows)
     pooled = g[g["strategy"] == "pooled"].set_index("seed")["gain"]
     assert pooled[0] == pytest.approx(0.5) and np.isnan(pooled[1])
-    assert np.isnan(summarise_gain(g).set_index("strategy").loc["pooled", "gain_low"])  # one seed: no interval
+    cell = summarise_gain(g).set_index("strategy").loc["pooled"]
+    assert cell["n_masks"] == 5 and not cell["verdict"]  # the failed mask leaves 5: no verdict
 
 
 # -- the grid through the runner, the store, the page ---------------------------------------------------
@@ -240,6 +286,7 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
     index = render_report(results)
     page = (index.parent / "transfer.html").read_text()
     assert "shifty-b" in page and "Negative transfer" in page
+    assert "too few masks for a verdict" in page and "0 cells with negative transfer" not in page
     assert 'href="transfer.html"' in index.read_text()
     assert (index.parent / "data" / "transfer-gain.csv").is_file()
 
