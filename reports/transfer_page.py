@@ -16,8 +16,8 @@ from ..tracks.transfer.parts import STRATEGIES
 from . import plots
 from .pages import Site
 from .pages.html import slug
-from .transfer_tables import (MIN_MASKS, negative_counts, strategy_wins, summarise_gain, transfer_tasks,
-                              verdict_counts)
+from .transfer_tables import (MIN_MASKS, gain_by_task, negative_counts, strategy_wins, summarise_gain,
+                              transfer_tasks, verdict_counts)
 
 PAGE = "transfer.html"
 GAIN_METRIC = "armse"  # PROTOCOL §7: ARMSE by default
@@ -56,6 +56,26 @@ def winners(summary: pd.DataFrame) -> list[dict[str, Any]]:
             for _, r in strategy_wins(summary).iterrows()]
 
 
+def task_rows(by_task: pd.DataFrame) -> dict[str, Any]:
+    """The per-task table: a row per (task, strategy), a column per n_target holding the mean gain over
+    imputers and how many of their cells show negative transfer of those with a verdict."""
+    n_targets = sorted(int(n) for n in by_task["n_target"].unique())
+    rows = []
+    for (task, strategy), part in by_task.groupby(["task", "strategy"], sort=True):
+        by_n = part.set_index("n_target")
+        cells = []
+        for n in n_targets:
+            if n not in by_n.index:
+                cells.append(None)
+                continue
+            r = by_n.loc[n]
+            cells.append({"gain": r["gain_mean"], "imputers": int(r["imputers"]),
+                          "verdict": f"{int(r['negative'])}/{int(r['verdicts'])} negative" if r["verdicts"]
+                          else "no verdict"})
+        rows.append({"task": task, "strategy": strategy, "cells": cells})
+    return {"n_targets": n_targets, "rows": rows}
+
+
 def add_transfer_page(site: Site, rows: pd.DataFrame) -> None:
     """Plan the transfer page from the store's transfer rows (the builder gives it the transfer track's
     rows only); nothing when there are none."""
@@ -78,12 +98,20 @@ def add_transfer_page(site: Site, rows: pd.DataFrame) -> None:
                            f"cells of {MIN_MASKS} masks or more)", "other",
                            "transfer_gain_curves", (summary, imputer, colours))
                for imputer in sorted(summary["imputer"].unique())]
+    by_task = gain_by_task(summary)
+    downloads.append(site.write_table("transfer-gain-by-task", by_task,
+                                      "transfer gain per task and n_target (mean over imputers)"))
+    if not by_task.empty:
+        figures.insert(0, site.figure("transfer-by-task", "Every imputer: transfer gain against n_target per task "
+                                      "(one line per task; mean over imputers of their cells' mean gains), one "
+                                      "panel per strategy", "other", "transfer_task_curves",
+                                      (by_task, plots.colour_of(by_task["task"].unique()))))
     negative = summary[summary["negative"]].sort_values(["gain_mean"])
     site.link("Transfer", PAGE)
     site.render("transfer.html.j2", PAGE, tasks=tasks.to_dict("records"), figures=figures,
-                heatmap=negative_heatmap(summary), winners=winners(summary), strategies=list(STRATEGIES),
+                heatmap=negative_heatmap(summary), by_task=task_rows(by_task), winners=winners(summary), strategies=list(STRATEGIES),
                 negative=negative.head(SHOWN).to_dict("records"), counts=verdict_counts(summary),
                 n_jobs=len(rows), statuses=rows["status"].value_counts().to_dict(), transfer_downloads=downloads)
 
 
-__all__ = ["add_transfer_page", "negative_heatmap", "winners"]
+__all__ = ["add_transfer_page", "negative_heatmap", "task_rows", "winners"]

@@ -91,3 +91,18 @@ def strategy_wins(summary: pd.DataFrame) -> pd.DataFrame:
     table = best.groupby("n_target")["strategy"].value_counts().unstack(fill_value=0)
     table = table.reindex(columns=list(STRATEGIES), fill_value=0)
     return table.assign(total=table.sum(axis=1)).reset_index()
+
+
+def gain_by_task(summary: pd.DataFrame) -> pd.DataFrame:
+    """The per-task view of gain against n_target: per (task, strategy other than target-only, n_target),
+    the mean over imputers of their cells' mean gains (``gain_mean``), how many imputers, how many of
+    their cells have a verdict and how many show negative transfer. Not averaged over tasks, so a task
+    that gains and one that loses stay apart."""
+    scored = summary[summary["strategy"] != BASELINE]
+    keys = ["task", "strategy", "n_target"]
+    if scored.empty:
+        return pd.DataFrame(columns=keys + ["gain_mean", "imputers", "verdicts", "negative"])
+    return (scored.groupby(keys, sort=True)
+            .agg(gain_mean=("gain_mean", "mean"), imputers=("imputer", "nunique"),
+                 verdicts=("verdict", "sum"), negative=("negative", "sum"))
+            .astype({"verdicts": int, "negative": int}).reset_index())

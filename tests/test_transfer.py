@@ -14,7 +14,8 @@ from imputebench.cli import main as cli
 
 # ``home``: a data home with the user dataset ``shifty`` and its task ``shifty-b`` (conftest.py).
 from imputebench.imputer_info import split_adapt_params
-from imputebench.reports.transfer_tables import MIN_MASKS, mask_interval, summarise_gain, verdict_counts
+from imputebench.reports.transfer_tables import (MIN_MASKS, gain_by_task, mask_interval, summarise_gain,
+                                                verdict_counts)
 from imputebench.tracks.transfer.gain import transfer_gain
 from imputebench.tracks.transfer.parts import Part, draw_parts, fit_strategy
 
@@ -173,6 +174,53 @@ def test_a_failed_job_leaves_its_mask_without_gain() -> None:
     assert pooled[0] == pytest.approx(0.5) and np.isnan(pooled[1])
     cell = summarise_gain(g).set_index("strategy").loc["pooled"]
     assert cell["n_masks"] == 5 and not cell["verdict"]  # the failed mask leaves 5: no verdict
+
+
+def _two_tasks() -> pd.DataFrame:
+    """Task ``up`` gains from pooling (more with a smaller target), task ``down`` loses; two imputers,
+    two n_target, 6 seeds: every cell has a verdict."""
+    rows = []
+    for task, sign in (("up", 1), ("down", -1)):
+        for n_target, size in ((50, 0.3), (1000, 0.1)):
+            for imputer, shift in (("x", 0.0), ("y", 0.1)):
+                for seed in range(6):
+                    noise = 0.01 * (seed - 2.5)
+                    for strategy, e in (("target-only", 1.0), ("pooled", 1.0 - sign * (size + shift) + noise)):
+                        rows.append({"track": "transfer", "task": task, "n_target": n_target, "mechanism": "mcar",
+                                     "rate": 0.2, "seed": seed, "imputer": imputer, "strategy": strategy,
+                                     "armse": e, "status": "ok"})
+    return pd.DataFrame(rows)
+
+
+def test_the_per_task_view_keeps_a_gaining_and_a_losing_task_apart() -> None:
+    summary = summarise_gain(transfer_gain(_two_tasks()))
+    view = gain_by_task(summary).set_index(["task", "n_target"])
+    assert set(view["strategy"]) == {"pooled"}  # target-only's gain is 0 by definition: not a line
+    # Mean over the two imputers' cells: (0.3 + 0.4) / 2 at n_target = 50, (0.1 + 0.2) / 2 at 1000.
+    assert view.loc[("up", 50), "gain_mean"] == pytest.approx(0.35)
+    assert view.loc[("up", 1000), "gain_mean"] == pytest.approx(0.15)
+    assert view.loc[("down", 50), "gain_mean"] == pytest.approx(-0.35)
+    assert view.loc[("down", 1000), ["imputers", "verdicts", "negative"]].tolist() == [2, 2, 2]
+    assert view.loc[("up", 1000), "negative"] == 0
+    # Averaged over tasks the two would cancel to 0: the view is what shows them.
+    assert view.groupby("n_target")["gain_mean"].mean().abs().max() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_page_draws_gain_per_task_for_every_imputer_and_all_together(tmp_path: Path) -> None:
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    rows = _two_tasks()
+    rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
+                       domain_gap=0.8, source_rows=100, n_rows=50)
+    build_site(rows_to_table(rows.to_dict("records")).to_pandas(), tmp_path / "site")
+    together = (tmp_path / "site" / "plots" / "transfer-by-task.svg").read_text()
+    assert ">up<" in together and ">down<" in together and ">pooled<" in together  # a line per task
+    per_imputer = (tmp_path / "site" / "plots" / "transfer-x.svg").read_text()
+    assert ">up<" in per_imputer and ">down<" in per_imputer  # a panel per task
+    page = (tmp_path / "site" / "transfer.html").read_text()
+    assert "Gain against n_target, per task" in page and "2/2 negative" in page
+    assert "4 of the 8 cells with a verdict show negative transfer" in page
 
 
 # -- the grid through the runner, the store, the page ---------------------------------------------------
