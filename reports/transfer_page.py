@@ -17,7 +17,7 @@ from . import plots
 from .pages import Site
 from .pages.html import slug
 from .transfer_tables import (MIN_MASKS, gain_by_task, negative_counts, strategy_wins, summarise_gain,
-                              transfer_tasks, verdict_counts)
+                              task_headlines, transfer_tasks, verdict_counts)
 
 PAGE = "transfer.html"
 GAIN_METRIC = "armse"  # PROTOCOL §7: ARMSE by default
@@ -107,6 +107,12 @@ def add_transfer_page(site: Site, rows: pd.DataFrame) -> None:
                                       "panel per strategy", "other", "transfer_task_curves",
                                       (by_task, plots.colour_of(by_task["task"].unique()))))
     negative = summary[summary["negative"]].sort_values(["gain_mean"])
+    # The landing page shows this when the store holds no main-track rows (a transfer-only run).
+    site.context(transfer_summary={"page": PAGE, "n_jobs": len(rows), "counts": verdict_counts(summary),
+                                   "statuses": rows["status"].value_counts().to_dict(),
+                                   "imputers": int(rows["imputer"].nunique()),
+                                   "n_targets": sorted(int(n) for n in rows["n_target"].unique()),
+                                   "tasks": task_headlines(by_task).to_dict("records")})
     site.link("Transfer", PAGE)
     site.render("transfer.html.j2", PAGE, tasks=tasks.to_dict("records"), figures=figures,
                 heatmap=negative_heatmap(summary), by_task=task_rows(by_task), winners=winners(summary), strategies=list(STRATEGIES),

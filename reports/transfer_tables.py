@@ -106,3 +106,17 @@ def gain_by_task(summary: pd.DataFrame) -> pd.DataFrame:
             .agg(gain_mean=("gain_mean", "mean"), imputers=("imputer", "nunique"),
                  verdicts=("verdict", "sum"), negative=("negative", "sum"))
             .astype({"verdicts": int, "negative": int}).reset_index())
+
+
+def task_headlines(by_task: pd.DataFrame) -> pd.DataFrame:
+    """Per task, for the landing page: the strategy with the highest gain averaged over n_target (of
+    :func:`gain_by_task`), that gain, and over every strategy the cells with negative transfer of those
+    with a verdict."""
+    columns = ["task", "best_strategy", "best_gain", "negative", "verdicts"]
+    if by_task.empty:
+        return pd.DataFrame(columns=columns)
+    means = by_task.groupby(["task", "strategy"])["gain_mean"].mean().dropna().reset_index()
+    best = means.loc[means.groupby("task")["gain_mean"].idxmax()].set_index("task")
+    counts = by_task.groupby("task")[["negative", "verdicts"]].sum()
+    out = counts.join(best.rename(columns={"strategy": "best_strategy", "gain_mean": "best_gain"}), how="left")
+    return out.reset_index()[columns]

@@ -15,7 +15,7 @@ from imputebench.cli import main as cli
 # ``home``: a data home with the user dataset ``shifty`` and its task ``shifty-b`` (conftest.py).
 from imputebench.imputer_info import split_adapt_params
 from imputebench.reports.transfer_tables import (MIN_MASKS, gain_by_task, mask_interval, summarise_gain,
-                                                verdict_counts)
+                                                task_headlines, verdict_counts)
 from imputebench.tracks.transfer.gain import transfer_gain
 from imputebench.tracks.transfer.parts import Part, draw_parts, fit_strategy
 
@@ -204,6 +204,9 @@ def test_the_per_task_view_keeps_a_gaining_and_a_losing_task_apart() -> None:
     assert view.loc[("up", 1000), "negative"] == 0
     # Averaged over tasks the two would cancel to 0: the view is what shows them.
     assert view.groupby("n_target")["gain_mean"].mean().abs().max() == pytest.approx(0.0, abs=1e-12)
+    heads = task_headlines(gain_by_task(summary)).set_index("task")
+    assert heads.loc["up", ["best_strategy", "negative", "verdicts"]].tolist() == ["pooled", 0, 4]
+    assert heads.loc["up", "best_gain"] == pytest.approx(0.25) and heads.loc["down", "negative"] == 4
 
 
 def test_the_page_draws_gain_per_task_for_every_imputer_and_all_together(tmp_path: Path) -> None:
@@ -218,9 +221,30 @@ def test_the_page_draws_gain_per_task_for_every_imputer_and_all_together(tmp_pat
     assert ">up<" in together and ">down<" in together and ">pooled<" in together  # a line per task
     per_imputer = (tmp_path / "site" / "plots" / "transfer-x.svg").read_text()
     assert ">up<" in per_imputer and ">down<" in per_imputer  # a panel per task
-    page = (tmp_path / "site" / "transfer.html").read_text()
+    page = " ".join((tmp_path / "site" / "transfer.html").read_text().split())
     assert "Gain against n_target, per task" in page and "2/2 negative" in page
     assert "4 of the 8 cells with a verdict show negative transfer" in page
+    # Transfer rows only: the landing page summarises the track and links to it.
+    index = " ".join((tmp_path / "site" / "index.html").read_text().split())
+    assert "transfer-track rows only: 96 jobs over 2 tasks and 2 imputers" in index
+    assert "4 of the 8 cells (task, imputer, strategy, n_target)" in index and 'href="transfer.html"' in index
+    assert "<code>imputebench run</code>" not in index and "0 jobs over" not in index
+    assert "Critical difference" not in index  # no empty main-track sections
+
+
+def test_a_one_seed_transfer_store_says_it_has_no_verdict_on_both_pages(tmp_path: Path) -> None:
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    rows = _rows({"target-only": [0.2], "pooled": [0.24], "source-only": [0.286]})
+    rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
+                       domain_gap=0.8, source_rows=100, n_rows=50)
+    build_site(rows_to_table(rows.to_dict("records")).to_pandas(), tmp_path / "site")
+    page, index = (" ".join((tmp_path / "site" / name).read_text().split()) for name in ("transfer.html", "index.html"))
+    for html in (page, index):
+        assert "too few masks for a verdict (N &lt; 6) in each of the 2 cells" in html
+        assert "0 cells with negative transfer" not in html and "0 of the" not in html
+    assert "n/a" in page  # the heat map's one pair: no verdict, not 0/0
 
 
 # -- the grid through the runner, the store, the page ---------------------------------------------------
@@ -402,3 +426,11 @@ def test_the_fine_tune_budget_is_in_transfer_job_params_only() -> None:
     transfer = json.loads(check_grid(RunConfig(track="transfer", imputers=["gain"])).params["gain"])
     assert "adapt_iterations" not in main  # a main-track job's numbers (and key) do not depend on it
     assert transfer == {**main, "adapt_iterations": 200}
+
+
+def test_an_empty_store_still_points_to_imputebench_run(tmp_path: Path) -> None:
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    index = build_site(rows_to_table([]).to_pandas(), tmp_path / "site").read_text()
+    assert "<code>imputebench run</code>" in index and "transfer-track rows only" not in index
