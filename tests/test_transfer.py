@@ -434,3 +434,65 @@ def test_an_empty_store_still_points_to_imputebench_run(tmp_path: Path) -> None:
 
     index = build_site(rows_to_table([]).to_pandas(), tmp_path / "site").read_text()
     assert "<code>imputebench run</code>" in index and "transfer-track rows only" not in index
+
+
+class _Layout:
+    """Which boxes hold each table and image of a page (a stack of open elements and their classes)."""
+
+    VOID = {"img", "meta", "br", "input", "link", "source", "hr", "wbr", "col"}
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        self.tables: list[list[tuple[str, set[str]]]] = []
+        self.images: list[list[tuple[str, set[str]]]] = []
+        stack: list[tuple[str, set[str]]] = []
+        layout = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                classes = set((dict(attrs).get("class") or "").split())
+                if tag == "table":
+                    layout.tables.append(list(stack))
+                if tag == "img":
+                    layout.images.append(list(stack))
+                if tag not in _Layout.VOID:
+                    stack.append((tag, classes))
+
+            def handle_endtag(self, tag):
+                while stack and stack.pop()[0] != tag:
+                    pass
+
+        Parser().feed(html)
+
+
+def test_the_transfer_page_fits_a_phone_wide_tables_scroll_in_their_own_box(tmp_path: Path) -> None:
+    """No sideways scroll at 390 px: every table sits directly in a ``.scroll`` box (which scrolls on its
+    own), every figure is an image in a ``figure.plot`` that the stylesheet caps at the page's width."""
+    import re
+
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    rows = _two_tasks()
+    rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
+                       domain_gap=0.8, source_rows=100, n_rows=50)
+    site = tmp_path / "site"
+    build_site(rows_to_table(rows.to_dict("records")).to_pandas(), site)
+    for name in ("transfer.html", "index.html"):
+        layout = _Layout((site / name).read_text())
+        assert layout.tables, name
+        for parents in layout.tables:
+            assert parents[-1] == ("div", {"scroll"}), f"{name}: a table outside a scroll box: {parents[-3:]}"
+    images = _Layout((site / "transfer.html").read_text()).images
+    assert len(images) >= 3  # the per-task figure and one per imputer
+    assert all(any(tag == "figure" and "plot" in classes for tag, classes in parents) for parents in images)
+    css = " ".join((site / "assets" / "style.css").read_text().split())
+
+    def rule(selector: str) -> str:
+        found = re.search(re.escape(selector) + r" \{([^}]*)\}", css)
+        assert found, f"style.css has no rule for {selector}"
+        return found.group(1)
+
+    assert "overflow-x: auto" in rule(".scroll") and "max-width: 100%" in rule(".scroll")
+    assert "max-width: 100%" in rule("figure.plot img") and "max-width: 100%" in rule("figure.plot")
