@@ -496,3 +496,13 @@ def test_the_transfer_page_fits_a_phone_wide_tables_scroll_in_their_own_box(tmp_
 
     assert "overflow-x: auto" in rule(".scroll") and "max-width: 100%" in rule(".scroll")
     assert "max-width: 100%" in rule("figure.plot img") and "max-width: 100%" in rule("figure.plot")
+
+
+def test_the_grid_line_counts_the_transfer_axes_too() -> None:
+    from imputebench.reports.provenance import grid_of
+
+    rows = _two_tasks().assign(dataset="shifty", setting="in-sample")
+    assert grid_of(rows) == ("1 datasets × 2 imputers × 1 mechanisms × 1 rates × 6 seeds × 1 settings × 2 tasks × "
+                             "2 n_target × 2 strategies = 96 jobs")
+    main = rows.assign(task=None, n_target=np.nan, strategy=None)  # a main-track store: no transfer axes
+    assert grid_of(main).endswith("× 1 settings = 96 jobs")
