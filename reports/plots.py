@@ -24,6 +24,7 @@ PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#d
 IMPUTED_COLOUR = "#2563eb"
 TRUE_COLOUR = "#9ca3af"
 INK, MUTED, GRID, AXIS = "#111827", "#6b7280", "#e5e7eb", "#9ca3af"
+TRANSFER_PANELS = 3  # tasks a row on the transfer curves: wider would shrink each panel on a phone
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 
 
@@ -426,47 +427,64 @@ def rank_vs_rate(ranks: pd.DataFrame, title: str) -> str:
 
 
 def transfer_gain_curves(summary: pd.DataFrame, imputer: str, colours: Mapping[str, str]) -> str:
-    """The transfer track (PROTOCOL §7): one panel per mechanism, mean transfer gain (over tasks and
-    rates) against ``n_target`` on a log axis, one line per strategy, the cells' mean 95 % interval as
-    a band; 0 drawn darker (below it: negative transfer). ``summary``: rows of
-    :func:`imputebench.transfer.summarise_gain` for this imputer."""
+    """The transfer track (PROTOCOL §7) for one imputer: one panel per task, the cell's mean transfer
+    gain against ``n_target``, one line per strategy, its 95 % bootstrap interval as a band where the
+    cell has one. ``summary``: rows of :func:`imputebench.reports.transfer_tables.summarise_gain`, one
+    per (task, imputer, strategy, n_target), so a task that gains and one that loses stay apart."""
     mine = summary[summary["imputer"] == imputer]
-    curves = (mine.groupby(["mechanism", "strategy", "n_target"])[["gain_mean", "gain_low", "gain_high"]]
-              .mean().reset_index())
-    mechanisms = sorted(curves["mechanism"].unique())
-    strategies = [s for s in colours if s in set(curves["strategy"])]
-    n_targets = np.unique(curves["n_target"].to_numpy(dtype=float))
-    values = curves[["gain_mean", "gain_low", "gain_high"]].to_numpy(dtype=float).ravel()
+    return gain_panels(mine, "task", "strategy", colours, f"{imputer}: transfer gain against n_target per task")
+
+
+def transfer_task_curves(by_task: pd.DataFrame, colours: Mapping[str, str]) -> str:
+    """Every imputer together (PROTOCOL §7): one panel per strategy, one line per task, the mean over
+    imputers of their cells' gains against ``n_target``. ``by_task``:
+    :func:`imputebench.reports.transfer_tables.gain_by_task`."""
+    return gain_panels(by_task, "strategy", "task", colours, "transfer gain against n_target per task")
+
+
+def gain_panels(frame: pd.DataFrame, panel: str, line: str, colours: Mapping[str, str], title: str) -> str:
+    """Panels of ``frame[panel]`` (wrapped, :data:`TRANSFER_PANELS` a row), mean transfer gain against
+    ``n_target`` on a log axis, one line per ``frame[line]`` in ``colours`` order, a band between
+    ``gain_low`` and ``gain_high`` where the frame has them; 0 drawn darker (below: negative transfer)."""
+    mine = frame.assign(**{c: frame.get(c, np.nan) for c in ("gain_low", "gain_high")})
+    panels = sorted(mine[panel].unique())
+    lines = [s for s in colours if s in set(mine[line])]
+    n_targets = np.unique(mine["n_target"].to_numpy(dtype=float))
+    values = mine[["gain_mean", "gain_low", "gain_high"]].to_numpy(dtype=float).ravel()
     ticks = nice_ticks(*_value_range(np.r_[values, 0.0]), 4) + 0.0  # + 0.0: no '-0' label
-    left, top, bottom, gap, panel_w, panel_h = 58.0, 26.0, 36.0, 18.0, 190.0, 170.0
-    legend_w = 24 + 6.5 * max((len(s) for s in strategies), default=4)
-    width = left + len(mechanisms) * panel_w + (len(mechanisms) - 1) * gap + 12 + legend_w
-    svg = Svg(width, top + panel_h + bottom, f"{imputer}: transfer gain against n_target")
+    left, top, bottom, gap, panel_w, panel_h = 58.0, 26.0, 36.0, 18.0, 190.0, 150.0
+    n_cols = min(TRANSFER_PANELS, len(panels))
+    n_rows = -(-len(panels) // n_cols)
+    row_h = top + panel_h + bottom
+    legend_w = 24 + 6.5 * max((len(str(s)) for s in lines), default=4)
+    width = left + n_cols * panel_w + (n_cols - 1) * gap + 12 + legend_w
+    svg = Svg(width, n_rows * row_h + 14, title)
     low, high = float(n_targets[0]), float(n_targets[-1])
     pad = 0.08 * (math.log10(high) - math.log10(low) or 1.0)
-    for k, mechanism in enumerate(mechanisms):
-        x0 = left + k * (panel_w + gap)
-        axis_y = top + panel_h
+    for k, name in enumerate(panels):
+        col, row = k % n_cols, k // n_cols
+        x0, y0 = left + col * (panel_w + gap), row * row_h + top
+        axis_y = y0 + panel_h
         x = Scale(low / 10 ** pad, high * 10 ** pad, x0, x0 + panel_w, log=True)
-        y = Scale(float(ticks[0]), float(ticks[-1]), axis_y, top)
-        _y_axis(svg, y, ticks, x0, x0 + panel_w, "transfer gain (ARMSE)" if k == 0 else "", numbers=k == 0)
+        y = Scale(float(ticks[0]), float(ticks[-1]), axis_y, y0)
+        _y_axis(svg, y, ticks, x0, x0 + panel_w, "transfer gain (ARMSE)" if col == 0 else "", numbers=col == 0)
         svg.line(x0, float(y(0.0)), x0 + panel_w, float(y(0.0)), INK, 0.9)
         for n in n_targets:
             svg.text(float(x(n)), axis_y + 12, tick_label(n), 10, "middle", MUTED)
         svg.line(x0, axis_y, x0 + panel_w, axis_y, AXIS)
-        svg.text(x0 + panel_w / 2, top - 12, f"{imputer}, {mechanism.upper()}", 11, "middle", weight="600")
-        for strategy in strategies:
-            c = curves[(curves["mechanism"] == mechanism) & (curves["strategy"] == strategy)].sort_values("n_target")
+        svg.text(x0 + panel_w / 2, y0 - 12, str(name), 11, "middle", weight="600")
+        for key in lines:
+            c = mine[(mine[panel] == name) & (mine[line] == key)].sort_values("n_target")
             xs = x(c["n_target"].to_numpy(dtype=float))
-            m, lo, hi = (c[col].to_numpy(dtype=float) for col in ("gain_mean", "gain_low", "gain_high"))
+            m, lo, hi = (c[col_].to_numpy(dtype=float) for col_ in ("gain_mean", "gain_low", "gain_high"))
             for run in finite_runs(xs, lo + hi):
                 px = xs[run]
-                svg.polygon(np.r_[px, px[::-1]], np.r_[y(lo[run]), y(hi[run])[::-1]], colours[strategy], 0.12)
+                svg.polygon(np.r_[px, px[::-1]], np.r_[y(lo[run]), y(hi[run])[::-1]], colours[key], 0.12)
             for run in finite_runs(xs, m):
-                svg.polyline(xs[run], y(m[run]), colours[strategy])
+                svg.polyline(xs[run], y(m[run]), colours[key])
                 for cx, cy in zip(xs[run], y(m[run])):
-                    svg.circle(float(cx), float(cy), 2.2, colours[strategy])
-        if k == 0:
+                    svg.circle(float(cx), float(cy), 2.2, colours[key])
+        if col == 0:
             svg.text(left + (width - left - legend_w) / 2, axis_y + 28, "n_target (target train rows)", 11, "middle")
-    _legend(svg, width - legend_w + 4, top + 8, strategies, colours)
+    _legend(svg, width - legend_w + 4, top + 8, lines, colours)
     return svg.render()

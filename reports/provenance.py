@@ -68,9 +68,13 @@ def runs_from_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, An
 
 
 def grid_of(rows: pd.DataFrame) -> str:
-    """The grid a store holds, in words: counts per axis and the jobs."""
+    """The grid a store holds, in words: counts per axis and the jobs. Every axis counts: the core
+    ones, and each track's (:attr:`imputebench.tracks.Track.axes`) that its rows fill."""
+    from ..tracks import all_tracks
+
     axes = [("datasets", "dataset"), ("imputers", "imputer"), ("mechanisms", "mechanism"), ("rates", "rate"),
             ("seeds", "seed"), ("settings", "setting")]
+    axes += [axis for track in all_tracks() for axis in track.axes if axis[1] in rows and rows[axis[1]].notna().any()]
     parts = [f"{rows[c].nunique()} {label}" for label, c in axes]
     return " × ".join(parts) + f" = {len(rows)} jobs"
 

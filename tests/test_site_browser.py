@@ -301,3 +301,35 @@ def test_reference_leaderboard_loads_and_is_pictured(browser, tmp_path: Path) ->
     assert "This leaderboard is reference set quick-v1" in text
     assert {"mean", "knn", "missforest"} <= set(rows)
     assert out.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_transfer_page_and_its_landing_page_fit_the_screen(browser, tmp_path: Path, device: str) -> None:
+    """A transfer-only store (two tasks, two imputers, two n_target, six seeds): transfer.html and the
+    landing page that summarises it scroll no wider than the screen; wide tables scroll in their box."""
+    import pandas as pd
+
+    from imputebench.harness.store import rows_to_table
+
+    rows = []
+    for task in ("adult-sex", "beijing-2014-a-long-task-name"):
+        for n_target in (50, 200):
+            for imputer in ("mean", "knn"):
+                for seed in range(6):
+                    for strategy, e in (("target-only", 1.0), ("pooled", 1.1 - 0.04 * seed)):
+                        rows.append({"track": "transfer", "task": task, "n_target": n_target, "mechanism": "mcar",
+                                     "rate": 0.2, "seed": seed, "imputer": imputer, "strategy": strategy,
+                                     "armse": e, "status": "ok", "dataset": "shifty", "setting": "transfer",
+                                     "job_key": f"{task}-{n_target}-{imputer}-{seed}-{strategy}", "domain_gap": 0.8,
+                                     "source_rows": 1800, "n_rows": 1000})
+    site = tmp_path / "site"
+    build_site(rows_to_table(pd.DataFrame(rows).to_dict("records")).to_pandas(), site)
+    width = WIDTHS[device]
+    for name in ("transfer.html", "index.html"):
+        watch = PageWatch(browser, width)
+        watch.open(site / name)
+        overflow = watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        watch.page.screenshot(path=str(artifacts_dir() / f"transfer-{name.split('.')[0]}-{device}.png"), full_page=True)
+        watch.close()
+        assert watch.errors == [], f"{name}: {watch.errors}"
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"

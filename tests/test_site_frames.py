@@ -267,13 +267,22 @@ def test_failures_table_and_summary() -> None:
 # -- the transfer page's tables ---------------------------------------------------------------------------
 def test_strategy_wins_and_negative_counts() -> None:
     summary = pd.DataFrame({
-        "task": "t", "imputer": "A", "n_target": 50, "mechanism": "mcar", "rate": [0.2, 0.2, 0.3, 0.3],
-        "strategy": ["target-only", "pooled", "target-only", "pooled"], "gain_mean": [0.0, 0.1, 0.0, -0.2],
-        "gain_low": [np.nan, 0.05, np.nan, -0.3], "negative": [False, False, False, True]})
-    wins = strategy_wins(summary).iloc[0]
-    assert (wins["pooled"], wins["target-only"], wins["total"]) == (1, 1, 2)
-    counts = negative_counts(summary).loc[("A", "t")]
-    assert (counts["negative"], counts["cells"], counts["mean"]) == (1, 2, pytest.approx(-0.05))
+        "task": ["t", "t", "t", "t", "u", "u"], "imputer": "A", "n_target": [50, 50, 200, 200, 50, 50],
+        "strategy": ["target-only", "pooled"] * 3, "gain_mean": [0.0, 0.1, 0.0, -0.2, 0.0, -0.4],
+        "gain_low": [0.0, 0.05, 0.0, -0.3, np.nan, np.nan], "verdict": [True, True, True, True, False, False],
+        "negative": [False, False, False, True, False, False]})
+    wins = strategy_wins(summary).set_index("n_target")
+    assert (wins.loc[50, "pooled"], wins.loc[50, "target-only"], wins.loc[50, "total"]) == (1, 1, 2)
+    assert (wins.loc[200, "pooled"], wins.loc[200, "target-only"]) == (0, 1)
+    counts = negative_counts(summary)
+    assert counts.loc[("A", "t"), ["negative", "cells", "too_few"]].tolist() == [1, 2, 0]
+    assert counts.loc[("A", "t"), "mean"] == pytest.approx(-0.05)
+    # A pair whose cells lack a verdict: no cell counted, the heat map says n/a, never 0/0.
+    assert counts.loc[("A", "u"), ["negative", "cells", "too_few"]].tolist() == [0, 0, 1]
+    from imputebench.reports.transfer_page import negative_heatmap
+
+    row = negative_heatmap(summary)["rows"][0]["cells"]
+    assert [c["text"] for c in row] == ["1/2", "n/a"] and "too few masks" in row[1]["title"]
 
 
 # -- the page seam ----------------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from imputebench.cli import main as cli
 
 # ``home``: a data home with the user dataset ``shifty`` and its task ``shifty-b`` (conftest.py).
 from imputebench.imputer_info import split_adapt_params
-from imputebench.tracks.transfer.gain import summarise_gain, transfer_gain
+from imputebench.reports.transfer_tables import (MIN_MASKS, gain_by_task, mask_interval, summarise_gain,
+                                                task_headlines, verdict_counts)
+from imputebench.tracks.transfer.gain import transfer_gain
 from imputebench.tracks.transfer.parts import Part, draw_parts, fit_strategy
 
 
@@ -91,12 +92,18 @@ def test_parts_share_one_test_set_across_n_target_and_never_overlap() -> None:
 
 
 # -- transfer gain -----------------------------------------------------------------------------------
-def _rows(values: dict[str, list[float]]) -> pd.DataFrame:
+def _rows(values: dict[str, list[float]], mechanisms: tuple[str, ...] = ("mcar",),
+          rates: tuple[float, ...] = (0.2,)) -> pd.DataFrame:
+    """Transfer rows of one (task, n_target, imputer): per strategy, one error per seed, repeated over
+    every (mechanism, rate) so that a cell holds seeds x mechanisms x rates masks."""
     rows = []
-    for strategy, errors in values.items():
-        for seed, e in enumerate(errors):
-            rows.append({"track": "transfer", "task": "t", "n_target": 50, "mechanism": "mcar", "rate": 0.2,
-                         "seed": seed, "imputer": "x", "strategy": strategy, "armse": e, "status": "ok"})
+    for mechanism in mechanisms:
+        for rate in rates:
+            for strategy, errors in values.items():
+                for seed, e in enumerate(errors):
+                    rows.append({"track": "transfer", "task": "t", "n_target": 50, "mechanism": mechanism,
+                                 "rate": rate, "seed": seed, "imputer": "x", "strategy": strategy, "armse": e,
+                                 "status": "ok"})
     return pd.DataFrame(rows)
 
 
@@ -110,23 +117,134 @@ def test_gain_is_zero_when_a_strategy_equals_target_only() -> None:
     assert s.loc["pooled", "gain_mean"] == 0 and not s.loc["pooled", "negative"]
 
 
-def test_interval_is_scipy_t_and_negative_transfer_is_an_interval_below_zero() -> None:
-    rows = _rows({"target-only": [0.2, 0.2, 0.2], "pooled": [0.3, 0.32, 0.26], "source-only": [0.1, 0.4, 0.2]})
+def _brute_interval(values: np.ndarray) -> tuple[float, float]:
+    """The exact percentile bootstrap of the mean, by listing all n^n ordered resamples (small n)."""
+    import itertools
+
+    means = np.sort([np.mean(draw) for draw in itertools.product(values, repeat=len(values))])
+    total = len(means)
+    # inverted CDF: the first value whose cumulative count reaches q * total (q = 1/40 and 39/40)
+    return means[int(np.ceil(total / 40)) - 1], means[int(np.ceil(39 * total / 40)) - 1]
+
+
+def test_a_cell_pools_seeds_mechanisms_and_rates_and_bootstraps_its_masks() -> None:
+    # 2 seeds x 3 mechanisms x 1 rate = 6 masks: one cell, enough for a verdict.
+    rows = _rows({"target-only": [0.2, 0.2], "pooled": [0.3, 0.26]}, mechanisms=("mcar", "mar", "mnar"))
+    rows.loc[(rows["strategy"] == "pooled") & (rows["mechanism"] == "mar"), "armse"] = [0.22, 0.24]
     s = summarise_gain(transfer_gain(rows)).set_index("strategy")
-    gains = 1 - np.array([0.3, 0.32, 0.26]) / 0.2
-    lo, hi = stats.t.interval(0.95, 2, loc=gains.mean(), scale=stats.sem(gains))
-    assert s.loc["pooled", ["gain_low", "gain_high"]].tolist() == pytest.approx([lo, hi])
-    assert s.loc["pooled", "negative"]  # -0.4 +- 0.15: entirely below 0
-    assert not s.loc["source-only", "negative"]  # straddles 0
+    assert len(s) == 2 and "mechanism" not in s.columns and "rate" not in s.columns
+    gains = 1 - np.array([0.3, 0.26, 0.22, 0.24, 0.3, 0.26]) / 0.2
+    assert s.loc["pooled", "n_masks"] == 6 and s.loc["pooled", "gain_mean"] == pytest.approx(gains.mean())
+    assert s.loc["pooled", ["gain_low", "gain_high"]].tolist() == pytest.approx(_brute_interval(gains))
+    assert s.loc["pooled", "verdict"] and s.loc["pooled", "negative"]  # every gain below 0: so is the interval
+
+
+def test_the_interval_over_many_masks_is_seeded_and_reproducible() -> None:
+    rng = np.random.default_rng(4)
+    gains = rng.normal(-0.05, 0.2, size=40)
+    first, again = mask_interval(gains), mask_interval(gains)
+    assert first == again and first[0] < gains.mean() < first[1]
+    assert mask_interval(gains, seed=1) != first  # 1,000 drawn resamples: the seed is what fixes them
+    # Close to the normal approximation of the mean's spread over 40 masks.
+    half = 1.96 * gains.std(ddof=1) / np.sqrt(gains.size)
+    assert first[1] - first[0] == pytest.approx(2 * half, rel=0.2)
+
+
+def test_a_cell_with_fewer_than_six_masks_gets_no_verdict_and_the_headline_says_so() -> None:
+    # One seed, one mechanism, one rate: gains of -0.20 to -0.43 but a single mask per cell.
+    rows = _rows({"target-only": [0.2], "pooled": [0.24], "source-only": [0.286]})
+    s = summarise_gain(transfer_gain(rows)).set_index("strategy")
+    assert MIN_MASKS == 6
+    assert not s["verdict"].any() and not s["negative"].any() and s["gain_low"].isna().all()
+    assert s.loc["source-only", "gain_mean"] == pytest.approx(-0.43)
+    assert verdict_counts(s.reset_index()) == {"cells": 2, "verdicts": 0, "negative": 0, "too_few": 2,
+                                               "min_masks": 6}
+    # Five masks are still too few; six give a verdict.
+    five = summarise_gain(transfer_gain(_rows({"target-only": [0.2] * 5, "pooled": [0.3] * 5})))
+    six = summarise_gain(transfer_gain(_rows({"target-only": [0.2] * 6, "pooled": [0.3] * 6})))
+    assert not five["verdict"].any()
+    assert verdict_counts(six) == {"cells": 1, "verdicts": 1, "negative": 1, "too_few": 0, "min_masks": 6}
 
 
 def test_a_failed_job_leaves_its_mask_without_gain() -> None:
-    rows = _rows({"target-only": [0.2, 0.2], "pooled": [0.1, 0.1]})
+    rows = _rows({"target-only": [0.2] * 6, "pooled": [0.1] * 6})
     rows.loc[(rows["strategy"] == "target-only") & (rows["seed"] == 1), "status"] = "failed"
     g = transfer_gain(rows)
     pooled = g[g["strategy"] == "pooled"].set_index("seed")["gain"]
     assert pooled[0] == pytest.approx(0.5) and np.isnan(pooled[1])
-    assert np.isnan(summarise_gain(g).set_index("strategy").loc["pooled", "gain_low"])  # one seed: no interval
+    cell = summarise_gain(g).set_index("strategy").loc["pooled"]
+    assert cell["n_masks"] == 5 and not cell["verdict"]  # the failed mask leaves 5: no verdict
+
+
+def _two_tasks() -> pd.DataFrame:
+    """Task ``up`` gains from pooling (more with a smaller target), task ``down`` loses; two imputers,
+    two n_target, 6 seeds: every cell has a verdict."""
+    rows = []
+    for task, sign in (("up", 1), ("down", -1)):
+        for n_target, size in ((50, 0.3), (1000, 0.1)):
+            for imputer, shift in (("x", 0.0), ("y", 0.1)):
+                for seed in range(6):
+                    noise = 0.01 * (seed - 2.5)
+                    for strategy, e in (("target-only", 1.0), ("pooled", 1.0 - sign * (size + shift) + noise)):
+                        rows.append({"track": "transfer", "task": task, "n_target": n_target, "mechanism": "mcar",
+                                     "rate": 0.2, "seed": seed, "imputer": imputer, "strategy": strategy,
+                                     "armse": e, "status": "ok"})
+    return pd.DataFrame(rows)
+
+
+def test_the_per_task_view_keeps_a_gaining_and_a_losing_task_apart() -> None:
+    summary = summarise_gain(transfer_gain(_two_tasks()))
+    view = gain_by_task(summary).set_index(["task", "n_target"])
+    assert set(view["strategy"]) == {"pooled"}  # target-only's gain is 0 by definition: not a line
+    # Mean over the two imputers' cells: (0.3 + 0.4) / 2 at n_target = 50, (0.1 + 0.2) / 2 at 1000.
+    assert view.loc[("up", 50), "gain_mean"] == pytest.approx(0.35)
+    assert view.loc[("up", 1000), "gain_mean"] == pytest.approx(0.15)
+    assert view.loc[("down", 50), "gain_mean"] == pytest.approx(-0.35)
+    assert view.loc[("down", 1000), ["imputers", "verdicts", "negative"]].tolist() == [2, 2, 2]
+    assert view.loc[("up", 1000), "negative"] == 0
+    # Averaged over tasks the two would cancel to 0: the view is what shows them.
+    assert view.groupby("n_target")["gain_mean"].mean().abs().max() == pytest.approx(0.0, abs=1e-12)
+    heads = task_headlines(gain_by_task(summary)).set_index("task")
+    assert heads.loc["up", ["best_strategy", "negative", "verdicts"]].tolist() == ["pooled", 0, 4]
+    assert heads.loc["up", "best_gain"] == pytest.approx(0.25) and heads.loc["down", "negative"] == 4
+
+
+def test_the_page_draws_gain_per_task_for_every_imputer_and_all_together(tmp_path: Path) -> None:
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    rows = _two_tasks()
+    rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
+                       domain_gap=0.8, source_rows=100, n_rows=50)
+    build_site(rows_to_table(rows.to_dict("records")).to_pandas(), tmp_path / "site")
+    together = (tmp_path / "site" / "plots" / "transfer-by-task.svg").read_text()
+    assert ">up<" in together and ">down<" in together and ">pooled<" in together  # a line per task
+    per_imputer = (tmp_path / "site" / "plots" / "transfer-x.svg").read_text()
+    assert ">up<" in per_imputer and ">down<" in per_imputer  # a panel per task
+    page = " ".join((tmp_path / "site" / "transfer.html").read_text().split())
+    assert "Gain against n_target, per task" in page and "2/2 negative" in page
+    assert "4 of the 8 cells with a verdict show negative transfer" in page
+    # Transfer rows only: the landing page summarises the track and links to it.
+    index = " ".join((tmp_path / "site" / "index.html").read_text().split())
+    assert "transfer-track rows only: 96 jobs over 2 tasks and 2 imputers" in index
+    assert "4 of the 8 cells (task, imputer, strategy, n_target)" in index and 'href="transfer.html"' in index
+    assert "<code>imputebench run</code>" not in index and "0 jobs over" not in index
+    assert "Critical difference" not in index  # no empty main-track sections
+
+
+def test_a_one_seed_transfer_store_says_it_has_no_verdict_on_both_pages(tmp_path: Path) -> None:
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    rows = _rows({"target-only": [0.2], "pooled": [0.24], "source-only": [0.286]})
+    rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
+                       domain_gap=0.8, source_rows=100, n_rows=50)
+    build_site(rows_to_table(rows.to_dict("records")).to_pandas(), tmp_path / "site")
+    page, index = (" ".join((tmp_path / "site" / name).read_text().split()) for name in ("transfer.html", "index.html"))
+    for html in (page, index):
+        assert "too few masks for a verdict (N &lt; 6) in each of the 2 cells" in html
+        assert "0 cells with negative transfer" not in html and "0 of the" not in html
+    assert "n/a" in page  # the heat map's one pair: no verdict, not 0/0
 
 
 # -- the grid through the runner, the store, the page ---------------------------------------------------
@@ -240,6 +358,7 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
     index = render_report(results)
     page = (index.parent / "transfer.html").read_text()
     assert "shifty-b" in page and "Negative transfer" in page
+    assert "too few masks for a verdict" in page and "0 cells with negative transfer" not in page
     assert 'href="transfer.html"' in index.read_text()
     assert (index.parent / "data" / "transfer-gain.csv").is_file()
 
@@ -307,3 +426,83 @@ def test_the_fine_tune_budget_is_in_transfer_job_params_only() -> None:
     transfer = json.loads(check_grid(RunConfig(track="transfer", imputers=["gain"])).params["gain"])
     assert "adapt_iterations" not in main  # a main-track job's numbers (and key) do not depend on it
     assert transfer == {**main, "adapt_iterations": 200}
+
+
+def test_an_empty_store_still_points_to_imputebench_run(tmp_path: Path) -> None:
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    index = build_site(rows_to_table([]).to_pandas(), tmp_path / "site").read_text()
+    assert "<code>imputebench run</code>" in index and "transfer-track rows only" not in index
+
+
+class _Layout:
+    """Which boxes hold each table and image of a page (a stack of open elements and their classes)."""
+
+    VOID = {"img", "meta", "br", "input", "link", "source", "hr", "wbr", "col"}
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        self.tables: list[list[tuple[str, set[str]]]] = []
+        self.images: list[list[tuple[str, set[str]]]] = []
+        stack: list[tuple[str, set[str]]] = []
+        layout = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                classes = set((dict(attrs).get("class") or "").split())
+                if tag == "table":
+                    layout.tables.append(list(stack))
+                if tag == "img":
+                    layout.images.append(list(stack))
+                if tag not in _Layout.VOID:
+                    stack.append((tag, classes))
+
+            def handle_endtag(self, tag):
+                while stack and stack.pop()[0] != tag:
+                    pass
+
+        Parser().feed(html)
+
+
+def test_the_transfer_page_fits_a_phone_wide_tables_scroll_in_their_own_box(tmp_path: Path) -> None:
+    """No sideways scroll at 390 px: every table sits directly in a ``.scroll`` box (which scrolls on its
+    own), every figure is an image in a ``figure.plot`` that the stylesheet caps at the page's width."""
+    import re
+
+    from imputebench.harness.store import rows_to_table
+    from imputebench.reports.site import build_site
+
+    rows = _two_tasks()
+    rows = rows.assign(dataset="shifty", setting="transfer", job_key=[f"k{i}" for i in range(len(rows))],
+                       domain_gap=0.8, source_rows=100, n_rows=50)
+    site = tmp_path / "site"
+    build_site(rows_to_table(rows.to_dict("records")).to_pandas(), site)
+    for name in ("transfer.html", "index.html"):
+        layout = _Layout((site / name).read_text())
+        assert layout.tables, name
+        for parents in layout.tables:
+            assert parents[-1] == ("div", {"scroll"}), f"{name}: a table outside a scroll box: {parents[-3:]}"
+    images = _Layout((site / "transfer.html").read_text()).images
+    assert len(images) >= 3  # the per-task figure and one per imputer
+    assert all(any(tag == "figure" and "plot" in classes for tag, classes in parents) for parents in images)
+    css = " ".join((site / "assets" / "style.css").read_text().split())
+
+    def rule(selector: str) -> str:
+        found = re.search(re.escape(selector) + r" \{([^}]*)\}", css)
+        assert found, f"style.css has no rule for {selector}"
+        return found.group(1)
+
+    assert "overflow-x: auto" in rule(".scroll") and "max-width: 100%" in rule(".scroll")
+    assert "max-width: 100%" in rule("figure.plot img") and "max-width: 100%" in rule("figure.plot")
+
+
+def test_the_grid_line_counts_the_transfer_axes_too() -> None:
+    from imputebench.reports.provenance import grid_of
+
+    rows = _two_tasks().assign(dataset="shifty", setting="in-sample")
+    assert grid_of(rows) == ("1 datasets × 2 imputers × 1 mechanisms × 1 rates × 6 seeds × 1 settings × 2 tasks × "
+                             "2 n_target × 2 strategies = 96 jobs")
+    main = rows.assign(task=None, n_target=np.nan, strategy=None)  # a main-track store: no transfer axes
+    assert grid_of(main).endswith("× 1 settings = 96 jobs")

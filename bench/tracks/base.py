@@ -7,6 +7,8 @@ A track is one module or package declaring, in one :class:`Track` object:
   ``RunConfig.track_options`` (``configure``);
 - ``columns``: its extra store columns, ``(name, arrow type alias)``; the store's schema is the core
   columns, then every registered track's, in registration order;
+- ``axes``: which of those columns are axes of its grid, ``(plural label, column)``, counted in the
+  site's grid line beside the core axes;
 - ``check_grid(cfg)``: every grid value validated, one line for bad input, nothing loaded or written;
 - ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.harness.job.Job` dataclasses of the track's own
   module), each dataset loaded once, every remaining value checked against the data;
@@ -68,6 +70,7 @@ class Track:
     description: str = ""
     options: tuple[TrackOption, ...] = ()
     columns: tuple[tuple[str, str], ...] = ()  # extra store columns: (name, arrow type alias, e.g. "int64")
+    axes: tuple[tuple[str, str], ...] = ()  # grid axes among its columns: (plural label, column)
     summaries: Mapping[str, str] = {}  # frame name -> "module:function(rows) -> DataFrame"
     pages: tuple[str, ...] = ()  # "module:function" site pages, called by the report's page seam
     # "module:function(rows, folder, metrics)": the track's own tables and figures in `export paper`

@@ -3,7 +3,7 @@ imputer is fitted by a strategy (target-only, source-only, pooled, fine-tune) on
 rows and scored on the target test rows.
 
 - :mod:`.parts`: the parts of a task, their masks, the strategies (pure);
-- :mod:`.gain`: the transfer gain and its interval over seeds (the track's summary frames, pure);
+- :mod:`.gain`: the transfer gain per mask (pure; its summary per cell is the reports');
 - :mod:`.domains`: the data edge (domains, domain gap, task listing);
 - :mod:`.job`: one job in a worker; :mod:`.grid`: the grid and its plan.
 """
@@ -30,8 +30,9 @@ class TransferTrack(Track):
     )
     columns = (("task", "string"), ("strategy", "string"), ("n_target", "int64"), ("source_rows", "int64"),
                ("domain_gap", "float64"))
+    axes = (("tasks", "task"), ("n_target", "n_target"), ("strategies", "strategy"))
     summaries = {"transfer-gain": "imputebench.tracks.transfer.gain:transfer_gain",
-                 "transfer-gain-summary": "imputebench.tracks.transfer.gain:gain_summary"}
+                 "transfer-gain-summary": "imputebench.reports.transfer_tables:gain_summary"}
     pages = ("imputebench.reports.transfer_page:add_transfer_page",)
     paper_exports = ("imputebench.reports.paper.transfer:export_track",)
 

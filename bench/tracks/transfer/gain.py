@@ -1,5 +1,5 @@
-"""The transfer gain (PROTOCOL §7) with its interval over seeds: the track's summary frames, pure
-functions of its rows."""
+"""The transfer gain per mask (PROTOCOL §7), a pure function of the track's rows. Its summary per cell,
+with the bootstrap interval over masks, is the page's (:mod:`imputebench.reports.transfer_tables`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 
 MASK_KEYS = ["task", "n_target", "mechanism", "rate", "seed", "imputer"]
-CELL_KEYS = ["task", "n_target", "mechanism", "rate", "imputer", "strategy"]
 TRACK = "transfer"
 
 
@@ -26,32 +25,3 @@ def transfer_gain(rows: pd.DataFrame, metric: str = "armse") -> pd.DataFrame:
     # e / e is 1 also when both are 0 (a perfect target-only fit): the gain of the baseline is exactly 0.
     out.loc[(out["strategy"] == "target-only") & out["baseline"].notna(), "gain"] = 0.0
     return out.drop(columns="baseline").reset_index(drop=True)
-
-
-def summarise_gain(gains: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Mean transfer gain over seeds with a t-interval (scipy), per CELL_KEYS. ``negative``: the
-    interval lies entirely below 0 (PROTOCOL §7 negative transfer). An interval from one seed is NaN."""
-    from scipy import stats
-
-    def one(g: pd.Series) -> pd.Series:
-        v = g.dropna().to_numpy(dtype=float)
-        n = v.size
-        mean = float(v.mean()) if n else np.nan
-        lo = hi = np.nan
-        if n >= 2:
-            sem = float(v.std(ddof=1)) / np.sqrt(n)
-            half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sem
-            lo, hi = mean - half, mean + half
-        return pd.Series({"gain_mean": mean, "gain_low": lo, "gain_high": hi, "n_seeds": n})
-
-    if gains.empty:
-        return pd.DataFrame(columns=CELL_KEYS + ["gain_mean", "gain_low", "gain_high", "n_seeds", "negative"])
-    out = gains.groupby(CELL_KEYS, sort=True)["gain"].apply(one).unstack().reset_index()
-    out["n_seeds"] = out["n_seeds"].astype(int)
-    out["negative"] = out["gain_high"] < 0
-    return out
-
-
-def gain_summary(rows: pd.DataFrame, metric: str = "armse") -> pd.DataFrame:
-    """The track's summary: :func:`summarise_gain` of :func:`transfer_gain` of its rows."""
-    return summarise_gain(transfer_gain(rows, metric))
