@@ -425,3 +425,17 @@ def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: P
     build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, max_plots=0, n_boot=20)
     assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
     assert sorted(p.name for p in (tmp_path / "www").iterdir()) == [".site.imputebench-lock", "site"]  # no staging
+
+
+def test_the_protocol_ships_with_the_site_and_every_citation_links_to_its_section(site: Path) -> None:
+    protocol = (site / "protocol.html").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'id="(s\d+)"', protocol))
+    assert {"s1", "s5", "s6", "s10"} <= anchors
+    for name, html in pages(site).items():
+        assert 'href="protocol.html"' in html, name  # the navigation and the footer
+        text = re.sub(r"<[^>]*>", "", re.sub(r'<a class="cite"[^>]*>[^<]*</a>', "", re.sub(
+            r"<(title|option|a)\b.*?</\1>", "", html, flags=re.S)))
+        assert not re.search(r"§\d", text), f"{name} cites the protocol without a link"
+        for section in re.findall(r'href="protocol.html#(s\d+)"', html):
+            assert section in anchors, f"{name} links to a missing section {section}"
+    assert 'href="protocol.html#s6"' in (site / "index.html").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ seam itself."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -344,8 +345,45 @@ def test_a_page_from_outside_the_package_plugs_in_by_its_dotted_name(tmp_path: P
     rows = synthetic_rows(datasets=("wine",), imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,), seeds=(0,))
     build_site(rows, tmp_path / "site", pages=("notes_track:add_page",))
     site = tmp_path / "site"
-    assert sorted(p.name for p in site.glob("*.html")) == ["notes.html"]
+    assert sorted(p.name for p in site.glob("*.html")) == ["notes.html", "protocol.html"]  # the protocol ships always
     html = (site / "notes.html").read_text()
     assert '<a href="notes.html" class="here">Notes</a>' in html
     assert '<p id="notes">knn, mean: data/notes.csv</p>' in html and "Provenance" in html
     assert pd.read_csv(site / "data" / "notes.csv").to_dict("list") == {"imputer": ["knn", "mean"], "jobs": [2, 2]}
+
+
+# -- the protocol page and its citations ----------------------------------------------------------------
+def test_protocol_sections_are_anchored_and_its_contents_links_follow() -> None:
+    from imputebench.reports.pages.protocol import render_protocol
+
+    html = str(render_protocol("Contents: [6 Aggregation](#6-aggregation)\n\n## 6. Aggregation\n\nRanks.\n\n"
+                               "## Notes\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"))
+    assert '<h2 id="s6">6. Aggregation</h2>' in html
+    assert 'href="#s6"' in html and "#6-aggregation" not in html
+    assert '<h2 id="notes">' in html and "<table>" in html
+
+
+def test_the_shipped_protocol_has_every_section_anchored() -> None:
+    from imputebench.reports.pages.protocol import protocol_html
+
+    sections = re.findall(r"^## (\d+)\.", (Path(__file__).parents[1] / "docs" / "protocol.md").read_text("utf-8"), re.M)
+    assert len(sections) >= 10
+    html = str(protocol_html())
+    for n in sections:
+        assert f'id="s{n}"' in html, n
+    assert not re.search(r'href="#(?!s\d)', html)  # every contents link lands on an anchor that exists
+
+
+def test_citations_are_linked_in_text_only() -> None:
+    from imputebench.reports.pages.protocol import link_citations
+
+    html = ('<p title="see PROTOCOL §5">ranked (PROTOCOL §6), ties within §6\'s tolerance; §10 too</p>'
+            '<a href="x.html">PROTOCOL §7</a><option>§2</option><title>§3</title>')
+    linked = link_citations(html)
+    assert '<p title="see PROTOCOL §5">' in linked  # an attribute stays an attribute
+    assert '(<a class="cite" href="protocol.html#s6">PROTOCOL §6</a>)' in linked
+    assert '<a class="cite" href="protocol.html#s6">§6</a>\'s' in linked
+    assert '<a class="cite" href="protocol.html#s10">§10</a> too' in linked
+    assert '<a href="x.html">PROTOCOL §7</a>' in linked and "<option>§2</option><title>§3</title>" in linked
+    assert linked.count('class="cite"') == 3
+    assert link_citations("<p>no citation</p>") == "<p>no citation</p>"
