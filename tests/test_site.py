@@ -439,3 +439,13 @@ def test_the_protocol_ships_with_the_site_and_every_citation_links_to_its_sectio
         for section in re.findall(r'href="protocol.html#(s\d+)"', html):
             assert section in anchors, f"{name} links to a missing section {section}"
     assert 'href="protocol.html#s6"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_overview_shows_the_table_first_with_a_glossary_and_the_method_folded(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    filters, glossary = index.index('class="filters sticky"'), index.index('class="glossary"')
+    table, method = index.index('class="filterable ranking"'), index.index('<details class="method">')
+    assert filters < glossary < table < method
+    assert "Bradley-Terry" in index[glossary:table] and "in-sample" in index[glossary:table]
+    # The method prose lives in the fold only: nothing but the glossary between the filters and the table.
+    assert "bootstrap interval over datasets" in index[method:] and "bootstrap" not in index[:table]
