@@ -449,3 +449,13 @@ def test_the_overview_shows_the_table_first_with_a_glossary_and_the_method_folde
     assert "Bradley-Terry" in index[glossary:table] and "in-sample" in index[glossary:table]
     # The method prose lives in the fold only: nothing but the glossary between the filters and the table.
     assert "bootstrap interval over datasets" in index[method:] and "bootstrap" not in index[:table]
+
+
+def test_every_metric_column_header_says_which_way_is_better(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", index[index.index('class="filterable ranking"'):])
+    assert {"mean rank ↓", "win rate ↑", "ARMSE ↓", "categorical accuracy ↑", "downstream score ↑", "time s ↓"} <= set(headers)
+    results = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+    assert "<h2>RMSE ↓ at 0.2 missing</h2>" in results
+    paper = (site / "paper.html").read_text(encoding="utf-8")
+    assert "(ARMSE ↓)" in paper and "(MAE ↓ · RMSE ↓)" in paper

@@ -387,3 +387,12 @@ def test_citations_are_linked_in_text_only() -> None:
     assert '<a href="x.html">PROTOCOL §7</a>' in linked and "<option>§2</option><title>§3</title>" in linked
     assert linked.count('class="cite"') == 3
     assert link_citations("<p>no citation</p>") == "<p>no citation</p>"
+
+
+def test_metric_headers_carry_their_declared_direction() -> None:
+    from imputebench.protocol.metrics import METRICS_DECLARED
+    from imputebench.reports.pages.view import METRIC_HEADERS
+
+    assert METRIC_HEADERS["armse"] == "ARMSE ↓" and METRIC_HEADERS["downstream"] == "downstream score ↑"
+    for m in METRICS_DECLARED:
+        assert METRIC_HEADERS[m.name].endswith("↑" if m.higher_is_better else "↓"), m.name

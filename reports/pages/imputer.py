@@ -13,11 +13,11 @@ from ..frames import primary_metric, split
 from . import Site
 from .html import fmt, percent, slug
 from .sections import failures_list, pareto_figure, samples_section
-from .view import METRIC_LABELS, LeaderboardView, leaderboard_view
+from .view import METRIC_HEADERS, METRIC_LABELS, LeaderboardView, leaderboard_view
 
 
 def standing_row(setting: str, metric: str, standing: dict[str, float]) -> dict[str, Any]:
-    return {"setting": setting, "metric": METRIC_LABELS.get(metric, metric), "mean_rank": fmt(standing["mean_rank"], 2),
+    return {"setting": setting, "metric": METRIC_HEADERS.get(metric, metric), "mean_rank": fmt(standing["mean_rank"], 2),
             "ci": f"{fmt(standing['ci_low'], 2)} – {fmt(standing['ci_high'], 2)}",
             "win_rate": percent(standing["win_rate"]), "n_ok": standing["n_ok"], "n_bad": standing["n_bad"]}
 
