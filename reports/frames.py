@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..protocol.metrics import QUALITY_METRICS as METRICS
 from ..harness.store import STATUSES
@@ -155,6 +156,13 @@ class PooledTest:
     n_datasets: int
     result: lb.FriedmanResult | None
 
+    @property
+    def reading(self) -> CdReading | None:
+        """The CD diagram's reading (:func:`cd_reading`), with the exact test's chi² and p."""
+        r = self.result
+        return None if r is None else cd_reading(r.mean_ranks, self.n_datasets, r.cd, r.alpha,
+                                                 (r.statistic, r.pvalue))
+
 
 def pooled_tests(matrices: dict[tuple[str, str], lb.BlockMatrix], settings: Sequence[str],
                  metrics: Sequence[str]) -> list[PooledTest]:
@@ -179,10 +187,69 @@ def friedman_table(tests: Sequence[PooledTest]) -> pd.DataFrame:
                           "cd": t.result.cd, "alpha": t.result.alpha} for t in tests if t.result is not None])
 
 
+@dataclass(frozen=True)
+class CdReading:
+    """What a reader is told under a CD diagram: N datasets, k imputers, Friedman's statistic and
+    p-value, the Nemenyi critical difference, the spread of the mean ranks (best to worst) and a
+    warning when N is too small to separate the imputers ("" when it is not)."""
+
+    n_datasets: int
+    k: int
+    statistic: float
+    pvalue: float
+    cd: float
+    alpha: float
+    spread: float
+    warning: str
+
+
+def friedman_from_ranks(mean_ranks: np.ndarray, n_datasets: int) -> tuple[float, float]:
+    """Friedman's chi² and p-value from the mean ranks over N datasets (Demšar 2006, eq. 1: chi² =
+    12 N / (k (k+1)) (sum R_j² - k (k+1)² / 4), k-1 degrees of freedom). No correction for ties, so
+    where ranks tie it is slightly conservative beside scipy's test on the scores."""
+    r = np.asarray(mean_ranks, dtype=float)
+    k = r.size
+    statistic = 12.0 * n_datasets / (k * (k + 1)) * (float(np.sum(r ** 2)) - k * (k + 1) ** 2 / 4.0)
+    return statistic, float(stats.chi2.sf(statistic, k - 1))
+
+
+def cd_reading(mean_ranks: pd.Series, n_datasets: int, cd: float, alpha: float = 0.05,
+               friedman: tuple[float, float] | None = None) -> CdReading:
+    """The reading of one CD diagram. ``friedman``: (chi², p) of the exact test where the scores were
+    at hand, else computed from the mean ranks (:func:`friedman_from_ranks`).
+
+    Rules for the warning, in order (the first that holds is said):
+
+    1. the critical difference is at least the spread of the mean ranks (worst minus best): every
+       imputer is joined to every other, so these N datasets separate no pair (with k imputers a
+       difference of mean ranks can reach k - 1 at most; CD shrinks as 1/sqrt(N));
+    2. N < 2k: too few datasets for k imputers (Demšar's rule of thumb for the test's power): pairs
+       joined by a bar are not shown different, which is not the same as equal;
+    3. Friedman's p >= alpha: the test finds no difference at all, and the bars are not to be read.
+    """
+    ranks = mean_ranks.to_numpy(dtype=float)
+    k = ranks.size
+    statistic, pvalue = friedman if friedman is not None else friedman_from_ranks(ranks, n_datasets)
+    spread = float(ranks.max() - ranks.min()) if k else 0.0
+    if cd >= spread:
+        warning = (f"{n_datasets} datasets are too few to separate these {k} imputers: the critical difference "
+                   f"({cd:.2f}) is larger than the whole spread of their mean ranks ({spread:.2f}), so no pair "
+                   "is significantly different.")
+    elif n_datasets < 2 * k:
+        warning = (f"Only {n_datasets} datasets for {k} imputers (fewer than 2k = {2 * k}): the test has little "
+                   "power; imputers joined by a bar are not shown different, not shown equal.")
+    elif pvalue >= alpha:
+        warning = (f"Friedman's test finds no difference between the imputers (p = {pvalue:.2g} ≥ {alpha}): "
+                   "the bars are not to be read as a ranking.")
+    else:
+        warning = ""
+    return CdReading(n_datasets, k, statistic, pvalue, cd, alpha, spread, warning)
+
+
 @dataclass
 class Selection:
-    """One mechanism and rate selection of the overview (not both pooled): the mean ranks, the Nemenyi
-    CD (None below 3 imputers or 2 datasets) and, for the setting's primary metric, the Pareto front
+    """One mechanism and rate selection of the overview (not both pooled): the mean ranks, the reading
+    of its CD diagram (None below 3 imputers or 2 datasets) and, for the setting's primary metric, the Pareto front
     of time against mean rank."""
 
     setting: str
@@ -191,7 +258,7 @@ class Selection:
     rate: str
     n_datasets: int
     mean_ranks: pd.Series
-    cd: float | None
+    reading: CdReading | None  # the CD diagram's numbers and warning (:func:`cd_reading`)
     pareto: tuple[pd.DataFrame, np.ndarray] | None
 
 
@@ -209,8 +276,8 @@ def selections(table: pd.DataFrame, metrics: Sequence[str]) -> list[Selection]:
                                    "quality": group["mean_rank"].to_numpy(float),
                                    "seconds": group["seconds"].to_numpy(float)})
             pareto = (points, lb.pareto_front(points["seconds"].to_numpy(), points["quality"].to_numpy(), False))
-        out.append(Selection(setting, metric, mechanism, rate, n, ranks,
-                             lb.critical_difference(k, n) if k >= 3 and n >= 2 else None, pareto))
+        reading = cd_reading(ranks, n, lb.critical_difference(k, n)) if k >= 3 and n >= 2 else None
+        out.append(Selection(setting, metric, mechanism, rate, n, ranks, reading, pareto))
     return out
 
 

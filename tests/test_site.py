@@ -459,3 +459,11 @@ def test_every_metric_column_header_says_which_way_is_better(site: Path) -> None
     assert "<h2>RMSE ↓ at 0.2 missing</h2>" in results
     paper = (site / "paper.html").read_text(encoding="utf-8")
     assert "(ARMSE ↓)" in paper and "(MAE ↓ · RMSE ↓)" in paper
+
+
+def test_cd_diagrams_say_friedmans_p_and_n_and_warn_when_n_is_too_small(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    captions = re.findall(r"<figcaption>([^<]*Nemenyi CD[^<]*)</figcaption>\s*(<p class=\"warn\">[^<]*</p>)?", index)
+    assert captions and all("Friedman χ²" in c and ", p = " in c and "N = 2 datasets" in c for c, _ in captions)
+    # 2 datasets, 3 imputers: the critical difference (2.34) exceeds any possible spread of mean ranks (2).
+    assert all("2 datasets are too few to separate these 3 imputers" in w for _, w in captions)

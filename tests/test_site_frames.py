@@ -149,13 +149,13 @@ def test_selections_carry_the_critical_difference_and_the_primary_pareto_front()
     found = {(s.setting, s.metric, s.mechanism, s.rate): s for s in frames.selections(table, metrics)}
     assert ("in-sample", "armse", "all", "all") not in found  # pooled: the exact Friedman test instead
     mcar = found[("in-sample", "armse", "mcar", "all")]
-    assert mcar.cd == pytest.approx(lb.critical_difference(3, 2)) and mcar.n_datasets == 2
+    assert mcar.reading.cd == pytest.approx(lb.critical_difference(3, 2)) and mcar.n_datasets == 2
     points, front = mcar.pareto
     assert dict(zip(points["imputer"], front)) == {"A": False, "B": True, "C": True}  # B: A's rank, faster
     assert found[("downstream", "armse", "mcar", "all")].pareto is None  # not the downstream setting's primary
     assert found[("downstream", "downstream", "mcar", "all")].pareto is not None
     two = frames.selections(table[table["imputer"] != "C"], metrics)
-    assert all(s.cd is None for s in two)  # fewer than 3 imputers: no CD
+    assert all(s.reading is None for s in two)  # fewer than 3 imputers: no CD
 
 
 def test_pareto_points_over_all_datasets_or_one_and_the_reasons_for_none() -> None:
@@ -396,3 +396,27 @@ def test_metric_headers_carry_their_declared_direction() -> None:
     assert METRIC_HEADERS["armse"] == "ARMSE ↓" and METRIC_HEADERS["downstream"] == "downstream score ↑"
     for m in METRICS_DECLARED:
         assert METRIC_HEADERS[m.name].endswith("↑" if m.higher_is_better else "↓"), m.name
+
+
+# -- what is said under a CD diagram ----------------------------------------------------------------------
+def test_friedman_from_mean_ranks_is_scipys_test_on_untied_ranks() -> None:
+    from scipy import stats
+
+    ranks = np.array([[1, 2, 3, 4], [2, 1, 3, 4], [1, 3, 2, 4], [1, 2, 4, 3], [2, 1, 4, 3]], dtype=float)
+    statistic, p = frames.friedman_from_ranks(ranks.mean(axis=0), len(ranks))
+    expected = stats.friedmanchisquare(*ranks.T)
+    assert statistic == pytest.approx(expected.statistic) and p == pytest.approx(expected.pvalue)
+
+
+def test_cd_reading_warns_when_the_datasets_cannot_separate_the_imputers() -> None:
+    nine = pd.Series(np.linspace(3.5, 6.6, 9), index=[f"i{j}" for j in range(9)])
+    four = frames.cd_reading(nine, 4, lb.critical_difference(9, 4))  # the 4 datasets, 9 imputers
+    assert four.cd > four.spread == pytest.approx(3.1) and four.k == 9 and four.n_datasets == 4
+    assert "4 datasets are too few to separate these 9 imputers" in four.warning
+    spread_out = pd.Series(np.arange(1.0, 10.0), index=nine.index)  # every dataset agrees: spread 8 > CD
+    few = frames.cd_reading(spread_out, 10, lb.critical_difference(9, 10))
+    assert few.pvalue < 1e-6 and "fewer than 2k = 18" in few.warning
+    many = frames.cd_reading(spread_out, 40, lb.critical_difference(9, 40))
+    assert many.warning == ""
+    level = frames.cd_reading(pd.Series([1.9, 2.0, 2.1], index=list("abc")), 40, 0.05)
+    assert level.pvalue > 0.05 and "finds no difference" in level.warning
