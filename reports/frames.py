@@ -20,6 +20,7 @@ from scipy import stats
 from ..protocol.metrics import QUALITY_METRICS as METRICS
 from ..harness.store import STATUSES
 from . import leaderboard as lb
+from .colours import heat_colours
 
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
@@ -155,6 +156,7 @@ class PooledTest:
     metric: str
     n_datasets: int
     result: lb.FriedmanResult | None
+    ranking: lb.Ranking | None = None  # the per-dataset ranks and scores behind the test
 
     @property
     def reading(self) -> CdReading | None:
@@ -176,7 +178,7 @@ def pooled_tests(matrices: dict[tuple[str, str], lb.BlockMatrix], settings: Sequ
             ranking = lb.rank_imputers(matrix, metric, n_boot=10)
             result = lb.friedman_nemenyi(ranking.dataset_scores, lb.higher_is_better(metric)) \
                 if len(ranking.dataset_scores) else None
-            tests.append(PooledTest(setting, metric, len(ranking.dataset_scores), result))
+            tests.append(PooledTest(setting, metric, len(ranking.dataset_scores), result, ranking))
     return tests
 
 
@@ -244,6 +246,26 @@ def cd_reading(mean_ranks: pd.Series, n_datasets: int, cd: float, alpha: float =
     else:
         warning = ""
     return CdReading(n_datasets, k, statistic, pvalue, cd, alpha, spread, warning)
+
+
+MATRIX_COLUMNS = ["imputer", "dataset", "rank", "score", "colour"]
+
+
+def dataset_rank_matrix(ranking: lb.Ranking) -> pd.DataFrame:
+    """The per-dataset matrix of one comparison, long format (:data:`MATRIX_COLUMNS`): each imputer's
+    rank on each dataset (its mean score over the dataset's shared masks, ranked among the imputers,
+    PROTOCOL §6), that score, and the cell's heat colour (rank 1 blue, rank k orange). Imputers in
+    the order of the ranking (best mean rank first), datasets by name."""
+    ranks, scores = ranking.dataset_ranks, ranking.dataset_scores
+    if ranks.empty:
+        return pd.DataFrame(columns=MATRIX_COLUMNS)
+    imputers = [i for i in ranking.table["imputer"] if i in ranks.columns]
+    datasets = sorted(ranks.index)
+    long = ranks.loc[datasets, imputers].melt(ignore_index=False, var_name="imputer", value_name="rank")
+    long = long.reset_index().rename(columns={"index": "dataset"})
+    long["score"] = scores.loc[datasets, imputers].melt(ignore_index=False)["value"].to_numpy(dtype=float)
+    long["colour"] = heat_colours(long["rank"].to_numpy(dtype=float), 1.0, float(len(imputers)))
+    return long[MATRIX_COLUMNS].reset_index(drop=True)
 
 
 @dataclass

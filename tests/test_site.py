@@ -467,3 +467,15 @@ def test_cd_diagrams_say_friedmans_p_and_n_and_warn_when_n_is_too_small(site: Pa
     assert captions and all("Friedman χ²" in c and ", p = " in c and "N = 2 datasets" in c for c, _ in captions)
     # 2 datasets, 3 imputers: the critical difference (2.34) exceeds any possible spread of mean ranks (2).
     assert all("2 datasets are too few to separate these 3 imputers" in w for _, w in captions)
+
+
+def test_the_overview_has_a_heat_coloured_rank_matrix_per_setting_and_metric(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    start = index.index("<h2>Per dataset</h2>")
+    matrix = index[start:index.index("</section>", start)]
+    first = matrix[:matrix.index("</table>")]
+    assert "<th data-type=\"num\">wine</th>" in first
+    cells = re.findall(r'<td style="background:(#[0-9a-f]{6})" title="([^"]*)" data-sort="[^"]*">([^<]*)</td>', first)
+    assert len(cells) == 3 * 2  # 3 imputers x 2 datasets
+    assert {text for _, _, text in cells} <= {"1.0", "1.5", "2.0", "2.5", "3.0"}
+    assert any(c == "#67a9cf" for c, _, t in cells if t == "1.0")

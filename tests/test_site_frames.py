@@ -420,3 +420,26 @@ def test_cd_reading_warns_when_the_datasets_cannot_separate_the_imputers() -> No
     assert many.warning == ""
     level = frames.cd_reading(pd.Series([1.9, 2.0, 2.1], index=list("abc")), 40, 0.05)
     assert level.pvalue > 0.05 and "finds no difference" in level.warning
+
+
+# -- the overview's per-dataset matrix -------------------------------------------------------------------
+def test_heat_colours_run_from_blue_best_to_orange_worst() -> None:
+    from imputebench.reports.colours import heat_colours
+
+    colours = heat_colours(np.array([1.0, 2.0, 3.0, np.nan, 9.0]), 1.0, 3.0)
+    assert list(colours) == ["#67a9cf", "#f7f7f7", "#ef8a62", "", "#ef8a62"]  # clipped beyond the worst
+    assert list(heat_colours(np.array([0.9, 0.1]), 0.9, 0.1)) == ["#67a9cf", "#ef8a62"]  # higher is better
+
+
+def test_dataset_rank_matrix_ranks_each_imputer_on_each_dataset() -> None:
+    jobs = [job(d, i, v) for d, values in (("iris", (0.1, 0.2, 0.3)), ("wine", (0.3, 0.1, 0.2)))
+            for i, v in zip("ABC", values)]
+    rows = frame(jobs)
+    matrix = lb.block_matrices(rows, ["armse"])[("in-sample", "armse")]
+    ranked = frames.dataset_rank_matrix(lb.rank_imputers(matrix, "armse", n_boot=10))
+    assert list(ranked.columns) == frames.MATRIX_COLUMNS
+    cell = ranked.set_index(["imputer", "dataset"])
+    assert cell.loc[("A", "iris"), "rank"] == 1 and cell.loc[("A", "wine"), "rank"] == 3
+    assert cell.loc[("B", "wine"), "rank"] == 1 and cell.loc[("B", "wine"), "score"] == pytest.approx(0.1)
+    assert cell.loc[("A", "iris"), "colour"] == "#67a9cf" and cell.loc[("A", "wine"), "colour"] == "#ef8a62"
+    assert list(dict.fromkeys(ranked["imputer"])) == ["B", "A", "C"]  # mean ranks 1.5, 2, 2.5: best first

@@ -15,7 +15,9 @@ from ..frames import (
     PRIMARY_METRIC,
     SELECTION_KEYS,
     CdReading,
+    PooledTest,
     comparison_extras,
+    dataset_rank_matrix,
     friedman_table,
     pooled_tests,
     ranking_table,
@@ -80,11 +82,28 @@ def cd_figure(site: Site, name: str, where: str, reading: CdReading, mean_ranks:
     return figure
 
 
-def pooled_figures(site: Site, view: LeaderboardView) -> tuple[list[Figure], list[Figure]]:
+def rank_matrices(tests: list[PooledTest]) -> list[dict[str, Any]]:
+    """Per setting and metric (every mechanism and rate pooled), the imputer x dataset matrix of
+    ranks (:func:`.frames.dataset_rank_matrix`) as the page shows it: the rank on its heat colour, the
+    score in the tooltip."""
+    out = []
+    for test in tests:
+        matrix = dataset_rank_matrix(test.ranking) if test.ranking is not None else None
+        if matrix is None or matrix.empty:
+            continue
+        datasets, k, label = sorted(set(matrix["dataset"])), matrix["imputer"].nunique(), METRIC_LABELS[test.metric]
+        rows = [{"imputer": imputer, "cells": [
+            {"text": fmt(r.rank, 1) or "—", "colour": r.colour, "sort": fmt(r.rank, 2),
+             "title": f"{imputer} on {r.dataset}: rank {fmt(r.rank, 1)} of {k}, {label} {fmt(r.score, 4) or 'failed'}"}
+            for r in part.itertuples()]} for imputer, part in matrix.groupby("imputer", sort=False)]
+        out.append({"setting": test.setting, "metric": test.metric, "datasets": datasets, "rows": rows})
+    return out
+
+
+def pooled_figures(site: Site, view: LeaderboardView, tests: list[PooledTest]) -> tuple[list[Figure], list[Figure]]:
     """Per setting: a CD diagram per metric (the exact Friedman test, every mechanism and rate pooled)
     and the Pareto front over every dataset."""
     frames = view.frames
-    tests = pooled_tests(frames.matrices, frames.settings, frames.metrics)
     cd_figures, pareto_figures = [], []
     for setting in frames.settings:
         for test in (t for t in tests if t.setting == setting):
@@ -134,7 +153,8 @@ def selection_figures(site: Site, view: LeaderboardView, table: pd.DataFrame) ->
 def add_index_page(site: Site, rows: pd.DataFrame) -> None:
     view = leaderboard_view(site, rows)
     frames = view.frames
-    cd_figures, pareto_figures = pooled_figures(site, view)
+    tests = pooled_tests(frames.matrices, frames.settings, frames.metrics)
+    cd_figures, pareto_figures = pooled_figures(site, view, tests)
     table = ranking_table(frames.boards, comparison_extras(frames.rows, frames.metrics), frames.metrics)
     more_cd, more_pareto = selection_figures(site, view, table)
     site.render(
@@ -144,4 +164,4 @@ def add_index_page(site: Site, rows: pd.DataFrame) -> None:
         failure_summary=facts.failure_summary(frames.failures).to_dict("records"),
         result_pages=results_pages(frames.cells), downloads=site.downloads, uses_labels=view.uses_labels,
         families=sorted(set(view.family.values())), family=view.family, profiles=view.profiles,
-        reference=site.reference, from_reference=view.from_reference)
+        reference=site.reference, from_reference=view.from_reference, matrices=rank_matrices(tests))
