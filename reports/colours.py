@@ -1,9 +1,31 @@
-"""The site's colours, declared once: the heat scale of its matrices (and, for the figures, see
-:mod:`.plots`). Pure functions of numbers; the pages only put the result in a ``style``."""
+"""The site's colours, declared once: one colour per imputer, the two reserved for histograms, the
+heat scale of the matrices. Pure values and functions; figures and pages only use them."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
+
+# One colour per imputer (and per mechanism or strategy on a figure), 24 of them, taken from palettes
+# designed for colour-vision deficiencies (Okabe & Ito; Paul Tol's bright, muted, vibrant, light and
+# dark schemes) and ordered greedily: each next colour is the one farthest (CIE76 Delta E, the
+# smallest over normal, protan and deutan vision, Machado et al. 2009) from those before it and from
+# the two reserved colours. The first 8 stay >= 18 apart under protan and deutan vision, all 24 >= 7
+# (>= 9.5 for normal vision); none is grey or near black, which the histograms reserve.
+PALETTE = ["#0072B2", "#E69F00", "#666633", "#225555", "#DDCC77", "#33BBEE", "#009E73", "#D55E00",
+           "#99DDFF", "#CC79A7", "#EE6677", "#999933", "#AA3377", "#EE8866", "#44BB99", "#BBCC33",
+           "#CC3311", "#225522", "#4477AA", "#AA4499", "#228833", "#EE7733", "#CCBB44", "#EE3377"]
+# Histograms: "imputed" and "true" on every page, told apart by lightness (which every form of colour
+# blindness keeps), in colours no imputer has.
+IMPUTED_COLOUR = "#000000"
+TRUE_COLOUR = "#BBBBBB"
+
+
+def colour_of(names: Sequence[str]) -> dict[str, str]:
+    """A stable colour per name (sorted order), reused across every figure of the site; past 24 names
+    the colours repeat."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(names))}
 
 # Best to worst: blue, near-white, orange (the light ends of ColorBrewer's RdBu, safe for the common
 # colour-vision deficiencies), light enough that dark text stays readable on every cell.

@@ -18,18 +18,10 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
-           "#ea580c", "#0d9488", "#9333ea", "#b45309"]
-# Histograms: one colour for "imputed" on every page, and a "true" colour that no imputer has.
-IMPUTED_COLOUR = "#2563eb"
-TRUE_COLOUR = "#9ca3af"
+from .colours import IMPUTED_COLOUR, PALETTE, TRUE_COLOUR, colour_of  # noqa: F401 (pages take them here)
+
 INK, MUTED, GRID, AXIS = "#111827", "#6b7280", "#e5e7eb", "#9ca3af"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
-
-
-def colour_of(names: Sequence[str]) -> dict[str, str]:
-    """A stable colour per name (sorted order), reused across every figure of the site."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(names))}
 
 
 def finite_runs(x: np.ndarray, y: np.ndarray) -> list[slice]:
