@@ -479,3 +479,13 @@ def test_the_overview_has_a_heat_coloured_rank_matrix_per_setting_and_metric(sit
     assert len(cells) == 3 * 2  # 3 imputers x 2 datasets
     assert {text for _, _, text in cells} <= {"1.0", "1.5", "2.0", "2.5", "3.0"}
     assert any(c == "#67a9cf" for c, _, t in cells if t == "1.0")
+
+
+def test_wide_tables_keep_their_first_column_in_view(site: Path) -> None:
+    css = (site / "assets" / "style.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.scroll td:first-child, \.scroll th:first-child \{([^}]*)\}", css)
+    assert rule and "position: sticky" in rule.group(1) and "left: 0" in rule.group(1)
+    # declared before the cell colours, which must still win on a best or failed first cell
+    assert css.index(rule.group(0)) < css.index("td.best, tr.best td")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<div class="scroll"><table class="sortable">' in index
