@@ -45,7 +45,7 @@ from .frames import python_strings
 from .pages import load_page
 from .pages.html import fmt, slug
 from .pages.protocol import PROTOCOL_PAGE, link_citations, protocol_html
-from .provenance import provenance_from_rows, provenance_items
+from .provenance import human_time, provenance_from_rows, provenance_items
 from .publish import building, check_target, publish
 
 TEMPLATES = files("imputebench.reports") / "templates"
@@ -77,6 +77,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
     env.filters["slug"] = slug
+    env.filters["when"] = human_time
     return env
 
 

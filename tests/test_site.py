@@ -489,3 +489,15 @@ def test_wide_tables_keep_their_first_column_in_view(site: Path) -> None:
     assert css.index(rule.group(0)) < css.index("td.best, tr.best td")
     index = (site / "index.html").read_text(encoding="utf-8")
     assert '<div class="scroll"><table class="sortable">' in index
+
+
+def test_the_provenance_footer_reads_as_text(tmp_path: Path) -> None:
+    rows = small_rows(mechanisms=("mcar",), rates=(0.2,), seeds=(0, 1, 2, 3))
+    rows["finished_at"] = pd.Timestamp("2026-11-21 09:00:00.123456", tz="UTC")
+    index = build_site(rows, tmp_path / "site", max_plots=0, n_boot=20).read_text(encoding="utf-8")
+    footer = index[index.index('<footer class="provenance">'):]
+    values = dict(re.findall(r"<dt>([^<]*)</dt><dd><code>([^<]*)</code></dd>", footer))
+    assert values["seeds"] == "0–3" and values["protocol version"] == "1"
+    assert values["last job finished"] == "2026-11-21 09:00 UTC"
+    assert not any(c in v for v in values.values() for c in "[]{}")  # no Python or JSON repr
+    assert ".123456" not in footer

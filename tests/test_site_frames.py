@@ -443,3 +443,16 @@ def test_dataset_rank_matrix_ranks_each_imputer_on_each_dataset() -> None:
     assert cell.loc[("B", "wine"), "rank"] == 1 and cell.loc[("B", "wine"), "score"] == pytest.approx(0.1)
     assert cell.loc[("A", "iris"), "colour"] == "#67a9cf" and cell.loc[("A", "wine"), "colour"] == "#ef8a62"
     assert list(dict.fromkeys(ranked["imputer"])) == ["B", "A", "C"]  # mean ranks 1.5, 2, 2.5: best first
+
+
+# -- provenance as a reader reads it ----------------------------------------------------------------------
+def test_provenance_values_are_text_not_python_reprs() -> None:
+    from imputebench.reports.provenance import human_list, human_time, human_value
+
+    assert human_list([1]) == "1" and human_list([0, 1]) == "0, 1" and human_list([0, 1, 2, 3, 4]) == "0–4"
+    assert human_list(np.array([7, 0, 1, 2, 9])) == "0–2, 7, 9"
+    assert human_time("2026-11-21 09:00:00.123456+00:00") == "2026-11-21 09:00 UTC"
+    assert human_time(pd.Timestamp("2026-11-21T10:30:59", tz="Europe/Paris")) == "2026-11-21 09:30 UTC"
+    assert human_time("2026-11-20T10:00") == "2026-11-20 10:00 UTC" and human_time(None) == ""
+    assert human_value({"imputebench": "0.1.0", "numpy": ["2.3", "2.4"]}) == "imputebench 0.1.0, numpy 2.3 / 2.4"
+    assert human_value(["quick", "paper"]) == "quick, paper"
