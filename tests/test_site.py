@@ -501,3 +501,13 @@ def test_the_provenance_footer_reads_as_text(tmp_path: Path) -> None:
     assert values["last job finished"] == "2026-11-21 09:00 UTC"
     assert not any(c in v for v in values.values() for c in "[]{}")  # no Python or JSON repr
     assert ".123456" not in footer
+
+
+def test_histograms_on_an_imputer_page_name_the_feature_of_each_dataset(site: Path) -> None:
+    html = (site / "imputer-knn.html").read_text(encoding="utf-8")
+    drawn = re.findall(r'src="(plots/hist-imp-knn[^"]*\.svg)"', html)
+    assert drawn
+    svg = (site / drawn[0]).read_text(encoding="utf-8")
+    panels = re.findall(r'font-weight="600"[^>]*>([^<]*)</text>', svg)
+    assert panels and all(" · " in p for p in panels), panels  # "dataset · feature", never a bare dataset
+    assert "wine · alcohol" in panels
