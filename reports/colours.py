@@ -3,7 +3,7 @@ heat scale of the matrices. Pure values and functions; figures and pages only us
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

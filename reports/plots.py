@@ -316,7 +316,7 @@ def pareto_plot(points: pd.DataFrame, quality_label: str, front: np.ndarray, col
 
 def histograms(samples: pd.DataFrame, feature: str, panels: Sequence[str], shared_x: bool = True,
                max_panels: int = 12) -> str:
-    """True (grey) against imputed (blue) values at the masked cells of one feature, a panel per
+    """True (grey) against imputed (black) values at the masked cells of one feature, a panel per
     value of the ``panel`` column: a collapsed imputer shows one tall bar. ``shared_x``: one x range
     for every panel (panels are imputers on one dataset); else each panel its own (panels are
     datasets, whose scales differ). Categorical panels show bar counts per label."""

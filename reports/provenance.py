@@ -29,7 +29,7 @@ def _json_versions(texts: Sequence[Any]) -> dict[str, list[str]]:
 def human_time(value: Any) -> str:
     """A moment as a reader reads it: ``2026-11-21 09:00 UTC`` (the store's times are UTC; no
     microseconds, no ISO ``T``); ``""`` for none, the text itself when it is not a time."""
-    if value is None or value != value or str(value) == "":
+    if value is None or str(value) in ("", "NaT", "nan"):
         return ""
     try:
         stamp = pd.Timestamp(value)

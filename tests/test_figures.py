@@ -144,7 +144,7 @@ def closest(colours: list[str], others: list[str] | None = None) -> float:
 
 def test_the_palette_has_24_distinct_colours_safe_for_colour_blind_readers() -> None:
     palette = plots.PALETTE
-    assert len(set(c.lower() for c in palette)) == len(palette) >= 20
+    assert len({c.lower() for c in palette}) == len(palette) >= 20
     assert closest(palette[:8]) >= 18  # the first imputers: far apart for every reader
     assert closest(palette) >= 7
     # "imputed" and "true" are no imputer's colours and stand apart from all of them

@@ -366,7 +366,7 @@ def test_protocol_sections_are_anchored_and_its_contents_links_follow() -> None:
 def test_the_shipped_protocol_has_every_section_anchored() -> None:
     from imputebench.reports.pages.protocol import protocol_html
 
-    sections = re.findall(r"^## (\d+)\.", (Path(__file__).parents[1] / "docs" / "protocol.md").read_text("utf-8"), re.M)
+    sections = re.findall(r"^## (\d+)\.", (Path(__file__).parents[1] / "docs" / "protocol.md").read_text("utf-8"), re.MULTILINE)
     assert len(sections) >= 10
     html = str(protocol_html())
     for n in sections:
