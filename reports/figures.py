@@ -31,6 +31,7 @@ class Figure:
     attrs: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     note: str = ""
+    warning: str = ""  # what the reader must know before reading it (a CD diagram that separates nothing)
     narrow: Figure | None = None  # the same figure laid out for a phone screen, where there is one
 
 

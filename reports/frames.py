@@ -15,10 +15,12 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..protocol.metrics import QUALITY_METRICS as METRICS
 from ..harness.store import STATUSES
 from . import leaderboard as lb
+from .colours import heat_colours
 
 PRIMARY_METRIC = {"in-sample": "armse", "downstream": "downstream"}
 NOT_OK = [s for s in STATUSES if s != "ok"]
@@ -154,6 +156,14 @@ class PooledTest:
     metric: str
     n_datasets: int
     result: lb.FriedmanResult | None
+    ranking: lb.Ranking | None = None  # the per-dataset ranks and scores behind the test
+
+    @property
+    def reading(self) -> CdReading | None:
+        """The CD diagram's reading (:func:`cd_reading`), with the exact test's chi² and p."""
+        r = self.result
+        return None if r is None else cd_reading(r.mean_ranks, self.n_datasets, r.cd, r.alpha,
+                                                 (r.statistic, r.pvalue))
 
 
 def pooled_tests(matrices: dict[tuple[str, str], lb.BlockMatrix], settings: Sequence[str],
@@ -168,7 +178,7 @@ def pooled_tests(matrices: dict[tuple[str, str], lb.BlockMatrix], settings: Sequ
             ranking = lb.rank_imputers(matrix, metric, n_boot=10)
             result = lb.friedman_nemenyi(ranking.dataset_scores, lb.higher_is_better(metric)) \
                 if len(ranking.dataset_scores) else None
-            tests.append(PooledTest(setting, metric, len(ranking.dataset_scores), result))
+            tests.append(PooledTest(setting, metric, len(ranking.dataset_scores), result, ranking))
     return tests
 
 
@@ -179,10 +189,89 @@ def friedman_table(tests: Sequence[PooledTest]) -> pd.DataFrame:
                           "cd": t.result.cd, "alpha": t.result.alpha} for t in tests if t.result is not None])
 
 
+@dataclass(frozen=True)
+class CdReading:
+    """What a reader is told under a CD diagram: N datasets, k imputers, Friedman's statistic and
+    p-value, the Nemenyi critical difference, the spread of the mean ranks (best to worst) and a
+    warning when N is too small to separate the imputers ("" when it is not)."""
+
+    n_datasets: int
+    k: int
+    statistic: float
+    pvalue: float
+    cd: float
+    alpha: float
+    spread: float
+    warning: str
+
+
+def friedman_from_ranks(mean_ranks: np.ndarray, n_datasets: int) -> tuple[float, float]:
+    """Friedman's chi² and p-value from the mean ranks over N datasets (Demšar 2006, eq. 1: chi² =
+    12 N / (k (k+1)) (sum R_j² - k (k+1)² / 4), k-1 degrees of freedom). No correction for ties, so
+    where ranks tie it is slightly conservative beside scipy's test on the scores."""
+    r = np.asarray(mean_ranks, dtype=float)
+    k = r.size
+    statistic = 12.0 * n_datasets / (k * (k + 1)) * (float(np.sum(r ** 2)) - k * (k + 1) ** 2 / 4.0)
+    return statistic, float(stats.chi2.sf(statistic, k - 1))
+
+
+def cd_reading(mean_ranks: pd.Series, n_datasets: int, cd: float, alpha: float = 0.05,
+               friedman: tuple[float, float] | None = None) -> CdReading:
+    """The reading of one CD diagram. ``friedman``: (chi², p) of the exact test where the scores were
+    at hand, else computed from the mean ranks (:func:`friedman_from_ranks`).
+
+    Rules for the warning, in order (the first that holds is said):
+
+    1. the critical difference is at least the spread of the mean ranks (worst minus best): every
+       imputer is joined to every other, so these N datasets separate no pair (with k imputers a
+       difference of mean ranks can reach k - 1 at most; CD shrinks as 1/sqrt(N));
+    2. N < 2k: too few datasets for k imputers (Demšar's rule of thumb for the test's power): pairs
+       joined by a bar are not shown different, which is not the same as equal;
+    3. Friedman's p >= alpha: the test finds no difference at all, and the bars are not to be read.
+    """
+    ranks = mean_ranks.to_numpy(dtype=float)
+    k = ranks.size
+    statistic, pvalue = friedman if friedman is not None else friedman_from_ranks(ranks, n_datasets)
+    spread = float(ranks.max() - ranks.min()) if k else 0.0
+    if cd >= spread:
+        warning = (f"{n_datasets} datasets are too few to separate these {k} imputers: the critical difference "
+                   f"({cd:.2f}) is larger than the whole spread of their mean ranks ({spread:.2f}), so no pair "
+                   "is significantly different.")
+    elif n_datasets < 2 * k:
+        warning = (f"Only {n_datasets} datasets for {k} imputers (fewer than 2k = {2 * k}): the test has little "
+                   "power; imputers joined by a bar are not shown different, not shown equal.")
+    elif pvalue >= alpha:
+        warning = (f"Friedman's test finds no difference between the imputers (p = {pvalue:.2g} ≥ {alpha}): "
+                   "the bars are not to be read as a ranking.")
+    else:
+        warning = ""
+    return CdReading(n_datasets, k, statistic, pvalue, cd, alpha, spread, warning)
+
+
+MATRIX_COLUMNS = ["imputer", "dataset", "rank", "score", "colour"]
+
+
+def dataset_rank_matrix(ranking: lb.Ranking) -> pd.DataFrame:
+    """The per-dataset matrix of one comparison, long format (:data:`MATRIX_COLUMNS`): each imputer's
+    rank on each dataset (its mean score over the dataset's shared masks, ranked among the imputers,
+    PROTOCOL §6), that score, and the cell's heat colour (rank 1 blue, rank k orange). Imputers in
+    the order of the ranking (best mean rank first), datasets by name."""
+    ranks, scores = ranking.dataset_ranks, ranking.dataset_scores
+    if ranks.empty:
+        return pd.DataFrame(columns=MATRIX_COLUMNS)
+    imputers = [i for i in ranking.table["imputer"] if i in ranks.columns]
+    datasets = sorted(ranks.index)
+    long = ranks.loc[datasets, imputers].melt(ignore_index=False, var_name="imputer", value_name="rank")
+    long = long.reset_index().rename(columns={"index": "dataset"})
+    long["score"] = scores.loc[datasets, imputers].melt(ignore_index=False)["value"].to_numpy(dtype=float)
+    long["colour"] = heat_colours(long["rank"].to_numpy(dtype=float), 1.0, float(len(imputers)))
+    return long[MATRIX_COLUMNS].reset_index(drop=True)
+
+
 @dataclass
 class Selection:
-    """One mechanism and rate selection of the overview (not both pooled): the mean ranks, the Nemenyi
-    CD (None below 3 imputers or 2 datasets) and, for the setting's primary metric, the Pareto front
+    """One mechanism and rate selection of the overview (not both pooled): the mean ranks, the reading
+    of its CD diagram (None below 3 imputers or 2 datasets) and, for the setting's primary metric, the Pareto front
     of time against mean rank."""
 
     setting: str
@@ -191,7 +280,7 @@ class Selection:
     rate: str
     n_datasets: int
     mean_ranks: pd.Series
-    cd: float | None
+    reading: CdReading | None  # the CD diagram's numbers and warning (:func:`cd_reading`)
     pareto: tuple[pd.DataFrame, np.ndarray] | None
 
 
@@ -209,8 +298,8 @@ def selections(table: pd.DataFrame, metrics: Sequence[str]) -> list[Selection]:
                                    "quality": group["mean_rank"].to_numpy(float),
                                    "seconds": group["seconds"].to_numpy(float)})
             pareto = (points, lb.pareto_front(points["seconds"].to_numpy(), points["quality"].to_numpy(), False))
-        out.append(Selection(setting, metric, mechanism, rate, n, ranks,
-                             lb.critical_difference(k, n) if k >= 3 and n >= 2 else None, pareto))
+        reading = cd_reading(ranks, n, lb.critical_difference(k, n)) if k >= 3 and n >= 2 else None
+        out.append(Selection(setting, metric, mechanism, rate, n, ranks, reading, pareto))
     return out
 
 

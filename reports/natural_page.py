@@ -18,7 +18,7 @@ from ..tracks.natural.scores import ranked_scores
 from .natural_tables import (AGREE_FROM, MIN_SHARED, PARTLY_FROM, agreement_of, column_missing, downstream_baselines,
                              overall_ranks, row_patterns, table_facts, table_patterns, table_rankings)
 from .pages import Site
-from .pages.html import slug
+from .pages.html import direction_arrow, slug
 
 PAGE = "natural.html"
 FAILURES_SHOWN = 50
@@ -94,6 +94,7 @@ def agreement_sentence(r: pd.Series, labels: dict[str, str]) -> str:
 def table_context(table: str, pattern: dict[str, Any] | None, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Everything one table's section shows."""
     labels = {s.column: s.label for s in ranked_scores()}
+    headers = {s.column: f"{s.label} {direction_arrow(s.higher_is_better)}" for s in ranked_scores()}
     notes = {s.column: s.note for s in ranked_scores() if s.note}
     rankings, agreement, baselines = frames["rankings"], frames["agreement"], frames["baselines"]
     facts, columns, patterns = frames["facts"], frames["columns"], frames["patterns"]
@@ -107,7 +108,7 @@ def table_context(table: str, pattern: dict[str, Any] | None, frames: dict[str, 
         "matrix": pattern_matrix(pattern) if pattern else None,
         "facts": facts[facts["table"] == table].iloc[0].to_dict() if (facts["table"] == table).any() else None,
         "columns": cols.to_dict("records"), "patterns": patterns[patterns["table"] == table].to_dict("records"),
-        "scores": [{"column": s, "label": labels[s], "note": notes.get(s, "")} for s in scores],
+        "scores": [{"column": s, "label": headers[s], "note": notes.get(s, "")} for s in scores],
         "ranking": ranking_rows(part, scores),
         "agreement": [{"verdict": r["verdict"], "text": agreement_sentence(r, labels)} for _, r in pairs.iterrows()],
         "baseline": base.iloc[0].to_dict() if len(base) else None,

@@ -18,19 +18,11 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
-           "#ea580c", "#0d9488", "#9333ea", "#b45309"]
-# Histograms: one colour for "imputed" on every page, and a "true" colour that no imputer has.
-IMPUTED_COLOUR = "#2563eb"
-TRUE_COLOUR = "#9ca3af"
+from .colours import IMPUTED_COLOUR, PALETTE, TRUE_COLOUR, colour_of  # noqa: F401 (pages take them here)
+
 INK, MUTED, GRID, AXIS = "#111827", "#6b7280", "#e5e7eb", "#9ca3af"
 TRANSFER_PANELS = 3  # tasks a row on the transfer curves: wider would shrink each panel on a phone
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
-
-
-def colour_of(names: Sequence[str]) -> dict[str, str]:
-    """A stable colour per name (sorted order), reused across every figure of the site."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(names))}
 
 
 def finite_runs(x: np.ndarray, y: np.ndarray) -> list[slice]:
@@ -325,7 +317,7 @@ def pareto_plot(points: pd.DataFrame, quality_label: str, front: np.ndarray, col
 
 def histograms(samples: pd.DataFrame, feature: str, panels: Sequence[str], shared_x: bool = True,
                max_panels: int = 12) -> str:
-    """True (grey) against imputed (blue) values at the masked cells of one feature, a panel per
+    """True (grey) against imputed (black) values at the masked cells of one feature, a panel per
     value of the ``panel`` column: a collapsed imputer shows one tall bar. ``shared_x``: one x range
     for every panel (panels are imputers on one dataset); else each panel its own (panels are
     datasets, whose scales differ). Categorical panels show bar counts per label."""

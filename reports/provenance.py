@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..harness.store import STATUSES
@@ -23,6 +24,47 @@ def _json_versions(texts: Sequence[Any]) -> dict[str, list[str]]:
         except (ValueError, AttributeError, TypeError):
             continue
     return versions
+
+
+def human_time(value: Any) -> str:
+    """A moment as a reader reads it: ``2026-11-21 09:00 UTC`` (the store's times are UTC; no
+    microseconds, no ISO ``T``); ``""`` for none, the text itself when it is not a time."""
+    if value is None or str(value) in ("", "NaT", "nan"):
+        return ""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def human_list(values: Sequence[Any]) -> str:
+    """A list as text, not a Python repr: ``1``, ``0, 1``; three or more consecutive integers as a
+    range, ``0–4``."""
+    values = list(values)
+    if values and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        numbers, parts, start = sorted(int(v) for v in values), [], 0
+        for i in range(1, len(numbers) + 1):
+            if i == len(numbers) or numbers[i] != numbers[i - 1] + 1:
+                run = numbers[start:i]
+                parts += [f"{run[0]}–{run[-1]}"] if len(run) >= 3 else [str(n) for n in run]
+                start = i
+        return ", ".join(parts)
+    return ", ".join(human_value(v) for v in values)
+
+
+def human_value(value: Any) -> str:
+    """Any provenance value as text: lists through :func:`human_list`, mappings as ``key value``
+    pairs, the rest as it prints."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {' / '.join(map(human_value, v)) if isinstance(v, list) else human_value(v)}"
+                         for k, v in value.items())  # several versions of one package: "numpy 2.3 / 2.4"
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        return human_list(sorted(value) if isinstance(value, set) else list(value))
+    return "" if value is None else str(value)
 
 
 def _joined(values: Any) -> str:
@@ -42,7 +84,7 @@ def runs_from_rows(rows: pd.DataFrame) -> list[dict[str, Any]]:
         statuses = part["status"].value_counts()
         runs.append({
             "run_id": str(key[0]) if keys == ["run_id"] else "", "command": "",
-            "started": str(part["finished_at"].min())[:19], "finished": str(part["finished_at"].max())[:19],
+            "started": human_time(part["finished_at"].min()), "finished": human_time(part["finished_at"].max()),
             "imputebench": _joined(part["imputebench"]), "protocol_version": _joined(part["protocol_version"]),
             "profile": _joined(part["profile"]), "jobs": len(part),
             "statuses": ", ".join(f"{int(statuses[s])} {s}" for s in STATUSES if statuses.get(s, 0)),
@@ -57,7 +99,7 @@ def runs_from_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, An
         counts = r.get("status_counts") or r.get("statuses") or {}
         runs.append({
             "run_id": str(r.get("run_id", "")), "command": str(r.get("command", "")),
-            "started": str(r.get("started_at") or "")[:19], "finished": str(r.get("finished_at") or "")[:19],
+            "started": human_time(r.get("started_at")), "finished": human_time(r.get("finished_at")),
             "imputebench": str(r.get("imputebench_version", r.get("imputebench", ""))),
             "protocol_version": str(r.get("protocol_version", "")), "profile": str(r.get("profile", "")),
             "jobs": int(sum(counts.values())) if isinstance(counts, Mapping) else "",
@@ -110,13 +152,11 @@ def provenance_items(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
     imputebench = versions.get("imputebench", "") if isinstance(versions, Mapping) else ""
     labels = {"protocol_version": "protocol version", "profile": "profile", "grid": "grid", "seeds": "seeds",
               "date": "last job finished", "command": "produced by", "rendered_by": "rendered by"}
-    items = [("imputebench", imputebench if isinstance(imputebench, str) else json.dumps(imputebench))]
+    items = [("imputebench", human_value(imputebench))]
     for key, label in labels.items():
-        if key not in provenance:
-            continue
-        value = provenance[key]
-        items.append((label, value if isinstance(value, str) else json.dumps(value)))
-    items.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items()) if isinstance(versions, Mapping)
-                  else str(versions)))
+        if key in provenance:
+            value = provenance[key]
+            items.append((label, human_time(value) if key == "date" else human_value(value)))
+    items.append(("versions", human_value(versions)))
     items.append(("site built", built))
     return items

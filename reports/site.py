@@ -8,6 +8,7 @@
     paper.html                  Meta-GAIN Tables 1-4 and DiffPuter's MAE/RMSE layout, from the store
     dataset-<slug>.html, imputer-<slug>.html
     transfer.html               the transfer track (PROTOCOL §7), when the store holds its rows
+    protocol.html               docs/protocol.md, sections anchored #sN; every "PROTOCOL §N" on a page links there
     assets/ plots/ data/        CSS + JS, SVG figures, every table as CSV and parquet
     .imputebench-site.json      the manifest: the files written and the inputs' content hash (publish.py)
 
@@ -43,7 +44,8 @@ from .figures import Figure, FigureDrawer
 from .frames import python_strings
 from .pages import load_page
 from .pages.html import fmt, slug
-from .provenance import provenance_from_rows, provenance_items
+from .pages.protocol import PROTOCOL_PAGE, link_citations, protocol_html
+from .provenance import human_time, provenance_from_rows, provenance_items
 from .publish import building, check_target, publish
 
 TEMPLATES = files("imputebench.reports") / "templates"
@@ -75,6 +77,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
     env.filters["slug"] = slug
+    env.filters["when"] = human_time
     return env
 
 
@@ -156,11 +159,13 @@ class SiteBuilder:
             self.lap(f"page {name.rpartition(':')[2]}")
         self.drawer.draw()
         self.lap("figures")
+        # Every site carries the protocol its pages cite, and every citation links to its section.
+        self.render("protocol.html.j2", PROTOCOL_PAGE, protocol=protocol_html())
         for template, path, context in self._pages:
             html = self.env.get_template(template).render({
                 "provenance": self._provenance, "runs": self._runs, "page": path, "nav_links": self._nav,
                 "n_plots_skipped": self.drawer.skipped, **self._context, **context})
-            (self.out / path).write_text(html, encoding="utf-8")
+            (self.out / path).write_text(link_citations(html), encoding="utf-8")
         self.lap("html")
         return self.out / "index.html"
 

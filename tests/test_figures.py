@@ -115,3 +115,39 @@ def test_text_in_figures_is_escaped() -> None:
     ranks = pd.Series({"<script>x</script>": 1.0, "b": 2.0, "c": 3.0})
     svg = plots.cd_diagram(ranks, 0.5, "")
     assert "<script>" not in svg and "&lt;script&gt;x&lt;/script&gt;" in svg
+
+
+# -- the palette: enough distinct colours for 20 imputers, readable with a colour-vision deficiency ----------
+# Machado et al. (2009), severity 1: linear-RGB matrices simulating protan and deutan vision.
+VISION = {"normal": np.eye(3),
+          "protan": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                              [-0.003882, -0.048116, 1.051998]]),
+          "deutan": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]])}
+
+
+def lab(colour: str, vision: str) -> np.ndarray:
+    """CIELAB (D65) of a ``#rrggbb`` colour as seen with ``vision``."""
+    c = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    linear = np.clip(VISION[vision] @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.where((xyz := xyz / [0.95047, 1.0, 1.08883]) > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def closest(colours: list[str], others: list[str] | None = None) -> float:
+    """The smallest CIE76 Delta E between two of ``colours`` (or one of them and one of ``others``),
+    over normal, protan and deutan vision."""
+    pairs = [(a, b) for i, a in enumerate(colours) for b in (others if others is not None else colours[i + 1:])]
+    return min(float(np.linalg.norm(lab(a, v) - lab(b, v))) for a, b in pairs for v in VISION)
+
+
+def test_the_palette_has_24_distinct_colours_safe_for_colour_blind_readers() -> None:
+    palette = plots.PALETTE
+    assert len({c.lower() for c in palette}) == len(palette) >= 20
+    assert closest(palette[:8]) >= 18  # the first imputers: far apart for every reader
+    assert closest(palette) >= 7
+    # "imputed" and "true" are no imputer's colours and stand apart from all of them
+    assert closest([plots.IMPUTED_COLOUR, plots.TRUE_COLOUR], palette) >= 9
+    names = [f"imputer{i:02d}" for i in range(20)]
+    assert len(set(plots.colour_of(names).values())) == 20

@@ -97,7 +97,7 @@ def test_every_figure_is_drawn_by_default(site: Path) -> None:
 def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() -> None:
     from imputebench.reports import plots
 
-    assert plots.TRUE_COLOUR not in plots.PALETTE
+    assert plots.TRUE_COLOUR not in plots.PALETTE and plots.IMPUTED_COLOUR not in plots.PALETTE
     samples = pd.DataFrame({"feature": "f", "categorical": False, "panel": ["iris"] * 4 + ["wine"] * 4,
                             "true_value": [1.0, 2, 3, 4, 100, 200, 300, 400],
                             "imputed_value": [1.5, 2, 2.5, 3, 150, 250, 300, 350],
@@ -105,7 +105,7 @@ def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() ->
     per_panel = plots.histograms(samples, "f", ["iris", "wine"], shared_x=False)
     shared = plots.histograms(samples, "f", ["iris", "wine"], shared_x=True)
     assert f'fill="{plots.IMPUTED_COLOUR}"' in per_panel
-    assert not any(f'fill="{c}"' in per_panel for c in plots.PALETTE if c != plots.IMPUTED_COLOUR)
+    assert not any(f'fill="{c}"' in per_panel for c in plots.PALETTE)
     # each dataset its own x range: iris's axis ends at 4, not at wine's 400
     assert ">1</text>" in per_panel and ">4</text>" in per_panel and ">400</text>" in per_panel
     assert shared.count(">400</text>") == 2
@@ -425,3 +425,92 @@ def test_a_site_folder_reached_through_a_link_is_swapped_where_it_is(tmp_path: P
     build_site(rows[rows["imputer"] != "mice"], link, PROVENANCE, max_plots=0, n_boot=20)
     assert link.is_symlink() and not (served / "imputer-mice.html").exists() and (served / "index.html").exists()
     assert sorted(p.name for p in (tmp_path / "www").iterdir()) == [".site.imputebench-lock", "site"]  # no staging
+
+
+def test_the_protocol_ships_with_the_site_and_every_citation_links_to_its_section(site: Path) -> None:
+    protocol = (site / "protocol.html").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'id="(s\d+)"', protocol))
+    assert {"s1", "s5", "s6", "s10"} <= anchors
+    for name, html in pages(site).items():
+        assert 'href="protocol.html"' in html, name  # the navigation and the footer
+        text = re.sub(r"<[^>]*>", "", re.sub(r'<a class="cite"[^>]*>[^<]*</a>', "", re.sub(
+            r"<(title|option|a)\b.*?</\1>", "", html, flags=re.DOTALL)))
+        assert not re.search(r"§\d", text), f"{name} cites the protocol without a link"
+        for section in re.findall(r'href="protocol.html#(s\d+)"', html):
+            assert section in anchors, f"{name} links to a missing section {section}"
+    assert 'href="protocol.html#s6"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_overview_shows_the_table_first_with_a_glossary_and_the_method_folded(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    filters, glossary = index.index('class="filters sticky"'), index.index('<details class="glossary">')
+    table, method = index.index('class="filterable ranking"'), index.index('<details class="method">')
+    assert filters < glossary < table < method
+    terms = index[glossary:table]
+    summary = terms[terms.index("<summary>"):terms.index("</summary>")]  # the one line a reader sees
+    assert all(t in summary for t in ("mask", "in-sample vs downstream", "ARMSE", "win rate", "rating", "↓", "↑"))
+    assert re.findall(r"<dt>([^<]*)</dt>", terms) == ["mask", "in-sample", "downstream", "ARMSE", "win rate", "rating"]
+    # The method prose lives in the fold only: nothing but the glossary between the filters and the table.
+    assert "bootstrap interval over datasets" in index[method:] and "bootstrap" not in index[:table]
+
+
+def test_every_metric_column_header_says_which_way_is_better(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", index[index.index('class="filterable ranking"'):])
+    assert {"mean rank ↓", "win rate ↑", "ARMSE ↓", "categorical accuracy ↑", "downstream score ↑", "time s ↓"} <= set(headers)
+    results = (site / "results-in-sample-mcar.html").read_text(encoding="utf-8")
+    assert "<h2>RMSE ↓ at 0.2 missing</h2>" in results
+    paper = (site / "paper.html").read_text(encoding="utf-8")
+    assert "(ARMSE ↓)" in paper and "(MAE ↓ · RMSE ↓)" in paper
+
+
+def test_cd_diagrams_say_friedmans_p_and_n_and_warn_when_n_is_too_small(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    captions = re.findall(r"<figcaption>([^<]*Nemenyi CD[^<]*)</figcaption>\s*(<p class=\"warn\">[^<]*</p>)?", index)
+    assert captions and all("Friedman χ²" in c and ", p = " in c and "N = 2 datasets" in c for c, _ in captions)
+    # 2 datasets, 3 imputers: the critical difference (2.34) exceeds any possible spread of mean ranks (2).
+    assert all("2 datasets are too few to separate these 3 imputers" in w for _, w in captions)
+
+
+def test_the_overview_has_a_heat_coloured_rank_matrix_per_setting_and_metric(site: Path) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    start = index.index("<h2>Per dataset</h2>")
+    matrix = index[start:index.index("</section>", start)]
+    first = matrix[:matrix.index("</table>")]
+    assert "<th data-type=\"num\">wine</th>" in first
+    cells = re.findall(r'<td style="background:(#[0-9a-f]{6})" title="([^"]*)" data-sort="[^"]*">([^<]*)</td>', first)
+    assert len(cells) == 3 * 2  # 3 imputers x 2 datasets
+    assert {text for _, _, text in cells} <= {"1.0", "1.5", "2.0", "2.5", "3.0"}
+    assert any(c == "#67a9cf" for c, _, t in cells if t == "1.0")
+
+
+def test_wide_tables_keep_their_first_column_in_view(site: Path) -> None:
+    css = (site / "assets" / "style.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.scroll td:first-child, \.scroll th:first-child \{([^}]*)\}", css)
+    assert rule and "position: sticky" in rule.group(1) and "left: 0" in rule.group(1)
+    # declared before the cell colours, which must still win on a best or failed first cell
+    assert css.index(rule.group(0)) < css.index("td.best, tr.best td")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<div class="scroll"><table class="sortable">' in index
+
+
+def test_the_provenance_footer_reads_as_text(tmp_path: Path) -> None:
+    rows = small_rows(mechanisms=("mcar",), rates=(0.2,), seeds=(0, 1, 2, 3))
+    rows["finished_at"] = pd.Timestamp("2026-11-21 09:00:00.123456", tz="UTC")
+    index = build_site(rows, tmp_path / "site", max_plots=0, n_boot=20).read_text(encoding="utf-8")
+    footer = index[index.index('<footer class="provenance">'):]
+    values = dict(re.findall(r"<dt>([^<]*)</dt><dd><code>([^<]*)</code></dd>", footer))
+    assert values["seeds"] == "0–3" and values["protocol version"] == "1"
+    assert values["last job finished"] == "2026-11-21 09:00 UTC"
+    assert not any(c in v for v in values.values() for c in "[]{}")  # no Python or JSON repr
+    assert ".123456" not in footer
+
+
+def test_histograms_on_an_imputer_page_name_the_feature_of_each_dataset(site: Path) -> None:
+    html = (site / "imputer-knn.html").read_text(encoding="utf-8")
+    drawn = re.findall(r'src="(plots/hist-imp-knn[^"]*\.svg)"', html)
+    assert drawn
+    svg = (site / drawn[0]).read_text(encoding="utf-8")
+    panels = re.findall(r'font-weight="600"[^>]*>([^<]*)</text>', svg)
+    assert panels and all(" · " in p for p in panels), panels  # "dataset · feature", never a bare dataset
+    assert "wine · alcohol" in panels

@@ -4,6 +4,7 @@ seam itself."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -148,13 +149,13 @@ def test_selections_carry_the_critical_difference_and_the_primary_pareto_front()
     found = {(s.setting, s.metric, s.mechanism, s.rate): s for s in frames.selections(table, metrics)}
     assert ("in-sample", "armse", "all", "all") not in found  # pooled: the exact Friedman test instead
     mcar = found[("in-sample", "armse", "mcar", "all")]
-    assert mcar.cd == pytest.approx(lb.critical_difference(3, 2)) and mcar.n_datasets == 2
+    assert mcar.reading.cd == pytest.approx(lb.critical_difference(3, 2)) and mcar.n_datasets == 2
     points, front = mcar.pareto
     assert dict(zip(points["imputer"], front)) == {"A": False, "B": True, "C": True}  # B: A's rank, faster
     assert found[("downstream", "armse", "mcar", "all")].pareto is None  # not the downstream setting's primary
     assert found[("downstream", "downstream", "mcar", "all")].pareto is not None
     two = frames.selections(table[table["imputer"] != "C"], metrics)
-    assert all(s.cd is None for s in two)  # fewer than 3 imputers: no CD
+    assert all(s.reading is None for s in two)  # fewer than 3 imputers: no CD
 
 
 def test_pareto_points_over_all_datasets_or_one_and_the_reasons_for_none() -> None:
@@ -353,8 +354,114 @@ def test_a_page_from_outside_the_package_plugs_in_by_its_dotted_name(tmp_path: P
     rows = synthetic_rows(datasets=("wine",), imputers=("mean", "knn"), mechanisms=("mcar",), rates=(0.2,), seeds=(0,))
     build_site(rows, tmp_path / "site", pages=("notes_track:add_page",))
     site = tmp_path / "site"
-    assert sorted(p.name for p in site.glob("*.html")) == ["notes.html"]
+    assert sorted(p.name for p in site.glob("*.html")) == ["notes.html", "protocol.html"]  # the protocol ships always
     html = (site / "notes.html").read_text()
     assert '<a href="notes.html" class="here">Notes</a>' in html
     assert '<p id="notes">knn, mean: data/notes.csv</p>' in html and "Provenance" in html
     assert pd.read_csv(site / "data" / "notes.csv").to_dict("list") == {"imputer": ["knn", "mean"], "jobs": [2, 2]}
+
+
+# -- the protocol page and its citations ----------------------------------------------------------------
+def test_protocol_sections_are_anchored_and_its_contents_links_follow() -> None:
+    from imputebench.reports.pages.protocol import render_protocol
+
+    html = str(render_protocol("Contents: [6 Aggregation](#6-aggregation)\n\n## 6. Aggregation\n\nRanks.\n\n"
+                               "## Notes\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"))
+    assert '<h2 id="s6">6. Aggregation</h2>' in html
+    assert 'href="#s6"' in html and "#6-aggregation" not in html
+    assert '<h2 id="notes">' in html and "<table>" in html
+
+
+def test_the_shipped_protocol_has_every_section_anchored() -> None:
+    from imputebench.reports.pages.protocol import protocol_html
+
+    sections = re.findall(r"^## (\d+)\.", (Path(__file__).parents[1] / "docs" / "protocol.md").read_text("utf-8"), re.MULTILINE)
+    assert len(sections) >= 10
+    html = str(protocol_html())
+    for n in sections:
+        assert f'id="s{n}"' in html, n
+    assert not re.search(r'href="#(?!s\d)', html)  # every contents link lands on an anchor that exists
+
+
+def test_citations_are_linked_in_text_only() -> None:
+    from imputebench.reports.pages.protocol import link_citations
+
+    html = ('<p title="see PROTOCOL §5">ranked (PROTOCOL §6), ties within §6\'s tolerance; §10 too</p>'
+            '<a href="x.html">PROTOCOL §7</a><option>§2</option><title>§3</title>')
+    linked = link_citations(html)
+    assert '<p title="see PROTOCOL §5">' in linked  # an attribute stays an attribute
+    assert '(<a class="cite" href="protocol.html#s6">PROTOCOL §6</a>)' in linked
+    assert '<a class="cite" href="protocol.html#s6">§6</a>\'s' in linked
+    assert '<a class="cite" href="protocol.html#s10">§10</a> too' in linked
+    assert '<a href="x.html">PROTOCOL §7</a>' in linked and "<option>§2</option><title>§3</title>" in linked
+    assert linked.count('class="cite"') == 3
+    assert link_citations("<p>no citation</p>") == "<p>no citation</p>"
+
+
+def test_metric_headers_carry_their_declared_direction() -> None:
+    from imputebench.protocol.metrics import METRICS_DECLARED
+    from imputebench.reports.pages.view import METRIC_HEADERS
+
+    assert METRIC_HEADERS["armse"] == "ARMSE ↓" and METRIC_HEADERS["downstream"] == "downstream score ↑"
+    for m in METRICS_DECLARED:
+        assert METRIC_HEADERS[m.name].endswith("↑" if m.higher_is_better else "↓"), m.name
+
+
+# -- what is said under a CD diagram ----------------------------------------------------------------------
+def test_friedman_from_mean_ranks_is_scipys_test_on_untied_ranks() -> None:
+    from scipy import stats
+
+    ranks = np.array([[1, 2, 3, 4], [2, 1, 3, 4], [1, 3, 2, 4], [1, 2, 4, 3], [2, 1, 4, 3]], dtype=float)
+    statistic, p = frames.friedman_from_ranks(ranks.mean(axis=0), len(ranks))
+    expected = stats.friedmanchisquare(*ranks.T)
+    assert statistic == pytest.approx(expected.statistic) and p == pytest.approx(expected.pvalue)
+
+
+def test_cd_reading_warns_when_the_datasets_cannot_separate_the_imputers() -> None:
+    nine = pd.Series(np.linspace(3.5, 6.6, 9), index=[f"i{j}" for j in range(9)])
+    four = frames.cd_reading(nine, 4, lb.critical_difference(9, 4))  # the issue's 4 datasets, 9 imputers
+    assert four.cd > four.spread == pytest.approx(3.1) and four.k == 9 and four.n_datasets == 4
+    assert "4 datasets are too few to separate these 9 imputers" in four.warning
+    spread_out = pd.Series(np.arange(1.0, 10.0), index=nine.index)  # every dataset agrees: spread 8 > CD
+    few = frames.cd_reading(spread_out, 10, lb.critical_difference(9, 10))
+    assert few.pvalue < 1e-6 and "fewer than 2k = 18" in few.warning
+    many = frames.cd_reading(spread_out, 40, lb.critical_difference(9, 40))
+    assert many.warning == ""
+    level = frames.cd_reading(pd.Series([1.9, 2.0, 2.1], index=list("abc")), 40, 0.05)
+    assert level.pvalue > 0.05 and "finds no difference" in level.warning
+
+
+# -- the overview's per-dataset matrix -------------------------------------------------------------------
+def test_heat_colours_run_from_blue_best_to_orange_worst() -> None:
+    from imputebench.reports.colours import heat_colours
+
+    colours = heat_colours(np.array([1.0, 2.0, 3.0, np.nan, 9.0]), 1.0, 3.0)
+    assert list(colours) == ["#67a9cf", "#f7f7f7", "#ef8a62", "", "#ef8a62"]  # clipped beyond the worst
+    assert list(heat_colours(np.array([0.9, 0.1]), 0.9, 0.1)) == ["#67a9cf", "#ef8a62"]  # higher is better
+
+
+def test_dataset_rank_matrix_ranks_each_imputer_on_each_dataset() -> None:
+    jobs = [job(d, i, v) for d, values in (("iris", (0.1, 0.2, 0.3)), ("wine", (0.3, 0.1, 0.2)))
+            for i, v in zip("ABC", values)]
+    rows = frame(jobs)
+    matrix = lb.block_matrices(rows, ["armse"])[("in-sample", "armse")]
+    ranked = frames.dataset_rank_matrix(lb.rank_imputers(matrix, "armse", n_boot=10))
+    assert list(ranked.columns) == frames.MATRIX_COLUMNS
+    cell = ranked.set_index(["imputer", "dataset"])
+    assert cell.loc[("A", "iris"), "rank"] == 1 and cell.loc[("A", "wine"), "rank"] == 3
+    assert cell.loc[("B", "wine"), "rank"] == 1 and cell.loc[("B", "wine"), "score"] == pytest.approx(0.1)
+    assert cell.loc[("A", "iris"), "colour"] == "#67a9cf" and cell.loc[("A", "wine"), "colour"] == "#ef8a62"
+    assert list(dict.fromkeys(ranked["imputer"])) == ["B", "A", "C"]  # mean ranks 1.5, 2, 2.5: best first
+
+
+# -- provenance as a reader reads it ----------------------------------------------------------------------
+def test_provenance_values_are_text_not_python_reprs() -> None:
+    from imputebench.reports.provenance import human_list, human_time, human_value
+
+    assert human_list([1]) == "1" and human_list([0, 1]) == "0, 1" and human_list([0, 1, 2, 3, 4]) == "0–4"
+    assert human_list(np.array([7, 0, 1, 2, 9])) == "0–2, 7, 9"
+    assert human_time("2026-11-21 09:00:00.123456+00:00") == "2026-11-21 09:00 UTC"
+    assert human_time(pd.Timestamp("2026-11-21T10:30:59", tz="Europe/Paris")) == "2026-11-21 09:30 UTC"
+    assert human_time("2026-11-20T10:00") == "2026-11-20 10:00 UTC" and human_time(None) == ""
+    assert human_value({"imputebench": "0.1.0", "numpy": ["2.3", "2.4"]}) == "imputebench 0.1.0, numpy 2.3 / 2.4"
+    assert human_value(["quick", "paper"]) == "quick, paper"

@@ -24,6 +24,11 @@ def slug(name: str) -> str:
     return f"{clean}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
 
 
+def direction_arrow(higher_is_better: bool) -> str:
+    """The arrow a column header carries: ↑ when higher is better, ↓ when lower is."""
+    return "↑" if higher_is_better else "↓"
+
+
 def fmt(value: float, digits: int = 3) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
 

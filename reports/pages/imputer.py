@@ -13,11 +13,11 @@ from ..frames import primary_metric, split
 from . import Site
 from .html import fmt, percent, slug
 from .sections import failures_list, pareto_figure, samples_section
-from .view import METRIC_LABELS, LeaderboardView, leaderboard_view
+from .view import METRIC_HEADERS, METRIC_LABELS, LeaderboardView, leaderboard_view
 
 
 def standing_row(setting: str, metric: str, standing: dict[str, float]) -> dict[str, Any]:
-    return {"setting": setting, "metric": METRIC_LABELS.get(metric, metric), "mean_rank": fmt(standing["mean_rank"], 2),
+    return {"setting": setting, "metric": METRIC_HEADERS.get(metric, metric), "mean_rank": fmt(standing["mean_rank"], 2),
             "ci": f"{fmt(standing['ci_low'], 2)} – {fmt(standing['ci_high'], 2)}",
             "win_rate": percent(standing["win_rate"]), "n_ok": standing["n_ok"], "n_bad": standing["n_bad"]}
 
@@ -45,12 +45,15 @@ def standing_and_figures(site: Site, view: LeaderboardView, imputer: str,
 
 
 def imputer_samples(view: LeaderboardView, imputer: str) -> pd.DataFrame | None:
-    """The imputer's samples: one feature per dataset (its first), under one heading."""
+    """The imputer's samples: one feature per dataset (its first), under one heading, each panel named
+    by its dataset and feature ("wine · alcohol")."""
     if view.samples is None:
         return None
     samples = view.samples[view.samples["imputer"] == imputer]
     if len(samples):
-        samples = facts.first_feature(samples).assign(feature="first sampled feature of each dataset")
+        samples = facts.first_feature(samples)
+        samples = samples.assign(dataset=samples["dataset"].astype(str) + " · " + samples["feature"].astype(str),
+                                 feature="first sampled feature of each dataset")
     return samples
 
 
@@ -62,8 +65,9 @@ def add_imputer_pages(site: Site, rows: pd.DataFrame) -> None:
         summaries, figures, paretos = standing_and_figures(site, view, imputer,
                                                            boards.get(imputer, frames.boards.iloc[:0]))
         table = facts.per_dataset_summary(cells.get(imputer, frames.cells.iloc[:0]))
-        samples = samples_section(site, imputer_samples(view, imputer), f"imp-{slug(imputer)}", "dataset",
-                                  frames.datasets)
+        sampled = imputer_samples(view, imputer)
+        samples = samples_section(site, sampled, f"imp-{slug(imputer)}", "dataset",
+                                  sorted(set(sampled["dataset"])) if sampled is not None else [])
         data = site.write_table(f"imputer-{slug(imputer)}", table, f"imputer {imputer}")
         site.render("imputer.html.j2", f"imputer-{slug(imputer)}.html", imputer=imputer, figures=figures,
                     paretos=paretos, summaries=summaries, table=table.to_dict("records"), samples=samples, data=data,

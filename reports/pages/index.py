@@ -14,7 +14,10 @@ from ..frames import (
     NOT_OK,
     PRIMARY_METRIC,
     SELECTION_KEYS,
+    CdReading,
+    PooledTest,
     comparison_extras,
+    dataset_rank_matrix,
     friedman_table,
     pooled_tests,
     ranking_table,
@@ -64,25 +67,56 @@ def ranking_sections(table: pd.DataFrame) -> list[dict[str, Any]]:
     return sections
 
 
-def pooled_figures(site: Site, view: LeaderboardView) -> tuple[list[Figure], list[Figure]]:
+def cd_caption(where: str, reading: CdReading) -> str:
+    """The numbers under a CD diagram: Friedman's test, N and k, the critical difference."""
+    return (f"{where}: Friedman χ² = {reading.statistic:.2f}, p = {reading.pvalue:.2g} over N = "
+            f"{reading.n_datasets} datasets and k = {reading.k} imputers; Nemenyi CD = {reading.cd:.2f} "
+            f"(α = {reading.alpha}), spread of the mean ranks {reading.spread:.2f}")
+
+
+def cd_figure(site: Site, name: str, where: str, reading: CdReading, mean_ranks: pd.Series, priority: str,
+              attrs: dict[str, str]) -> Figure:
+    """A CD diagram with its reading under it (:func:`.frames.cd_reading`): the numbers and any warning."""
+    figure = site.figure(name, cd_caption(where, reading), priority, "cd_diagram", (mean_ranks, reading.cd, ""), attrs)
+    figure.warning = reading.warning
+    return figure
+
+
+def rank_matrices(tests: list[PooledTest]) -> list[dict[str, Any]]:
+    """Per setting and metric (every mechanism and rate pooled), the imputer x dataset matrix of
+    ranks (:func:`.frames.dataset_rank_matrix`) as the page shows it: the rank on its heat colour, the
+    score in the tooltip."""
+    out = []
+    for test in tests:
+        matrix = dataset_rank_matrix(test.ranking) if test.ranking is not None else None
+        if matrix is None or matrix.empty:
+            continue
+        datasets, k, label = sorted(set(matrix["dataset"])), matrix["imputer"].nunique(), METRIC_LABELS[test.metric]
+        rows = [{"imputer": imputer, "cells": [
+            {"text": fmt(r.rank, 1) or "—", "colour": r.colour, "sort": fmt(r.rank, 2),
+             "title": f"{imputer} on {r.dataset}: rank {fmt(r.rank, 1)} of {k}, {label} {fmt(r.score, 4) or 'failed'}"}
+            for r in part.itertuples()]} for imputer, part in matrix.groupby("imputer", sort=False)]
+        out.append({"setting": test.setting, "metric": test.metric, "datasets": datasets, "rows": rows})
+    return out
+
+
+def pooled_figures(site: Site, view: LeaderboardView, tests: list[PooledTest]) -> tuple[list[Figure], list[Figure]]:
     """Per setting: a CD diagram per metric (the exact Friedman test, every mechanism and rate pooled)
     and the Pareto front over every dataset."""
     frames = view.frames
-    tests = pooled_tests(frames.matrices, frames.settings, frames.metrics)
     cd_figures, pareto_figures = [], []
     for setting in frames.settings:
         for test in (t for t in tests if t.setting == setting):
             label, result = METRIC_LABELS[test.metric], test.result
             attrs = {"setting": setting, "metric": test.metric, "mechanism": lb.ALL, "rate": lb.ALL}
-            if result is None:
+            reading = test.reading
+            if result is None or reading is None:
                 cd_figures.append(Figure(f"{setting}, {label}", attrs, note=TOO_FEW))
                 continue
-            caption = (f"{setting}, {label}: Friedman χ² = {result.statistic:.2f}, p = {result.pvalue:.2g}; "
-                       f"Nemenyi CD = {result.cd:.2f} (α = {result.alpha}) over {test.n_datasets} datasets, all "
-                       "mechanisms and rates pooled")
             priority = "overview" if test.metric == PRIMARY_METRIC.get(setting) else "cd-other"
-            cd_figures.append(site.figure(f"cd-{slug(setting)}-{test.metric}", caption, priority, "cd_diagram",
-                                          (result.mean_ranks, result.cd, ""), attrs))
+            cd_figures.append(cd_figure(site, f"cd-{slug(setting)}-{test.metric}",
+                                        f"{setting}, {label}, all mechanisms and rates pooled", reading,
+                                        result.mean_ranks, priority, attrs))
         pooled = pareto_figure(site, view, setting, f"pareto-{slug(setting)}", None, "overview")
         pooled.attrs.update(mechanism=lb.ALL, rate=lb.ALL)
         pareto_figures.append(pooled)
@@ -99,11 +133,10 @@ def selection_figures(site: Site, view: LeaderboardView, table: pd.DataFrame) ->
     for s in selections(table, view.frames.metrics):
         attrs = {"setting": s.setting, "metric": s.metric, "mechanism": s.mechanism, "rate": s.rate}
         where, label = f"mechanism {s.mechanism}, rate {s.rate}", METRIC_LABELS[s.metric]
-        if s.cd is not None:
-            cd_figures.append(site.figure(
-                f"cd-{slug(s.setting)}-{s.metric}-{slug(s.mechanism)}-{slug(s.rate)}",
-                f"{s.setting}, {label}, {where}: Nemenyi CD = {s.cd:.2f} (α = 0.05) over {s.n_datasets} datasets",
-                "cd-other", "cd_diagram", (s.mean_ranks, s.cd, ""), attrs))
+        if s.reading is not None:
+            cd_figures.append(cd_figure(site, f"cd-{slug(s.setting)}-{s.metric}-{slug(s.mechanism)}-{slug(s.rate)}",
+                                        f"{s.setting}, {label}, {where}", s.reading, s.mean_ranks, "cd-other",
+                                        attrs))
         else:
             cd_figures.append(Figure(f"{s.setting}, {label}, {where}", attrs, note="The " + TOO_FEW))
         if s.pareto is not None:
@@ -120,7 +153,8 @@ def selection_figures(site: Site, view: LeaderboardView, table: pd.DataFrame) ->
 def add_index_page(site: Site, rows: pd.DataFrame) -> None:
     view = leaderboard_view(site, rows)
     frames = view.frames
-    cd_figures, pareto_figures = pooled_figures(site, view)
+    tests = pooled_tests(frames.matrices, frames.settings, frames.metrics)
+    cd_figures, pareto_figures = pooled_figures(site, view, tests)
     table = ranking_table(frames.boards, comparison_extras(frames.rows, frames.metrics), frames.metrics)
     more_cd, more_pareto = selection_figures(site, view, table)
     site.render(
@@ -130,4 +164,4 @@ def add_index_page(site: Site, rows: pd.DataFrame) -> None:
         failure_summary=facts.failure_summary(frames.failures).to_dict("records"),
         result_pages=results_pages(frames.cells), downloads=site.downloads, uses_labels=view.uses_labels,
         families=sorted(set(view.family.values())), family=view.family, profiles=view.profiles,
-        reference=site.reference, from_reference=view.from_reference)
+        reference=site.reference, from_reference=view.from_reference, matrices=rank_matrices(tests))

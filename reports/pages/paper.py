@@ -11,7 +11,7 @@ import pandas as pd
 from ..paper_tables import PaperTable, paper_tables
 from . import Site
 from .html import cell_html, fmt, grid_table
-from .view import leaderboard_view
+from .view import METRIC_HEADERS, leaderboard_view
 
 COMPLETE_TITLE = "complete data, no missing value"
 
@@ -28,7 +28,8 @@ def section(site: Site, table: PaperTable) -> dict[str, Any]:
             row["cells"].append(cell_html(fmt(value), "complete", COMPLETE_TITLE, fmt(value, 6)))
         columns.append("Complete")
     data = site.write_table(table.name, table.frame, table.title)
-    return {"title": table.title, "columns": columns, "row_label": table.row_key, "rows": rows, "data": data}
+    shown = " · ".join(METRIC_HEADERS[m] for m in dict.fromkeys(table.cells["metric"]))  # the metrics' directions
+    return {"title": f"{table.title} ({shown})", "columns": columns, "row_label": table.row_key, "rows": rows, "data": data}
 
 
 def add_paper_page(site: Site, rows: pd.DataFrame) -> None:

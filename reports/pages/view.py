@@ -15,8 +15,11 @@ from .. import facts, plots
 from ..frames import PRIMARY_METRIC, LeaderboardFrames, leaderboard_frames
 from ..samples import read_samples
 from . import Site
+from .html import direction_arrow
 
 METRIC_LABELS = {name: m.label for name, m in METRIC_REGISTRY.items()}
+# A metric's column header: its label and its direction, both from its declaration.
+METRIC_HEADERS = {name: f"{m.label} {direction_arrow(m.higher_is_better)}" for name, m in METRIC_REGISTRY.items()}
 
 
 @dataclass
@@ -45,7 +48,7 @@ def _build_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
     info, family = facts.imputer_catalogue(frames.imputers)
     settings = frames.settings
     site.context(settings=settings, mechanisms=frames.mechanisms, datasets=frames.datasets, imputers=frames.imputers,
-                 metric_labels=METRIC_LABELS, primary=PRIMARY_METRIC,
+                 metric_labels=METRIC_HEADERS, primary=PRIMARY_METRIC,
                  default_setting="in-sample" if "in-sample" in settings else (settings or [""])[0])
     return LeaderboardView(
         frames=frames, colours=plots.colour_of(frames.imputers), info=info, family=family,
