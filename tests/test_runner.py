@@ -208,7 +208,10 @@ def test_run_exits_non_zero_when_a_requested_dataset_cannot_be_loaded(tmp_path):
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 1, out.stderr
     assert "1 jobs: 0 already in the store, 1 run (1 ok)" in out.stdout  # the rest ran
-    assert "requested datasets could not be loaded: adult" in out.stderr.strip().splitlines()[-1]
+    err = out.stderr.strip().splitlines()
+    assert "1 requested dataset could not be loaded" in err[-1]
+    adult = [line for line in err if "adult" in line]  # once on stderr: the runner's line, saying why
+    assert len(adult) == 1 and adult[0].startswith("imputebench: skipped dataset adult: "), err
 
 
 @pytest.mark.slow
