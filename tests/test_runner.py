@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from imputebench.errors import ImputeBenchError
 from imputebench.harness.runner import RunConfig, plan, run
 from imputebench.harness.store import COLUMNS, ResultStore
 
@@ -174,7 +175,10 @@ def test_an_unwritable_results_folder_fails_at_once_with_one_line(tmp_path):
                          capture_output=True, text=True, timeout=60)
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr
-    assert f"cannot write the results folder {blocker / 'results'}" in lines[0] and "--results DIR" in lines[0]
+    # the command line refuses it when read (options.folder); the library's run, when it starts
+    assert f"argument --results: '{blocker / 'results'}' cannot be a folder: '{blocker}' is a file" in lines[0]
+    with pytest.raises(ImputeBenchError, match=f"cannot write the results folder {blocker / 'results'}.*--results DIR"):
+        run(RunConfig(results_dir=blocker / "results", imputers=["mean"], progress=False))
 
 
 def test_limits_in_the_api_are_checked_too(tmp_path):
