@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", default="local", choices=("local", "ray"), help="where jobs run")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     add_track_arguments(p)
     add_source_arguments(p)
     p.set_defaults(func=main)
@@ -134,7 +134,10 @@ def main(args: argparse.Namespace) -> int:
         if sum(summary.statuses.values()) == 0 and site_is_current(cfg.results_dir):
             print(f"report: {cfg.results_dir / 'site' / 'index.html'} (unchanged)")
         else:
-            index = render_with_reference(cfg.results_dir, command=cfg.command)
+            from ..harness.progress import Progress
+
+            with Progress(cfg.progress, every_seconds=cfg.progress_seconds).phase("writing the report"):
+                index = render_with_reference(cfg.results_dir, command=cfg.command)
             print(f"report: {index}")
     # Named datasets that could not be loaded fail the run (after the rest ran); --all means
     # "every dataset that can be had here", whose missing ones are reported and skipped. The runner
