@@ -35,10 +35,7 @@ def _report(args: argparse.Namespace) -> int:
 
     if ResultStore(args.results).load().empty:
         print(f"imputebench: no job rows under {args.results}; the site shows an empty leaderboard", file=sys.stderr)
-    from ..harness.progress import Progress
-
-    with Progress().phase("writing the report", announce=False):  # a line every 10 s while it renders
-        index = render_with_reference(args.results, out, command=command_line(args), max_plots=args.max_plots,
-                                      force=True)
+    index = render_with_reference(args.results, out, command=command_line(args),
+                          max_plots=args.max_plots, force=True)
     print(f"site written: {index}")
     return 0
