@@ -109,16 +109,46 @@ def runs_from_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, An
     return sorted(runs, key=lambda r: r["started"])
 
 
-def grid_of(rows: pd.DataFrame) -> str:
-    """The grid a store holds, in words: counts per axis and the jobs. Every axis counts: the core
-    ones, and each track's (:attr:`imputebench.tracks.Track.axes`) that its rows fill."""
-    from ..tracks import all_tracks
+def _axis_count(rows: pd.DataFrame, columns: Sequence[str]) -> int:
+    """Distinct value combinations of ``columns`` (a missing value is a value: a natural job has no mechanism)."""
+    return len(rows[list(columns)].drop_duplicates())
 
-    axes = [("datasets", "dataset"), ("imputers", "imputer"), ("mechanisms", "mechanism"), ("rates", "rate"),
-            ("seeds", "seed"), ("settings", "setting")]
-    axes += [axis for track in all_tracks() for axis in track.axes if axis[1] in rows and rows[axis[1]].notna().any()]
-    parts = [f"{rows[c].nunique()} {label}" for label, c in axes]
-    return " × ".join(parts) + f" = {len(rows)} jobs"
+
+def grid_line(rows: pd.DataFrame, axes: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """``2 tasks × 2 n_target × ... = 24 jobs``: each axis named and counted; an axis of several columns
+    adds their own counts (``6 imputer-strategy pairs (2 imputer, 4 strategy)``). A store holding part
+    of a grid (an interrupted run, runs of different grids) says how much."""
+    parts, product = [], 1
+    for label, columns in axes:
+        present = [c for c in columns if c in rows]
+        if not present:
+            continue
+        n = _axis_count(rows, present)
+        product *= n
+        each = f" ({', '.join(f'{_axis_count(rows, [c])} {c}' for c in present)})" if len(present) > 1 else ""
+        parts.append(f"{n} {label}{each}")
+    total = f"{len(rows)} jobs" if product == len(rows) else f"{product} combinations, {len(rows)} jobs in the store"
+    return " × ".join(parts) + f" = {total}"
+
+
+def grid_of(rows: pd.DataFrame) -> str:
+    """The grid a store holds, in words: per track, its axes counted and the jobs (the track's name
+    first when the store holds several tracks)."""
+    from ..tracks import Track, get_track, rows_of, track_names
+    from ..errors import UsageError
+
+    present = [name for name in track_names() if len(rows_of(rows, name))]
+    if "track" in rows:  # a track whose declaration is not installed here keeps the core axes
+        present += sorted(set(rows["track"].dropna()) - set(present))
+    lines = []
+    for name in present:
+        try:
+            axes = get_track(name).axes
+        except UsageError:
+            axes = Track.axes
+        line = grid_line(rows_of(rows, name), axes)
+        lines.append(f"{name}: {line}" if len(present) > 1 else line)
+    return "; ".join(lines) if lines else grid_line(rows, Track.axes)
 
 
 def provenance_from_rows(rows: pd.DataFrame, command: str,

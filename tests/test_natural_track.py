@@ -145,6 +145,11 @@ def test_every_setting_scores_without_the_missing_values(holey_rows, holey_home)
             assert masked.loc[(mech, rate, "knn"), "rmse"] < masked.loc[(mech, rate, "mean"), "rmse"]
     shift = rows[rows["setting"] == "obs_shift"].set_index("imputer")["obs_shift"]
     assert shift["knn"] < shift["mean"]  # one value for every hole is far from the observed values
+    from imputebench.reports.provenance import grid_of
+
+    scores = 1 + 2 * 2 + len(TRUTH_FREE_SCORES)  # downstream, 2 mechanisms x 2 rates, truth-free
+    parts = ", ".join(f"{rows[c].nunique(dropna=False)} {c}" for c in ("setting", "mechanism", "rate"))
+    assert grid_of(rows) == f"1 tables × {scores} scores and masks ({parts}) × 1 seeds × 2 imputers = {len(rows)} jobs"
 
 
 def test_the_extra_mask_score_is_the_error_at_the_hidden_observed_cells_only(holey_rows, holey_home, tmp_path):

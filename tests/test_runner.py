@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from imputebench.errors import ImputeBenchError
 from imputebench.harness.runner import RunConfig, plan, run
 from imputebench.harness.store import COLUMNS, ResultStore
 
@@ -175,7 +176,10 @@ def test_an_unwritable_results_folder_fails_at_once_with_one_line(tmp_path):
                          capture_output=True, text=True, timeout=60)
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr
-    assert f"cannot write the results folder {blocker / 'results'}" in lines[0] and "--results DIR" in lines[0]
+    # the command line refuses it when read (options.folder); the library's run, when it starts
+    assert f"argument --results: '{blocker / 'results'}' cannot be a folder: '{blocker}' is a file" in lines[0]
+    with pytest.raises(ImputeBenchError, match=f"cannot write the results folder {blocker / 'results'}.*--results DIR"):
+        run(RunConfig(results_dir=blocker / "results", imputers=["mean"], progress=False))
 
 
 def test_limits_in_the_api_are_checked_too(tmp_path):
@@ -209,7 +213,10 @@ def test_run_exits_non_zero_when_a_requested_dataset_cannot_be_loaded(tmp_path):
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 1, out.stderr
     assert "1 jobs: 0 already in the store, 1 run (1 ok)" in out.stdout  # the rest ran
-    assert "requested datasets could not be loaded: adult" in out.stderr.strip().splitlines()[-1]
+    err = out.stderr.strip().splitlines()
+    assert "1 requested dataset could not be loaded" in err[-1]
+    adult = [line for line in err if "adult" in line]  # once on stderr: the runner's line, saying why
+    assert len(adult) == 1 and adult[0].startswith("imputebench: skipped dataset adult: "), err
 
 
 @pytest.mark.slow
@@ -288,3 +295,70 @@ def test_a_job_a_timeout_failed_is_rerun_only_with_a_longer_timeout(tmp_path):
     longer = run(small(tmp_path, imputers=["faulty:Hangs"], timeout=3))
     assert longer.skipped == 0 and longer.statuses == {"timeout": 1}
     assert longer.rows.loc[0, "timeout_s"] == 3 and len(longer.rows) == 1
+
+
+def test_progress_lines_keep_time_in_every_phase_on_a_fake_clock(caplog):
+    """A line whenever the interval passed without one: a phase's heartbeat, then the jobs' counts;
+    none on a terminal's jobs phase (the bar) and none with --quiet."""
+    import logging
+
+    from imputebench.harness.progress import Progress
+
+    now = [0.0]
+    progress = Progress(every_seconds=10, tty=False, clock=lambda: now[0])
+    caplog.set_level(logging.INFO, logger="imputebench")
+
+    def at(t: float, then=None) -> list[str]:
+        caplog.clear()
+        now[0] = t
+        (then or progress.tick)()
+        return [r.getMessage() for r in caplog.records]
+
+    with progress.phase("planning: loading 2 datasets"):  # the heartbeat thread sleeps 10 real s: not here
+        assert [r.getMessage() for r in caplog.records] == ["planning: loading 2 datasets"]
+        assert at(9.9) == []
+        assert at(10) == ["planning: loading 2 datasets: still working, 10 s"]
+        assert at(19) == [] and at(75) == ["planning: loading 2 datasets: still working, 1 min 15 s"]
+    now[0] = 100.0
+    with progress.phase("running 3 jobs on 2 workers", total=3):
+        assert at(105, lambda: progress.done("ok")) == []
+        assert at(110) == ["1/3 jobs (1 ok), 10 s, about 20 s left"]
+        assert at(121, lambda: progress.done("failed")) == ["2/3 jobs (1 failed, 1 ok), 21 s, about 10 s left"]
+    with progress.phase("writing the store", announce=False):
+        assert at(121) == [] and at(131) == ["writing the store: still working, 10 s"]
+    quiet = Progress(enabled=False, every_seconds=0, tty=False, clock=lambda: now[0])
+    with quiet.phase("planning"):
+        assert at(1000, quiet.tick) == []
+
+
+def test_the_heartbeat_writes_while_a_phase_blocks_and_stops_with_it():
+    import logging
+    import threading
+
+    from imputebench.harness.progress import Progress
+
+    lines: list[str] = []
+    three = threading.Event()
+
+    def emit(record) -> None:
+        lines.append(record.getMessage())
+        if len(lines) >= 3:
+            three.set()
+
+    handler = logging.Handler()
+    handler.emit = emit
+    log = logging.getLogger("imputebench")
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        with Progress(every_seconds=0.01, tty=False).phase("loading data"):
+            assert three.wait(timeout=20), lines  # the block says nothing: the heartbeat does
+        after = len(lines)
+        assert lines[0] == "loading data" and all(ln.startswith("loading data: still working, ") for ln in lines[1:])
+        with Progress(every_seconds=0.01, tty=True).phase("running 0 jobs", total=0):
+            pass
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+    assert len(lines) == after  # the thread ended with its phase; an empty jobs phase says nothing

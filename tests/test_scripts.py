@@ -81,6 +81,11 @@ def test_an_unexpected_failure_is_one_line_and_its_own_status(monkeypatch, capsy
     ["reproduce", "gain", "--results", "{file}/g"],
     ["datasets", "list", "--mirror", "{file}/mirror"],
     ["run", "--data-home", "{file}"],
+    ["run", "--results", "{file}/r"],
+    ["run", "--results", "{file}"],
+    ["export", "paper", "--out", "{file}/paper"],
+    ["export", "paper", "--results", "{file}/r", "--out", "{dir}/paper"],
+    ["datasets", "add", "mine", "{dir}", "--target", "y"],
 ])
 def test_a_path_that_cannot_work_is_refused_when_read(tmp_path, capsys, argv):
     a_file = tmp_path / "a-file"
@@ -97,6 +102,27 @@ def test_path_types_accept_what_can_be_made(tmp_path):
     assert options.existing_file(str(tmp_path / "f")) == tmp_path / "f"
     with pytest.raises(argparse.ArgumentTypeError, match="does not exist"):
         options.existing_file(str(tmp_path / "absent"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--jobs", "0"], "argument --jobs: expected a whole number of at least 1; got '0'"),
+    (["run", "--jobs", "two"], "argument --jobs: expected a whole number of at least 1; got 'two'"),
+    (["export", "paper", "--out", "p", "--max-columns", "0"], "argument --max-columns: expected a whole number"),
+    (["datasets", "add", "mine", "absent.csv", "--target", "y"], "'absent.csv' does not exist"),
+    (["datasets", "add", "mine", "uci:x", "--target", "y"], "a table by id is uci:ID with a whole number"),
+])
+def test_counts_and_tables_are_refused_when_read(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert message in parse_error(capsys, argv)
+
+
+def test_datasets_add_takes_a_file_or_a_table_by_id(tmp_path):
+    from imputebench.cli import build_parser
+
+    (tmp_path / "t.csv").write_text("a,y\n1,2\n")
+    for table in (str(tmp_path / "t.csv"), "openml:61", "uci:53"):
+        args = build_parser("datasets").parse_args(["datasets", "add", "mine", table, "--target", "y"])
+        assert args.table == table
 
 
 # -- grid values at the job key's precision ------------------------------------------------------------

@@ -278,3 +278,86 @@ def test_listing_and_declaring_tracks_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["['main', 'transfer', 'natural']", "[]"]
+
+
+# -- progress: every phase of a run says something, whatever its track ---------------------------------
+class LogLines:
+    """The ``imputebench`` logger's messages, and a wait for one that matches."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+
+    def emit(self, record) -> None:
+        with self.changed:
+            self.lines.append(record.getMessage())
+            self.changed.notify_all()
+
+    def wait_for(self, start: str) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: any(ln.startswith(start) for ln in self.lines), timeout=20), self.lines
+
+
+@pytest.fixture
+def log_lines():
+    import logging
+
+    lines = LogLines()
+    handler = logging.Handler()
+    handler.emit = lines.emit
+    log = logging.getLogger("imputebench")
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    yield lines
+    log.removeHandler(handler)
+    log.setLevel(old_level)
+
+
+@pytest.mark.slow  # a run through the command line, a few seconds
+def test_without_a_terminal_every_phase_of_a_run_speaks_while_it_lasts(halves, tmp_path, monkeypatch, log_lines):
+    """Planning, the jobs and the report each block until their own progress line arrives: a phase
+    silent for longer than the interval would hang here (the interval is 10 s in a real run)."""
+    from dataclasses import replace
+
+    from imputebench.cli import main as cli
+    from imputebench.commands import run as run_command
+    from imputebench.gates import reference
+    from imputebench.harness import runner
+
+    plan_track = type(halves).plan
+
+    def slow_plan(self, cfg, grid):  # a track loading data for minutes, saying nothing itself
+        log_lines.wait_for("planning: loading 1 datasets: still working, ")
+        return plan_track(self, cfg, grid)
+
+    class InProcess:  # an executor whose first job takes long
+        def execute(self, tasks, context, on_result, on_tick):
+            log_lines.wait_for("0/2 jobs (none finished), ")
+            for t in tasks:
+                on_result(run_job(t.job, context, t.mask, t.data))
+
+    def slow_render(results, **kw):
+        log_lines.wait_for("writing the report: still working, ")
+        return tmp_path / "site" / "index.html"
+
+    config_from = run_command.config_from
+    monkeypatch.setattr(type(halves), "plan", slow_plan)
+    monkeypatch.setattr(runner, "make_executor", lambda cfg, timeout: InProcess())
+    monkeypatch.setattr(reference, "render_with_reference", slow_render)
+    monkeypatch.setattr(run_command, "config_from", lambda *a: replace(config_from(*a), progress_seconds=0.05))
+    assert cli(["run", "--track", "halves", "--imputers", "mean,median", "--mechanisms", "mcar", "--rates", "0.2",
+                "--seeds", "0", "--results", str(tmp_path / "r"), "--jobs", "1"]) == 0
+    phases = [ln for ln in log_lines.lines if "still working" not in ln and " jobs (" not in ln]
+    assert phases == ["planning: loading 1 datasets", "running 2 jobs on 1 workers", "writing the report"]
+    # --quiet: nothing at all
+    log_lines.lines.clear()
+    monkeypatch.setattr(type(halves), "plan", plan_track)
+    monkeypatch.setattr(InProcess, "execute", lambda self, tasks, context, on_result, on_tick: [
+        on_result(run_job(t.job, context, t.mask, t.data)) for t in tasks])
+    monkeypatch.setattr(reference, "render_with_reference", lambda results, **kw: tmp_path / "index.html")
+    assert cli(["run", "--track", "halves", "--imputers", "mean", "--mechanisms", "mcar", "--rates", "0.4",
+                "--seeds", "0", "--results", str(tmp_path / "r"), "--quiet"]) == 0
+    assert log_lines.lines == []

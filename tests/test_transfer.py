@@ -352,6 +352,10 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
     rows = summary.rows
     assert set(rows["strategy"]) == {"target-only", "source-only", "pooled"}
     assert rows["downstream"].notna().all()  # the target domain still has two classes
+    from imputebench.reports.provenance import grid_of
+
+    grid = "1 tasks × 2 n_target × 1 mechanisms × 1 rates × 1 seeds × 6 imputer-strategy pairs (2 imputer, 3 strategy)"
+    assert grid_of(rows) == f"{grid} = {len(jobs)} jobs"
 
     from imputebench.reports.render import render_report
 
@@ -359,6 +363,7 @@ def test_transfer_grid_shares_masks_resumes_and_builds_the_page(home: Path, tmp_
     page = (index.parent / "transfer.html").read_text()
     assert "shifty-b" in page and "Negative transfer" in page
     assert "too few masks for a verdict" in page and "0 cells with negative transfer" not in page
+    assert f"{grid} = {len(jobs)} jobs" in page  # the page's grid line
     assert 'href="transfer.html"' in index.read_text()
     assert (index.parent / "data" / "transfer-gain.csv").is_file()
 
@@ -498,11 +503,30 @@ def test_the_transfer_page_fits_a_phone_wide_tables_scroll_in_their_own_box(tmp_
     assert "max-width: 100%" in rule("figure.plot img") and "max-width: 100%" in rule("figure.plot")
 
 
-def test_the_grid_line_counts_the_transfer_axes_too() -> None:
+def _grid_rows(track: str, **axes) -> pd.DataFrame:
+    """Store-like rows: every combination of ``axes`` (name -> values), one row each."""
+    import itertools
+
+    names = list(axes)
+    return pd.DataFrame([dict(zip(names, combo), track=track) for combo in itertools.product(*axes.values())])
+
+
+def test_the_grid_line_names_every_axis_and_multiplies_to_the_job_count() -> None:
     from imputebench.reports.provenance import grid_of
 
-    rows = _two_tasks().assign(dataset="shifty", setting="in-sample")
-    assert grid_of(rows) == ("1 datasets × 2 imputers × 1 mechanisms × 1 rates × 6 seeds × 1 settings × 2 tasks × "
-                             "2 n_target × 2 strategies = 96 jobs")
-    main = rows.assign(task=None, n_target=np.nan, strategy=None)  # a main-track store: no transfer axes
-    assert grid_of(main).endswith("× 1 settings = 96 jobs")
+    common = dict(mechanism=["mar"], rate=[0.2], seed=[0, 1], setting=["transfer"])
+    pairs = [("mean", "target-only"), ("mean", "pooled"), ("remasker", "target-only"), ("remasker", "pooled"),
+             ("remasker", "fine-tune")]  # fine-tune only for the imputer that adapts
+    transfer = pd.concat([_grid_rows("transfer", task=["a", "b"], dataset=["d"], n_target=[50, 200], **common)
+                          .assign(imputer=i, strategy=st) for i, st in pairs], ignore_index=True)
+    line = grid_of(transfer)
+    assert line == ("2 tasks × 2 n_target × 1 mechanisms × 1 rates × 2 seeds × 5 imputer-strategy pairs "
+                    "(2 imputer, 3 strategy) = 40 jobs")
+    assert len(transfer) == 2 * 2 * 2 * 5
+    main = _grid_rows("main", dataset=["iris", "wine", "diabetes"], mechanism=["mcar", "mar"], rate=[0.2], seed=[0],
+                      setting=["in-sample"], imputer=["mean", "knn"])
+    both = grid_of(pd.concat([main, transfer], ignore_index=True))
+    assert both == ("main: 3 datasets × 2 mechanisms × 1 rates × 1 seeds × 1 settings × 2 imputers = 12 jobs; "
+                    f"transfer: {line}")
+    # a store holding part of a grid says so rather than multiplying to a wrong count
+    assert grid_of(main.iloc[1:]).endswith("= 12 combinations, 11 jobs in the store")

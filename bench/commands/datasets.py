@@ -9,7 +9,7 @@ from .. import datasets as ds_api
 from ..datasets.facts import added_lines, dataset_facts, dropped_note, facts_lines, listing, listing_lines, names_to_fetch
 from ..tracks.transfer.tasks import tasks_on
 from ..errors import DatasetError
-from .options import add_json_argument, add_source_arguments
+from .options import add_json_argument, add_source_arguments, existing_file
 
 
 _HOME_HELP = "where tables are kept (default: $IMPUTEBENCH_DATA_HOME or the user cache)"
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Copy a table into the data home (content-addressed: moving or editing the file later "
                     "changes nothing) and register it under NAME, with where it came from.")
     add.add_argument("name", metavar="NAME", help="the name runs use (--datasets NAME)")
-    add.add_argument("table", metavar="TABLE", help="a CSV, TSV or parquet file, or openml:ID / uci:ID (fetched "
+    add.add_argument("table", metavar="TABLE", type=_table, help="a CSV, TSV or parquet file, or openml:ID / uci:ID (fetched "
                                                     "through the network once, then kept)")
     add.add_argument("--target", required=True, help="the target column")
     add.add_argument("--categorical", type=_columns, default=(), metavar="COL,...", help="categorical feature columns")
@@ -63,6 +63,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm.add_argument("name", metavar="NAME", help="a dataset you added")
     rm.add_argument("--data-home", metavar="DIR", default=None, help=_HOME_HELP)
     rm.set_defaults(func=_remove)
+
+
+def _table(text: str) -> str:
+    """An existing file, else ``openml:ID`` / ``uci:ID``: checked at parse time, in one line."""
+    from ..datasets.online import parse_service_id
+    from ..errors import UsageError
+
+    try:
+        return str(existing_file(text))
+    except argparse.ArgumentTypeError as not_a_file:
+        try:
+            if parse_service_id(text) is not None:
+                return text
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        raise not_a_file from None
 
 
 def _columns(text: str) -> tuple[str, ...]:

@@ -8,33 +8,7 @@ from pathlib import Path
 
 from . import command_line
 from ..errors import UsageError
-
-
-def _items(text: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
-    return items
-
-
-def _rates(text: str) -> list[float]:
-    try:
-        rates = [float(t) for t in _items(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated rates such as 0.2,0.5; got {text!r}") from None
-    if any(not 0 < r < 1 for r in rates):
-        raise argparse.ArgumentTypeError(f"a missing rate is between 0 and 1 (0.2 = 20 %); got {text!r}")
-    return rates
-
-
-def _columns(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--max-columns takes a whole number of at least 1; got {text!r}")
-    return value
+from .options import DEFAULT_RESULTS, csv_list, folder, positive_int, rates
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,24 +22,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the citations of every imputer and dataset, and a README naming protocol, grid, "
                     "hyper-parameters, versions and commands.")
     source = paper.add_mutually_exclusive_group()
-    source.add_argument("--results", type=Path, default=None, metavar="DIR",
-                        help="results folder to export (default: results)")
+    source.add_argument("--results", type=folder, default=None, metavar="DIR",
+                        help=f"results folder to export (default: {DEFAULT_RESULTS})")
     source.add_argument("--reference", default=None, metavar="NAME",
                         help="export a reference set instead: a shipped set's name (e.g. quick-v1), the path of its "
                              ".json manifest or of its .parquet rows")
-    paper.add_argument("--out", type=Path, required=True, metavar="DIR",
+    paper.add_argument("--out", type=folder, required=True, metavar="DIR",
                        help="output folder (new, empty, or an earlier export, which is replaced)")
-    for flag, alias, kind, what in (("--setting", "--settings", _items, "settings (in-sample, downstream)"),
-                                    ("--metric", "--metrics", _items, "metrics (armse, rmse, mae, downstream, ...)"),
-                                    ("--mechanism", "--mechanisms", _items, "mechanisms (mcar, mar, mnar)"),
-                                    ("--rate", "--rates", _rates, "missing rates (0.2,0.5)"),
-                                    ("--imputers", "--imputer", _items, "imputers"),
-                                    ("--datasets", "--dataset", _items, "datasets"),
-                                    ("--track", "--tracks", _items, "tracks (main, transfer)")):
+    for flag, alias, kind, what in (("--setting", "--settings", csv_list, "settings (in-sample, downstream)"),
+                                    ("--metric", "--metrics", csv_list, "metrics (armse, rmse, mae, downstream, ...)"),
+                                    ("--mechanism", "--mechanisms", csv_list, "mechanisms (mcar, mar, mnar)"),
+                                    ("--rate", "--rates", rates, "missing rates (0.2,0.5)"),
+                                    ("--imputers", "--imputer", csv_list, "imputers"),
+                                    ("--datasets", "--dataset", csv_list, "datasets"),
+                                    ("--track", "--tracks", csv_list, "tracks (main, transfer)")):
         paper.add_argument(flag, alias, type=kind, default=[], metavar="LIST",
                            help=f"only these comma-separated {what} (default: all in the rows)")
     paper.add_argument("--no-figures", action="store_true", help="tables, citations and README only")
-    paper.add_argument("--max-columns", type=_columns, default=7, metavar="N",
+    paper.add_argument("--max-columns", type=positive_int, default=7, metavar="N",
                        help="value columns per LaTeX table before it is split into parts (default: 7)")
     paper.add_argument("--pdf", action="store_true", help="also typeset paper.tex to paper.pdf (needs pdflatex)")
     paper.set_defaults(func=_paper)
@@ -98,7 +72,7 @@ def _load(args: argparse.Namespace):
     from ..gates.reference import merge_with_store, run_reference
     from ..harness.store import ResultStore
 
-    results = args.results or Path("results")
+    results = args.results or Path(DEFAULT_RESULTS)
     store = ResultStore(results)
     rows, runs = store.load(), store.runs()
     if rows.empty:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from . import command_line
 from ..errors import UsageError
 from ..harness.config import DEFAULT_DATASETS, DEFAULT_TRACK, RunConfig
 from ..protocol.profiles import PROFILES
-from .options import add_source_arguments, csv_list, imputer_param, ints, limit, params_by_imputer, rates, seeds
-from .options import source_from
+from .options import DEFAULT_RESULTS, add_source_arguments, csv_list, folder, imputer_param, ints, limit
+from .options import params_by_imputer, positive_int, rates, seeds, source_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "in the report (see `imputebench reference list`)")
     p.add_argument("--param", type=imputer_param, action="append", default=[], metavar="IMPUTER.PARAM=VALUE",
                    help="override a hyper-parameter (repeatable)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results directory (default: ./results)")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--results", type=folder, default=DEFAULT_RESULTS, metavar="DIR",
+                   help=f"results directory (default: ./{DEFAULT_RESULTS})")
+    p.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--timeout", type=limit("seconds"), default=None,
                    help="seconds per job, or 'none' (default: the profile's)")
     p.add_argument("--memory-limit", type=limit("MB"), default=None, metavar="MB",
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", default="local", choices=("local", "ray"), help="where jobs run")
     p.add_argument("--address", default=None, help="Ray cluster address (with --executor ray)")
     p.add_argument("--no-report", action="store_true", help="do not render the report at the end")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     add_track_arguments(p)
     add_source_arguments(p)
     p.set_defaults(func=main)
@@ -91,8 +91,6 @@ def config_from(args: argparse.Namespace, options: dict | None = None) -> RunCon
     args.profile = args.profile or "quick"
     if args.profile not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}")
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     from ..tracks import get_track
 
     options = track_options_from(args) if options is None else options
@@ -136,12 +134,17 @@ def main(args: argparse.Namespace) -> int:
         if sum(summary.statuses.values()) == 0 and site_is_current(cfg.results_dir):
             print(f"report: {cfg.results_dir / 'site' / 'index.html'} (unchanged)")
         else:
-            index = render_with_reference(cfg.results_dir, command=cfg.command)
+            from ..harness.progress import Progress
+
+            with Progress(cfg.progress, every_seconds=cfg.progress_seconds).phase("writing the report"):
+                index = render_with_reference(cfg.results_dir, command=cfg.command)
             print(f"report: {index}")
     # Named datasets that could not be loaded fail the run (after the rest ran); --all means
-    # "every dataset that can be had here", whose missing ones are reported and skipped.
+    # "every dataset that can be had here", whose missing ones are reported and skipped. The runner
+    # has named each one, with why, in its own stderr line: this line only gives the verdict.
     if summary.unavailable and not (options.get("all") or args.reference):
-        print(f"imputebench: error: {len(summary.unavailable)} requested datasets could not be loaded: "
-              f"{', '.join(sorted(summary.unavailable))}", file=sys.stderr)
+        n = len(summary.unavailable)
+        print(f"imputebench: error: {n} requested dataset{'s' * (n != 1)} could not be loaded (skipped, see "
+              f"above); the other jobs ran", file=sys.stderr)
         return 1
     return 0

@@ -3,8 +3,8 @@ becomes a row and never stops the run (isolation).
 
 An executor takes tasks (a job, its stored mask and its data), the run's context and two callbacks: it calls
 ``on_result`` with each finished job's :class:`imputebench.harness.job.JobResult`, in completion order, and
-``on_tick`` about once a second while it waits (the runner flushes rows and reports progress
-there). Rows are the same whichever executor ran them: each job's numbers depend only on the job.
+``on_tick`` about once a second while it waits (the runner flushes rows there; progress keeps its
+own time, :mod:`imputebench.harness.progress`). Rows are the same whichever executor ran them: each job's numbers depend only on the job.
 Executors write nothing: results go back to the driver's store. They ship each distinct piece of
 data (a planned table, a task's domains) to a worker once, not once per job, and know no track:
 a worker imports a job's track module when it unpickles the job.

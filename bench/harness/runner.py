@@ -218,14 +218,15 @@ def run(cfg: RunConfig) -> RunSummary:
     store.check_writable()
     executor = make_executor(cfg, timeout)  # a missing engine fails before any dataset loads
     progress = Progress(cfg.progress, every_seconds=cfg.progress_seconds)
-    progress.status(f"planning: loading {len(grid.datasets)} datasets")
-    planned = plan(cfg, grid)  # values checked against the data (e.g. --n-target) fail here: nothing written
+    with progress.phase(f"planning: loading {len(grid.datasets)} datasets"):
+        planned = plan(cfg, grid)  # values checked against the data (e.g. --n-target) fail here: nothing written
     jobs, unavailable = planned.jobs, planned.unavailable
     for name, why in sorted(unavailable.items()):
         log.warning("skipped dataset %s", why if why.startswith(f"{name}:") else f"{name}: {why}")
-    done = store.finished_keys(retry_failed=cfg.retry_failed, timeout_s=timeout, memory_limit_mb=memory_mb)
-    pending = [j for j in jobs if j.key not in done]
-    masks = stored_masks(store, pending, planned.data)
+    with progress.phase("reading the store: finished jobs and stored masks", announce=False):
+        done = store.finished_keys(retry_failed=cfg.retry_failed, timeout_s=timeout, memory_limit_mb=memory_mb)
+        pending = [j for j in jobs if j.key not in done]
+        masks = stored_masks(store, pending, planned.data)
     mask_key_of = {j.key: j.mask_key for j in pending}
     started = datetime.now(timezone.utc)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
@@ -248,21 +249,16 @@ def run(cfg: RunConfig) -> RunSummary:
         summary.add(row)
         progress.done(row["status"])
 
-    def on_tick() -> None:
-        writer.tick()
-        progress.tick()
-
-    progress.start(len(pending))
     tasks = [Task(j, masks.get(j.mask_key), planned.data.get(j.data_key)) for j in pending]
     interrupted = False
     try:
-        executor.execute(tasks, context, on_result, on_tick)
+        with progress.phase(f"running {len(pending)} jobs on {summary.workers} workers", total=len(pending)):
+            executor.execute(tasks, context, on_result, writer.tick)
     except KeyboardInterrupt:  # the user's Ctrl-C (workers ignore SIGINT)
         interrupted = True
         raise
     finally:
-        with interrupts_deferred():
-            progress.close()
+        with interrupts_deferred(), progress.phase("writing the store", announce=False):
             writer.flush()
             store.compact()
             record.update(finished_at=_utc_now(), statuses=dict(summary.statuses),
@@ -270,7 +266,8 @@ def run(cfg: RunConfig) -> RunSummary:
                           cpu_seconds=round(cpu_seconds() - cpu0, 1))
             store.record_run(record)
     keys = {j.key for j in jobs}
-    rows = store.load()
+    with progress.phase("reading the grid's rows", announce=False):
+        rows = store.load()
     summary.rows = rows[rows["job_key"].isin(keys)].reset_index(drop=True)
     summary.wall_seconds = time.perf_counter() - t0
     return summary

@@ -7,8 +7,8 @@ A track is one module or package declaring, in one :class:`Track` object:
   ``RunConfig.track_options`` (``configure``);
 - ``columns``: its extra store columns, ``(name, arrow type alias)``; the store's schema is the core
   columns, then every registered track's, in registration order;
-- ``axes``: which of those columns are axes of its grid, ``(plural label, column)``, counted in the
-  site's grid line beside the core axes;
+- ``axes``: the axes of its grid as store columns (the grid line of the site and the paper export),
+  chosen so that their counts multiply to the job count;
 - ``check_grid(cfg)``: every grid value validated, one line for bad input, nothing loaded or written;
 - ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.harness.job.Job` dataclasses of the track's own
   module), each dataset loaded once, every remaining value checked against the data;
@@ -31,6 +31,14 @@ if TYPE_CHECKING:  # annotations only: a track declaration imports nothing heavy
     from ..harness.job import Job
 
 OPTION_KINDS = ("list", "ints", "flag")  # comma-separated names, comma-separated integers, on/off
+# A grid axis: (label, the store columns whose distinct value combinations are its points). An axis
+# of several columns is a part of the grid that is not a full product (e.g. strategies only some
+# imputers have): counted as its combinations, the axes still multiply to the job count.
+Axis = tuple[str, tuple[str, ...]]
+CORE_AXES: tuple[Axis, ...] = (
+    ("datasets", ("dataset",)), ("mechanisms", ("mechanism",)), ("rates", ("rate",)), ("seeds", ("seed",)),
+    ("settings", ("setting",)), ("imputers", ("imputer",)),
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ class Track:
     description: str = ""
     options: tuple[TrackOption, ...] = ()
     columns: tuple[tuple[str, str], ...] = ()  # extra store columns: (name, arrow type alias, e.g. "int64")
-    axes: tuple[tuple[str, str], ...] = ()  # grid axes among its columns: (plural label, column)
+    axes: tuple[Axis, ...] = CORE_AXES  # its grid's axes, as store columns
     summaries: Mapping[str, str] = {}  # frame name -> "module:function(rows) -> DataFrame"
     pages: tuple[str, ...] = ()  # "module:function" site pages, called by the report's page seam
     # "module:function(rows, folder, metrics)": the track's own tables and figures in `export paper`

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ...harness.store import STATUSES
+from ..provenance import grid_of
 from .bib import References
 
 
@@ -49,7 +50,8 @@ def grid_lines(rows: pd.DataFrame) -> list[str]:
     counts = ", ".join(f"{int(statuses[s])} {s}" for s in STATUSES if statuses.get(s, 0))
     lines = [f"- **protocol version**: {_values(rows, 'protocol_version')}",
              f"- **profile**: {_values(rows, 'profile')}",
-             f"- **jobs**: {len(rows)} ({counts})"]
+             f"- **jobs**: {len(rows)} ({counts})",
+             f"- **grid**: {grid_of(rows)}"]
     for label, column in (("datasets", "dataset"), ("imputers", "imputer"), ("mechanisms", "mechanism"),
                           ("missing rates", "rate"), ("seeds", "seed"), ("settings", "setting"), ("tracks", "track")):
         if column in rows and rows[column].notna().any():

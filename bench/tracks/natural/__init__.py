@@ -35,6 +35,9 @@ class NaturalTrack(Track):
     columns = (("natural_missing", "float64"), ("missing_pattern", "string"),
                ("complete_case_downstream", "float64"), ("complete_case_rows", "int64"),
                ("native_downstream", "float64"), *((s.name, "float64") for s in TRUTH_FREE_SCORES))
+    # extra masks (mechanism x rate) only under the masked score: scores and masks are one axis
+    axes = (("tables", ("dataset",)), ("scores and masks", ("setting", "mechanism", "rate")), ("seeds", ("seed",)),
+            ("imputers", ("imputer",)))
     summaries = {"natural-rankings": "imputebench.reports.natural_tables:table_rankings",
                  "natural-agreement": "imputebench.reports.natural_tables:rank_agreement"}
     pages = ("imputebench.reports.natural_page:add_natural_page",)

@@ -30,7 +30,9 @@ class TransferTrack(Track):
     )
     columns = (("task", "string"), ("strategy", "string"), ("n_target", "int64"), ("source_rows", "int64"),
                ("domain_gap", "float64"))
-    axes = (("tasks", "task"), ("n_target", "n_target"), ("strategies", "strategy"))
+    # fine-tune only for imputers that adapt: imputers and strategies are one axis, their pairs
+    axes = (("tasks", ("task",)), ("n_target", ("n_target",)), ("mechanisms", ("mechanism",)), ("rates", ("rate",)),
+            ("seeds", ("seed",)), ("imputer-strategy pairs", ("imputer", "strategy")))
     summaries = {"transfer-gain": "imputebench.tracks.transfer.gain:transfer_gain",
                  "transfer-gain-summary": "imputebench.reports.transfer_tables:gain_summary"}
     pages = ("imputebench.reports.transfer_page:add_transfer_page",)
