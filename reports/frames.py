@@ -84,35 +84,33 @@ def parameter_entries(rows: pd.DataFrame,
     pools jobs that ran with different ones: ``imputer`` becomes the entry's name (:func:`entry_names`,
     per track), ``base_imputer`` keeps the registered name. Rows without params (a store older than
     the column) ran with ``declared(imputer, profile)`` (the imputer's declaration by default); rows
-    without ``params_overridden`` are compared with it (:func:`imputebench.imputer_info.overridden_keys`)."""
+    without ``params_overridden`` are compared with it (:func:`imputebench.imputer_info.overridden_keys`).
+    The work is per distinct configuration, not per row."""
     from ..imputer_info import canonical_params, overridden_keys
     from ..tracks.grid import declared_params
 
     declared = declared or declared_params
-    rows = rows.copy()
-    imputers = rows["imputer"].astype(object).to_numpy()
-    profiles = (rows["profile"] if "profile" in rows else pd.Series("quick", index=rows.index)).fillna("quick")
-    params = rows["params"].astype(object) if "params" in rows else pd.Series(None, index=rows.index, dtype=object)
-    missing = params.isna().to_numpy()
-    lookups = {(i, p): declared(i, p) for i, p in set(zip(imputers[missing], profiles.to_numpy()[missing]))}
-    params[missing] = [canonical_params(lookups[(i, p)]) for i, p in zip(imputers[missing], profiles[missing])]
-    flags = rows["params_overridden"] if "params_overridden" in rows else pd.Series(None, index=rows.index)
-    unknown = flags.isna().to_numpy()
-    fill = {(i, q, p): bool(overridden_keys(json.loads(q), declared(i, p)))
-            for i, q, p in set(zip(imputers[unknown], params[unknown], profiles.to_numpy()[unknown]))}
-    flags = flags.astype(object)
-    flags[unknown] = [fill[c] for c in zip(imputers[unknown], params[unknown], profiles[unknown])]
-    tracks = rows["track"].fillna("").astype(object) if "track" in rows else pd.Series("", index=rows.index)
-    configs = pd.DataFrame({"track": tracks.to_numpy(), "imputer": imputers, "params": params.to_numpy(),
-                            "overridden": flags.astype(bool).to_numpy(), "profile": profiles.to_numpy()})
+    keys = ["track", "imputer", "profile", "params", "flag"]
+    found = {"track": "", "profile": "quick", "params": "", "flag": -1}  # what an older store lacks
+    configs = pd.DataFrame({k: (rows[c].astype(object).where(rows[c].notna(), found.get(k)).to_numpy()
+                                if c in rows else np.full(len(rows), found.get(k), dtype=object))
+                            for k, c in zip(keys, ["track", "imputer", "profile", "params", "params_overridden"])})
+    codes = configs.groupby(keys, sort=False).ngroup().to_numpy()
+    distinct = configs.drop_duplicates(keys).reset_index(drop=True)
+    distinct["params"] = [p or canonical_params(declared(i, f)) for i, f, p in
+                          zip(distinct["imputer"], distinct["profile"], distinct["params"])]
+    distinct["flag"] = [bool(overridden_keys(json.loads(p), declared(i, f))) if flag == -1 else bool(flag)
+                        for i, f, p, flag in zip(distinct["imputer"], distinct["profile"], distinct["params"],
+                                                 distinct["flag"])]
     names: dict[tuple[str, str, str], str] = {}
-    for (track, imputer), group in configs.groupby(["track", "imputer"], sort=False):
-        per = group.groupby("params", sort=True)["overridden"].all()
-        found = entry_names(imputer, list(per.index), list(per), declared(imputer, group["profile"].iloc[0]))
-        names.update({(track, imputer, p): n for p, n in found.items()})
-    entries = [names[c] for c in zip(configs["track"], imputers, configs["params"])]
-    return rows.assign(params=params.to_numpy(), params_overridden=configs["overridden"].to_numpy(),
-                       imputer=entries, **{BASE_IMPUTER: imputers})
+    for (track, imputer), group in distinct.groupby(["track", "imputer"], sort=False):
+        per = group.groupby("params", sort=True)["flag"].all()
+        entries = entry_names(imputer, list(per.index), list(per), declared(imputer, group["profile"].iloc[0]))
+        names.update({(track, imputer, p): n for p, n in entries.items()})
+    distinct["entry"] = [names[c] for c in zip(distinct["track"], distinct["imputer"], distinct["params"])]
+    take = {c: distinct[c].to_numpy(dtype=object)[codes] for c in ("entry", "params", "imputer")}
+    return rows.assign(params=take["params"], params_overridden=distinct["flag"].to_numpy(dtype=bool)[codes],
+                       imputer=take["entry"], **{BASE_IMPUTER: take["imputer"]})
 
 
 def entry_params(rows: pd.DataFrame) -> dict[str, str]:
