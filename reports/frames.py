@@ -115,7 +115,9 @@ def parameter_entries(rows: pd.DataFrame,
 
 def entry_params(rows: pd.DataFrame) -> dict[str, str]:
     """Per entry (:func:`parameter_entries`): its hyper-parameters as ``k=v, ...``, the configurations
-    joined by `` | `` where one entry holds several (rows of several tracks)."""
+    joined by `` | `` where one entry holds several (rows of several tracks); {} without params."""
+    if "params" not in rows:
+        return {}
     return rows.groupby("imputer")["params"].agg(lambda v: " | ".join(params_text(p) for p in sorted(set(v)))).to_dict()
 
 
