@@ -181,8 +181,10 @@ def imputer_configuration(info: Any, params: Sequence[str], profiles: Sequence[s
             for profile in profiles:
                 overridden.update(overridden_keys(json.loads(p or "{}"), info.params_for(profile)))
         common = [str(d) for d in info.deviations if d.profile is None]
+        # A profile that takes another's hyper-parameters (ci takes quick's) takes its cuts with them.
         declared = [{"profile": profile, "source": info.params_source(profile),
                      "params": [(k, param_text(v)) for k, v in sorted(info.params_for(profile).items())],
-                     "deviations": [str(d) for d in info.deviations if d.profile == profile],
+                     "deviations": [str(d) for d in info.deviations
+                                    if d.profile is not None and d.profile in (profile, info.params_source(profile))],
                      "ran": profile in profiles} for profile in PROFILES]
     return {"ran": ran, "overridden": sorted(overridden), "declared": declared, "common": common}

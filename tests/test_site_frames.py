@@ -407,6 +407,8 @@ def test_an_imputer_pages_configuration_comes_from_its_rows_and_its_one_declarat
     assert by_profile["ci"]["source"] == "quick" and by_profile["ci"]["ran"] and not by_profile["paper"]["ran"]
     assert by_profile["quick"]["deviations"] == [str(d) for d in info_of("mice_linear").deviations
                                                  if d.profile == "quick"] != []
+    assert by_profile["ci"]["deviations"] == by_profile["quick"]["deviations"]  # ci runs quick's cut values
+    assert by_profile["paper"]["deviations"] == []
     knn = facts.imputer_configuration(info_of("knn"), ['{"n_neighbors": 3}'], ["ci"])
     assert knn["ran"] == [[("n_neighbors", "3")]] and knn["overridden"] == ["n_neighbors"]
     gain = facts.imputer_configuration(info_of("gain"), ['{"iterations": 600}'], ["quick"])
