@@ -113,6 +113,7 @@ def test_dotted_path_plugin_with_params(tmp_path):
     assert row["status"] == "ok" and json.loads(row["params"]) == {"scale": 0.5}
 
 
+@pytest.mark.slow  # three runs, about 14 s
 def test_rows_carry_their_exact_parameters_and_whether_a_param_overrode_the_profile(tmp_path):
     run(small(tmp_path, imputers=["mean", "knn"], profile="ci"))
     run(small(tmp_path, imputers=["knn"], profile="ci", params={"knn": {"n_neighbors": 3}}))
