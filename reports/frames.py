@@ -95,7 +95,7 @@ def parameter_entries(rows: pd.DataFrame,
     configs = pd.DataFrame({k: (rows[c].astype(object).where(rows[c].notna(), found.get(k)).to_numpy()
                                 if c in rows else np.full(len(rows), found.get(k), dtype=object))
                             for k, c in zip(keys, ["track", "imputer", "profile", "params", "params_overridden"])})
-    codes = configs.groupby(keys, sort=False).ngroup().to_numpy()
+    codes = configs.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()  # numbered as first seen
     distinct = configs.drop_duplicates(keys).reset_index(drop=True)
     distinct["params"] = [p or canonical_params(declared(i, f)) for i, f, p in
                           zip(distinct["imputer"], distinct["profile"], distinct["params"])]
@@ -107,7 +107,8 @@ def parameter_entries(rows: pd.DataFrame,
         per = group.groupby("params", sort=True)["flag"].all()
         entries = entry_names(imputer, list(per.index), list(per), declared(imputer, group["profile"].iloc[0]))
         names.update({(track, imputer, p): n for p, n in entries.items()})
-    distinct["entry"] = [names[c] for c in zip(distinct["track"], distinct["imputer"], distinct["params"])]
+    distinct["entry"] = [names.get(c, c[1])  # a row without an imputer keeps none
+                         for c in zip(distinct["track"], distinct["imputer"], distinct["params"])]
     take = {c: distinct[c].to_numpy(dtype=object)[codes] for c in ("entry", "params", "imputer")}
     return rows.assign(params=take["params"], params_overridden=distinct["flag"].to_numpy(dtype=bool)[codes],
                        imputer=take["entry"], **{BASE_IMPUTER: take["imputer"]})

@@ -388,6 +388,8 @@ def test_a_lone_override_is_named_and_a_store_without_the_flag_is_compared_with_
     named = frames.parameter_entries(two_profiles, lambda i, p: declared[(i, p)])
     assert list(named["imputer"]) == ["x[a=1]", "x[a=2]"]  # two profiles' own params: neither is pooled
     assert list(frames.parameter_entries(frame([configured("mean", "{}", False)]))["imputer"]) == ["mean"]
+    lost = frames.parameter_entries(frame([configured("knn", None, None), {**configured("x", "{}", None), "imputer": None}]))
+    assert list(lost["imputer"].fillna("none")) == ["knn", "none"]  # a row without an imputer keeps none
 
 
 def test_downloads_carry_each_entrys_parameters() -> None:

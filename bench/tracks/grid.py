@@ -64,7 +64,7 @@ def declared_params(imputer: str, profile: str) -> dict[str, Any]:
     declaration cannot be had here)."""
     from ..registry import info_of
 
-    info = info_of(imputer)
+    info = info_of(imputer) if isinstance(imputer, str) and imputer else None
     return info.params_for(profile) if info is not None else {}
 
 
