@@ -9,6 +9,7 @@ the paper leaves a choice open, and which hyper-parameters a profile cuts from t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -119,6 +120,19 @@ class ImputerInfo:
             "citation": self.citation,
             "cites": list(self.cites),
         }
+
+
+def canonical_params(params: Mapping[str, Any]) -> str:
+    """Hyper-parameters as the one JSON string a job's key, its row and every page carry (sorted keys)."""
+    return json.dumps(dict(params), sort_keys=True, default=str)
+
+
+def overridden_keys(params: Mapping[str, Any], declared: Mapping[str, Any]) -> list[str]:
+    """The keys of ``params`` whose value departs from ``declared`` (a profile's hyper-parameters), sorted;
+    values compared as their canonical JSON has them. A declared key that ``params`` leaves out is no
+    departure: a main-track job keeps no ``adapt_*`` key, and ``--param`` adds or changes, never removes."""
+    ran, decl = json.loads(canonical_params(params)), json.loads(canonical_params(declared))
+    return sorted(k for k, v in ran.items() if k not in decl or decl[k] != v)
 
 
 # The optional transfer contract (PROTOCOL §7): a profile's ``adapt_*`` keys are the fine-tune budget,

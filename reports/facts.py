@@ -4,13 +4,13 @@ the store's rows: no HTML, no files (the pages in :mod:`imputebench.reports.page
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
 from ..harness.store import STATUSES
 from . import leaderboard as lb
-from .frames import NOT_OK, PRIMARY_METRIC, python_strings
+from .frames import BASE_IMPUTER, NOT_OK, PRIMARY_METRIC, param_text, python_strings
 
 # The condition whose samples the histograms show, by preference: in-sample, MCAR, this rate.
 REFERENCE_RATE = 0.3
@@ -52,12 +52,31 @@ def from_reference(rows: pd.DataFrame) -> set[str]:
                                                                                   "imputer"])
 
 
-def imputer_catalogue(imputers: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
+def imputer_catalogue(imputers: Sequence[str], base_of: Mapping[str, str] | None = None
+                      ) -> tuple[dict[str, Any], dict[str, str]]:
     """What each imputer declares (None when that cannot be had here) and its family, in the one
-    vocabulary every page, filter and command uses (``imputebench.registry.family_of``)."""
+    vocabulary every page, filter and command uses (``imputebench.registry.family_of``); an entry
+    such as ``gain[iterations=200]`` is looked up by its registered name (``base_of``)."""
     from ..registry import family_of, info_of  # a built-in's declaration imports no implementation
 
-    return {name: info_of(name) for name in imputers}, {name: family_of(name) for name in imputers}
+    base_of = base_of or {}
+    return ({name: info_of(base_of.get(name, name)) for name in imputers},
+            {name: family_of(base_of.get(name, name)) for name in imputers})
+
+
+def entry_bases(rows: pd.DataFrame) -> dict[str, str]:
+    """Per entry (:func:`.frames.parameter_entries`): the registered imputer behind it."""
+    if BASE_IMPUTER not in rows:
+        return {}
+    return rows.drop_duplicates("imputer").set_index("imputer")[BASE_IMPUTER].to_dict()
+
+
+def overridden_entries(rows: pd.DataFrame) -> set[str]:
+    """Entries whose every job ran with hyper-parameters a ``--param`` changed from its profile's."""
+    if "params_overridden" not in rows:
+        return set()
+    flags = rows.groupby("imputer")["params_overridden"].agg(lambda v: bool(v.fillna(False).astype(bool).all()))
+    return set(flags[flags].index)
 
 
 def reference_jobs(rows: pd.DataFrame) -> pd.DataFrame:
@@ -131,3 +150,41 @@ def complete_downstream(agg: pd.DataFrame) -> pd.Series:
     """Per dataset: the downstream score on the complete data (no missing value), mean over cells."""
     return agg[(agg["setting"] == "downstream")].groupby("dataset")["complete_downstream_mean"].mean()
 
+
+
+def entry_configurations(rows: pd.DataFrame) -> dict[str, tuple[list[str], list[str]]]:
+    """Per entry: the distinct params JSON of its jobs and the profiles they ran under."""
+    if rows.empty or "params" not in rows:
+        return {}
+    seen = rows[["imputer", "params", "profile"]].drop_duplicates()
+    return {name: (sorted(set(part["params"].dropna())), sorted(set(part["profile"].dropna())))
+            for name, part in seen.groupby("imputer")}
+
+
+def imputer_configuration(info: Any, params: Sequence[str], profiles: Sequence[str]) -> dict[str, Any]:
+    """What an imputer entry's page says of its configuration, from its rows and its one declaration
+    (``info``, an :class:`imputebench.imputer_info.ImputerInfo` or None; the same data ``imputebench
+    imputers info`` prints): ``ran`` the exact hyper-parameters of its jobs (canonical params JSON
+    ``params``) as key/value pairs, ``overridden`` the keys a ``--param`` changed from the run
+    profiles' declared values, ``declared`` per run profile its hyper-parameters (and the profile they
+    are taken from) and that profile's own departures from the paper, ``common`` the departures that
+    hold under every profile."""
+    import json
+
+    from ..imputer_info import overridden_keys
+    from ..protocol.profiles import PROFILES
+
+    ran = [[(k, param_text(v)) for k, v in json.loads(p or "{}").items()] for p in sorted(set(params))]
+    declared, common, overridden = [], [], set()
+    if info is not None:
+        for p in params:
+            for profile in profiles:
+                overridden.update(overridden_keys(json.loads(p or "{}"), info.params_for(profile)))
+        common = [str(d) for d in info.deviations if d.profile is None]
+        # A profile that takes another's hyper-parameters (ci takes quick's) takes its cuts with them.
+        declared = [{"profile": profile, "source": info.params_source(profile),
+                     "params": [(k, param_text(v)) for k, v in sorted(info.params_for(profile).items())],
+                     "deviations": [str(d) for d in info.deviations
+                                    if d.profile is not None and d.profile in (profile, info.params_source(profile))],
+                     "ran": profile in profiles} for profile in PROFILES]
+    return {"ran": ran, "overridden": sorted(overridden), "declared": declared, "common": common}

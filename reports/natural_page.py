@@ -17,6 +17,7 @@ import pandas as pd
 from ..tracks.natural.scores import ranked_scores
 from .natural_tables import (AGREE_FROM, MIN_SHARED, PARTLY_FROM, agreement_of, column_missing, downstream_baselines,
                              overall_ranks, row_patterns, table_facts, table_patterns, table_rankings)
+from .frames import entry_params, with_params
 from .pages import Site
 from .pages.html import direction_arrow, slug
 
@@ -143,7 +144,7 @@ def add_natural_page(site: Site, rows: pd.DataFrame) -> None:
     downloads = [
         site.write_table("natural-jobs", rows[[c for c in rows.columns if c not in ("versions", "missing_pattern")]],
                          "natural-missingness jobs (one row per job)"),
-        site.write_table("natural-rankings", rankings, "rankings per table and score"),
+        site.write_table("natural-rankings", with_params(rankings, entry_params(rows)), "rankings per table and score"),
         site.write_table("natural-agreement", agreement, "agreement between the scores' rankings (Spearman)"),
         site.write_table("natural-baselines", baselines, "downstream baselines: complete-case and raw-table XGBoost"),
         site.write_table("natural-tables", facts, "the tables and their holes"),

@@ -41,7 +41,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .figures import Figure, FigureDrawer
-from .frames import python_strings
+from .frames import parameter_entries, python_strings
 from .pages import load_page
 from .pages.html import fmt, slug
 from .pages.protocol import PROTOCOL_PAGE, link_citations, protocol_html
@@ -210,7 +210,9 @@ def build_site(rows: pd.DataFrame, out_dir: Path, provenance: Mapping[str, Any] 
     check_target(out_dir)  # before any work: a foreign folder is refused with one line
     if provenance is None:
         provenance = provenance_from_rows(rows, "imputebench " + " ".join(sys.argv[1:]))
-    rows = python_strings(rows.reset_index(drop=True))
+    # One entry per imputer and hyper-parameters, here where the site takes its rows: every page,
+    # ranking and download then tells a --param override from the profile's own jobs.
+    rows = python_strings(parameter_entries(rows.reset_index(drop=True)))
     with building(out_dir) as staging:  # built aside, swapped in whole (publish.py)
         builder = SiteBuilder(staging, provenance, samples, sys.maxsize if max_plots is None else max_plots,
                               n_boot, reference)

@@ -14,6 +14,7 @@ import pandas as pd
 from ..tracks.transfer.gain import transfer_gain
 from ..tracks.transfer.parts import STRATEGIES
 from . import plots
+from .frames import entry_params, with_params
 from .pages import Site
 from .pages.html import slug
 from .transfer_tables import (MIN_MASKS, gain_by_task, negative_counts, strategy_wins, summarise_gain,
@@ -84,12 +85,13 @@ def add_transfer_page(site: Site, rows: pd.DataFrame) -> None:
     gains = transfer_gain(rows, GAIN_METRIC)
     summary = summarise_gain(gains)
     tasks = transfer_tasks(rows)
+    params = entry_params(rows)  # each imputer entry's hyper-parameters beside its numbers
     downloads = [
-        site.write_table("transfer-jobs", rows[[c for c in rows.columns if c not in ("versions", "params")]],
+        site.write_table("transfer-jobs", rows[[c for c in rows.columns if c != "versions"]],
                          "transfer jobs (one row per job)"),
-        site.write_table("transfer-gain-per-mask", gains, "transfer gain per mask (ARMSE)"),
-        site.write_table("transfer-gain", summary, "transfer gain per cell: mean and 95% bootstrap interval "
-                         "over its masks (seeds, mechanisms, rates)"),
+        site.write_table("transfer-gain-per-mask", with_params(gains, params), "transfer gain per mask (ARMSE)"),
+        site.write_table("transfer-gain", with_params(summary, params), "transfer gain per cell: mean and 95% "
+                         "bootstrap interval over its masks (seeds, mechanisms, rates)"),
         site.write_table("transfer-tasks", tasks, "transfer tasks and domain gaps"),
     ]
     colours = {s: c for s, c in zip(STRATEGIES, plots.PALETTE)}  # one colour per strategy on every figure

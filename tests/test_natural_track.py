@@ -284,6 +284,7 @@ def test_the_page_renders_each_tables_pattern_rankings_and_downloads(holey_rows,
     ranks = pd.read_csv(tmp_path / "site" / "data" / "natural-rankings.csv")
     assert set(ranks["score"]) == {"downstream", "armse", "iscore", "obs_shift"}
     assert ranks.set_index(["score", "imputer"]).loc[("armse", "knn"), "rank"] == 1
+    assert "params" in ranks.columns  # each entry's hyper-parameters beside its ranks
 
 
 def test_the_energy_iscore_is_a_truth_free_score_of_every_job(holey_rows):

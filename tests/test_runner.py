@@ -115,6 +115,33 @@ def test_dotted_path_plugin_with_params(tmp_path):
     assert row["status"] == "ok" and json.loads(row["params"]) == {"scale": 0.5}
 
 
+@pytest.mark.slow  # three runs, about 14 s
+def test_rows_carry_their_exact_parameters_and_whether_a_param_overrode_the_profile(tmp_path):
+    run(small(tmp_path, imputers=["mean", "knn"], profile="ci"))
+    run(small(tmp_path, imputers=["knn"], profile="ci", params={"knn": {"n_neighbors": 3}}))
+    run(small(tmp_path, imputers=["knn"], profile="ci", params={"knn": {"n_neighbors": 5}}))  # the profile's value
+    rows = ResultStore(tmp_path).load()
+    knn = rows[rows["imputer"] == "knn"].set_index("params")
+    assert len(knn) == 2  # an override equal to the profile's value is the profile's own job
+    assert knn.loc['{"n_neighbors": 3}', "params_overridden"] == True  # noqa: E712 (numpy bool)
+    assert knn.loc['{"n_neighbors": 5}', "params_overridden"] == False  # noqa: E712
+    mean = rows[rows["imputer"] == "mean"].iloc[0]
+    assert mean["params"] == "{}" and mean["params_overridden"] == False  # noqa: E712
+
+
+def test_whether_parameters_depart_from_the_profile_is_one_pure_function():
+    from imputebench.imputer_info import overridden_keys
+    from imputebench.tracks.grid import declared_params, params_overridden
+
+    assert declared_params("knn", "ci") == {"n_neighbors": 5}  # ci takes quick's
+    assert overridden_keys({"n_neighbors": 3, "weights": "distance"}, {"n_neighbors": 5}) == ["n_neighbors", "weights"]
+    assert overridden_keys({"max_iter": 5}, {"max_iter": 5, "adapt_epochs": 20}) == []  # adapt_* left out is no departure
+    assert overridden_keys({"hidden": (8, 8)}, {"hidden": [8, 8]}) == []  # compared as canonical JSON
+    assert params_overridden("knn", '{"n_neighbors": 3}', "ci") and not params_overridden("knn", '{"n_neighbors": 5}', "ci")
+    assert not params_overridden("knn", None, "quick")  # a store older than the column: the profile's own
+    assert params_overridden("mice_linear", '{"logistic_max_iter": 50, "max_iter": 5}', "paper")
+
+
 @pytest.mark.slow
 def test_sigkill_midway_loses_no_flushed_job(tmp_path):
     """Rows are flushed in batches (by age here: 5 s); a kill loses only unflushed rows, re-run later."""

@@ -514,3 +514,62 @@ def test_histograms_on_an_imputer_page_name_the_feature_of_each_dataset(site: Pa
     panels = re.findall(r'font-weight="600"[^>]*>([^<]*)</text>', svg)
     assert panels and all(" · " in p for p in panels), panels  # "dataset · feature", never a bare dataset
     assert "wine · alcohol" in panels
+
+
+@pytest.mark.slow
+def test_a_param_override_is_its_own_labelled_entry_with_its_parameters_on_every_page(tmp_path: Path) -> None:
+    """Issue 35: each number carries its configuration. knn with --param knn.n_neighbors=3 and the ci
+    profile's knn (n_neighbors 5) in one store are two entries; each page says which ran with what."""
+    from imputebench.cli import main
+    from imputebench.registry import info_of
+
+    results = tmp_path / "results"
+    common = ["run", "--profile", "ci", "--datasets", "iris", "--mechanisms", "mcar", "--rates", "0.2",
+              "--seeds", "0", "--setting", "in-sample", "--results", str(results), "--jobs", "1", "--quiet",
+              "--no-report"]
+    assert main([*common, "--imputers", "mean,knn"]) == 0
+    assert main([*common, "--imputers", "knn", "--param", "knn.n_neighbors=3"]) == 0
+    assert main(["report", "--results", str(results)]) == 0
+    site = results / "site"
+    index = (site / "index.html").read_text()
+    override = "knn[n_neighbors=3]"
+    assert f'href="imputer-{slug(override)}.html">{override}</a> <span class="badge overridden"' in index
+    assert 'title="hyper-parameters: n_neighbors=5" href="imputer-knn.html">knn</a> <span' not in index  # not marked
+    assert 'title="hyper-parameters: n_neighbors=5" href="imputer-knn.html">knn</a>' in index
+    page = (site / f"imputer-{slug(override)}.html").read_text()
+    assert 'class="badge overridden"' in page and "<th>n_neighbors</th>" in page
+    assert re.search(r"<th>n_neighbors</th><td[^>]*><code>3</code> \(overridden\)", page)
+    plain = (site / "imputer-knn.html").read_text()
+    assert "badge overridden" not in plain and re.search(r"<th>n_neighbors</th><td><code>5</code></td>", plain)
+    assert "<code>n_neighbors=5</code> (the quick profile's)" in plain  # ci's row of the declared table
+    mean = (site / "imputer-mean.html").read_text()
+    assert "none: the constructor's defaults" in mean
+    # the declared departures, from the one declaration: a profile-cut of mice_linear shows on its page
+    # when it runs; here knn's and mean's declare none under every profile, and the page says so
+    assert not info_of("knn").deviations and "No departure from the paper declared under every profile." in plain
+    board = pd.read_csv(site / "data" / "leaderboard.csv")
+    assert set(board.loc[board["imputer"].str.startswith("knn"), "params"]) == {"n_neighbors=5", "n_neighbors=3"}
+
+
+def test_an_imputer_page_shows_its_profiles_parameters_and_the_declared_departures(tmp_path: Path) -> None:
+    """The declaration's hyper-parameters per profile and its departures from the paper, every line of
+    them, on the page of an imputer whose rows ran the quick profile; an override beside them is labelled."""
+    import markupsafe
+
+    from imputebench.registry import info_of
+
+    rows = synthetic_rows(datasets=("wine", "iris"), imputers=("mice_linear", "gain"), mechanisms=("mcar",),
+                          rates=(0.2,), seeds=(0, 1), settings=("in-sample",), failure_share=0.0)
+    rows.loc[rows["imputer"] == "mice_linear", "params"] = '{"logistic_max_iter": 50, "max_iter": 5}'
+    rows.loc[rows["imputer"] == "gain", "params"] = '{"iterations": 200}'  # a store older than the flag
+    build_site(rows, tmp_path / "site", PROVENANCE, n_boot=20)
+    page = (tmp_path / "site" / "imputer-mice_linear.html").read_text()
+    assert "<code>logistic_max_iter=100</code>, <code>max_iter=10</code>" in page  # the paper profile's
+    assert re.search(r"<th>max_iter</th><td><code>5</code></td>", page) and "badge overridden" not in page
+    for deviation in info_of("mice_linear").deviations:
+        assert str(markupsafe.escape(str(deviation))) in page
+    gain = "gain[iterations=200]"  # quick declares 600 iterations: this store's GAIN is not quick's
+    page = (tmp_path / "site" / f"imputer-{slug(gain)}.html").read_text()
+    assert "badge overridden" in page and re.search(r"<code>200</code> \(overridden\)", page)
+    assert all(str(markupsafe.escape(str(d))) in page for d in info_of("gain").deviations)
+    assert gain in (tmp_path / "site" / "index.html").read_text()

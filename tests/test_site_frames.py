@@ -465,3 +465,71 @@ def test_provenance_values_are_text_not_python_reprs() -> None:
     assert human_time("2026-11-20T10:00") == "2026-11-20 10:00 UTC" and human_time(None) == ""
     assert human_value({"imputebench": "0.1.0", "numpy": ["2.3", "2.4"]}) == "imputebench 0.1.0, numpy 2.3 / 2.4"
     assert human_value(["quick", "paper"]) == "quick, paper"
+
+
+# -- one entry per imputer and hyper-parameters ------------------------------------------------------------
+def configured(imputer: str, params: str | None, overridden: bool | None, *, profile: str = "ci",
+               track: str = "main", armse: float = 0.3, dataset: str = "d") -> dict:
+    return {**job(dataset, imputer, armse), "params": params, "profile": profile, "params_overridden": overridden,
+            "track": track}
+
+
+def test_jobs_with_other_parameters_are_their_own_entry_named_by_the_keys_that_differ() -> None:
+    rows = frame([configured("knn", '{"n_neighbors": 5}', False), configured("knn", '{"n_neighbors": 3}', True),
+                  configured("knn", '{"n_neighbors": 3, "weights": "distance"}', True),
+                  configured("mean", "{}", False), configured("knn", None, None, dataset="e")])
+    out = frames.parameter_entries(rows)
+    assert list(out["imputer"]) == ["knn", "knn[n_neighbors=3,weights=default]",
+                                    "knn[n_neighbors=3,weights=distance]", "mean", "knn"]
+    assert list(out["base_imputer"]) == ["knn", "knn", "knn", "mean", "knn"]
+    # a row older than the columns ran with its profile's declared params, not overridden
+    assert out["params"].iloc[4] == '{"n_neighbors": 5}' and out["params_overridden"].iloc[4] == False  # noqa: E712
+    assert frames.entry_params(out)["knn[n_neighbors=3,weights=distance]"] == "n_neighbors=3, weights=distance"
+    # the rankings then never pool them: three knn entries ranked apart
+    assert set(lb.aggregate(out)["imputer"]) == {"knn", "knn[n_neighbors=3,weights=default]",
+                                                 "knn[n_neighbors=3,weights=distance]", "mean"}
+
+
+def test_a_lone_override_is_named_and_a_store_without_the_flag_is_compared_with_the_declaration() -> None:
+    rows = frame([configured("gain", '{"iterations": 200}', None, profile="quick"),
+                  configured("gain", '{"adapt_iterations": 200, "iterations": 600}', None, track="transfer",
+                             profile="quick"),
+                  configured("mean", "{}", None)])
+    out = frames.parameter_entries(rows)
+    assert list(out["imputer"]) == ["gain[iterations=200]", "gain", "mean"]  # per track: main's own override
+    assert list(out["params_overridden"]) == [True, False, False]
+    declared = {("x", "quick"): {"a": 1}, ("x", "paper"): {"a": 2}}
+    two_profiles = frame([configured("x", '{"a": 1}', False, profile="quick"),
+                          configured("x", '{"a": 2}', False, profile="paper")])
+    named = frames.parameter_entries(two_profiles, lambda i, p: declared[(i, p)])
+    assert list(named["imputer"]) == ["x[a=1]", "x[a=2]"]  # two profiles' own params: neither is pooled
+    assert list(frames.parameter_entries(frame([configured("mean", "{}", False)]))["imputer"]) == ["mean"]
+    lost = frames.parameter_entries(frame([configured("knn", None, None), {**configured("x", "{}", None), "imputer": None}]))
+    assert list(lost["imputer"].fillna("none")) == ["knn", "none"]  # a row without an imputer keeps none
+
+
+def test_downloads_carry_each_entrys_parameters() -> None:
+    table = pd.DataFrame({"setting": ["s", "s"], "imputer": ["knn", "knn[n_neighbors=3]"], "mean": [1.0, 2.0]})
+    out = frames.with_params(table, {"knn": "n_neighbors=5", "knn[n_neighbors=3]": "n_neighbors=3"})
+    assert list(out.columns) == ["setting", "imputer", "params", "mean"]
+    assert list(out["params"]) == ["n_neighbors=5", "n_neighbors=3"]
+
+
+def test_an_imputer_pages_configuration_comes_from_its_rows_and_its_one_declaration() -> None:
+    from imputebench.registry import info_of
+
+    plain = facts.imputer_configuration(info_of("mice_linear"), ['{"logistic_max_iter": 50, "max_iter": 5}'], ["ci"])
+    assert plain["ran"] == [[("logistic_max_iter", "50"), ("max_iter", "5")]] and plain["overridden"] == []
+    by_profile = {d["profile"]: d for d in plain["declared"]}
+    assert by_profile["paper"]["params"] == [("logistic_max_iter", "100"), ("max_iter", "10")]
+    assert by_profile["ci"]["source"] == "quick" and by_profile["ci"]["ran"] and not by_profile["paper"]["ran"]
+    assert by_profile["quick"]["deviations"] == [str(d) for d in info_of("mice_linear").deviations
+                                                 if d.profile == "quick"] != []
+    assert by_profile["ci"]["deviations"] == by_profile["quick"]["deviations"]  # ci runs quick's cut values
+    assert by_profile["paper"]["deviations"] == []
+    knn = facts.imputer_configuration(info_of("knn"), ['{"n_neighbors": 3}'], ["ci"])
+    assert knn["ran"] == [[("n_neighbors", "3")]] and knn["overridden"] == ["n_neighbors"]
+    gain = facts.imputer_configuration(info_of("gain"), ['{"iterations": 600}'], ["quick"])
+    assert gain["common"] == [str(d) for d in info_of("gain").deviations if d.profile is None] != []
+    assert facts.imputer_configuration(None, ["{}"], ["quick"]) == {"ran": [[]], "overridden": [], "declared": [],
+                                                                    "common": []}

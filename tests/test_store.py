@@ -177,3 +177,16 @@ def test_two_runs_on_one_results_folder_lose_nothing_and_duplicate_nothing(tmp_p
     assert len(loaded) == expected and (loaded["status"] == "ok").all()
     assert df["job_key"].is_unique and len(df) == expected
     assert len(ResultStore(results).runs()) == 2
+
+
+def test_a_store_written_before_the_params_overridden_column_reads_it_as_null(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "jobs").mkdir()
+    old = pa.table({"job_key": ["k"], "imputer": ["knn"], "params": ['{"n_neighbors": 5}'], "profile": ["quick"],
+                    "status": ["ok"], "finished_at": pa.array([pd.Timestamp("2026-01-01", tz="UTC")],
+                                                             pa.timestamp("us", tz="UTC"))})
+    pq.write_table(old, tmp_path / "jobs" / "part-old.parquet")
+    rows = ResultStore(tmp_path).load()
+    assert len(rows) == 1 and rows["params_overridden"].isna().all() and rows["params"].iloc[0] == '{"n_neighbors": 5}'

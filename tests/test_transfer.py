@@ -382,6 +382,9 @@ def test_main_track_pages_exclude_transfer_rows(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "transfer.html").is_file()
     svg = (tmp_path / "site" / "plots" / "transfer-x.svg").read_text()  # the gain curves, drawn as SVG
     assert svg.startswith("<svg") and "pooled" in svg and "target-only" in svg
+    gain = pd.read_csv(tmp_path / "site" / "data" / "transfer-gain.csv")
+    jobs = pd.read_parquet(tmp_path / "site" / "data" / "transfer-jobs.parquet")
+    assert gain.columns[list(gain.columns).index("imputer") + 1] == "params" and "params" in jobs.columns
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ from ..protocol.profiles import get_profile
 from .progress import Progress
 from .store import ResultStore
 from ..tracks import Plan, TrackGrid, get_track
-from ..tracks.grid import check_dataset_names, imputer_params, job_params, resolve_imputers
+from ..tracks.grid import check_dataset_names, imputer_params, job_params, params_overridden, resolve_imputers
 
 log = logging.getLogger("imputebench")
 
@@ -237,9 +237,14 @@ def run(cfg: RunConfig) -> RunSummary:
                          statuses=Counter(), wall_seconds=0.0, imputer_seconds=0.0, unavailable=unavailable,
                          rows=pd.DataFrame(), run_id=run_id)
     writer = store.writer(max_rows=cfg.flush_rows, max_seconds=cfg.flush_seconds)
+    overridden: dict[tuple[Any, Any, Any], bool] = {}  # one declaration lookup per imputer's parameters
 
     def on_result(result: JobResult) -> None:
         row = result.row
+        config = (row.get("imputer"), row.get("params"), row.get("profile"))
+        if config not in overridden:
+            overridden[config] = params_overridden(*config)
+        row["params_overridden"] = overridden[config]
         if result.mask is not None:
             key = mask_key_of[row["job_key"]]
             if key not in masks:  # the first job of this mask to come back stores it

@@ -56,8 +56,9 @@ CORE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("realised_rate", pa.float64()),
     ("seed", pa.int64()),
     ("imputer", pa.string()),
-    ("params", pa.string()),
+    ("params", pa.string()),  # canonical JSON of the hyper-parameters the job ran with
     ("profile", pa.string()),
+    ("params_overridden", pa.bool_()),  # they depart from the profile's (a --param); null in older stores
     ("setting", pa.string()),
     ("status", pa.string()),
     ("error", pa.string()),

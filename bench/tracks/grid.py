@@ -54,10 +54,29 @@ def check_dataset_names(names: Sequence[str], data_home: str | None = None) -> N
 def job_params(params: Mapping[str, Any], fine_tune_budget: bool = False) -> str:
     """The canonical JSON of a job's hyper-parameters, as its key has it (``adapt_*`` left out unless
     ``fine_tune_budget``: the transfer track's fine-tune budget does not change other jobs' numbers)."""
-    from ..imputer_info import split_adapt_params
+    from ..imputer_info import canonical_params, split_adapt_params
 
-    kept = params if fine_tune_budget else split_adapt_params(params)[0]
-    return json.dumps(dict(kept), sort_keys=True, default=str)
+    return canonical_params(params if fine_tune_budget else split_adapt_params(params)[0])
+
+
+def declared_params(imputer: str, profile: str) -> dict[str, Any]:
+    """The hyper-parameters ``imputer`` declares for ``profile`` ({} when it declares none, or its
+    declaration cannot be had here)."""
+    from ..registry import info_of
+
+    info = info_of(imputer) if isinstance(imputer, str) and imputer else None
+    return info.params_for(profile) if info is not None else {}
+
+
+def params_overridden(imputer: str, params: str | None, profile: str | None) -> bool:
+    """Whether a job's hyper-parameters (canonical JSON) depart from what ``imputer`` declares for
+    ``profile``: a ``--param`` override that changed a value. No params (a store older than the
+    column) means the profile's own."""
+    from ..imputer_info import overridden_keys
+
+    if not params or not imputer:
+        return False
+    return bool(overridden_keys(json.loads(params), declared_params(imputer, profile or "quick")))
 
 
 def imputer_params(cfg: "RunConfig", imputers: Sequence[str], fine_tune_budget: bool = False) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..figures import Figure
-from ..frames import CELL_COLUMNS, PRIMARY_METRIC, split
+from ..frames import CELL_COLUMNS, PRIMARY_METRIC, split, with_params
 from . import Site
 from .html import slug
 from .sections import failures_list, pareto_figure, samples_section
@@ -49,7 +49,8 @@ def add_dataset_pages(site: Site, rows: pd.DataFrame) -> None:
                    for s in frames.settings if s in frames.settings_of["dataset"].get(dataset, set())]
         samples = None if view.samples is None else view.samples[view.samples["dataset"] == dataset]
         samples = samples_section(site, samples, f"ds-{slug(dataset)}", "imputer", frames.imputers)
-        data = site.write_table(f"dataset-{slug(dataset)}", cells.get(dataset, frames.cells.iloc[:0])[CELL_COLUMNS],
+        data = site.write_table(f"dataset-{slug(dataset)}",
+                                with_params(cells.get(dataset, frames.cells.iloc[:0])[CELL_COLUMNS], view.params),
                                 f"dataset {dataset}")
         info = view.datasets.loc[dataset]
         site.render("dataset.html.j2", f"dataset-{slug(dataset)}.html", dataset=dataset, figures=figures,

@@ -61,6 +61,7 @@ def add_imputer_pages(site: Site, rows: pd.DataFrame) -> None:
     view = leaderboard_view(site, rows)
     frames = view.frames
     boards, cells, failures = (split(f, "imputer") for f in (frames.boards, frames.cells, frames.failures))
+    configurations = facts.entry_configurations(frames.rows)
     for imputer in frames.imputers:
         summaries, figures, paretos = standing_and_figures(site, view, imputer,
                                                            boards.get(imputer, frames.boards.iloc[:0]))
@@ -68,9 +69,13 @@ def add_imputer_pages(site: Site, rows: pd.DataFrame) -> None:
         sampled = imputer_samples(view, imputer)
         samples = samples_section(site, sampled, f"imp-{slug(imputer)}", "dataset",
                                   sorted(set(sampled["dataset"])) if sampled is not None else [])
-        data = site.write_table(f"imputer-{slug(imputer)}", table, f"imputer {imputer}")
+        data = site.write_table(f"imputer-{slug(imputer)}", table.assign(params=view.params.get(imputer, "")),
+                                f"imputer {imputer}")
         site.render("imputer.html.j2", f"imputer-{slug(imputer)}.html", imputer=imputer, figures=figures,
                     paretos=paretos, summaries=summaries, table=table.to_dict("records"), samples=samples, data=data,
                     **failures_list(failures.get(imputer, frames.failures.iloc[:0])),
                     uses_labels=view.uses_labels.get(imputer, False), info=view.info.get(imputer),
-                    family=view.family.get(imputer, ""), profile=view.profiles.get(imputer, ""))
+                    family=view.family.get(imputer, ""), profile=view.profiles.get(imputer, ""),
+                    base=view.base_of.get(imputer, imputer), overridden=imputer in view.overridden,
+                    configuration=facts.imputer_configuration(view.info.get(imputer),
+                                                              *configurations.get(imputer, ([], []))))

@@ -164,4 +164,5 @@ def add_index_page(site: Site, rows: pd.DataFrame) -> None:
         failure_summary=facts.failure_summary(frames.failures).to_dict("records"),
         result_pages=results_pages(frames.cells), downloads=site.downloads, uses_labels=view.uses_labels,
         families=sorted(set(view.family.values())), family=view.family, profiles=view.profiles,
+        params=view.params, overridden=view.overridden,
         reference=site.reference, from_reference=view.from_reference, matrices=rank_matrices(tests))

@@ -35,5 +35,6 @@ def section(site: Site, table: PaperTable) -> dict[str, Any]:
 def add_paper_page(site: Site, rows: pd.DataFrame) -> None:
     view = leaderboard_view(site, rows)
     sections = [section(site, table) for table in paper_tables(view.frames.cells, view.frames.agg)]
-    deviations = [(name, info.deviations) for name, info in view.info.items() if info and info.deviations]
+    declared = {view.base_of.get(name, name): info for name, info in view.info.items()}  # once per imputer
+    deviations = [(name, info.deviations) for name, info in declared.items() if info and info.deviations]
     site.render("paper.html.j2", "paper.html", sections=sections, deviations=deviations)

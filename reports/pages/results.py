@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..frames import CELL_COLUMNS, primary_metric, rate_label
+from ..frames import CELL_COLUMNS, primary_metric, rate_label, with_params
 from . import Site
 from .html import grid_table, slug
 from .view import leaderboard_view
@@ -23,7 +23,8 @@ def results_pages(cells: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def add_results_pages(site: Site, rows: pd.DataFrame) -> None:
-    frames = leaderboard_view(site, rows).frames
+    view = leaderboard_view(site, rows)
+    frames = view.frames
     for (setting, mechanism), cells in frames.cells.groupby(["setting", "mechanism"], sort=True):
         datasets, imputers = sorted(cells["dataset"].unique()), sorted(cells["imputer"].unique())
         tables: list[dict[str, Any]] = []
@@ -32,7 +33,8 @@ def add_results_pages(site: Site, rows: pd.DataFrame) -> None:
                 continue  # metric undefined for every dataset here
             tables.append({"rate": rate_label(rate), "metric": metric,
                            "rows": grid_table(part, "dataset", "imputer", datasets, imputers)})
-        data = site.write_table(f"results-{slug(setting)}-{slug(mechanism)}", cells[CELL_COLUMNS],
+        data = site.write_table(f"results-{slug(setting)}-{slug(mechanism)}",
+                                with_params(cells[CELL_COLUMNS], view.params),
                                 f"results, {setting}, {mechanism}")
         site.render("results.html.j2", page_path(setting, mechanism), setting=setting, mechanism=mechanism,
                     tables=tables, columns=imputers, data=data,

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ...protocol.metrics import METRIC_REGISTRY
 from .. import facts, plots
-from ..frames import PRIMARY_METRIC, LeaderboardFrames, leaderboard_frames
+from ..frames import PRIMARY_METRIC, LeaderboardFrames, entry_params, leaderboard_frames
 from ..samples import read_samples
 from . import Site
 from .html import direction_arrow
@@ -32,6 +32,9 @@ class LeaderboardView:
     family: dict[str, str]
     uses_labels: dict[str, bool]
     profiles: dict[str, str]
+    params: dict[str, str]  # per entry, its hyper-parameters as k=v (frames.entry_params)
+    overridden: set[str]  # entries whose jobs a --param changed from the profile's (facts.overridden_entries)
+    base_of: dict[str, str]  # entry -> the registered imputer behind it
     datasets: pd.DataFrame
     from_reference: set[str]
     samples: pd.DataFrame | None  # the reference condition's samples (facts.reference_jobs), if any
@@ -45,7 +48,8 @@ def leaderboard_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
 
 def _build_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
     frames = leaderboard_frames(rows, site.n_boot)
-    info, family = facts.imputer_catalogue(frames.imputers)
+    base_of = facts.entry_bases(frames.rows)
+    info, family = facts.imputer_catalogue(frames.imputers, base_of)
     settings = frames.settings
     site.context(settings=settings, mechanisms=frames.mechanisms, datasets=frames.datasets, imputers=frames.imputers,
                  metric_labels=METRIC_HEADERS, primary=PRIMARY_METRIC,
@@ -53,6 +57,8 @@ def _build_view(site: Site, rows: pd.DataFrame) -> LeaderboardView:
     return LeaderboardView(
         frames=frames, colours=plots.colour_of(frames.imputers), info=info, family=family,
         uses_labels=facts.uses_labels(frames.rows), profiles=facts.profiles(frames.rows),
+        params=entry_params(frames.rows) if "params" in frames.rows else {},
+        overridden=facts.overridden_entries(frames.rows), base_of=base_of,
         datasets=facts.dataset_facts(frames.rows), from_reference=facts.from_reference(frames.rows),
         samples=reference_samples(site.samples, frames.rows))
 
