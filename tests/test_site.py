@@ -57,6 +57,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows.loc[diverged, "error"] = "imputed values 1e9 times the observed range"
     rows["uses_labels"] = rows["imputer"] == "knn"
     rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
+    rows.loc[rows["dataset"] == "wine", "lost_classes"] = '["z", "<q>"]'  # the others: from before the column
     rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
     synthetic_samples(rows, results)
     build_site(rows, results / "site", PROVENANCE, samples=results, n_boot=100)
@@ -155,11 +156,15 @@ def test_label_using_imputers_are_marked_on_the_leaderboard(site: Path) -> None:
 
 
 def test_a_datasets_size_says_how_many_rows_were_dropped(site: Path) -> None:
-    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
+    """PROTOCOL §1: dropped rows, and the classes lost with them, are shown wherever the dataset's size is
+    shown; unknown stays silent."""
     wine = (site / "dataset-wine.html").read_text(encoding="utf-8")
-    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
+    assert ("500 rows × 8 features (6 rows with missing values dropped from the source; classes &#39;z&#39;, "
+            "&#39;&lt;q&gt;&#39; no longer present, PROTOCOL §1)") in wine
     evil = (site / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
-    assert "rows with missing values dropped" not in evil
+    assert "rows with missing values dropped" not in evil and "no longer present" not in evil
+    jobs = pd.read_parquet(site / "data" / "jobs.parquet")  # the job rows' download says it too
+    assert set(jobs.loc[jobs["dataset"] == "wine", "lost_classes"]) == {'["z", "<q>"]'}
 
 
 def test_best_value_marked_per_row(site: Path) -> None:

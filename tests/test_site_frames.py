@@ -222,6 +222,20 @@ def test_dataset_and_imputer_facts() -> None:
     assert counts == {"ok": len(rows) - 1, "diverged": 0, "failed": 0, "timeout": 1, "infeasible": 0}
 
 
+def test_the_classes_lost_with_dropped_rows_are_facts_of_a_dataset_and_an_old_store_has_none() -> None:
+    """PROTOCOL §1: the rows' lost classes (JSON text) pooled per dataset in first-seen order; "[]" is
+    known none, a null or a store from before the column is unknown (None), never a guess."""
+    rows = synthetic_rows(datasets=("wine", "iris", "soy"), imputers=("mean", "knn"), mechanisms=("mcar",),
+                          rates=(0.2,), seeds=(0,))
+    rows["lost_classes"] = np.where(rows["dataset"] == "soy", '["2-4-d-injury", "herbicide-injury"]', "[]")
+    rows.loc[(rows["dataset"] == "soy") & (rows["imputer"] == "knn"), "lost_classes"] = '["herbicide-injury", "x"]'
+    rows.loc[rows["dataset"] == "iris", "lost_classes"] = None
+    known = facts.dataset_facts(rows)["lost"]
+    assert known["soy"] == ("2-4-d-injury", "herbicide-injury", "x") and known["wine"] == () and known["iris"] is None
+    old = facts.dataset_facts(rows.drop(columns="lost_classes"))
+    assert old["lost"].isna().all() and list(old.index) == ["iris", "soy", "wine"]
+
+
 def test_the_histograms_show_one_condition_per_dataset_by_preference() -> None:
     rows = synthetic_rows(datasets=("wine",), imputers=("mean", "knn"), mechanisms=("mar", "mcar"),
                           rates=(0.1, 0.25, 0.5), seeds=(2, 1), failure_share=0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...datasets.facts import lost_note
 from ..figures import Figure
 from ..frames import CELL_COLUMNS, PRIMARY_METRIC, split
 from . import Site
@@ -56,4 +57,5 @@ def add_dataset_pages(site: Site, rows: pd.DataFrame) -> None:
                     paretos=paretos, samples=samples, data=data,
                     metrics=[m for m in frames.metrics if any(f.attrs.get("metric") == m for f in figures)],
                     **failures_list(failures.get(dataset, frames.failures.iloc[:0])),
-                    info={k: info[k] for k in ("rows", "features", "checksums", "dropped")})
+                    info={**{k: info[k] for k in ("rows", "features", "checksums", "dropped")},
+                          "lost": lost_note(info.get("lost") or ())})
