@@ -139,6 +139,17 @@ def test_the_overview_figures_follow_every_filter_of_the_view(site: Path) -> Non
     assert "The search box does not filter the figure" in html
 
 
+def test_a_dataset_pages_pareto_plot_follows_its_metric_filter(site: Path) -> None:
+    """Beside each setting and metric's curves, the Pareto plot of that metric (not the primary one's)."""
+    html = (site / "dataset-wine.html").read_text(encoding="utf-8")
+    figures = overview_figures(html)
+    curves = {(f["setting"], f["metric"]) for f in figures if f["src"].startswith("plots/rate-")}
+    paretos = {(f["setting"], f.get("metric")): f["src"] for f in figures if f["src"].startswith("plots/pareto-")}
+    assert {("in-sample", "rmse"), ("downstream", "downstream")} <= curves and set(paretos) == curves
+    assert paretos[("in-sample", "rmse")] == "plots/pareto-wine-in-sample-rmse.svg"
+    assert set(filter_options(html, "metric")) >= {m for _, m in curves}
+
+
 def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() -> None:
     from imputebench.reports import plots
 

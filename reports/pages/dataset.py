@@ -46,8 +46,10 @@ def add_dataset_pages(site: Site, rows: pd.DataFrame) -> None:
     cells, failures = split(frames.cells, "dataset"), split(frames.failures, "dataset")
     for dataset in frames.datasets:
         figures = rate_figures(site, view, dataset, frames.agg[frames.agg["dataset"].to_numpy() == dataset])
-        paretos = [pareto_figure(site, view, s, f"pareto-{slug(dataset)}-{slug(s)}", None, dataset=dataset)
-                   for s in frames.settings if s in frames.settings_of["dataset"].get(dataset, set())]
+        # A Pareto plot per setting and metric the curves show: it follows the page's Metric filter too.
+        paretos = [pareto_figure(site, view, f.attrs["setting"], f"pareto-{slug(dataset)}-{slug(f.attrs['setting'])}-"
+                                 f"{f.attrs['metric']}", None, dataset=dataset, metric=f.attrs["metric"])
+                   for f in figures]
         samples = None if view.samples is None else view.samples[view.samples["dataset"] == dataset]
         samples = samples_section(site, samples, f"ds-{slug(dataset)}", "imputer", frames.imputers)
         data = site.write_table(f"dataset-{slug(dataset)}", cells.get(dataset, frames.cells.iloc[:0])[CELL_COLUMNS],
