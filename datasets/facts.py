@@ -20,10 +20,14 @@ def dropped_note(dropped_rows: int, lost_classes: Sequence[str]) -> str:
     """PROTOCOL §1 in words: how many rows were dropped for missing values, and which target
     classes disappeared with them."""
     note = f"{dropped_rows} row{'s' if dropped_rows != 1 else ''} with missing values dropped"
-    if lost_classes:
-        note += (f" (class{'es' if len(lost_classes) > 1 else ''} {', '.join(map(repr, lost_classes))} "
-                 "no longer present)")
-    return note
+    return f"{note} ({lost_note(lost_classes)})" if lost_classes else note
+
+
+def lost_note(lost_classes: Sequence[str]) -> str:
+    """The target classes that disappeared with the dropped rows, in words ("" when none)."""
+    if not lost_classes:
+        return ""
+    return f"class{'es' if len(lost_classes) > 1 else ''} {', '.join(map(repr, lost_classes))} no longer present"
 
 
 def dataset_kind(name: str) -> str:

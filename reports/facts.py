@@ -4,6 +4,7 @@ the store's rows: no HTML, no files (the pages in :mod:`imputebench.reports.page
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -27,11 +28,24 @@ def failure_summary(failures: pd.DataFrame, top: int = 50) -> pd.DataFrame:
             .rename("jobs").reset_index().sort_values("jobs", ascending=False).head(top))
 
 
+def lost_classes(values: pd.Series) -> tuple[str, ...] | None:
+    """The target classes lost with the dropped rows (PROTOCOL §1), from the rows' ``lost_classes``
+    (JSON lists), in first-seen order; None when no row says (a store from before the column)."""
+    known = values.dropna()
+    if known.empty:
+        return None
+    return tuple(dict.fromkeys(str(c) for text in dict.fromkeys(known.astype(str)) for c in json.loads(text)))
+
+
 def dataset_facts(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset: rows, features, rows dropped from the source (PROTOCOL §1) and its checksums."""
-    return rows.groupby("dataset").agg(
+    """Per dataset: rows, features, rows dropped from the source and the classes lost with them
+    (PROTOCOL §1; ``lost`` None where the store does not say) and its checksums."""
+    facts = rows.groupby("dataset").agg(
         rows=("n_rows", "max"), features=("n_features", "max"), dropped=("dropped_rows", "max"),
         checksums=("dataset_checksum", lambda c: ", ".join(sorted(set(c.dropna().astype(str))))))
+    lost = ({} if "lost_classes" not in rows else
+            {name: lost_classes(part) for name, part in rows.groupby("dataset")["lost_classes"]})
+    return facts.assign(lost=pd.Series([lost.get(name) for name in facts.index], index=facts.index, dtype=object))
 
 
 def uses_labels(rows: pd.DataFrame) -> dict[str, bool]:

@@ -365,8 +365,8 @@ def dataset_rank_matrix(ranking: lb.Ranking) -> pd.DataFrame:
 @dataclass
 class Selection:
     """One mechanism and rate selection of the overview (not both pooled): the mean ranks, the reading
-    of its CD diagram (None below 3 imputers or 2 datasets) and, for the setting's primary metric, the Pareto front
-    of time against mean rank."""
+    of its CD diagram (None below 3 imputers or 2 datasets) and the Pareto front of time against mean
+    rank on its metric."""
 
     setting: str
     metric: str
@@ -378,23 +378,47 @@ class Selection:
     pareto: tuple[pd.DataFrame, np.ndarray] | None
 
 
-def selections(table: pd.DataFrame, metrics: Sequence[str]) -> list[Selection]:
-    """The overview's CD and Pareto data for every mechanism and rate selection, from the ranking
-    table itself (:func:`ranking_table`), so that the figures follow the page's filters."""
+def selections(table: pd.DataFrame) -> list[Selection]:
+    """The overview's CD and Pareto data for every metric, mechanism and rate selection, from the
+    ranking table itself (:func:`ranking_table`), so that the figures follow the page's filters."""
     part = table[((table["mechanism"] != lb.ALL) | (table["rate"] != lb.ALL)) & table["mean_rank"].notna()]
     out = []
     for (setting, metric, mechanism, rate), group in part.groupby(SELECTION_KEYS, sort=True):
         k, n = len(group), int(group["n_datasets"].max())
         ranks = pd.Series(group["mean_rank"].to_numpy(dtype=float), index=group["imputer"].to_numpy())
-        pareto = None
-        if metric == primary_metric(setting, metrics):
-            points = pd.DataFrame({"imputer": group["imputer"].to_numpy(),
-                                   "quality": group["mean_rank"].to_numpy(float),
-                                   "seconds": group["seconds"].to_numpy(float)})
-            pareto = (points, lb.pareto_front(points["seconds"].to_numpy(), points["quality"].to_numpy(), False))
+        points = pd.DataFrame({"imputer": group["imputer"].to_numpy(), "quality": group["mean_rank"].to_numpy(float),
+                               "seconds": group["seconds"].to_numpy(float)})
+        pareto = (points, lb.pareto_front(points["seconds"].to_numpy(), points["quality"].to_numpy(), False))
         reading = cd_reading(ranks, n, lb.critical_difference(k, n)) if k >= 3 and n >= 2 else None
         out.append(Selection(setting, metric, mechanism, rate, n, ranks, reading, pareto))
     return out
+
+
+# -- the overview's Family filter on its figures -----------------------------------------------------------
+def family_members(family: dict[str, str]) -> dict[str, frozenset[str] | None]:
+    """The Family filter's choices as imputer sets: ``lb.ALL`` (None: every imputer) first, then each
+    family by name, the figures' variants (a figure is one image, so each choice is drawn)."""
+    members: dict[str, set[str]] = {}
+    for imputer, name in family.items():
+        members.setdefault(name, set()).add(imputer)
+    return {lb.ALL: None, **{name: frozenset(members[name]) for name in sorted(members)}}
+
+
+def ranks_among(mean_ranks: pd.Series, members: frozenset[str] | None) -> pd.Series:
+    """The mean ranks of the imputers a Family filter shows, each as ranked among every compared imputer:
+    the filter hides imputers, it does not re-rank them (the ranking table's rows keep their ranks)."""
+    return mean_ranks if members is None else mean_ranks[mean_ranks.index.isin(list(members))]
+
+
+def pareto_among(pareto: tuple[pd.DataFrame, np.ndarray], members: frozenset[str] | None
+                 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The Pareto points of the imputers a Family filter shows, with the front over every imputer
+    (a point on it is not beaten by any compared imputer, shown or not)."""
+    points, front = pareto
+    if members is None:
+        return points, front
+    keep = points["imputer"].isin(list(members)).to_numpy()
+    return points[keep].reset_index(drop=True), np.asarray(front, dtype=bool)[keep]
 
 
 def pareto_points(matrix: lb.BlockMatrix, metric: str, seconds: pd.Series) -> tuple[pd.DataFrame, np.ndarray] | str:
@@ -422,7 +446,7 @@ class LeaderboardFrames:
     failures: pd.DataFrame
     seconds: dict[str | None, pd.Series]
     settings_of: dict[str, dict[str, set[str]]]
-    _pareto: dict[tuple[str, str | None], Any] = field(default_factory=dict, repr=False)
+    _pareto: dict[tuple[str, str | None, str], Any] = field(default_factory=dict, repr=False)
 
     @property
     def settings(self) -> list[str]:
@@ -444,12 +468,13 @@ class LeaderboardFrames:
     def rates(self) -> list[float]:
         return sorted(self.rows["rate"].dropna().unique())
 
-    def pareto(self, setting: str, dataset: str | None = None) -> tuple[pd.DataFrame, np.ndarray] | str:
-        """:func:`pareto_points` on the setting's primary metric, over every dataset (None) or one;
-        computed once per (setting, dataset)."""
-        key = (setting, dataset)
+    def pareto(self, setting: str, dataset: str | None = None, metric: str | None = None
+               ) -> tuple[pd.DataFrame, np.ndarray] | str:
+        """:func:`pareto_points` on ``metric`` (None: the setting's primary metric), over every dataset
+        (None) or one; computed once per (setting, dataset, metric)."""
+        metric = metric or primary_metric(setting, self.metrics)
+        key = (setting, dataset, metric)
         if key not in self._pareto:
-            metric = primary_metric(setting, self.metrics)
             if metric not in self.metrics:
                 self._pareto[key] = f"No {metric} values in this setting."
             elif dataset is None:

@@ -226,14 +226,16 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
     return svg.render()
 
 
-def cd_diagram(mean_ranks: pd.Series, cd: float, title: str) -> str:
+def cd_diagram(mean_ranks: pd.Series, cd: float, title: str, n_compared: int | None = None) -> str:
     """Critical-difference diagram (Demšar 2006), one row per imputer so that it reads on a phone:
     the imputer's mean rank on a shared axis (1 = best, left), a bar of length CD on top, and on the
     right a line per group of imputers whose mean ranks differ by less than CD (not significantly
-    different)."""
+    different). ``n_compared``: the imputers ranked, when only some of them are shown (a family): the
+    axis still runs from 1 to that number."""
     ranks = mean_ranks.sort_values(kind="stable")
     names, values = [str(n) for n in ranks.index], ranks.to_numpy(dtype=float)
     k = len(values)
+    axis_k = max(k, n_compared or 0)
     cliques = []
     last_end = -1
     for start in range(k):  # maximal runs of consecutive imputers whose rank span is below CD
@@ -249,17 +251,17 @@ def cd_diagram(mean_ranks: pd.Series, cd: float, title: str) -> str:
     height = top + row * k + 10
     svg = Svg(width, height, title or "critical difference diagram")
     axis_end = width - right_w - 10
-    x = Scale(1, max(k, 2), left, axis_end)
+    x = Scale(1, max(axis_k, 2), left, axis_end)
     if title:
         svg.text(8, 12, title, 11, weight="600")
     axis_y = top - 12
     svg.line(left, axis_y, axis_end, axis_y, INK)
-    for r in range(1, max(k, 2) + 1):
+    for r in range(1, max(axis_k, 2) + 1):
         svg.line(float(x(r)), axis_y - 4, float(x(r)), axis_y, INK)
         svg.text(float(x(r)), axis_y - 10, r, 10, "middle", MUTED)
     cd_y = axis_y - 24
-    svg.line(left, cd_y, float(x(min(1 + cd, k + 0.5))), cd_y, "#dc2626", 2)
-    svg.text(float(x(min(1 + cd, k + 0.5))) + 6, cd_y, f"CD = {cd:.2f}", 10, "start", "#dc2626")
+    svg.line(left, cd_y, float(x(min(1 + cd, axis_k + 0.5))), cd_y, "#dc2626", 2)
+    svg.text(float(x(min(1 + cd, axis_k + 0.5))) + 6, cd_y, f"CD = {cd:.2f}", 10, "start", "#dc2626")
     for i, (name, value) in enumerate(zip(names, values)):
         cy = top + row * i + row / 2
         svg.line(left, cy, axis_end, cy, GRID, 0.8)

@@ -3,6 +3,7 @@ same bytes for the same data, and a figure that fails never stops the site."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,16 @@ def test_cd_diagram_joins_imputers_closer_than_cd() -> None:
     assert svg.count('stroke-width="3.5"') == 2
     assert svg.index(">a</text>") < svg.index(">b</text>") < svg.index(">c</text>") < svg.index(">d</text>")
     assert "CD = 1.00" in svg
+
+
+def test_a_cd_diagram_of_some_imputers_keeps_the_axis_of_all_compared() -> None:
+    """A family's CD diagram shows its imputers at their ranks among every compared imputer: rank 4 of 5
+    sits on an axis 1..5, not past the end of an axis 1..2."""
+    shown = pd.Series({"a": 2.0, "b": 4.0})
+    alone, among = plots.cd_diagram(shown, 1.0, ""), plots.cd_diagram(shown, 1.0, "", 5)
+    ticks = lambda svg: re.findall(r'fill="#6b7280">(\d+)</text>', svg)  # noqa: E731  the axis' rank labels
+    assert ticks(alone) == ["1", "2"] and ticks(among) == ["1", "2", "3", "4", "5"]
+    assert among.count('stroke-width="3.5"') == 0  # 2.0 and 4.0 differ by more than CD = 1
 
 
 def test_text_in_figures_is_escaped() -> None:

@@ -110,3 +110,26 @@ def test_a_worker_never_imports_the_reports(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_jobs_row_names_the_classes_lost_with_the_dropped_rows():
+    """PROTOCOL §1: a class whose every row missed a value vanishes from the canonical table; the job's
+    row says so beside the dropped rows, as the store's JSON text (an empty list when none was lost)."""
+    from imputebench.datasets.canonical import canonicalize
+    from imputebench.harness.store import rows_to_table
+    from imputebench.tracks.main.job import MainJob
+
+    rng = np.random.default_rng(0)
+    raw = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30),
+                        "y": ["x"] * 14 + ["y"] * 13 + ["rare"] * 3})
+    raw.loc[27:, "a"] = np.nan  # the rare class's three rows all miss a value
+    ds = canonicalize("toy", raw, target="y", target_kind="classification")
+    assert (ds.dropped_rows, ds.lost_classes) == (3, ("rare",))
+    job = MainJob("toy", ds.checksum, None, "mcar", 0.2, 0, "mean", "{}", "quick", "in-sample")
+    row = run_job(job, RunContext(), None, ds).row
+    assert row["status"] == "ok" and (row["n_rows"], row["dropped_rows"]) == (27, 3)
+    assert row["lost_classes"] == '["rare"]'
+    stored = rows_to_table([row]).to_pandas()
+    assert stored.loc[0, "lost_classes"] == '["rare"]'
+    complete = canonicalize("toy", raw.dropna(), target="y", target_kind="classification")
+    assert run_job(job, RunContext(), None, complete).row["lost_classes"] == "[]"

@@ -57,6 +57,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows.loc[diverged, "error"] = "imputed values 1e9 times the observed range"
     rows["uses_labels"] = rows["imputer"] == "knn"
     rows.loc[rows["dataset"] == "wine", "dropped_rows"] = 6
+    rows.loc[rows["dataset"] == "wine", "lost_classes"] = '["z", "<q>"]'  # the others: from before the column
     rows.loc[rows["dataset"] == EVIL, "dropped_rows"] = None
     synthetic_samples(rows, results)
     build_site(rows, results / "site", PROVENANCE, samples=results, n_boot=100)
@@ -91,7 +92,62 @@ def test_every_figure_is_drawn_by_default(site: Path) -> None:
     assert 'src="plots/hist-ds-wine-' in (site / "dataset-wine.html").read_text(encoding="utf-8")
     # the CD diagram and the Pareto plot exist for each mechanism and rate selection, not only pooled
     assert {"cd-in-sample-armse.svg", "cd-in-sample-armse-mar-0.2.svg", "cd-in-sample-armse-all-0.3.svg",
-            "pareto-in-sample-mar-all.svg"} <= {p.name for p in (site / "plots").iterdir()}
+            "pareto-in-sample-armse-mar-all.svg", "pareto-in-sample-rmse.svg"} <= {p.name for p in (site / "plots").iterdir()}
+
+
+def filter_options(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select data-filter="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+def overview_figures(html: str) -> list[dict[str, str]]:
+    """Each figure of the overview: its data attributes and its image (``src``, absent for a note)."""
+    out = []
+    for attrs, body in re.findall(r'<figure class="plot filterable"([^>]*)>(.*?)</figure>', html, re.S):
+        found = dict(re.findall(r'data-([\w-]+)="([^"]*)"', attrs))
+        image = re.search(r'<img src="([^"]+)"', body)
+        out.append({**found, "src": image.group(1) if image else ""})
+    return out
+
+
+def test_the_overview_figures_follow_every_filter_of_the_view(site: Path) -> None:
+    """Issue 35: per setting, metric, mechanism, rate and family, one CD diagram and one Pareto plot,
+    each its own image (the page's script shows the selected one); a family's figures name its imputers
+    only; the search box cannot filter an image, and the page says so beside both figures."""
+    html = (site / "index.html").read_text(encoding="utf-8")
+    metrics, families = filter_options(html, "metric"), filter_options(html, "family")
+    assert {"armse", "rmse", "mae"} <= set(metrics) and families[0] == "all" and len(families) >= 3
+    figures = overview_figures(html)
+    assert all(f.get("exact") == "family" and "family" in f for f in figures)  # "all" is a variant, not any
+    for kind in ("cd", "pareto"):
+        of_kind = [f for f in figures if f["src"].startswith(f"plots/{kind}-")]
+        for mechanism, rate in (("all", "all"), ("mar", "0.2"), ("mcar", "all")):
+            srcs = {}
+            for metric in ("armse", "rmse"):
+                for family in families:
+                    match = [f for f in of_kind if (f["setting"], f["metric"], f["mechanism"], f["rate"], f["family"])
+                             == ("in-sample", metric, mechanism, rate, family)]
+                    assert len(match) == 1, (kind, metric, mechanism, rate, family)
+                    srcs[(metric, family)] = match[0]["src"]
+            assert len(set(srcs.values())) == len(srcs), kind  # every metric and family: its own image
+    family_of = {"knn": "neighbours", "mean": "simple"}
+    for kind in ("cd", "pareto"):
+        drawn = (site / "plots" / f"{kind}-in-sample-armse-family-{family_of['knn']}.svg").read_text(encoding="utf-8")
+        assert ">knn</text>" in drawn and ">mean</text>" not in drawn, kind
+        assert ">mean</text>" in (site / "plots" / f"{kind}-in-sample-armse.svg").read_text(encoding="utf-8")
+    assert html.count('<p class="note search-note" hidden>') == 2
+    assert "The search box does not filter the figure" in html
+
+
+def test_a_dataset_pages_pareto_plot_follows_its_metric_filter(site: Path) -> None:
+    """Beside each setting and metric's curves, the Pareto plot of that metric (not the primary one's)."""
+    html = (site / "dataset-wine.html").read_text(encoding="utf-8")
+    figures = overview_figures(html)
+    curves = {(f["setting"], f["metric"]) for f in figures if f["src"].startswith("plots/rate-")}
+    paretos = {(f["setting"], f.get("metric")): f["src"] for f in figures if f["src"].startswith("plots/pareto-")}
+    assert {("in-sample", "rmse"), ("downstream", "downstream")} <= curves and set(paretos) == curves
+    assert paretos[("in-sample", "rmse")] == "plots/pareto-wine-in-sample-rmse.svg"
+    assert set(filter_options(html, "metric")) >= {m for _, m in curves}
 
 
 def test_histograms_use_one_imputed_colour_and_a_true_colour_no_imputer_has() -> None:
@@ -155,11 +211,15 @@ def test_label_using_imputers_are_marked_on_the_leaderboard(site: Path) -> None:
 
 
 def test_a_datasets_size_says_how_many_rows_were_dropped(site: Path) -> None:
-    """PROTOCOL §6: dropped rows are shown wherever the dataset's size is shown; unknown stays silent."""
+    """PROTOCOL §1: dropped rows, and the classes lost with them, are shown wherever the dataset's size is
+    shown; unknown stays silent."""
     wine = (site / "dataset-wine.html").read_text(encoding="utf-8")
-    assert "500 rows × 8 features (6 rows with missing values dropped from the source" in wine
+    assert ("500 rows × 8 features (6 rows with missing values dropped from the source; classes &#39;z&#39;, "
+            "&#39;&lt;q&gt;&#39; no longer present, PROTOCOL §1)") in wine
     evil = (site / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
-    assert "rows with missing values dropped" not in evil
+    assert "rows with missing values dropped" not in evil and "no longer present" not in evil
+    jobs = pd.read_parquet(site / "data" / "jobs.parquet")  # the job rows' download says it too
+    assert set(jobs.loc[jobs["dataset"] == "wine", "lost_classes"]) == {'["z", "<q>"]'}
 
 
 def test_best_value_marked_per_row(site: Path) -> None:

@@ -187,8 +187,12 @@ def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Pa
     page.wait_for_function("() => location.hash.includes('q=mi')")
     assert all(f"{k}={v}" in page.url for k, v in state.items()), page.url
     cd, pareto = visible_figure(page, "cd-"), visible_figure(page, "pareto-")
-    assert len(cd) == 1 and cd != pooled_cd and "mar" in cd[0] and "rmse" in cd[0]
-    assert len(pareto) == 1 and pareto != pooled_pareto and "mar" in pareto[0]
+    # Both figures follow metric, mechanism, rate and family; the search cannot filter an image, and a
+    # note beside each figure says so while a search is active.
+    for shown, pooled in ((cd, pooled_cd), (pareto, pooled_pareto)):
+        assert len(shown) == 1 and shown != pooled, shown
+        assert all(part in shown[0] for part in ("-rmse-", "-mar-0.3", "-family-iterative")), shown
+    assert len(visible_texts(page, "p.search-note")) == 2
     rows = visible_texts(page, "div.ranking:not([hidden]) tbody tr td:first-child")
     assert rows and all("mi" in r for r in rows)  # mice, missforest: iterative and matching the search
     link = page.url
@@ -202,6 +206,14 @@ def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Pa
     assert visible_texts(fresh.page, "div.ranking:not([hidden]) tbody tr td:first-child") == rows
     page.reload()
     sync_api.expect(page.locator("select[data-filter=mechanism]")).to_have_value("mar")
+    page.fill("input[data-search]", "")
+    page.select_option("select[data-filter=family]", "all")  # all families: that variant alone, no family's
+    assert visible_texts(page, "p.search-note") == []
+    for prefix in ("cd-", "pareto-"):
+        shown = visible_figure(page, prefix)
+        assert len(shown) == 1 and "-rmse-mar-0.3" in shown[0] and "-family-" not in shown[0], shown
+    page.select_option("select[data-filter=metric]", "mae")  # the Pareto plot follows the metric too
+    assert "-mae-mar-0.3" in visible_figure(page, "pareto-")[0]
     assert watch.errors == [] and fresh.errors == []
     watch.close()
     fresh.close()
@@ -221,10 +233,10 @@ def test_filters_show_exactly_the_selected_ranking(site: Path, browser) -> None:
     assert shown.get_attribute("data-metric") == "mae"
     assert shown.get_attribute("data-mechanism") == "mar"
     assert shown.get_attribute("data-rate") == "0.3"
-    # CD diagrams follow the setting and metric filters.
+    # The CD diagram and the Pareto plot follow the setting and metric filters.
     cds = page.eval_on_selector_all("figure.plot[data-metric]:not([hidden])",
                                     "els => els.map(e => e.dataset.metric + '|' + e.dataset.setting)")
-    assert cds == ["mae|in-sample"]
+    assert cds == ["mae|in-sample", "mae|in-sample"]
     page.select_option("select[data-filter=setting]", "downstream")
     page.select_option("select[data-filter=metric]", "downstream")
     assert page.locator(visible).get_attribute("data-setting") == "downstream"

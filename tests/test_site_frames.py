@@ -141,21 +141,45 @@ def test_one_dataset_gives_no_interval_and_failures_are_counted_by_status() -> N
     assert records["C"]["ranked"] and records["C"]["mean_rank"] == "3.00" and records["A"]["mean_rank"] == "1.00"
 
 
-def test_selections_carry_the_critical_difference_and_the_primary_pareto_front() -> None:
+def reversed_rmse() -> pd.DataFrame:
+    """:func:`three_imputers` with an RMSE on which C, the worst on ARMSE, is best and A worst."""
     rows = three_imputers()
-    metrics = ["armse", "downstream"]
+    rows["rmse"] = rows["imputer"].map({"A": 0.9, "B": 0.5, "C": 0.1})
+    return rows
+
+
+def test_selections_carry_the_critical_difference_and_a_pareto_front_per_metric() -> None:
+    rows = reversed_rmse()
+    metrics = ["armse", "rmse", "downstream"]
     table = frames.ranking_table(lb.leaderboards(rows, metrics, n_boot=20), frames.comparison_extras(rows, metrics),
                                  metrics)
-    found = {(s.setting, s.metric, s.mechanism, s.rate): s for s in frames.selections(table, metrics)}
+    found = {(s.setting, s.metric, s.mechanism, s.rate): s for s in frames.selections(table)}
     assert ("in-sample", "armse", "all", "all") not in found  # pooled: the exact Friedman test instead
     mcar = found[("in-sample", "armse", "mcar", "all")]
     assert mcar.reading.cd == pytest.approx(lb.critical_difference(3, 2)) and mcar.n_datasets == 2
     points, front = mcar.pareto
     assert dict(zip(points["imputer"], front)) == {"A": False, "B": True, "C": True}  # B: A's rank, faster
-    assert found[("downstream", "armse", "mcar", "all")].pareto is None  # not the downstream setting's primary
-    assert found[("downstream", "downstream", "mcar", "all")].pareto is not None
-    two = frames.selections(table[table["imputer"] != "C"], metrics)
+    # The Metric filter moves the Pareto plot too: on RMSE, C is best and fastest, alone on the front.
+    points, front = found[("in-sample", "rmse", "mcar", "all")].pareto
+    assert dict(zip(points["imputer"], points["quality"])) == {"A": 3.0, "B": 2.0, "C": 1.0}
+    assert dict(zip(points["imputer"], front)) == {"A": False, "B": False, "C": True}
+    assert found[("downstream", "armse", "mcar", "all")].pareto is not None  # every metric, not only the primary
+    two = frames.selections(table[table["imputer"] != "C"])
     assert all(s.reading is None for s in two)  # fewer than 3 imputers: no CD
+
+
+def test_the_family_filter_shows_its_imputers_as_ranked_among_all() -> None:
+    members = frames.family_members({"A": "x", "C": "x", "B": "y"})
+    assert members == {"all": None, "x": frozenset({"A", "C"}), "y": frozenset({"B"})}
+    assert list(members) == ["all", "x", "y"]  # the filter's choices, "all" first
+    ranks = pd.Series({"A": 1.5, "B": 1.5, "C": 3.0})
+    assert frames.ranks_among(ranks, None) is ranks
+    assert frames.ranks_among(ranks, members["x"]).to_dict() == {"A": 1.5, "C": 3.0}  # not re-ranked to 1, 2
+    points = pd.DataFrame({"imputer": ["A", "B", "C"], "quality": [1.5, 1.5, 3.0], "seconds": [4.0, 2.0, 1.0]})
+    front = np.array([False, True, True])
+    shown, on_front = frames.pareto_among((points, front), members["x"])
+    assert list(shown["imputer"]) == ["A", "C"] and list(on_front) == [False, True]  # A stays beaten by B
+    assert frames.pareto_among((points, front), members["y"])[1].tolist() == [True]
 
 
 def test_pareto_points_over_all_datasets_or_one_and_the_reasons_for_none() -> None:
@@ -167,6 +191,9 @@ def test_pareto_points_over_all_datasets_or_one_and_the_reasons_for_none() -> No
     one, _ = lf.pareto("in-sample", "d1")
     assert dict(zip(one["imputer"], one["quality"])) == {"A": 1.0, "B": 2.0, "C": 3.0}
     assert lf.pareto("in-sample") is lf.pareto("in-sample")  # computed once
+    assert lf.pareto("in-sample") is lf.pareto("in-sample", None, "armse")  # the primary metric by default
+    by_rmse = frames.leaderboard_frames(reversed_rmse(), n_boot=20).pareto("in-sample", None, "rmse")[0]
+    assert dict(zip(by_rmse["imputer"], by_rmse["quality"])) == {"A": 3.0, "B": 2.0, "C": 1.0}
     failed = frames.leaderboard_frames(frame([job("d", "A", None, status="failed"),
                                                job("d", "B", None, status="timeout")]), n_boot=5)
     assert failed.pareto("in-sample") == "No imputer could be ranked (see failures)."
@@ -221,6 +248,20 @@ def test_dataset_and_imputer_facts() -> None:
     assert facts.from_reference(origin) == {"mean"}
     counts = facts.status_counts(rows.assign(status=["ok"] * (len(rows) - 1) + ["timeout"]))
     assert counts == {"ok": len(rows) - 1, "diverged": 0, "failed": 0, "timeout": 1, "infeasible": 0}
+
+
+def test_the_classes_lost_with_dropped_rows_are_facts_of_a_dataset_and_an_old_store_has_none() -> None:
+    """PROTOCOL §1: the rows' lost classes (JSON text) pooled per dataset in first-seen order; "[]" is
+    known none, a null or a store from before the column is unknown (None), never a guess."""
+    rows = synthetic_rows(datasets=("wine", "iris", "soy"), imputers=("mean", "knn"), mechanisms=("mcar",),
+                          rates=(0.2,), seeds=(0,))
+    rows["lost_classes"] = np.where(rows["dataset"] == "soy", '["2-4-d-injury", "herbicide-injury"]', "[]")
+    rows.loc[(rows["dataset"] == "soy") & (rows["imputer"] == "knn"), "lost_classes"] = '["herbicide-injury", "x"]'
+    rows.loc[rows["dataset"] == "iris", "lost_classes"] = None
+    known = facts.dataset_facts(rows)["lost"]
+    assert known["soy"] == ("2-4-d-injury", "herbicide-injury", "x") and known["wine"] == () and known["iris"] is None
+    old = facts.dataset_facts(rows.drop(columns="lost_classes"))
+    assert old["lost"].isna().all() and list(old.index) == ["iris", "soy", "wine"]
 
 
 def test_the_histograms_show_one_condition_per_dataset_by_preference() -> None:

@@ -132,6 +132,14 @@ def core_row(job: Job, context: RunContext) -> dict[str, Any]:
             "memory_limit_mb": context.memory_limit_mb}
 
 
+def table_columns(data: Any) -> dict[str, Any]:
+    """The row's columns that describe the canonical table a job ran on (PROTOCOL §1): its size, the
+    rows dropped from the source and the target classes lost with them (canonical JSON, so a store
+    column compares and groups as text)."""
+    return {"n_rows": data.X.shape[0], "n_features": data.X.shape[1], "dropped_rows": data.dropped_rows,
+            "lost_classes": json.dumps([str(c) for c in data.lost_classes])}
+
+
 def warning_summary(caught: list[warnings.WarningMessage]) -> tuple[int, str | None]:
     """How many warnings a job raised, and the most frequent one as one line."""
     if not caught:

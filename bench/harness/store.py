@@ -51,6 +51,7 @@ CORE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("n_rows", pa.int64()),
     ("n_features", pa.int64()),
     ("dropped_rows", pa.int64()),  # rows the canonical table dropped for missing values (PROTOCOL §1)
+    ("lost_classes", pa.string()),  # the target classes that vanished with them, as JSON ("[]": none; null: unknown)
     ("mechanism", pa.string()),
     ("rate", pa.float64()),
     ("realised_rate", pa.float64()),

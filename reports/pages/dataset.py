@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...datasets.facts import lost_note
 from ..figures import Figure
 from ..frames import CELL_COLUMNS, PRIMARY_METRIC, split, with_params
 from . import Site
@@ -45,8 +46,10 @@ def add_dataset_pages(site: Site, rows: pd.DataFrame) -> None:
     cells, failures = split(frames.cells, "dataset"), split(frames.failures, "dataset")
     for dataset in frames.datasets:
         figures = rate_figures(site, view, dataset, frames.agg[frames.agg["dataset"].to_numpy() == dataset])
-        paretos = [pareto_figure(site, view, s, f"pareto-{slug(dataset)}-{slug(s)}", None, dataset=dataset)
-                   for s in frames.settings if s in frames.settings_of["dataset"].get(dataset, set())]
+        # A Pareto plot per setting and metric the curves show: it follows the page's Metric filter too.
+        paretos = [pareto_figure(site, view, f.attrs["setting"], f"pareto-{slug(dataset)}-{slug(f.attrs['setting'])}-"
+                                 f"{f.attrs['metric']}", None, dataset=dataset, metric=f.attrs["metric"])
+                   for f in figures]
         samples = None if view.samples is None else view.samples[view.samples["dataset"] == dataset]
         samples = samples_section(site, samples, f"ds-{slug(dataset)}", "imputer", frames.imputers)
         data = site.write_table(f"dataset-{slug(dataset)}",
@@ -57,4 +60,5 @@ def add_dataset_pages(site: Site, rows: pd.DataFrame) -> None:
                     paretos=paretos, samples=samples, data=data,
                     metrics=[m for m in frames.metrics if any(f.attrs.get("metric") == m for f in figures)],
                     **failures_list(failures.get(dataset, frames.failures.iloc[:0])),
-                    info={k: info[k] for k in ("rows", "features", "checksums", "dropped")})
+                    info={**{k: info[k] for k in ("rows", "features", "checksums", "dropped")},
+                          "lost": lost_note(info.get("lost") or ())})

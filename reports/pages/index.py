@@ -3,6 +3,7 @@ setting, metric, mechanism and rate; CD diagrams and Pareto fronts per selection
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -18,16 +19,18 @@ from ..frames import (
     PooledTest,
     comparison_extras,
     dataset_rank_matrix,
+    family_members,
     friedman_table,
+    pareto_among,
     pooled_tests,
     ranking_table,
     rate_label,
+    ranks_among,
     selections,
 )
 from . import Site
 from .html import fmt, percent, slug
 from .results import results_pages
-from .sections import pareto_figure
 from .view import METRIC_LABELS, LeaderboardView, leaderboard_view
 
 TOO_FEW = "Friedman test needs at least 3 ranked imputers and 2 datasets."
@@ -74,14 +77,6 @@ def cd_caption(where: str, reading: CdReading) -> str:
             f"(α = {reading.alpha}), spread of the mean ranks {reading.spread:.2f}")
 
 
-def cd_figure(site: Site, name: str, where: str, reading: CdReading, mean_ranks: pd.Series, priority: str,
-              attrs: dict[str, str]) -> Figure:
-    """A CD diagram with its reading under it (:func:`.frames.cd_reading`): the numbers and any warning."""
-    figure = site.figure(name, cd_caption(where, reading), priority, "cd_diagram", (mean_ranks, reading.cd, ""), attrs)
-    figure.warning = reading.warning
-    return figure
-
-
 def rank_matrices(tests: list[PooledTest]) -> list[dict[str, Any]]:
     """Per setting and metric (every mechanism and rate pooled), the imputer x dataset matrix of
     ranks (:func:`.frames.dataset_rank_matrix`) as the page shows it: the rank on its heat colour, the
@@ -100,66 +95,106 @@ def rank_matrices(tests: list[PooledTest]) -> list[dict[str, Any]]:
     return out
 
 
-def pooled_figures(site: Site, view: LeaderboardView, tests: list[PooledTest]) -> tuple[list[Figure], list[Figure]]:
-    """Per setting: a CD diagram per metric (the exact Friedman test, every mechanism and rate pooled)
-    and the Pareto front over every dataset."""
+@dataclass
+class Comparison:
+    """One comparison's figures to draw (pooled, or one mechanism and rate): its name stem and filter
+    attributes, the CD diagram's mean ranks, CD and caption (or why there is none), the Pareto points
+    and front (or why there are none) and where the comparison is, in words."""
+
+    stem: str
+    attrs: dict[str, str]
+    cd: tuple[pd.Series, CdReading, str] | str  # mean ranks, the diagram's reading, caption
+    pareto: tuple[pd.DataFrame, Any] | str
+    where: str
+    priorities: tuple[str, str]
+
+
+def comparison_figures(site: Site, view: LeaderboardView, c: Comparison) -> tuple[list[Figure], list[Figure]]:
+    """A comparison's CD diagram and Pareto plot in every variant of the Family filter
+    (:func:`.frames.family_members`): a figure is one image, so each family gets its own, and the page's
+    script shows the one the filter selects (``data-exact``: never the other families' under "all")."""
+    label = METRIC_LABELS[c.attrs["metric"]]
+    cds, paretos = [], []
+    for family, members in family_members(view.family).items():
+        attrs = {**c.attrs, "family": family, "exact": "family"}
+        suffix, shown = ("", "") if members is None else (
+            f"-family-{slug(family)}", f"; family {family} only, ranked among every compared imputer")
+        title = f"{c.where}{shown}"
+        if isinstance(c.cd, str):
+            cds.append(Figure(title, attrs, note=c.cd))
+        elif not len(ranks := ranks_among(c.cd[0], members)):
+            cds.append(Figure(title, attrs, note=f"No imputer of family {family} is ranked here."))
+        else:
+            figure = site.figure(f"cd-{c.stem}{suffix}", c.cd[2] + shown, c.priorities[0], "cd_diagram",
+                                 (ranks, c.cd[1].cd, "", len(c.cd[0])), attrs)
+            figure.warning = c.cd[1].warning
+            cds.append(figure)
+        if isinstance(c.pareto, str):
+            paretos.append(Figure(title, attrs, note=c.pareto))
+            continue
+        points, front = pareto_among(c.pareto, members)
+        if not len(points):
+            paretos.append(Figure(title, attrs, note=f"No imputer of family {family} is ranked here."))
+            continue
+        caption = (f"{c.where}: time against mean rank on {label} (lower is better on both){shown}; "
+                   f"on the front: {', '.join(points['imputer'][front]) or 'none of these'}")
+        paretos.append(site.figure(f"pareto-{c.stem}{suffix}", caption, c.priorities[1], "pareto_plot",
+                                   (points, f"mean rank, {label}", front, view.colours, None), attrs))
+    return cds, paretos
+
+
+def pooled_comparisons(site: Site, view: LeaderboardView, tests: list[PooledTest]) -> list[Comparison]:
+    """Per setting and metric: the CD diagram of the exact Friedman test (every mechanism and rate
+    pooled) and the Pareto front over every dataset; the Friedman table as a download."""
     frames = view.frames
-    cd_figures, pareto_figures = [], []
-    for setting in frames.settings:
-        for test in (t for t in tests if t.setting == setting):
-            label, result = METRIC_LABELS[test.metric], test.result
-            attrs = {"setting": setting, "metric": test.metric, "mechanism": lb.ALL, "rate": lb.ALL}
-            reading = test.reading
-            if result is None or reading is None:
-                cd_figures.append(Figure(f"{setting}, {label}", attrs, note=TOO_FEW))
-                continue
-            priority = "overview" if test.metric == PRIMARY_METRIC.get(setting) else "cd-other"
-            cd_figures.append(cd_figure(site, f"cd-{slug(setting)}-{test.metric}",
-                                        f"{setting}, {label}, all mechanisms and rates pooled", reading,
-                                        result.mean_ranks, priority, attrs))
-        pooled = pareto_figure(site, view, setting, f"pareto-{slug(setting)}", None, "overview")
-        pooled.attrs.update(mechanism=lb.ALL, rate=lb.ALL)
-        pareto_figures.append(pooled)
+    out = []
+    for test in tests:
+        setting, label, result = test.setting, METRIC_LABELS[test.metric], test.result
+        cd: tuple[pd.Series, CdReading, str] | str = TOO_FEW
+        reading = test.reading
+        if result is not None and reading is not None:
+            cd = (result.mean_ranks, reading, cd_caption(f"{setting}, {label}, all mechanisms and rates pooled", reading))
+        primary = test.metric == PRIMARY_METRIC.get(setting)
+        out.append(Comparison(
+            f"{slug(setting)}-{test.metric}", {"setting": setting, "metric": test.metric, "mechanism": lb.ALL,
+                                               "rate": lb.ALL},
+            cd, frames.pareto(setting, None, test.metric), f"{setting}, {label}",
+            ("overview", "overview") if primary else ("cd-other", "other")))
     friedman = friedman_table(tests)
     if len(friedman):
         site.write_table("friedman", friedman, "Friedman test and Nemenyi critical difference")
-    return cd_figures, pareto_figures
+    return out
 
 
-def selection_figures(site: Site, view: LeaderboardView, table: pd.DataFrame) -> tuple[list[Figure], list[Figure]]:
-    """The CD diagram and Pareto plot of every mechanism and rate selection (:func:`.frames.selections`),
-    so that the overview's figures follow its filters."""
-    cd_figures, pareto_figures = [], []
-    for s in selections(table, view.frames.metrics):
-        attrs = {"setting": s.setting, "metric": s.metric, "mechanism": s.mechanism, "rate": s.rate}
+def selection_comparisons(table: pd.DataFrame) -> list[Comparison]:
+    """The CD diagram and Pareto plot of every metric, mechanism and rate selection
+    (:func:`.frames.selections`), so that the overview's figures follow its filters."""
+    out = []
+    for s in selections(table):
         where, label = f"mechanism {s.mechanism}, rate {s.rate}", METRIC_LABELS[s.metric]
+        cd: tuple[pd.Series, CdReading, str] | str = "The " + TOO_FEW
         if s.reading is not None:
-            cd_figures.append(cd_figure(site, f"cd-{slug(s.setting)}-{s.metric}-{slug(s.mechanism)}-{slug(s.rate)}",
-                                        f"{s.setting}, {label}, {where}", s.reading, s.mean_ranks, "cd-other",
-                                        attrs))
-        else:
-            cd_figures.append(Figure(f"{s.setting}, {label}, {where}", attrs, note="The " + TOO_FEW))
-        if s.pareto is not None:
-            points, front = s.pareto
-            pareto_figures.append(site.figure(
-                f"pareto-{slug(s.setting)}-{slug(s.mechanism)}-{slug(s.rate)}",
-                f"{s.setting}, {where}: time against mean rank on {label} (lower is better on both); "
-                f"on the front: {', '.join(points['imputer'][front])}", "other", "pareto_plot",
-                (points, f"mean rank, {label}", front, view.colours, None),
-                {"setting": s.setting, "mechanism": s.mechanism, "rate": s.rate}))
-    return cd_figures, pareto_figures
+            cd = (s.mean_ranks, s.reading, cd_caption(f"{s.setting}, {label}, {where}", s.reading))
+        out.append(Comparison(
+            f"{slug(s.setting)}-{s.metric}-{slug(s.mechanism)}-{slug(s.rate)}",
+            {"setting": s.setting, "metric": s.metric, "mechanism": s.mechanism, "rate": s.rate},
+            cd, s.pareto, f"{s.setting}, {label}, {where}", ("cd-other", "other")))
+    return out
 
 
 def add_index_page(site: Site, rows: pd.DataFrame) -> None:
     view = leaderboard_view(site, rows)
     frames = view.frames
     tests = pooled_tests(frames.matrices, frames.settings, frames.metrics)
-    cd_figures, pareto_figures = pooled_figures(site, view, tests)
     table = ranking_table(frames.boards, comparison_extras(frames.rows, frames.metrics), frames.metrics)
-    more_cd, more_pareto = selection_figures(site, view, table)
+    cd_figures, pareto_figures = [], []
+    for comparison in pooled_comparisons(site, view, tests) + selection_comparisons(table):
+        cds, paretos = comparison_figures(site, view, comparison)
+        cd_figures += cds
+        pareto_figures += paretos
     site.render(
-        "index.html.j2", "index.html", tables=ranking_sections(table), cd_figures=cd_figures + more_cd,
-        pareto_figures=pareto_figures + more_pareto, metrics=frames.metrics, rates=[rate_label(r) for r in frames.rates],
+        "index.html.j2", "index.html", tables=ranking_sections(table), cd_figures=cd_figures,
+        pareto_figures=pareto_figures, metrics=frames.metrics, rates=[rate_label(r) for r in frames.rates],
         status_counts=facts.status_counts(frames.rows), n_jobs=len(frames.rows),
         failure_summary=facts.failure_summary(frames.failures).to_dict("records"),
         result_pages=results_pages(frames.cells), downloads=site.downloads, uses_labels=view.uses_labels,

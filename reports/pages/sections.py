@@ -21,15 +21,16 @@ NO_SAMPLES = ("No samples of imputed values in this store: the runner writes the
 
 
 def pareto_figure(site: Site, view: LeaderboardView, setting: str, name: str, highlight: str | None,
-                  priority: str = "pareto", dataset: str | None = None) -> Figure:
-    """Mean time per job against mean rank on the setting's primary metric, over every dataset or one
-    (:meth:`.frames.LeaderboardFrames.pareto`), ``highlight`` (an imputer) marked."""
-    attrs = {"setting": setting}
-    data = view.frames.pareto(setting, dataset)
+                  priority: str = "pareto", dataset: str | None = None, metric: str | None = None) -> Figure:
+    """Mean time per job against mean rank on ``metric`` (None: the setting's primary metric), over every
+    dataset or one (:meth:`.frames.LeaderboardFrames.pareto`), ``highlight`` (an imputer) marked; a figure of
+    a given ``metric`` carries it for the page's Metric filter."""
+    attrs = {"setting": setting, **({"metric": metric} if metric else {})}
+    data = view.frames.pareto(setting, dataset, metric)
     if isinstance(data, str):
         return Figure(setting, attrs, note=data)
     points, front = data
-    label = METRIC_LABELS[primary_metric(setting, view.frames.metrics)]
+    label = METRIC_LABELS[metric or primary_metric(setting, view.frames.metrics)]
     caption = (f"{setting}: time against mean rank on {label} (lower is better on both); "
                f"on the front: {', '.join(points['imputer'][front])}")
     return site.figure(name, caption, priority, "pareto_plot",

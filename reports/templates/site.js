@@ -50,10 +50,15 @@
     var selects = document.querySelectorAll("select[data-filter]");
     document.querySelectorAll(".filterable").forEach(function (el) {
       var show = true;
+      /* data-exact names the filters an element is one variant of (a figure per family, "all" included):
+         under the filter's "any" choice only its own variant shows, not every one. */
+      var exact = (el.getAttribute("data-exact") || "").split(" ");
       selects.forEach(function (s) {
-        var value = el.getAttribute("data-" + s.getAttribute("data-filter"));
+        var name = s.getAttribute("data-filter");
+        var value = el.getAttribute("data-" + name);
         var any = s.getAttribute("data-any");
-        if (value !== null && value !== s.value && !(any !== null && s.value === any)) { show = false; }
+        var matchesAny = any !== null && s.value === any && exact.indexOf(name) < 0;
+        if (value !== null && value !== s.value && !matchesAny) { show = false; }
       });
       el.hidden = !show;
     });
@@ -64,6 +69,12 @@
         if (query && el.getAttribute(field).indexOf(query) < 0) { el.hidden = true; }
       });
     });
+    /* A figure is one image: the search box cannot filter it, and a note beside it says so while a
+       search is active. */
+    var searching = Array.prototype.some.call(document.querySelectorAll("input[data-search]"), function (input) {
+      return input.value.trim() !== "";
+    });
+    document.querySelectorAll(".search-note").forEach(function (note) { note.hidden = !searching; });
     document.querySelectorAll(".empty-note").forEach(function (note) {
       var siblings = note.parentElement.querySelectorAll(":scope > .filterable, :scope > .figures > .filterable");
       var any = Array.prototype.some.call(siblings, function (el) { return !el.hidden; });

@@ -23,7 +23,7 @@ from ...errors import InfeasibleMaskError
 from ...errors import one_line
 from ...harness.guard import ImputerGuard, device_of, failure_fields, uses_labels
 from ...harness.job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
-                    mask_key)
+                    mask_key, table_columns)
 from ...protocol.masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
 
 SAMPLE_CELLS = 500  # per feature, per job: the site's histograms need no more
@@ -92,7 +92,7 @@ class MainJob:
         if mask.infeasible:
             row.update(status="infeasible", error=mask.infeasible)
             return JobResult(row, mask=drawn)
-        row.update(n_rows=data.X.shape[0], n_features=data.X.shape[1], dropped_rows=data.dropped_rows)
+        row.update(table_columns(data))
         if mask.shape != data.X.shape:
             row.update(status="failed", error=f"dataset: ValueError: the stored mask is {mask.shape}, "
                                               f"the table {data.X.shape}")

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ... import PROTOCOL_VERSION
 from ...harness.guard import ImputerGuard, device_of, failure_fields, one_line, uses_labels
-from ...harness.job import DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key
+from ...harness.job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
+                            table_columns)
 from ...protocol.masks import PackedMask, apply_mask, job_rng, job_seed, rate_text
 from .holes import draw_observed_mask, hidden_share
 from .scores import DOWNSTREAM, MASKED, truth_free_score
@@ -101,7 +102,7 @@ class NaturalJob:
         """Score by the job's setting (module docstring); ``mask``: the stored extra mask, or None to draw
         it (and return it) when the setting is ``masked``."""
         row = self.base_row(context)
-        row.update(n_rows=data.X.shape[0], n_features=data.X.shape[1], dropped_rows=data.dropped_rows)
+        row.update(table_columns(data))
         drawn = None
         if self.setting == MASKED:
             if mask is None:
