@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..harness.store import STATUSES
 from . import leaderboard as lb
-from .frames import BASE_IMPUTER, NOT_OK, PRIMARY_METRIC, param_text, python_strings
+from .entries import BASE_IMPUTER, param_text
+from .frames import NOT_OK, PRIMARY_METRIC, python_strings
 
 # The condition whose samples the histograms show, by preference: in-sample, MCAR, this rate.
 REFERENCE_RATE = 0.3

@@ -17,7 +17,7 @@ import pandas as pd
 from ..tracks.natural.scores import ranked_scores
 from .natural_tables import (AGREE_FROM, MIN_SHARED, PARTLY_FROM, agreement_of, column_missing, downstream_baselines,
                              overall_ranks, row_patterns, table_facts, table_patterns, table_rankings)
-from .frames import entry_params, with_params
+from .entries import entry_params, with_params
 from .pages import Site
 from .pages.html import direction_arrow, slug
 

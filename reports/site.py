@@ -41,7 +41,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .figures import Figure, FigureDrawer
-from .frames import parameter_entries, python_strings
+from .entries import parameter_entries
+from .frames import python_strings
 from .pages import load_page
 from .pages.html import fmt, slug
 from .pages.protocol import PROTOCOL_PAGE, link_citations, protocol_html

@@ -14,7 +14,7 @@ import pandas as pd
 from ..tracks.transfer.gain import transfer_gain
 from ..tracks.transfer.parts import STRATEGIES
 from . import plots
-from .frames import entry_params, with_params
+from .entries import entry_params, with_params
 from .pages import Site
 from .pages.html import slug
 from .transfer_tables import (MIN_MASKS, gain_by_task, negative_counts, strategy_wins, summarise_gain,

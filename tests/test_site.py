@@ -215,7 +215,8 @@ def test_a_datasets_size_says_how_many_rows_were_dropped(site: Path) -> None:
     shown; unknown stays silent."""
     wine = (site / "dataset-wine.html").read_text(encoding="utf-8")
     assert ("500 rows × 8 features (6 rows with missing values dropped from the source; classes &#39;z&#39;, "
-            "&#39;&lt;q&gt;&#39; no longer present, PROTOCOL §1)") in wine
+            "&#39;&lt;q&gt;&#39; no longer present, "
+            '<a class="cite" href="protocol.html#s1">PROTOCOL §1</a>)') in wine
     evil = (site / f"dataset-{slug(EVIL)}.html").read_text(encoding="utf-8")
     assert "rows with missing values dropped" not in evil and "no longer present" not in evil
     jobs = pd.read_parquet(site / "data" / "jobs.parquet")  # the job rows' download says it too

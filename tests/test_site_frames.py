@@ -13,7 +13,7 @@ import pytest
 
 from imputebench.errors import ImputeBenchError
 from imputebench.protocol.metrics import QUALITY_METRICS
-from imputebench.reports import facts, frames
+from imputebench.reports import entries, facts, frames
 from imputebench.reports import leaderboard as lb
 from imputebench.reports.pages import load_page
 from imputebench.reports.pages.html import cell_display, grid_table
@@ -519,13 +519,13 @@ def test_jobs_with_other_parameters_are_their_own_entry_named_by_the_keys_that_d
     rows = frame([configured("knn", '{"n_neighbors": 5}', False), configured("knn", '{"n_neighbors": 3}', True),
                   configured("knn", '{"n_neighbors": 3, "weights": "distance"}', True),
                   configured("mean", "{}", False), configured("knn", None, None, dataset="e")])
-    out = frames.parameter_entries(rows)
+    out = entries.parameter_entries(rows)
     assert list(out["imputer"]) == ["knn", "knn[n_neighbors=3,weights=default]",
                                     "knn[n_neighbors=3,weights=distance]", "mean", "knn"]
     assert list(out["base_imputer"]) == ["knn", "knn", "knn", "mean", "knn"]
     # a row older than the columns ran with its profile's declared params, not overridden
     assert out["params"].iloc[4] == '{"n_neighbors": 5}' and out["params_overridden"].iloc[4] == False  # noqa: E712
-    assert frames.entry_params(out)["knn[n_neighbors=3,weights=distance]"] == "n_neighbors=3, weights=distance"
+    assert entries.entry_params(out)["knn[n_neighbors=3,weights=distance]"] == "n_neighbors=3, weights=distance"
     # the rankings then never pool them: three knn entries ranked apart
     assert set(lb.aggregate(out)["imputer"]) == {"knn", "knn[n_neighbors=3,weights=default]",
                                                  "knn[n_neighbors=3,weights=distance]", "mean"}
@@ -536,22 +536,22 @@ def test_a_lone_override_is_named_and_a_store_without_the_flag_is_compared_with_
                   configured("gain", '{"adapt_iterations": 200, "iterations": 600}', None, track="transfer",
                              profile="quick"),
                   configured("mean", "{}", None)])
-    out = frames.parameter_entries(rows)
+    out = entries.parameter_entries(rows)
     assert list(out["imputer"]) == ["gain[iterations=200]", "gain", "mean"]  # per track: main's own override
     assert list(out["params_overridden"]) == [True, False, False]
     declared = {("x", "quick"): {"a": 1}, ("x", "paper"): {"a": 2}}
     two_profiles = frame([configured("x", '{"a": 1}', False, profile="quick"),
                           configured("x", '{"a": 2}', False, profile="paper")])
-    named = frames.parameter_entries(two_profiles, lambda i, p: declared[(i, p)])
+    named = entries.parameter_entries(two_profiles, lambda i, p: declared[(i, p)])
     assert list(named["imputer"]) == ["x[a=1]", "x[a=2]"]  # two profiles' own params: neither is pooled
-    assert list(frames.parameter_entries(frame([configured("mean", "{}", False)]))["imputer"]) == ["mean"]
-    lost = frames.parameter_entries(frame([configured("knn", None, None), {**configured("x", "{}", None), "imputer": None}]))
+    assert list(entries.parameter_entries(frame([configured("mean", "{}", False)]))["imputer"]) == ["mean"]
+    lost = entries.parameter_entries(frame([configured("knn", None, None), {**configured("x", "{}", None), "imputer": None}]))
     assert list(lost["imputer"].fillna("none")) == ["knn", "none"]  # a row without an imputer keeps none
 
 
 def test_downloads_carry_each_entrys_parameters() -> None:
     table = pd.DataFrame({"setting": ["s", "s"], "imputer": ["knn", "knn[n_neighbors=3]"], "mean": [1.0, 2.0]})
-    out = frames.with_params(table, {"knn": "n_neighbors=5", "knn[n_neighbors=3]": "n_neighbors=3"})
+    out = entries.with_params(table, {"knn": "n_neighbors=5", "knn[n_neighbors=3]": "n_neighbors=3"})
     assert list(out.columns) == ["setting", "imputer", "params", "mean"]
     assert list(out["params"]) == ["n_neighbors=5", "n_neighbors=3"]
 

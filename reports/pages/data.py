@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..frames import with_params
+from ..entries import with_params
 from . import Site
 from .view import leaderboard_view
 

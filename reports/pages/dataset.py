@@ -7,7 +7,8 @@ import pandas as pd
 
 from ...datasets.facts import lost_note
 from ..figures import Figure
-from ..frames import CELL_COLUMNS, PRIMARY_METRIC, split, with_params
+from ..entries import with_params
+from ..frames import CELL_COLUMNS, PRIMARY_METRIC, split
 from . import Site
 from .html import slug
 from .sections import failures_list, pareto_figure, samples_section

@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..frames import CELL_COLUMNS, primary_metric, rate_label, with_params
+from ..entries import with_params
+from ..frames import CELL_COLUMNS, primary_metric, rate_label
 from . import Site
 from .html import grid_table, slug
 from .view import leaderboard_view

@@ -12,7 +12,8 @@ import pandas as pd
 
 from ...protocol.metrics import METRIC_REGISTRY
 from .. import facts, plots
-from ..frames import PRIMARY_METRIC, LeaderboardFrames, entry_params, leaderboard_frames
+from ..entries import entry_params
+from ..frames import PRIMARY_METRIC, LeaderboardFrames, leaderboard_frames
 from ..samples import read_samples
 from . import Site
 from .html import direction_arrow
