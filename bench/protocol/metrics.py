@@ -1,5 +1,5 @@
-"""Imputation metrics (PROTOCOL §5) as pure functions of (true table, imputed table, mask), each
-declared once, with its function, as a :class:`Metric`.
+"""Imputation metrics (PROTOCOL §5, and §9's joint-distribution scores) as pure functions of (true
+table, imputed table, mask), each declared once, with its function, as a :class:`Metric`.
 
 Numeric columns are min-max scaled by the complete column's range before scoring; a metric with
 nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
@@ -18,6 +18,7 @@ score, cost) say where in ``computed_by``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -39,13 +40,21 @@ class ScoredColumn:
 @dataclass(frozen=True)
 class ScoredTable:
     """What a table-level metric gets: the three tables of :func:`imputation_metrics` (``reference``
-    resolved) and the scored columns (those with masked cells), in table order."""
+    resolved), the scored columns (those with masked cells), in table order, and the job's seed."""
 
     X_true: pd.DataFrame
     X_imputed: pd.DataFrame
     mask: np.ndarray
     reference: pd.DataFrame
     columns: tuple[ScoredColumn, ...]
+    seed: int = 0  # the job's seed: draws the rows of PROTOCOL §9's subsample
+
+    @cached_property
+    def distribution(self) -> dict[str, float]:
+        """PROTOCOL §9's energy distance and correlation error, computed together (one encoding)."""
+        from .distribution_metrics import distribution_metrics
+
+        return distribution_metrics(self.X_true, self.X_imputed, self.mask, self.reference, self.seed)
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,14 @@ def _wasserstein(col: ScoredColumn) -> float:
     return wasserstein_distance(col.true, col.imputed)
 
 
+def _energy_distance(scored: ScoredTable) -> float:
+    return scored.distribution["energy_distance"]
+
+
+def _correlation_error(scored: ScoredTable) -> float:
+    return scored.distribution["corr_error"]
+
+
 def _mean_over_cells(values: Sequence[np.ndarray]) -> float:
     return float(np.concatenate(values).mean())
 
@@ -169,6 +186,9 @@ METRICS_DECLARED: tuple[Metric, ...] = (
            pool=np.mean),
     Metric("rl", "RL", False, "imputation", numeric=_range_loss, pool=np.mean),
     Metric("w1", "W1", False, "imputation", numeric=_wasserstein, pool=np.mean),
+    # PROTOCOL §9: the joint distribution of the rows with a masked cell (0 when it is kept exactly).
+    Metric("energy_distance", "energy distance", False, "imputation", table=_energy_distance),
+    Metric("corr_error", "correlation error", False, "imputation", table=_correlation_error),
     Metric("downstream", "downstream score", True, "downstream",
            computed_by="imputebench.protocol.downstream.downstream_score, in the job"),
     Metric("fit_seconds", "fit time (s)", False, "cost", computed_by="the job's clock around fit"),
@@ -210,7 +230,8 @@ def scored_columns(X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarr
 
 
 def imputation_metrics(
-    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None
+    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
     """Every imputation metric at the masked cells (PROTOCOL §5), keyed as :data:`IMPUTATION_METRICS`,
     plus the :data:`DIAGNOSTICS` (:data:`MAX_COLUMN_RMSE` for :func:`diverged_reason`).
@@ -218,10 +239,11 @@ def imputation_metrics(
     ``reference`` is the complete table whose columns set each numeric column's scale (min-max) and
     JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
     (PROTOCOL §3, the test part) pass the whole table, so both parts are scored on the same scale.
+    ``seed`` (the job's) draws the rows of the energy distance when more than 2,000 had a masked cell.
     """
     reference = X_true if reference is None else reference
     scored = ScoredTable(X_true, X_imputed, np.asarray(mask, dtype=bool), reference,
-                         scored_columns(X_true, X_imputed, mask, reference))
+                         scored_columns(X_true, X_imputed, mask, reference), seed)
     return {m.name: m.score(scored) for m in (*(METRIC_REGISTRY[n] for n in IMPUTATION_METRICS),
                                               *DIAGNOSTICS.values())}
 

@@ -133,14 +133,14 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
     samples = None
     try:
         guard = ImputerGuard(context.memory_limit_mb)
-        imputer = guard.make(job.imputer, json.loads(job.params),
-                             random_state=job_seed(job.dataset, job.mechanism, job.rate, job.seed) % (2 ** 31))
+        seed = job_seed(job.dataset, job.mechanism, job.rate, job.seed) % (2 ** 31)
+        imputer = guard.make(job.imputer, json.loads(job.params), random_state=seed)
         row["uses_labels"] = uses_labels(imputer)
         X_masked = apply_mask(ds.X, mask)  # a new frame: the pristine masked input of this job
         with guard:
             if job.setting == "in-sample":  # PROTOCOL §3 in-sample: fit_transform, masked cells
                 out = guard.call(imputer, "fit_transform", X_masked, ds.y)
-                scores = imputation_metrics(ds.X, out, mask)
+                scores = imputation_metrics(ds.X, out, mask, seed=seed)
                 samples = encode_samples(job.key, sample_cells(ds.X, out, mask, max_cells=SAMPLE_CELLS,
                                                                rng=np.random.default_rng(0)))
             else:  # PROTOCOL §3 downstream: fit on masked train only, transform both parts
@@ -152,7 +152,8 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
                 ytr, yte = ds.y.iloc[train], ds.y.iloc[test]
                 out_tr = guard.call(imputer, "fit_transform", Xtr, ytr)
                 out_te = guard.call(imputer, "transform", Xte)
-                scores = imputation_metrics(ds.X.iloc[test], out_te, mask[test], reference=ds.X)  # out-of-sample
+                scores = imputation_metrics(ds.X.iloc[test], out_te, mask[test], reference=ds.X,
+                                            seed=seed)  # out-of-sample
                 scores["downstream"] = downstream_score(out_tr, ytr, out_te, yte, ds.target_kind)
                 scores["complete_downstream"] = _complete_scores.get(
                     (job.data_key, job.seed), lambda: complete_score(ds, job.seed))
