@@ -236,6 +236,10 @@ def test_every_metric_says_how_it_is_computed():
         per_column = m.numeric is not None or m.categorical is not None
         if m.kind in ("imputation", "diagnostic"):
             assert (m.table is not None) != (per_column and m.pool is not None), m.name
+        elif m.kind == "draws":
+            assert m.drawn is not None and not per_column and m.table is None and m.inferred is None, m.name
+        elif m.kind == "inference":
+            assert m.inferred is not None and not per_column and m.table is None and m.drawn is None, m.name
         else:
             assert m.computed_by and not per_column and m.table is None, m.name
 
@@ -287,3 +291,50 @@ def test_the_energy_distance_subsample_is_drawn_with_the_jobs_seed():
     assert one == again and one != other
     # The correlation error uses all the rows: the seed does not move it.
     assert imputation_metrics(X, noisy, mask, seed=1)["corr_error"] == imputation_metrics(X, noisy, mask, seed=2)["corr_error"]
+
+
+# -- PROTOCOL §9's scores of the m draws and of inference after imputation are declared metrics ------------
+def test_draw_and_inference_metrics_are_declared_with_their_directions_and_stored():
+    import pickle
+
+    from imputebench.harness.store import COLUMNS
+    from imputebench.protocol.draw_metrics import DRAW_METRICS as COMPUTED
+    from imputebench.protocol.metrics import DRAW_METRICS, INFERENCE_METRICS, QUALITY_METRICS
+
+    assert DRAW_METRICS == COMPUTED
+    assert INFERENCE_METRICS == ("inference_coverage", "inference_bias", "inference_width")
+    better = {n: METRIC_REGISTRY[n].higher_is_better for n in DRAW_METRICS + INFERENCE_METRICS}
+    assert better == {"energy_score": False, "coverage_90": True, "width_90": False,
+                      "inference_coverage": True, "inference_bias": False, "inference_width": False}
+    assert set(better) <= set(COLUMNS) and set(better) <= set(QUALITY_METRICS)  # stored, ranked, gated
+    assert pickle.loads(pickle.dumps(METRIC_REGISTRY["coverage_90"])).name == "coverage_90"
+
+
+def test_draw_scores_are_the_draw_metrics_of_the_tables():
+    from imputebench.protocol.draw_metrics import draw_metrics
+    from imputebench.protocol.metrics import draw_scores
+
+    rng = np.random.default_rng(11)
+    X = frame(a=rng.normal(size=30), b=rng.normal(size=30))
+    mask = rng.random(X.shape) > 0.3
+    draws = [X.where(mask, X + rng.normal(0, 0.5, X.shape)) for _ in range(4)]  # observed cells kept
+    got = draw_scores(X, draws, mask, seed=4)
+    assert got == draw_metrics(X, draws, mask, seed=4)
+    assert 0 < got["coverage_90"] < 1 and got["width_90"] > 0 and got["energy_score"] > 0
+
+
+def test_inference_metrics_are_rubins_rules_summed_up_over_the_slopes():
+    from imputebench.protocol.inference import inference_scores, inference_summary
+    from imputebench.protocol.metrics import inference_metrics
+
+    rng = np.random.default_rng(12)
+    X = frame(a=rng.normal(size=50), b=rng.normal(size=50))
+    y = pd.Series(1.0 + X["a"] - X["b"] + rng.normal(size=50))
+    draws = [X + rng.normal(0, 0.2, X.shape) for _ in range(3)]
+    got = inference_metrics(draws, y, X, "linear")
+    assert got == inference_summary(inference_scores(draws, y, X, "linear"))
+    assert 0 <= got["inference_coverage"] <= 1 and got["inference_bias"] > 0 and got["inference_width"] > 0
+    # The complete table itself, once: no bias, the complete-data interval (m = 1 widens it by its df only).
+    exact = inference_metrics([X], y, X, "linear")
+    assert exact["inference_coverage"] == 1.0 and exact["inference_bias"] == pytest.approx(0.0, abs=1e-9)
+    assert exact["inference_width"] == pytest.approx(1.0, abs=0.03)
