@@ -1,9 +1,9 @@
 """One main-track job in a worker (PROTOCOL §2-§6): draw or take its mask, impute through the
 guarded call, score, and return the row; nothing is written anywhere.
 
-In-sample: ``fit_transform`` on the masked table, scored on its masked cells. Downstream: fit on the
-masked train rows only, impute the test rows, score them and the downstream model trained on the
-imputed train rows (PROTOCOL §3).
+In-sample: ``fit_transform`` on the masked table, scored on its masked cells, then PROTOCOL §9's draws
+and inference (:mod:`.draws`). Downstream: fit on the masked train rows only, impute the test rows,
+score them and the downstream model trained on the imputed train rows (PROTOCOL §3).
 """
 
 from __future__ import annotations
@@ -128,7 +128,9 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
     """Fit, transform and score into ``row``; the in-sample sample of cells, if any."""
     from ...protocol.downstream import downstream_score, split_rows
     from ...protocol.metrics import diverged_reason, imputation_metrics
+    from ...protocol.profiles import get_profile
     from ...protocol.samples import encode_samples, sample_cells
+    from .draws import draw_and_infer
 
     samples = None
     try:
@@ -143,6 +145,9 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
                 scores = imputation_metrics(ds.X, out, mask, seed=seed)
                 samples = encode_samples(job.key, sample_cells(ds.X, out, mask, max_cells=SAMPLE_CELLS,
                                                                rng=np.random.default_rng(0)))
+                # PROTOCOL §9: the imputer's m draws and inference after imputation, beside the point scores
+                row.update(draw_and_infer(job, imputer, ds, X_masked, mask, seed, get_profile(job.profile).draws,
+                                          context.memory_limit_mb))
             else:  # PROTOCOL §3 downstream: fit on masked train only, transform both parts
                 if ds.y is None or ds.target_kind is None:
                     row.update(status="infeasible", error="downstream needs a target; this dataset has none")
