@@ -228,12 +228,40 @@ class DeepTabularImputer(AdaptableImputer):
         return (to_tensor(np.where(obs, Z, 0.0), self.device_), to_tensor(obs.astype(np.float32), self.device_))
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DeepTabularImputer":
+        from .em import table_digest
+
         self.encoder_ = MixedEncoder(self.scaling).fit(X)
         self._setup()
         self.layout_ = EncodedLayout(self.encoder_, self.device_)
         x, obs = self._tensors(X)
         self._fit_model(x, obs)
+        self.fit_table_ = table_digest(self.encoder_.encode(X), self.get_params())  # sample() reuses this fit
         return self
+
+    def fitted_on(self, X: pd.DataFrame) -> bool:
+        """Whether this imputer's fit was on exactly ``X`` (same encoded table and hyper-parameters)."""
+        from .em import table_digest
+
+        encoder = getattr(self, "encoder_", None)
+        if encoder is None or list(X.columns) != encoder.columns_:
+            return False
+        return getattr(self, "fit_table_", None) == table_digest(encoder.encode(X), self.get_params())
+
+    def encoded_draws(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """PROTOCOL §9 for a subclass whose method defines draws (its ``_draws(x, obs, m)``, m encoded
+        tables): ``m`` tables of ``X`` under this fit when it was on ``X`` (``fit_transform`` then
+        ``sample`` fits once), else under a fresh fit on ``X`` (this one is left as it is). The draws'
+        generators are seeded from ``random_state`` alone."""
+        from sklearn.base import clone
+
+        fitted = self if self.fitted_on(X) else clone(self).fit(X)
+        seed = (0 if random_state is None else int(random_state)) + 3  # apart from fit's and transform's
+        fitted.generator_ = seeded_generator(seed, fitted.device_)
+        fitted.rng_ = np.random.default_rng(seed)
+        x, obs = fitted._tensors(X)
+        with torch.no_grad():
+            tables = fitted._draws(x, obs, int(m))
+        return [fitted.encoder_.decode(t.detach().cpu().double().numpy(), index=X.index) for t in tables]
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         if not X.isna().to_numpy().any():
@@ -265,6 +293,9 @@ class DeepTabularImputer(AdaptableImputer):
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
+
+    def _draws(self, x: torch.Tensor, obs: torch.Tensor, m: int) -> list[torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError  # only a subclass with _sample (encoded_draws) defines it
 
 
 # -- the transfer contract's warm start (PROTOCOL §7 fine-tune) ---------------------------------------
