@@ -240,12 +240,9 @@ class DeepTabularImputer(AdaptableImputer):
 
     def fitted_on(self, X: pd.DataFrame) -> bool:
         """Whether this imputer's fit was on exactly ``X`` (same encoded table and hyper-parameters)."""
-        from .em import table_digest
+        from .em import fitted_on_table
 
-        encoder = getattr(self, "encoder_", None)
-        if encoder is None or list(X.columns) != encoder.columns_:
-            return False
-        return getattr(self, "fit_table_", None) == table_digest(encoder.encode(X), self.get_params())
+        return fitted_on_table(self, X)
 
     def encoded_draws(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
         """PROTOCOL §9 for a subclass whose method defines draws (its ``_draws(x, obs, m)``, m encoded
