@@ -105,6 +105,16 @@ class EncodedLayout:
             total = total + self.numeric_log_prob(dist, x, obs)
         return total
 
+    def draw_categories(self, raw: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``raw`` with each block's logits replaced by a one-hot category drawn from their softmax
+        (PROTOCOL §9's draws of a categorical cell); numeric slots as they are."""
+        drawn = raw.clone()
+        for s, e in self.blocks:
+            probs = torch.softmax(raw[..., s:e], dim=-1).reshape(-1, e - s)
+            k = torch.multinomial(probs, 1, generator=generator).reshape(raw.shape[:-1])
+            drawn[..., s:e] = nn.functional.one_hot(k, e - s).to(raw.dtype)
+        return drawn
+
     def observed_cells(self, obs: torch.Tensor) -> torch.Tensor:
         """Observed source cells per row (a categorical cell counts once)."""
         return obs[..., self.column_slots].sum(-1)

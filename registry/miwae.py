@@ -104,11 +104,7 @@ class MIWAEImputer(DeepTabularImputer):
                 df, loc, scale = (v[picks, rows].cpu().double().numpy() for v in (law.df, law.loc, law.scale))
                 t = self.rng_.standard_t(df)  # numpy: torch's Student t takes no generator
                 drawn[..., layout.numeric] = torch.as_tensor(loc + scale * t, dtype=drawn.dtype, device=x.device)
-            for s, e in layout.blocks:
-                probs = torch.softmax(drawn[..., s:e], dim=-1).reshape(-1, e - s)
-                k = torch.multinomial(probs, 1, generator=self.generator_).reshape(drawn.shape[:-1])
-                drawn[..., s:e] = nn.functional.one_hot(k, e - s).to(drawn.dtype)
-            parts.append(drawn)
+            parts.append(layout.draw_categories(drawn, self.generator_))
         return list(torch.cat(parts, dim=1))
 
     def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:

@@ -175,6 +175,7 @@ def test_the_sampling_example_of_the_plugin_guide_passes_every_check():
 
 DEEP_SAMPLERS = {"gain": {"iterations": 30, "batch_size": 32, "device": "cpu"},
                  "miwae": {"epochs": 2, "n_samples": 5, "n_impute_samples": 20, "device": "cpu"},
+                 "hivae": {"epochs": 3, "batch_size": 32, "device": "cpu"},
                  "diffputer": {"n_em_iterations": 1, "n_epochs": 3, "width": 16, "n_steps": 3, "n_samples": 2,
                                "resample_steps": 1, "batch_size": 32, "device": "cpu"}}
 
@@ -196,7 +197,7 @@ def test_deep_sample_reuses_the_fit_on_the_same_table(name):
     X = X.mask(rng.random(X.shape) < 0.2)
     imputer = make_imputer(name, DEEP_SAMPLERS[name], random_state=0)
     imputer.fit_transform(X)
-    nets = {k: v for k, v in vars(imputer).items() if k.endswith("net_") or k == "model_"}
+    nets = {k: v for k, v in vars(imputer).items() if k.endswith("net_") or k in ("model_", "decoder_")}
     draws = imputer.sample(X, 3, random_state=1)
     assert fitted_on_table(imputer, X) and all(vars(imputer)[k] is v for k, v in nets.items())  # no refit
     fresh = make_imputer(name, DEEP_SAMPLERS[name], random_state=0).sample(X, 3, random_state=1)
