@@ -23,6 +23,7 @@ from imputebench.protocol.draw_metrics import draw_metrics
 from imputebench.imputer import can_sample
 from imputebench.protocol.inference import aggregate_inference, inference_scores
 from imputebench.protocol.masks import apply_mask, draw_mask, job_rng
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import CLASSICAL, make_imputer, resolve
 from imputebench.harness.runner import DEFAULT_DATASETS
 
@@ -54,6 +55,21 @@ def test_mean_imputation_distorts_the_joint_distribution_most():
         for metric in ("energy_distance", "corr_error"):
             assert scores[metric].idxmax() in CONSTANT_FILLS, (dataset, metric, scores[metric].to_dict())
             assert scores.loc["mean", metric] > modelling[metric].max(), (dataset, metric, scores[metric].to_dict())
+
+
+def test_constant_fills_distort_a_simulated_gaussian_table_most_on_the_declared_metrics():
+    """The quick form of the fact above, through the metric registry (what a job stores): 300 rows of
+    five correlated Gaussians at 20 % MCAR. Energy distance: mean 0.0075, median 0.0076, knn 0.0026,
+    mice 0.0024, em 0.0030; correlation error: 1.04, 1.04, 0.26, 0.26, 0.36."""
+    X = _gaussian_table(300, 5, 0.6, seed=0)
+    mask = draw_mask(X, "mcar", 0.2, np.random.default_rng(1))
+    masked = apply_mask(X, mask)
+    scores = pd.DataFrame({name: imputation_metrics(X, _quick(name, 0).fit_transform(masked), mask, seed=0)
+                           for name in ("mean", "median", "knn", "mice", "em")}).T
+    for metric in ("energy_distance", "corr_error"):
+        modelling = scores.loc[["knn", "mice", "em"], metric]
+        assert set(scores[metric].nlargest(2).index) == set(CONSTANT_FILLS), scores[metric].to_dict()
+        assert scores.loc["mean", metric] > 2 * modelling.max(), scores[metric].to_dict()
 
 
 # -- calibration of the draws ----------------------------------------------------------------------
