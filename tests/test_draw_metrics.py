@@ -176,6 +176,7 @@ def test_the_sampling_example_of_the_plugin_guide_passes_every_check():
 DEEP_SAMPLERS = {"gain": {"iterations": 30, "batch_size": 32, "device": "cpu"},
                  "miwae": {"epochs": 2, "n_samples": 5, "n_impute_samples": 20, "device": "cpu"},
                  "hivae": {"epochs": 3, "batch_size": 32, "device": "cpu"},
+                 "vaei": {"epochs": 3, "batch_size": 32, "impute_iterations": 3, "device": "cpu"},
                  "diffputer": {"n_em_iterations": 1, "n_epochs": 3, "width": 16, "n_steps": 3, "n_samples": 2,
                                "resample_steps": 1, "batch_size": 32, "device": "cpu"}}
 
