@@ -153,3 +153,9 @@ def test_the_profile_sets_m():
     from imputebench.protocol.profiles import PROFILES
 
     assert {name: p.draws for name, p in PROFILES.items()} == {"quick": 5, "paper": 20, "ci": 5}
+
+
+def test_an_imputer_that_refuses_the_target_column_keeps_its_row_without_inference(tmp_path):
+    row = run_job(one_job(tmp_path, "faulty:RefusesTargetColumn", dataset="diabetes")[0], RunContext(run_id="r"),
+                  None).row
+    assert row["status"] == "ok" and np.isfinite(row["rmse"]) and np.isnan(row["inference_coverage"])

@@ -11,7 +11,9 @@
   :func:`imputebench.protocol.metrics.inference_metrics`.
 
 Every call into imputer code goes through an :class:`ImputerGuard`; a second one, used only here,
-keeps these calls' seconds out of the row's ``fit_seconds`` (they are ``draw_seconds``).
+keeps these calls' seconds out of the row's ``fit_seconds`` (they are ``draw_seconds``). A failure
+there fails the job like any other call, except an imputer that declares the table with the target
+out of its scope (``NotApplicableError``): the inference scores are then missing, the row stays.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ...harness.guard import ImputerGuard
+from ...harness.guard import ImputerGuard, PluginFailure
 from ...harness.job import KeyedMemo
 from ...imputer import can_sample
 
@@ -73,7 +75,12 @@ def multiple_imputation_scores(job, make: Callable[[], Any], imputer: Any, ds, X
         scores.update(draw_scores(ds.X, draws, mask, seed=seed))
     model = _models.get(job.data_key, lambda: analysis_model(ds))
     if model is not None:
-        fitted = draws_of(guard, make(), with_target(X_masked, ds.y), ds.y, m, seed, single=True)
+        try:
+            fitted = draws_of(guard, make(), with_target(X_masked, ds.y), ds.y, m, seed, single=True)
+        except PluginFailure as exc:
+            if exc.status != "infeasible":
+                raise  # the imputer broke on an in-sample table: the job's failure, as any other call's
+            return scores  # out of its scope with the target as a column (PROTOCOL §4): not measured
         try:
             scores.update(inference_metrics([d[ds.X.columns] for d in fitted], ds.y, ds.X, model))
         except ValueError:
