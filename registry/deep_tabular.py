@@ -105,6 +105,16 @@ class EncodedLayout:
             total = total + self.numeric_log_prob(dist, x, obs)
         return total
 
+    def draw_categories(self, raw: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``raw`` with each block's logits replaced by a one-hot category drawn from their softmax
+        (PROTOCOL §9's draws of a categorical cell); numeric slots as they are."""
+        drawn = raw.clone()
+        for s, e in self.blocks:
+            probs = torch.softmax(raw[..., s:e], dim=-1).reshape(-1, e - s)
+            k = torch.multinomial(probs, 1, generator=generator).reshape(raw.shape[:-1])
+            drawn[..., s:e] = nn.functional.one_hot(k, e - s).to(raw.dtype)
+        return drawn
+
     def observed_cells(self, obs: torch.Tensor) -> torch.Tensor:
         """Observed source cells per row (a categorical cell counts once)."""
         return obs[..., self.column_slots].sum(-1)
@@ -228,12 +238,37 @@ class DeepTabularImputer(AdaptableImputer):
         return (to_tensor(np.where(obs, Z, 0.0), self.device_), to_tensor(obs.astype(np.float32), self.device_))
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | None = None) -> "DeepTabularImputer":
+        from .em import table_digest
+
         self.encoder_ = MixedEncoder(self.scaling).fit(X)
         self._setup()
         self.layout_ = EncodedLayout(self.encoder_, self.device_)
         x, obs = self._tensors(X)
         self._fit_model(x, obs)
+        self.fit_table_ = table_digest(self.encoder_.encode(X), self.get_params())  # sample() reuses this fit
         return self
+
+    def fitted_on(self, X: pd.DataFrame) -> bool:
+        """Whether this imputer's fit was on exactly ``X`` (same encoded table and hyper-parameters)."""
+        from .em import fitted_on_table
+
+        return fitted_on_table(self, X)
+
+    def encoded_draws(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """PROTOCOL §9 for a subclass whose method defines draws (its ``_draws(x, obs, m)``, m encoded
+        tables): ``m`` tables of ``X`` under this fit when it was on ``X`` (``fit_transform`` then
+        ``sample`` fits once), else under a fresh fit on ``X`` (this one is left as it is). The draws'
+        generators are seeded from ``random_state`` alone."""
+        from sklearn.base import clone
+
+        fitted = self if self.fitted_on(X) else clone(self).fit(X)
+        seed = (0 if random_state is None else int(random_state)) + 3  # apart from fit's and transform's
+        fitted.generator_ = seeded_generator(seed, fitted.device_)
+        fitted.rng_ = np.random.default_rng(seed)
+        x, obs = fitted._tensors(X)
+        with torch.no_grad():
+            tables = fitted._draws(x, obs, int(m))
+        return [fitted.encoder_.decode(t.detach().cpu().double().numpy(), index=X.index) for t in tables]
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         if not X.isna().to_numpy().any():
@@ -265,6 +300,9 @@ class DeepTabularImputer(AdaptableImputer):
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
+
+    def _draws(self, x: torch.Tensor, obs: torch.Tensor, m: int) -> list[torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError  # only a subclass with _sample (encoded_draws) defines it
 
 
 # -- the transfer contract's warm start (PROTOCOL §7 fine-tune) ---------------------------------------

@@ -39,6 +39,7 @@ from ..protocol.encoding import MixedEncoder
 from ..imputer import Imputer, DEVICE, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED
 from .neural import minibatches, resolve_device, seeded_generator, to_tensor
 from .deep_tabular import encode_table
+from .em import fitted_on_table, table_digest
 from .info import BUILTIN_INFO
 
 SIGMA_MIN, SIGMA_MAX, RHO = 0.002, 80.0, 7.0  # EDM sampler (Karras et al. 2022), as the reference
@@ -223,6 +224,7 @@ class DiffPuterImputer(Imputer):
                 completed = self._e_step(model, x, observed, gen)
         self.model_ = model
         self.device_ = str(dev)
+        self.fit_table_ = table_digest(self.encoder_.encode(X), self.get_params())  # sample() reuses this fit
         return self
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -231,3 +233,19 @@ class DiffPuterImputer(Imputer):
         x, observed = self._standardised(X, dev)
         imputed = self._e_step(self.model_, x, observed, gen).cpu().numpy() * 2 * self.scale_ + self.loc_
         return self.encoder_.decode(imputed, index=X.index)
+
+    def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """PROTOCOL §9: ``m`` single reverse-process draws of ``X``'s missing entries (the E-step that
+        ``transform`` runs averages ``n_samples`` of them), under this fit when it was on ``X``, else
+        under a fresh fit on ``X`` (this one is left as it is); seeded from ``random_state`` alone."""
+        from sklearn.base import clone
+
+        fitted = self if fitted_on_table(self, X) else clone(self).fit(X)
+        dev = torch.device(fitted.device_)
+        gen = seeded_generator((0 if random_state is None else int(random_state)) + 3, dev)
+        x, observed = fitted._standardised(X, dev)
+        with torch.no_grad():
+            draws = [impute_by_reverse_process(fitted.model_, x, observed, fitted.n_steps, fitted.resample_steps, gen)
+                     for _ in range(int(m))]
+        return [fitted.encoder_.decode(d.cpu().numpy() * 2 * fitted.scale_ + fitted.loc_, index=X.index)
+                for d in draws]

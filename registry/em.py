@@ -92,10 +92,16 @@ class EMImputer(EncodedMatrixImputer, Imputer):
         return [fitted._decoded(X, D) for D in draws]
 
     def _fitted_on(self, X: pd.DataFrame) -> bool:
-        encoder = getattr(self, "encoder_", None)
-        if encoder is None or list(X.columns) != encoder.columns_:
-            return False
-        return self.fit_table_ == table_digest(encoder.encode(X), self.get_params())
+        return fitted_on_table(self, X)
+
+
+def fitted_on_table(imputer, X: pd.DataFrame) -> bool:
+    """Whether ``imputer`` (its ``encoder_`` and the ``fit_table_`` digest its fit recorded) was fitted
+    on exactly ``X`` with its current hyper-parameters: ``sample`` may then reuse that fit."""
+    encoder = getattr(imputer, "encoder_", None)
+    if encoder is None or list(X.columns) != encoder.columns_:
+        return False
+    return getattr(imputer, "fit_table_", None) == table_digest(encoder.encode(X), imputer.get_params())
 
 
 def table_digest(Z: np.ndarray, params: dict) -> str:

@@ -19,6 +19,7 @@ and losses averaged over all cells.
 
 from __future__ import annotations
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -114,3 +115,12 @@ class GAINImputer(DeepTabularImputer):
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         self.generator_net_.eval()
         return self.layout_.activate(self._generate(x, obs), numeric="sigmoid")
+
+    def _draws(self, x: torch.Tensor, obs: torch.Tensor, m: int) -> list[torch.Tensor]:
+        # GAIN's draws: the generator on fresh noise in the missing cells, as the paper defines its
+        # imputation G(x, m, (1 - m) z); the U(0, 0.01) noise moves them little (the spread it keeps).
+        return [self._impute(x, obs) for _ in range(m)]
+
+    def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """PROTOCOL §9: ``m`` imputations of ``X`` by the generator, each with fresh noise."""
+        return self.encoded_draws(X, m, random_state)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.distributions import Normal
@@ -111,6 +112,27 @@ class HIVAEImputer(DeepTabularImputer):
             mu_p = m.p_z(s)
             kl_z = 0.5 * ((mu_q - mu_p) ** 2 + std_q ** 2 - 1.0 - logvar_q).sum(-1)
             sgd_step(opt, (kl_s + kl_z - log_px).mean())
+
+    def _draws(self, x: torch.Tensor, obs: torch.Tensor, m: int) -> list[torch.Tensor]:
+        """Draws from the model's posterior predictive: ``s ~ q(s|x)``, ``z ~ q(z|x,s)``, then each
+        missing cell from its head (the Gaussian, or the softmax over the categories)."""
+        model, layout, gen = self.model_, self.layout_, self.generator_
+        tables = []
+        for _ in range(m):
+            k = torch.multinomial(torch.softmax(model.q_s(x), -1), 1, generator=gen).squeeze(-1)
+            s = nn.functional.one_hot(k, int(self.dim_s)).float()
+            mu_q, logvar_q = model.q_z(torch.cat([x, s], -1)).chunk(2, dim=-1)
+            z = mu_q + torch.exp(0.5 * logvar_q) * torch.randn(mu_q.shape, generator=gen, device=x.device)
+            law, raw = model.decode(z, s, layout.width, layout.numeric)
+            if law is not None:
+                noise = torch.randn(law.loc.shape, generator=gen, device=x.device)
+                raw[..., layout.numeric] = law.loc + law.scale * noise
+            tables.append(layout.draw_categories(raw, gen))
+        return tables
+
+    def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """PROTOCOL §9: ``m`` draws of ``X``'s missing cells from the fitted model (``_draws``)."""
+        return self.encoded_draws(X, m, random_state)
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         m, layout = self.model_, self.layout_

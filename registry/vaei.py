@@ -17,6 +17,7 @@ errors of thousands of column ranges). Where the chain is contractive the bound 
 
 from __future__ import annotations
 
+import pandas as pd
 import torch
 from torch import nn
 from torch.distributions import Normal
@@ -81,6 +82,33 @@ class VAEImputer(DeepTabularImputer):
             recon = self.layout_.log_likelihood(dist, raw, xb, mb)
             kl = 0.5 * (mu ** 2 + std ** 2 - 1.0 - log_var).sum(-1)
             sgd_step(opt, (kl - recon).mean())
+
+    def _draws(self, x: torch.Tensor, obs: torch.Tensor, m: int) -> list[torch.Tensor]:
+        """Rezende et al.'s Markov chain as a sampler (the paper runs it on means): per step ``z`` from
+        the encoder's Gaussian and the missing cells from the decoder's law (Gaussian numbers, softmax
+        categories), kept in the observed range as ``_impute`` keeps them; ``m`` independent chains."""
+        gen, layout = self.generator_, self.layout_
+        tables = []
+        for _ in range(m):
+            current = x
+            for _ in range(max(1, int(self.impute_iterations))):
+                mu, log_var = self.encoder_net_(current).chunk(2, dim=-1)
+                z = mu + torch.exp(0.5 * log_var) * torch.randn(mu.shape, generator=gen, device=x.device)
+                dist, raw = self._decode(z)
+                raw = raw.clone()
+                if dist is not None:
+                    raw[..., layout.numeric] = dist.loc + dist.scale * torch.randn(dist.loc.shape, generator=gen,
+                                                                                  device=x.device)
+                recon = layout.draw_categories(raw, gen)
+                if self.clip_to_observed:
+                    recon = torch.minimum(torch.maximum(recon, self.low_), self.high_)
+                current = obs * x + (1 - obs) * recon
+            tables.append(current)
+        return tables
+
+    def _sample(self, X: pd.DataFrame, m: int, random_state: int | None) -> list[pd.DataFrame]:
+        """PROTOCOL §9: ``m`` draws of ``X``'s missing cells by the sampling chain (``_draws``)."""
+        return self.encoded_draws(X, m, random_state)
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         current = x

@@ -236,3 +236,21 @@ class KeyboardInterruptInAdapt(Escapes):
 
 class GeneratorExitInFit(Escapes):
     ERROR, METHOD = GeneratorExit, "fit"
+
+
+class SamplesTooFew(MeanImputer):
+    """A plugin's own ``sample`` (bypassing the public checks) that returns one table fewer than asked."""
+
+    def sample(self, X, m, random_state=None):
+        return [self.fit_transform(X) for _ in range(m - 1)]
+
+
+class RefusesTargetColumn(MeanImputer):
+    """Declares a table with PROTOCOL §9's target column out of its scope."""
+
+    def fit(self, X, y=None):
+        from imputebench.errors import NotApplicableError
+
+        if any(str(c).startswith("__target") for c in X.columns):
+            raise NotApplicableError("no target columns here")
+        return super().fit(X, y)

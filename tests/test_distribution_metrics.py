@@ -96,3 +96,16 @@ def test_at_most_max_rows_drawn_with_the_seed():
     first, again, other = scored_rows(mask, 3), scored_rows(mask, 3), scored_rows(mask, 4)
     assert first.size == MAX_ROWS and np.array_equal(first, again) and not np.array_equal(first, other)
     assert np.all(np.diff(first) > 0)
+
+
+def test_a_table_with_its_own_holes_is_scaled_by_its_observed_cells_and_unscored_where_the_truth_is_missing():
+    X = pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0, 5.0], "b": [2.0, 1.0, np.nan, 5.0, 4.0]})
+    scale = Section5Scale(X)
+    assert scale.lo.tolist() == [1.0, 1.0] and scale.hi.tolist() == [5.0, 5.0]
+    mask = np.ones(X.shape, bool)
+    mask[0, 0] = mask[3, 1] = False  # masked cells on rows whose truth is complete: scored
+    filled = X.fillna(0.0).assign(a=9.0)
+    scores = distribution_metrics(X, filled, mask)
+    assert np.isfinite(scores["energy_distance"]) and scores["energy_distance"] > 0
+    mask[1, 1] = False  # a masked row whose true a is itself missing: no true row to compare
+    assert all(np.isnan(v) for v in distribution_metrics(X, filled, mask).values())

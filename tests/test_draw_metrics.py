@@ -9,7 +9,7 @@ from imputebench.protocol.draw_metrics import draw_metrics, energy_score, predic
 from imputebench.errors import ContractViolation
 from imputebench.imputer import Imputer, ImputerInfo, can_sample, restore_observed
 from imputebench.registry import make_imputer
-from imputebench.registry.em import conditional_draws
+from imputebench.registry.em import conditional_draws, fitted_on_table
 from imputebench.registry.mice import pool_imputations
 from imputebench.testing import check_imputer
 
@@ -171,3 +171,37 @@ def test_the_sampling_example_of_the_plugin_guide_passes_every_check():
     namespace = {"np": np, "pd": pd, "Imputer": Imputer, "ImputerInfo": ImputerInfo}
     exec(code, namespace)  # noqa: S102  the guide's own code, as a reader would paste it
     assert check_imputer(namespace["HotDeckDraws"]()).passed
+
+
+DEEP_SAMPLERS = {"gain": {"iterations": 30, "batch_size": 32, "device": "cpu"},
+                 "miwae": {"epochs": 2, "n_samples": 5, "n_impute_samples": 20, "device": "cpu"},
+                 "hivae": {"epochs": 3, "batch_size": 32, "device": "cpu"},
+                 "vaei": {"epochs": 3, "batch_size": 32, "impute_iterations": 3, "device": "cpu"},
+                 "diffputer": {"n_em_iterations": 1, "n_epochs": 3, "width": 16, "n_steps": 3, "n_samples": 2,
+                               "resample_steps": 1, "batch_size": 32, "device": "cpu"}}
+
+
+@pytest.mark.parametrize("name", list(DEEP_SAMPLERS))
+def test_deep_samplers_pass_the_sample_checks(name):
+    pytest.importorskip("torch")
+    imputer = make_imputer(name, DEEP_SAMPLERS[name], random_state=0)
+    assert can_sample(imputer)
+    report = check_imputer(imputer, SAMPLE_CHECKS)
+    assert report.passed, [(r.check, r.message) for r in report.results if r.status != "passed"]
+
+
+@pytest.mark.parametrize("name", list(DEEP_SAMPLERS))
+def test_deep_sample_reuses_the_fit_on_the_same_table(name):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc"))
+    X = X.mask(rng.random(X.shape) < 0.2)
+    imputer = make_imputer(name, DEEP_SAMPLERS[name], random_state=0)
+    imputer.fit_transform(X)
+    nets = {k: v for k, v in vars(imputer).items() if k.endswith("net_") or k in ("model_", "decoder_")}
+    draws = imputer.sample(X, 3, random_state=1)
+    assert fitted_on_table(imputer, X) and all(vars(imputer)[k] is v for k, v in nets.items())  # no refit
+    fresh = make_imputer(name, DEEP_SAMPLERS[name], random_state=0).sample(X, 3, random_state=1)
+    for a, b in zip(draws, fresh):  # a fresh imputer fits the same model and draws the same tables
+        pd.testing.assert_frame_equal(a, b)
+    assert not draws[0].equals(draws[1])

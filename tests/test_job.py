@@ -133,3 +133,52 @@ def test_a_jobs_row_names_the_classes_lost_with_the_dropped_rows():
     assert stored.loc[0, "lost_classes"] == '["rare"]'
     complete = canonicalize("toy", raw.dropna(), target="y", target_kind="classification")
     assert run_job(job, RunContext(), None, complete).row["lost_classes"] == "[]"
+
+
+# -- PROTOCOL §9: draws and inference after imputation in the main track's in-sample jobs ------------------
+def test_a_sampler_is_scored_on_its_draws_and_a_single_imputation_only_on_inference(tmp_path):
+    from imputebench.protocol.metrics import DRAW_METRICS, INFERENCE_METRICS
+
+    rows = {name: run_job(*one_job(tmp_path, name, dataset="diabetes")[:1], RunContext(run_id="r"), None).row
+            for name in ("em", "mean")}
+    em, mean = rows["em"], rows["mean"]
+    assert em["status"] == mean["status"] == "ok"
+    assert 0.5 < em["coverage_90"] < 1.0 and em["width_90"] > 0 and em["energy_score"] > 0
+    assert all(np.isnan(mean[n]) for n in DRAW_METRICS)  # no sample: not measured, not a failure
+    # Diabetes has a regression target: both get inference scores (mean as m = 1, too narrow).
+    for row in rows.values():
+        assert all(np.isfinite(row[n]) for n in INFERENCE_METRICS), row
+    assert em["inference_width"] > mean["inference_width"]
+    assert em["draw_seconds"] > 0 and em["fit_seconds"] > 0
+    assert np.isfinite(mean["energy_distance"]) and mean["energy_distance"] > em["energy_distance"]
+
+
+def test_inference_is_skipped_without_a_two_class_or_regression_target(tmp_path):
+    from imputebench.protocol.metrics import INFERENCE_METRICS
+
+    row = run_job(one_job(tmp_path, "em")[0], RunContext(run_id="r"), None).row  # iris: three classes
+    assert row["status"] == "ok" and np.isfinite(row["coverage_90"])
+    assert all(np.isnan(row[n]) for n in INFERENCE_METRICS)
+
+
+def test_a_downstream_job_draws_nothing(tmp_path):
+    row = run_job(one_job(tmp_path, "em", "downstream", dataset="diabetes")[0], RunContext(run_id="r"), None).row
+    assert row["status"] == "ok" and np.isfinite(row["energy_distance"])  # §9's point scores, out of sample
+    assert not {"coverage_90", "inference_coverage", "draw_seconds"} & set(row)  # stored as nulls
+
+
+def test_a_sampler_that_breaks_the_contract_is_a_failed_row(tmp_path):
+    row = run_job(one_job(tmp_path, "faulty:SamplesTooFew")[0], RunContext(run_id="r"), None).row
+    assert row["status"] == "failed" and "sample returned 4 tables, not a list of m=5" in row["error"], row["error"]
+
+
+def test_the_profile_sets_m():
+    from imputebench.protocol.profiles import PROFILES
+
+    assert {name: p.draws for name, p in PROFILES.items()} == {"quick": 5, "paper": 20, "ci": 5}
+
+
+def test_an_imputer_that_refuses_the_target_column_keeps_its_row_without_inference(tmp_path):
+    row = run_job(one_job(tmp_path, "faulty:RefusesTargetColumn", dataset="diabetes")[0], RunContext(run_id="r"),
+                  None).row
+    assert row["status"] == "ok" and np.isfinite(row["rmse"]) and np.isnan(row["inference_coverage"])

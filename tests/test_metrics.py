@@ -223,7 +223,8 @@ BEFORE = {
 def test_declared_metrics_reproduce_the_earlier_numbers_bit_for_bit(case):
     X, Xi, mask, reference = _metric_cases()[case]
     got = imputation_metrics(X, Xi, mask, reference=reference)
-    assert list(got) == list(BEFORE[case])
+    assert [k for k in got if k in BEFORE[case]] == list(BEFORE[case])
+    assert set(got) - set(BEFORE[case]) == {"energy_distance", "corr_error"}  # PROTOCOL §9's, added since
     for key, want in BEFORE[case].items():
         assert (math.isnan(got[key]) and math.isnan(want)) or got[key] == want, (case, key, got[key], want)
 
@@ -235,6 +236,10 @@ def test_every_metric_says_how_it_is_computed():
         per_column = m.numeric is not None or m.categorical is not None
         if m.kind in ("imputation", "diagnostic"):
             assert (m.table is not None) != (per_column and m.pool is not None), m.name
+        elif m.kind == "draws":
+            assert m.drawn is not None and not per_column and m.table is None and m.inferred is None, m.name
+        elif m.kind == "inference":
+            assert m.inferred is not None and not per_column and m.table is None and m.drawn is None, m.name
         else:
             assert m.computed_by and not per_column and m.table is None, m.name
 
@@ -249,3 +254,87 @@ def test_a_table_level_metric_plugs_into_the_same_declaration():
     cells = Metric("cells", "masked cells", False, "imputation", table=lambda t: sum(c.true.size for c in t.columns))
     assert cells.score(scored) == 2.0
     assert [c.name for c in scored.columns] == ["a", "k"] and scored.columns[0].imputed.tolist() == [0.75]
+
+
+# -- PROTOCOL §9's joint-distribution scores are declared metrics ----------------------------------------
+def test_energy_distance_and_correlation_error_are_declared_lower_is_better_table_metrics():
+    from imputebench.protocol.distribution_metrics import distribution_metrics
+    from imputebench.harness.store import COLUMNS
+    from imputebench.gates.regression.compare import METRICS as GATED
+    from imputebench.reports.pages.view import METRIC_LABELS
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=60)
+    X = frame(a=a, b=a + rng.normal(0, 0.3, 60), k=pd.Categorical(rng.choice(["x", "y"], 60)))
+    mask = rng.random(X.shape) > 0.3
+    filled = X.copy()
+    for c in ("a", "b"):
+        filled.loc[~mask[:, X.columns.get_loc(c)], c] = X[c][mask[:, X.columns.get_loc(c)]].mean()
+    got = imputation_metrics(X, filled, mask)
+    want = distribution_metrics(X, filled, mask)
+    for name in ("energy_distance", "corr_error"):
+        assert METRIC_REGISTRY[name].kind == "imputation" and not METRIC_REGISTRY[name].higher_is_better
+        assert name in IMPUTATION_METRICS and name in COLUMNS and name in GATED and name in METRIC_LABELS
+        assert got[name] == want[name] > 0.0
+    # The truth itself keeps the joint distribution exactly.
+    exact = imputation_metrics(X, X, mask)
+    assert exact["energy_distance"] == pytest.approx(0.0, abs=1e-12) and exact["corr_error"] == pytest.approx(0.0)
+
+
+def test_the_energy_distance_subsample_is_drawn_with_the_jobs_seed():
+    rng = np.random.default_rng(5)
+    X = frame(a=rng.normal(size=2300), b=rng.normal(size=2300))
+    mask = np.ones(X.shape, bool)
+    mask[:, 0] = False  # every row has a masked cell: 2,300 > 2,000, so the rows are drawn
+    noisy = X.assign(a=rng.normal(size=2300))
+    one, again, other = (imputation_metrics(X, noisy, mask, seed=s)["energy_distance"] for s in (1, 1, 2))
+    assert one == again and one != other
+    # The correlation error uses all the rows: the seed does not move it.
+    assert imputation_metrics(X, noisy, mask, seed=1)["corr_error"] == imputation_metrics(X, noisy, mask, seed=2)["corr_error"]
+
+
+# -- PROTOCOL §9's scores of the m draws and of inference after imputation are declared metrics ------------
+def test_draw_and_inference_metrics_are_declared_with_their_directions_and_stored():
+    import pickle
+
+    from imputebench.harness.store import COLUMNS
+    from imputebench.protocol.draw_metrics import DRAW_METRICS as COMPUTED
+    from imputebench.protocol.metrics import DRAW_METRICS, INFERENCE_METRICS, QUALITY_METRICS
+
+    assert DRAW_METRICS == COMPUTED
+    assert INFERENCE_METRICS == ("inference_coverage", "inference_bias", "inference_width")
+    better = {n: METRIC_REGISTRY[n].higher_is_better for n in DRAW_METRICS + INFERENCE_METRICS}
+    assert better == {"energy_score": False, "coverage_90": True, "width_90": False,
+                      "inference_coverage": True, "inference_bias": False, "inference_width": False}
+    assert set(better) <= set(COLUMNS) and set(better) <= set(QUALITY_METRICS)  # stored, ranked, gated
+    assert pickle.loads(pickle.dumps(METRIC_REGISTRY["coverage_90"])).name == "coverage_90"
+
+
+def test_draw_scores_are_the_draw_metrics_of_the_tables():
+    from imputebench.protocol.draw_metrics import draw_metrics
+    from imputebench.protocol.metrics import draw_scores
+
+    rng = np.random.default_rng(11)
+    X = frame(a=rng.normal(size=30), b=rng.normal(size=30))
+    mask = rng.random(X.shape) > 0.3
+    draws = [X.where(mask, X + rng.normal(0, 0.5, X.shape)) for _ in range(4)]  # observed cells kept
+    got = draw_scores(X, draws, mask, seed=4)
+    assert got == draw_metrics(X, draws, mask, seed=4)
+    assert 0 < got["coverage_90"] < 1 and got["width_90"] > 0 and got["energy_score"] > 0
+
+
+def test_inference_metrics_are_rubins_rules_summed_up_over_the_slopes():
+    from imputebench.protocol.inference import inference_scores, inference_summary
+    from imputebench.protocol.metrics import inference_metrics
+
+    rng = np.random.default_rng(12)
+    X = frame(a=rng.normal(size=50), b=rng.normal(size=50))
+    y = pd.Series(1.0 + X["a"] - X["b"] + rng.normal(size=50))
+    draws = [X + rng.normal(0, 0.2, X.shape) for _ in range(3)]
+    got = inference_metrics(draws, y, X, "linear")
+    assert got == inference_summary(inference_scores(draws, y, X, "linear"))
+    assert 0 <= got["inference_coverage"] <= 1 and got["inference_bias"] > 0 and got["inference_width"] > 0
+    # The complete table itself, once: no bias, the complete-data interval (m = 1 widens it by its df only).
+    exact = inference_metrics([X], y, X, "linear")
+    assert exact["inference_coverage"] == 1.0 and exact["inference_bias"] == pytest.approx(0.0, abs=1e-9)
+    assert exact["inference_width"] == pytest.approx(1.0, abs=0.03)

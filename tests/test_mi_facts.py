@@ -23,6 +23,7 @@ from imputebench.protocol.draw_metrics import draw_metrics
 from imputebench.imputer import can_sample
 from imputebench.protocol.inference import aggregate_inference, inference_scores
 from imputebench.protocol.masks import apply_mask, draw_mask, job_rng
+from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import CLASSICAL, make_imputer, resolve
 from imputebench.harness.runner import DEFAULT_DATASETS
 
@@ -56,6 +57,21 @@ def test_mean_imputation_distorts_the_joint_distribution_most():
             assert scores.loc["mean", metric] > modelling[metric].max(), (dataset, metric, scores[metric].to_dict())
 
 
+def test_constant_fills_distort_a_simulated_gaussian_table_most_on_the_declared_metrics():
+    """The quick form of the fact above, through the metric registry (what a job stores): 300 rows of
+    five correlated Gaussians at 20 % MCAR. Energy distance: mean 0.0075, median 0.0076, knn 0.0026,
+    mice 0.0024, em 0.0030; correlation error: 1.04, 1.04, 0.26, 0.26, 0.36."""
+    X = _gaussian_table(300, 5, 0.6, seed=0)
+    mask = draw_mask(X, "mcar", 0.2, np.random.default_rng(1))
+    masked = apply_mask(X, mask)
+    scores = pd.DataFrame({name: imputation_metrics(X, _quick(name, 0).fit_transform(masked), mask, seed=0)
+                           for name in ("mean", "median", "knn", "mice", "em")}).T
+    for metric in ("energy_distance", "corr_error"):
+        modelling = scores.loc[["knn", "mice", "em"], metric]
+        assert set(scores[metric].nlargest(2).index) == set(CONSTANT_FILLS), scores[metric].to_dict()
+        assert scores.loc["mean", metric] > 2 * modelling.max(), scores[metric].to_dict()
+
+
 # -- calibration of the draws ----------------------------------------------------------------------
 def _gaussian_table(n: int, p: int, rho: float, seed: int) -> pd.DataFrame:
     cov = rho * np.ones((p, p)) + (1 - rho) * np.eye(p)
@@ -74,6 +90,21 @@ def test_mice_draws_cover_about_90_percent_and_a_single_imputation_does_not():
         assert scores[single]["width_90"] == 0.0 and scores[single]["coverage_90"] < 0.01, scores[single]
     # Draws that keep the spread also score better as a predictive distribution than a point.
     assert scores["mice"]["energy_score"] < scores["mean"]["energy_score"]
+
+
+@pytest.mark.slow  # four deep imputers at their quick profile (about 9 s CPU)
+def test_deep_draws_on_the_gaussian_table_miwae_hivae_and_vaei_cover_gains_noise_does_not():
+    """The same table and mask as above, quick hyper-parameters: MIWAE's importance resampling covers
+    0.898, HI-VAE's posterior predictive 0.902, VAEI's sampled chain 0.894; GAIN's draws differ only by its U(0, 0.01) input
+    noise, so its intervals are about 0.001 wide and cover 0.006 (its draws collapse to one point)."""
+    pytest.importorskip("torch")
+    X = _gaussian_table(500, 5, 0.6, seed=0)
+    mask = draw_mask(X, "mcar", 0.2, np.random.default_rng(1))
+    masked = apply_mask(X, mask)
+    scores = {name: draw_metrics(X, _draws(name, masked, 5, 3), mask, seed=0) for name in ("miwae", "hivae", "vaei", "gain")}
+    for name in ("miwae", "hivae", "vaei"):
+        assert 0.85 <= scores[name]["coverage_90"] <= 0.95, scores[name]
+    assert scores["gain"]["coverage_90"] < 0.05 and scores["gain"]["width_90"] < 0.01, scores["gain"]
 
 
 # -- inference after imputation --------------------------------------------------------------------

@@ -114,8 +114,20 @@ def test_direction_per_metric(metric):
     assert improved.count(IMPROVED) == n and not improved.failed
 
 
-def test_higher_is_better_metrics_are_the_accuracies():
-    assert {m for m in METRICS if HIGHER_IS_BETTER[m]} == {"cat_accuracy", "downstream"}
+def test_higher_is_better_metrics_are_the_accuracies_and_coverages():
+    assert {m for m in METRICS if HIGHER_IS_BETTER[m]} == {"cat_accuracy", "downstream", "coverage_90",
+                                                            "inference_coverage"}
+
+
+def test_the_section9_metrics_are_gated_in_their_direction():
+    base = make_rows()
+    base["energy_distance"], base["coverage_90"] = 0.05, 0.85
+    worse = compare(base, base.assign(energy_distance=0.06, coverage_90=0.80))
+    assert worse.failed and {c.metric for v in worse.failures for c in v.changes if c.regressed} == {
+        "energy_distance", "coverage_90"}
+    assert not compare(base, base.assign(energy_distance=0.04, coverage_90=0.88)).failed
+    # A baseline stored before the metrics existed has nothing to regress from.
+    assert not compare(base.assign(coverage_90=math.nan), base.assign(coverage_90=0.1)).failed
 
 
 def test_absolute_tolerance():

@@ -1,14 +1,14 @@
 """The one guarded call into imputer code (PROTOCOL §4), for every track.
 
 Every call a job makes into an imputer (its construction, ``fit``, ``transform``, ``fit_transform``,
-``adapt``, and whatever a later track adds) goes through :meth:`ImputerGuard.call` (construction
+``adapt``, ``sample``, and whatever a later track adds) goes through :meth:`ImputerGuard.call` (construction
 through :meth:`ImputerGuard.make`), and both through :meth:`ImputerGuard.invoke`, which:
 
 - hands the imputer its own deep copies of ``X`` (and of ``y`` when the imputer uses labels), so an
   in-place edit cannot reach the pristine inputs, a cached table or another job;
 - checks, after the call, that the copies' observed cells and dtypes (``X``) and labels (``y``) were
-  not edited in place, and validates an imputed output against the pristine input
-  (:func:`imputebench.imputer.validate_output`);
+  not edited in place, and validates an imputed output (each of ``sample``'s tables) against the
+  pristine input (:func:`imputebench.imputer.validate_output`);
 - turns *any* exception the plugin raises, ``BaseException`` included (``SystemExit``,
   ``KeyboardInterrupt``, ``GeneratorExit``, ``MemoryError``), into a :class:`PluginFailure` naming
   it (``NotApplicableError``: ``infeasible``, PROTOCOL §4). Workers ignore SIGINT, so a
@@ -33,6 +33,7 @@ T = TypeVar("T")
 LABELLED_METHODS = frozenset({"fit", "fit_transform", "adapt"})  # called as method(X, y, **kwargs)
 FIT_METHODS = LABELLED_METHODS  # their seconds are the row's fit_seconds; the others' transform_seconds
 IMPUTING_METHODS = frozenset({"transform", "fit_transform"})  # return the imputed table: validated
+DRAWING_METHODS = frozenset({"sample"})  # return m imputed tables (PROTOCOL §9): each validated
 
 
 class PluginFailure(Exception):
@@ -149,6 +150,17 @@ class MemoryLimit:
             resource.setrlimit(resource.RLIMIT_AS, self.saved)
 
 
+def validate_draws(X: pd.DataFrame, out: Any, m: int | None) -> None:
+    """PROTOCOL §9: ``sample`` returns a list of ``m`` tables, each an imputation of ``X`` (§4)."""
+    from ..imputer import validate_output
+
+    if not isinstance(out, list) or (m is not None and len(out) != m):
+        got = f"{len(out)} tables" if isinstance(out, list) else type(out).__name__
+        raise ContractViolation(f"sample returned {got}, not a list of m={m} DataFrames (PROTOCOL §9)")
+    for table in out:
+        validate_output(X, table)
+
+
 class ImputerGuard:
     """One job's guarded calls into imputer code, under its memory limit, with its measurements::
 
@@ -222,6 +234,8 @@ class ImputerGuard:
                 from ..imputer import validate_output
 
                 validate_output(X, out)  # PROTOCOL §4: the harness checks, against the pristine input
+            elif method in DRAWING_METHODS:
+                validate_draws(X, out, kwargs.get("m"))
             where = observed_cells_changed(X, given_X)
             if where:
                 raise ContractViolation(f"{method} changed observed cells of its input X in place ({where}); "

@@ -38,7 +38,8 @@ import pyarrow.parquet as pq
 
 from ..atomic import atomic_write, exchange_paths
 from ..errors import ImputeBenchError
-from ..protocol.metrics import IMPUTATION_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY, QUALITY_METRICS
+from ..protocol.metrics import (DRAW_METRICS, IMPUTATION_METRICS, INFERENCE_METRICS, MAX_COLUMN_RMSE, METRIC_REGISTRY,
+                                QUALITY_METRICS)
 from ..protocol.samples import encode_samples, sample_path
 
 # The core of the results schema, every track's columns; then each registered track's own columns
@@ -65,6 +66,7 @@ CORE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("error", pa.string()),
     *[(name, pa.float64()) for name in IMPUTATION_METRICS],
     (MAX_COLUMN_RMSE, pa.float64()),  # the diverged check's evidence (PROTOCOL §6)
+    *[(name, pa.float64()) for name in DRAW_METRICS + INFERENCE_METRICS],  # PROTOCOL §9: NaN without draws
     ("downstream", pa.float64()),
     ("complete_downstream", pa.float64()),
     ("downstream_metric", pa.string()),

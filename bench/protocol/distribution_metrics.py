@@ -39,9 +39,11 @@ class Section5Scale:
         kinds = reference.dtypes
         self.categorical = [c for c, dt in kinds.items() if isinstance(dt, pd.CategoricalDtype)]
         self.numeric = [c for c in reference.columns if c not in set(self.categorical)]
-        ref = reference[self.numeric].to_numpy(dtype=float)
-        self.lo = ref.min(axis=0) if len(ref) else np.zeros(len(self.numeric))
-        self.hi = ref.max(axis=0) if len(ref) else np.zeros(len(self.numeric))
+        # pandas skips missing cells: a table with its own holes (PROTOCOL §10) is scaled by its
+        # observed cells, as §5's metrics scale it.
+        ref = reference[self.numeric].astype(float)
+        self.lo = ref.min().fillna(0.0).to_numpy() if len(ref) else np.zeros(len(self.numeric))
+        self.hi = ref.max().fillna(0.0).to_numpy() if len(ref) else np.zeros(len(self.numeric))
 
     def encode(self, X: pd.DataFrame, drop_first: bool = False) -> np.ndarray:
         values = X[self.numeric].to_numpy(dtype=float)

@@ -1,5 +1,5 @@
-"""Imputation metrics (PROTOCOL §5) as pure functions of (true table, imputed table, mask), each
-declared once, with its function, as a :class:`Metric`.
+"""Imputation metrics (PROTOCOL §5, and §9's joint-distribution scores) as pure functions of (true
+table, imputed table, mask), each declared once, with its function, as a :class:`Metric`.
 
 Numeric columns are min-max scaled by the complete column's range before scoring; a metric with
 nothing to measure is NaN, never 0. ``mask`` is True where a cell was observed.
@@ -11,13 +11,17 @@ cells (:class:`ScoredColumn`: scaled numbers, or category labels), by ``numeric`
 order; no column to score gives NaN), or from the whole table by ``table`` (a function of a
 :class:`ScoredTable`). **To add a metric**, append one ``Metric`` to :data:`METRICS_DECLARED`; the
 store gets its column, :func:`imputation_metrics` its value and the rankings, the regression gate
-and the site its name and direction from that one line. Metrics computed elsewhere (the downstream
+and the site its name and direction from that one line. PROTOCOL §9's scores of multiple imputation
+take a job's draws instead of one table: a ``"draws"`` metric is a function ``drawn`` of a
+:class:`ScoredDraws` (:func:`draw_scores`), an ``"inference"`` one a function ``inferred`` of a
+:class:`ScoredInference` (:func:`inference_metrics`). Metrics computed elsewhere (the downstream
 score, cost) say where in ``computed_by``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, partial
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -39,13 +43,59 @@ class ScoredColumn:
 @dataclass(frozen=True)
 class ScoredTable:
     """What a table-level metric gets: the three tables of :func:`imputation_metrics` (``reference``
-    resolved) and the scored columns (those with masked cells), in table order."""
+    resolved), the scored columns (those with masked cells), in table order, and the job's seed."""
 
     X_true: pd.DataFrame
     X_imputed: pd.DataFrame
     mask: np.ndarray
     reference: pd.DataFrame
     columns: tuple[ScoredColumn, ...]
+    seed: int = 0  # the job's seed: draws the rows of PROTOCOL §9's subsample
+
+    @cached_property
+    def distribution(self) -> dict[str, float]:
+        """PROTOCOL §9's energy distance and correlation error, computed together (one encoding)."""
+        from .distribution_metrics import distribution_metrics
+
+        return distribution_metrics(self.X_true, self.X_imputed, self.mask, self.reference, self.seed)
+
+
+@dataclass(frozen=True)
+class ScoredDraws:
+    """What a draw metric gets (PROTOCOL §9): the true table, the ``m`` tables drawn by ``sample`` on
+    its masked version, the mask, the reference of the numeric scale and the job's seed."""
+
+    X_true: pd.DataFrame
+    draws: tuple[pd.DataFrame, ...]
+    mask: np.ndarray
+    reference: pd.DataFrame
+    seed: int = 0
+
+    @cached_property
+    def scores(self) -> dict[str, float]:
+        """Energy score, 90 % coverage and width, computed together (one encoding of the draws)."""
+        from .draw_metrics import draw_metrics
+
+        return draw_metrics(self.X_true, list(self.draws), self.mask, self.reference, self.seed)
+
+
+@dataclass(frozen=True)
+class ScoredInference:
+    """What an inference metric gets (PROTOCOL §9): the tables drawn from an imputation that saw the
+    target as a column (``m`` of them, or one from an imputer without ``sample``), the target, the
+    complete features and the analysis model (``"linear"`` or ``"logistic"``)."""
+
+    draws: tuple[pd.DataFrame, ...]
+    y: pd.Series
+    X_complete: pd.DataFrame
+    model: str
+
+    @cached_property
+    def scores(self) -> dict[str, float]:
+        """Rubin's rules pooled and scored against the complete-data fit, summed up over the slopes."""
+        from .inference import inference_scores, inference_summary
+
+        return inference_summary(inference_scores(list(self.draws), self.y, self.X_complete, self.model))
 
 
 @dataclass(frozen=True)
@@ -56,11 +106,15 @@ class Metric:
     name: str
     label: str
     higher_is_better: bool
-    kind: str  # "imputation" (masked cells, PROTOCOL §5), "downstream" (PROTOCOL §3), "cost" or "diagnostic"
+    # "imputation" (masked cells, PROTOCOL §5 and §9), "draws" and "inference" (the m draws, PROTOCOL §9),
+    # "downstream" (PROTOCOL §3), "cost" or "diagnostic"
+    kind: str
     numeric: Callable[[ScoredColumn], Any] | None = None  # per numeric column with masked cells
     categorical: Callable[[ScoredColumn], Any] | None = None  # per categorical column with masked cells
     pool: Callable[[Sequence[Any]], float] | None = None  # the per-column values -> the score
     table: Callable[[ScoredTable], float] | None = None  # or: the score from the whole table
+    drawn: Callable[[ScoredDraws], float] | None = None  # kind "draws": the score of the m draws
+    inferred: Callable[[ScoredInference], float] | None = None  # kind "inference": of the pooled fits
     computed_by: str = ""  # where a metric computed outside this module comes from
 
     def score(self, scored: ScoredTable) -> float:
@@ -146,6 +200,25 @@ def _wasserstein(col: ScoredColumn) -> float:
     return wasserstein_distance(col.true, col.imputed)
 
 
+def _energy_distance(scored: ScoredTable) -> float:
+    return scored.distribution["energy_distance"]
+
+
+def _correlation_error(scored: ScoredTable) -> float:
+    return scored.distribution["corr_error"]
+
+
+def _named_score(name: str, scored: ScoredDraws | ScoredInference) -> float:
+    return scored.scores[name]
+
+
+def _draw_score(name: str) -> Callable[[ScoredDraws], float]:
+    return partial(_named_score, name)  # a partial, not a lambda: the registry pickles
+
+
+_inference_score = _draw_score  # the same lookup in ScoredInference.scores
+
+
 def _mean_over_cells(values: Sequence[np.ndarray]) -> float:
     return float(np.concatenate(values).mean())
 
@@ -169,6 +242,24 @@ METRICS_DECLARED: tuple[Metric, ...] = (
            pool=np.mean),
     Metric("rl", "RL", False, "imputation", numeric=_range_loss, pool=np.mean),
     Metric("w1", "W1", False, "imputation", numeric=_wasserstein, pool=np.mean),
+    # PROTOCOL §9: the joint distribution of the rows with a masked cell (0 when it is kept exactly).
+    Metric("energy_distance", "energy distance", False, "imputation", table=_energy_distance),
+    Metric("corr_error", "correlation error", False, "imputation", table=_correlation_error),
+    # PROTOCOL §9, the m draws of an imputer with sample (NaN without): a proper score of the draws as
+    # a predictive distribution, and their 90 % intervals. Under-coverage is the failure that matters
+    # (a single table has none); intervals made wide to cover show in the width beside it.
+    Metric("energy_score", "energy score", False, "draws", drawn=_draw_score("energy_score")),
+    Metric("coverage_90", "90 % interval coverage", True, "draws", drawn=_draw_score("coverage_90")),
+    Metric("width_90", "90 % interval width", False, "draws", drawn=_draw_score("width_90")),
+    # PROTOCOL §9, inference after imputation (Rubin's rules against the complete-data fit), over the
+    # slopes: the share covered (nominally above 0.95), |bias| in complete-data standard errors, and
+    # the width relative to the complete-data interval (read with the coverage: narrow and missing
+    # is worse than wide and covering).
+    Metric("inference_coverage", "inference coverage", True, "inference",
+           inferred=_inference_score("inference_coverage")),
+    Metric("inference_bias", "inference bias (SE)", False, "inference", inferred=_inference_score("inference_bias")),
+    Metric("inference_width", "inference width (ratio)", False, "inference",
+           inferred=_inference_score("inference_width")),
     Metric("downstream", "downstream score", True, "downstream",
            computed_by="imputebench.protocol.downstream.downstream_score, in the job"),
     Metric("fit_seconds", "fit time (s)", False, "cost", computed_by="the job's clock around fit"),
@@ -182,6 +273,8 @@ DIAGNOSTICS: dict[str, Metric] = {m.name: m for m in (
 
 METRIC_REGISTRY: dict[str, Metric] = {m.name: m for m in METRICS_DECLARED}
 IMPUTATION_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "imputation")
+DRAW_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "draws")
+INFERENCE_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind == "inference")
 # The quality metrics every table reports (cost is shown beside them, never ranked by default).
 QUALITY_METRICS = tuple(n for n, m in METRIC_REGISTRY.items() if m.kind != "cost")
 
@@ -210,7 +303,8 @@ def scored_columns(X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarr
 
 
 def imputation_metrics(
-    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None
+    X_true: pd.DataFrame, X_imputed: pd.DataFrame, mask: np.ndarray, reference: pd.DataFrame | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
     """Every imputation metric at the masked cells (PROTOCOL §5), keyed as :data:`IMPUTATION_METRICS`,
     plus the :data:`DIAGNOSTICS` (:data:`MAX_COLUMN_RMSE` for :func:`diverged_reason`).
@@ -218,12 +312,30 @@ def imputation_metrics(
     ``reference`` is the complete table whose columns set each numeric column's scale (min-max) and
     JSDist bins (PROTOCOL §5: "the complete column"); by default ``X_true``. Out-of-sample scores
     (PROTOCOL §3, the test part) pass the whole table, so both parts are scored on the same scale.
+    ``seed`` (the job's) draws the rows of the energy distance when more than 2,000 had a masked cell.
     """
     reference = X_true if reference is None else reference
     scored = ScoredTable(X_true, X_imputed, np.asarray(mask, dtype=bool), reference,
-                         scored_columns(X_true, X_imputed, mask, reference))
+                         scored_columns(X_true, X_imputed, mask, reference), seed)
     return {m.name: m.score(scored) for m in (*(METRIC_REGISTRY[n] for n in IMPUTATION_METRICS),
                                               *DIAGNOSTICS.values())}
+
+
+def draw_scores(X_true: pd.DataFrame, draws: Sequence[pd.DataFrame], mask: np.ndarray,
+                reference: pd.DataFrame | None = None, seed: int = 0) -> dict[str, float]:
+    """Every draw metric (PROTOCOL §9) of the ``m`` tables ``draws`` at the masked cells of ``X_true``,
+    keyed as :data:`DRAW_METRICS`; ``reference`` and ``seed`` as for :func:`imputation_metrics`."""
+    scored = ScoredDraws(X_true, tuple(draws), np.asarray(mask, dtype=bool),
+                         X_true if reference is None else reference, seed)
+    return {n: float(METRIC_REGISTRY[n].drawn(scored)) for n in DRAW_METRICS}
+
+
+def inference_metrics(draws: Sequence[pd.DataFrame], y: pd.Series, X_complete: pd.DataFrame,
+                      model: str) -> dict[str, float]:
+    """Every inference metric (PROTOCOL §9) of the model fitted on each of ``draws`` (features only)
+    and pooled, against its fit on ``X_complete``, keyed as :data:`INFERENCE_METRICS`."""
+    scored = ScoredInference(tuple(draws), y, X_complete, model)
+    return {n: float(METRIC_REGISTRY[n].inferred(scored)) for n in INFERENCE_METRICS}
 
 
 def diverged_reason(scores: Mapping[str, float]) -> str | None:

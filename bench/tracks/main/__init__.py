@@ -27,6 +27,7 @@ class MainTrack(Track):
         TrackOption("--setting", "setting", "list", help=f"comma-separated: {','.join(SETTINGS)}"),
     )
     reference_sets = True
+    columns = (("draw_seconds", "float64"),)  # PROTOCOL §9's draws and inference, apart from fit_seconds
     # Its site: the store-wide downloads, the results and paper views, a page per dataset and per
     # imputer, and the overview (which lists every download, so any order works: pages are written last).
     pages = (

@@ -1,9 +1,9 @@
 """One main-track job in a worker (PROTOCOL §2-§6): draw or take its mask, impute through the
 guarded call, score, and return the row; nothing is written anywhere.
 
-In-sample: ``fit_transform`` on the masked table, scored on its masked cells. Downstream: fit on the
-masked train rows only, impute the test rows, score them and the downstream model trained on the
-imputed train rows (PROTOCOL §3).
+In-sample: ``fit_transform`` on the masked table, scored on its masked cells, then PROTOCOL §9's draws
+and inference (:mod:`.draws`). Downstream: fit on the masked train rows only, impute the test rows,
+score them and the downstream model trained on the imputed train rows (PROTOCOL §3).
 """
 
 from __future__ import annotations
@@ -128,21 +128,26 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
     """Fit, transform and score into ``row``; the in-sample sample of cells, if any."""
     from ...protocol.downstream import downstream_score, split_rows
     from ...protocol.metrics import diverged_reason, imputation_metrics
+    from ...protocol.profiles import get_profile
     from ...protocol.samples import encode_samples, sample_cells
+    from .draws import draw_and_infer
 
     samples = None
     try:
         guard = ImputerGuard(context.memory_limit_mb)
-        imputer = guard.make(job.imputer, json.loads(job.params),
-                             random_state=job_seed(job.dataset, job.mechanism, job.rate, job.seed) % (2 ** 31))
+        seed = job_seed(job.dataset, job.mechanism, job.rate, job.seed) % (2 ** 31)
+        imputer = guard.make(job.imputer, json.loads(job.params), random_state=seed)
         row["uses_labels"] = uses_labels(imputer)
         X_masked = apply_mask(ds.X, mask)  # a new frame: the pristine masked input of this job
         with guard:
             if job.setting == "in-sample":  # PROTOCOL §3 in-sample: fit_transform, masked cells
                 out = guard.call(imputer, "fit_transform", X_masked, ds.y)
-                scores = imputation_metrics(ds.X, out, mask)
+                scores = imputation_metrics(ds.X, out, mask, seed=seed)
                 samples = encode_samples(job.key, sample_cells(ds.X, out, mask, max_cells=SAMPLE_CELLS,
                                                                rng=np.random.default_rng(0)))
+                # PROTOCOL §9: the imputer's m draws and inference after imputation, beside the point scores
+                row.update(draw_and_infer(job, imputer, ds, X_masked, mask, seed, get_profile(job.profile).draws,
+                                          context.memory_limit_mb))
             else:  # PROTOCOL §3 downstream: fit on masked train only, transform both parts
                 if ds.y is None or ds.target_kind is None:
                     row.update(status="infeasible", error="downstream needs a target; this dataset has none")
@@ -152,7 +157,8 @@ def _impute_and_score(job: MainJob, context: RunContext, ds, mask: np.ndarray, r
                 ytr, yte = ds.y.iloc[train], ds.y.iloc[test]
                 out_tr = guard.call(imputer, "fit_transform", Xtr, ytr)
                 out_te = guard.call(imputer, "transform", Xte)
-                scores = imputation_metrics(ds.X.iloc[test], out_te, mask[test], reference=ds.X)  # out-of-sample
+                scores = imputation_metrics(ds.X.iloc[test], out_te, mask[test], reference=ds.X,
+                                            seed=seed)  # out-of-sample
                 scores["downstream"] = downstream_score(out_tr, ytr, out_te, yte, ds.target_kind)
                 scores["complete_downstream"] = _complete_scores.get(
                     (job.data_key, job.seed), lambda: complete_score(ds, job.seed))
