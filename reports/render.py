@@ -93,7 +93,8 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     rows); the path of its index.html. A site already built from the same inputs is kept as it is
     unless ``force``. ``extend_rows(rows, runs, results_dir) -> (rows, what it added)``: rows from
     elsewhere to stand beside the store's (a reference set a run named, PROTOCOL §8: the gates'
-    :func:`imputebench.gates.reference.render_with_reference` passes it), shown on the overview."""
+    :func:`imputebench.gates.reference.render_with_reference` passes it), shown on the overview; what
+    it added may hold ``samples``, the added rows' samples, drawn beside the store's."""
     out = Path(out_dir) if out_dir else default_site_dir(results_dir)
     if not force and site_is_current(results_dir, out, max_plots):
         return out / "index.html"
@@ -106,8 +107,14 @@ def render_report(results_dir: Path, out_dir: Path | None = None, command: str =
     rows = store.load()
     runs = store.runs()
     provenance = provenance_from_rows(rows, command, runs)
-    reference = None
+    reference, samples = None, store.root
     if extend_rows is not None:
         rows, reference = extend_rows(rows, runs, Path(results_dir))
-    return build_site(rows, out, provenance, samples=store.root, max_plots=max_plots, inputs_hash=digest,
+    if reference is not None and "samples" in reference:  # a reference set's own samples, beside the store's
+        from .samples import samples_with
+
+        extra = reference["samples"]
+        reference = {k: v for k, v in reference.items() if k != "samples"}
+        samples = samples if extra is None else samples_with(store.root, rows, extra)
+    return build_site(rows, out, provenance, samples=samples, max_plots=max_plots, inputs_hash=digest,
                       reference=reference)

@@ -27,3 +27,15 @@ def read_samples(results_dir: str | os.PathLike, job_keys: Iterable[str]) -> pd.
     if not tables:
         return empty_samples().assign(job_key=pd.Series([], dtype="string"))
     return pa.concat_tables(tables, promote_options="default").to_pandas()  # one conversion, not one per file
+
+
+def samples_with(results_dir: str | os.PathLike, rows: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """The samples the histograms of ``rows`` show (:func:`.facts.reference_jobs`), read from the
+    results folder, with ``extra`` (samples from elsewhere: a reference set's) beside them."""
+    from .facts import reference_jobs
+
+    keys = set(reference_jobs(rows)["job_key"])
+    here = read_samples(results_dir, sorted(keys - set(extra["job_key"])))
+    parts = [p for p in (here, extra[extra["job_key"].isin(keys)]) if len(p)]
+    return pa.concat_tables([pa.Table.from_pandas(p, preserve_index=False) for p in parts],
+                            promote_options="default").to_pandas() if parts else here

@@ -150,7 +150,7 @@ def _site(args: argparse.Namespace) -> int:
     ref = find_reference(args.name)
     rows = ref.rows()
     provenance = provenance_from_rows(rows, command_line(args), list(ref.manifest.get("runs", [])))
-    index = build_site(rows, args.out, provenance, samples=None, inputs_hash=ref.sha256,
+    index = build_site(rows, args.out, provenance, samples=ref.samples(), inputs_hash=ref.set_sha256,
                        reference=describe(ref) | {"standalone": True})
     print(f"site written: {index}")
     return 0

@@ -3,7 +3,7 @@ histograms with their statistics, and the list of jobs that did not succeed."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -37,12 +37,21 @@ def pareto_figure(site: Site, view: LeaderboardView, setting: str, name: str, hi
                        (points, f"mean rank, {label}", front, view.colours, highlight), attrs)
 
 
+def no_samples_note(reference: Mapping[str, Any] | None) -> str:
+    """Why a page has no histograms: a reference set that predates samples says so, by name."""
+    if reference and not reference.get("has_samples", True):
+        return (f"No histograms: reference set {reference['name']} predates samples of imputed cells (a set "
+                "carries them since `reference compute` writes them beside its rows), so its jobs have none; the "
+                "overview lists the pages this leaves without histograms.")
+    return NO_SAMPLES
+
+
 def samples_section(site: Site, samples: pd.DataFrame | None, name: str, panel_key: str,
                     panels: Sequence[str]) -> dict[str, Any]:
     """Histograms per sampled feature (one panel per ``panel_key`` value) and descriptive statistics,
     true vs imputed; a note when there are no samples."""
     if samples is None or samples.empty:
-        return {"note": NO_SAMPLES}
+        return {"note": no_samples_note(site.reference)}
     first = samples.iloc[0]
     condition = (f"{first['setting']}, {first['mechanism'].upper()}, rate {rate_label(first['rate'])}, "
                  f"seed {first['seed']}")

@@ -4,7 +4,9 @@ user runs only their own imputer and ranks it against the rest.
 A reference set is two files, ``NAME.parquet`` (rows of :data:`imputebench.harness.store.SCHEMA`) and
 ``NAME.json`` (its manifest: grid, profile, protocol version, the checksum of the rows file, each
 dataset's checksum, each imputer's parameters, each mask's checksum and the provenance of every run
-that computed rows), and, when its publisher signed it, ``NAME.sig``. The package carries its sets in ``imputebench/data/reference/``; a downloaded
+that computed rows), ``NAME.samples.parquet`` (the samples of imputed cells the site's histograms
+draw, bounded as :mod:`.files` says; absent from a set written before) and, when its publisher signed it,
+``NAME.sig``. The package carries its sets in ``imputebench/data/reference/``; a downloaded
 set is named by the path of its manifest.
 
 - :mod:`.compare` (pure): which reference rows may stand beside rows computed here, which rows a

@@ -13,7 +13,9 @@ import pandas as pd
 from ..comparison import mask_keys, stale_params
 from ...errors import ImputeBenchError, UsageError
 from .compare import Verdict, sample_for_verify, verify_verdicts
-from .files import PACKAGE_FOLDER, ReferenceSet, existing_set, export_reference, stored_mask_checksums
+from ...protocol.samples import encode_samples
+from ...reports.samples import read_samples
+from .files import PACKAGE_FOLDER, ReferenceSet, existing_set, export_reference, histogram_jobs, stored_mask_checksums
 from .plan import expected_params, extend_grid, select_grid
 from .render import unfinished_line, written_line
 
@@ -55,7 +57,11 @@ def _import_set_rows(name: str, old: ReferenceSet, store: "ResultStore", params:
     old_rows = old_rows[~stale]
     missing = old_rows[~old_rows["job_key"].isin(set(store.load()["job_key"]))]
     if len(missing):
-        store.append(missing.to_dict("records"))
+        samples = old.samples()  # the set's samples go with its rows, so the set written again keeps them
+        by_job = {} if samples is None else {
+            key: part.drop(columns="job_key") for key, part in samples.groupby("job_key", sort=False)
+            if key in set(missing["job_key"])}
+        store.append(missing.to_dict("records"), {str(k): encode_samples(str(k), v) for k, v in by_job.items()})
         echo(f"imported {len(missing)} rows of {name} into {store.root}")
 
 
@@ -104,8 +110,9 @@ def compute_reference(name: str, *, results: Path, source: "DataSource", command
     runs = {r["run_id"]: r for r in (old.manifest.get("runs", []) if old else [])}
     runs.update({r["run_id"]: r for r in store.runs()})
     description = description or (old.manifest.get("description", "") if old else "")
+    samples = read_samples(results, sorted(histogram_jobs(rows)))
     ref = export_reference(rows, masks, name=name, grid=grid, profile=prof.name, runs=list(runs.values()),
-                           out_dir=out, description=description)
+                           out_dir=out, description=description, samples=samples)
     echo(written_line(ref))
     unfinished = unfinished_line(name, rows)
     if unfinished:  # a set is read as the imputers' results: one lost to load or a fixed bug misleads

@@ -1,6 +1,15 @@
 """Reference sets on disk: finding and reading a set (its rows checked against the manifest's
 checksum first), writing one, the mask checksums a results folder stores, and the report's edge
-(the store's rows with the named set's usable rows merged in)."""
+(the store's rows with the named set's usable rows merged in).
+
+A set written since samples were added carries, beside its rows, ``NAME.samples.parquet``: the
+samples of true vs imputed cells the site's histograms draw (:mod:`imputebench.protocol.samples`),
+of the jobs the histograms show and of no others: per dataset one condition
+(:func:`imputebench.reports.facts.reference_jobs`: in-sample, MCAR, the rate nearest 0.2, the lowest
+seed), every imputer's job under it, each job's sample as the store keeps it (at most
+``SAMPLE_CELLS`` = 500 masked cells of each of its first 3 features with a masked cell). So at most
+1,500 cells per dataset and imputer. Its checksum is in the manifest (so the set's checksum and a
+signature cover it); a set written before has none, and stays valid."""
 
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ from .plan import expected_params, select_grid
 from .schema import GRID_AXES, manifest_problem
 
 FORMAT = 1  # the manifest's own layout
+SAMPLES_SUFFIX = ".samples.parquet"  # NAME.samples.parquet beside NAME.parquet
 PACKAGE_FOLDER = Path(str(resources.files("imputebench").joinpath("data", "reference")))
 # What a set keeps of each run that computed its rows (the run records of ``results/runs/``).
 RUN_FIELDS = ("run_id", "started_at", "finished_at", "command", "imputebench_version", "protocol_version", "profile",
@@ -68,6 +78,12 @@ class ReferenceSet:
         return self.manifest_path.with_name(self.manifest["rows_file"])
 
     @property
+    def samples_path(self) -> Path | None:
+        """The samples file beside the manifest; None for a set that predates samples."""
+        name = self.manifest.get("samples_file")
+        return self.manifest_path.with_name(name) if name else None
+
+    @property
     def profile(self) -> str:
         return str(self.manifest["profile"])
 
@@ -93,13 +109,17 @@ class ReferenceSet:
 
     def check(self) -> None:
         """The rows file is the one the manifest names (a damaged or edited file is refused)."""
-        if not self.rows_path.is_file():
-            raise ReferenceSetError(f"reference set {self.name!r}: its rows file {self.rows_path} is missing; "
-                                    "reinstall imputebench or download the set again")
-        actual = file_sha256(self.rows_path)
-        if actual != self.sha256:
-            raise ReferenceSetError(f"reference set {self.name!r}: {self.rows_path.name} has checksum {actual[:16]}…, "
-                                    f"its manifest says {self.sha256[:16]}…; the file is damaged or was edited")
+        files = [(self.rows_path, self.sha256)]
+        if self.samples_path is not None:
+            files.append((self.samples_path, str(self.manifest.get("samples_sha256"))))
+        for path, expected in files:
+            if not path.is_file():
+                raise ReferenceSetError(f"reference set {self.name!r}: its file {path} is missing; "
+                                        "reinstall imputebench or download the set again")
+            actual = file_sha256(path)
+            if actual != expected:
+                raise ReferenceSetError(f"reference set {self.name!r}: {path.name} has checksum {actual[:16]}…, "
+                                        f"its manifest says {expected[:16]}…; the file is damaged or was edited")
 
     def rows(self) -> pd.DataFrame:
         import pyarrow.parquet as pq
@@ -108,6 +128,16 @@ class ReferenceSet:
 
         self.check()
         return pq.read_table(self.rows_path, schema=SCHEMA).to_pandas()
+
+    def samples(self) -> pd.DataFrame | None:
+        """The set's samples of true vs imputed cells (a ``job_key`` column; checksums checked first);
+        None for a set that predates samples."""
+        import pyarrow.parquet as pq
+
+        if self.samples_path is None:
+            return None
+        self.check()
+        return pq.read_table(self.samples_path).to_pandas()
 
     def summary(self) -> dict[str, Any]:
         m = self.manifest
@@ -199,11 +229,34 @@ def _manifest(rows: pd.DataFrame, masks: Mapping[str, str], params: pd.Series, k
     return manifest
 
 
+def histogram_jobs(rows: pd.DataFrame) -> set[str]:
+    """The jobs whose samples a set carries: those the site's histograms show (module docstring)."""
+    from ...reports.facts import reference_jobs
+
+    return set(reference_jobs(rows)["job_key"])
+
+
+def _write_samples(samples: pd.DataFrame, rows: pd.DataFrame, path: Path) -> dict[str, Any]:
+    """Write the samples of the set's histogram jobs to ``path``; the manifest's fields for them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ...atomic import atomic_write
+
+    kept = samples[samples["job_key"].isin(histogram_jobs(rows))].sort_values("job_key", kind="stable")
+    table = pa.Table.from_pandas(kept.reset_index(drop=True), preserve_index=False)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd", compression_level=19))
+    return {"samples_file": path.name, "samples_sha256": file_sha256(path), "samples_bytes": path.stat().st_size,
+            "n_samples": len(kept)}
+
+
 def export_reference(rows: pd.DataFrame, masks: Mapping[str, str], *, name: str, grid: Mapping[str, Sequence],
                      profile: str, runs: Sequence[Mapping[str, Any]], out_dir: Path,
-                     description: str = "") -> ReferenceSet:
-    """Write a reference set (rows file, then manifest, each atomically) from a store's rows and the
-    checksums of their masks; ``runs``: the provenance of every run that computed a row."""
+                     description: str = "", samples: pd.DataFrame | None = None) -> ReferenceSet:
+    """Write a reference set (rows file, samples file, then manifest, each atomically) from a store's
+    rows and the checksums of their masks; ``runs``: the provenance of every run that computed a row;
+    ``samples``: the store's samples (:func:`imputebench.reports.samples.read_samples`), of which the
+    set keeps those of :func:`histogram_jobs`; None writes a set without samples."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -228,6 +281,8 @@ def export_reference(rows: pd.DataFrame, masks: Mapping[str, str], *, name: str,
     atomic_write(rows_file, lambda tmp: pq.write_table(table, tmp, compression="zstd", compression_level=19))
     manifest = _manifest(rows, masks, params, keys, name=name, grid=grid, profile=profile, runs=runs,
                          rows_file=rows_file, description=description)
+    if samples is not None:
+        manifest |= _write_samples(samples, rows, out_dir / f"{name}{SAMPLES_SUFFIX}")
     text = json.dumps(manifest, indent=1, sort_keys=False, default=str).encode() + b"\n"
     manifest_path = out_dir / f"{name}.json"
     atomic_write(manifest_path, lambda f: f.write(text))
@@ -245,7 +300,9 @@ def describe(ref: ReferenceSet) -> dict[str, Any]:
     return {"name": ref.name, "sha256": ref.sha256, "description": ref.manifest.get("description", ""),
             "profile": ref.profile, "standalone": False, "changed": False, "n_rows": summary["rows"],
             "n_planned": summary["planned"], "n_used": summary["rows"], "n_excluded": 0, "imputers": [],
-            "reasons": [], "cpu_seconds": summary["cpu_seconds"], "runs": runs}
+            "reasons": [], "cpu_seconds": summary["cpu_seconds"], "runs": runs,
+            "has_samples": ref.samples_path is not None, "datasets": sorted(ref.manifest["datasets"]),
+            "all_imputers": sorted(ref.manifest["rows_per_imputer"])}
 
 
 def run_reference(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, str] | None:
@@ -256,7 +313,8 @@ def run_reference(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, str] | None
 
 def merge_with_store(rows: pd.DataFrame, named: Mapping[str, str], results_dir: Path) -> tuple[pd.DataFrame, dict]:
     """The store's rows with the named set's usable rows merged in, and what the report says about
-    the set (its provenance, what was used and what was left out, and why)."""
+    the set (its provenance, what was used and what was left out, and why), with, under ``samples``,
+    the set's samples of the rows used (None when the set predates samples)."""
     path = Path(named.get("path", ""))
     ref = find_reference(str(path) if path.is_file() else str(named["name"]))
     ref_rows = ref.rows()
@@ -269,9 +327,12 @@ def merge_with_store(rows: pd.DataFrame, named: Mapping[str, str], results_dir: 
                             local_masks=stored_mask_checksums(results_dir, here_keys),
                             reference_masks=ref.manifest["masks"])
     used = merge.rows[merge.rows["origin"] == "reference"]
+    samples = ref.samples()
     info = describe(ref) | {
         "changed": ref.sha256 != named.get("sha256"), "n_used": len(used), "n_excluded": len(merge.excluded),
-        "imputers": sorted(set(used["imputer"])), "reasons": merge.reasons().to_dict("records")}
+        "imputers": sorted(set(used["imputer"])), "reasons": merge.reasons().to_dict("records"),
+        # the histograms' cells of the rows used (the report draws them beside the store's own)
+        "samples": None if samples is None else samples[samples["job_key"].isin(set(used["job_key"]))]}
     return pd.concat([merge.rows, other.assign(origin="here")], ignore_index=True), info
 
 

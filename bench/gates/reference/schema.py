@@ -81,8 +81,15 @@ FIELDS: dict[str, tuple[Check, str]] = {
     "masks": (mapping_of(hex_digest(), hex_digest()), "an object of mask key -> mask checksum, both hex"),
     "runs": (list_of(lambda r: isinstance(r, dict)), "a list of run records (objects)"),
     "cpu_seconds": (optional(number), "a number of CPU seconds, or null"),
+    # The samples of imputed cells the histograms draw (files.py says which); a set written before has none.
+    "samples_file": (file_name, "the name of a file beside the manifest, without a folder"),
+    "samples_sha256": (hex_digest(64), "a SHA-256 in hex (64 characters 0-9, a-f)"),
+    "samples_bytes": (count, "a whole number of bytes"),
+    "n_samples": (count, "a whole number of sampled cells"),
 }
-OPTIONAL = frozenset({"description", "runs", "cpu_seconds"})
+OPTIONAL = frozenset({"description", "runs", "cpu_seconds", "samples_file", "samples_sha256", "samples_bytes",
+                      "n_samples"})
+SAMPLES_FIELDS = ("samples_file", "samples_sha256", "samples_bytes", "n_samples")  # all of them or none
 
 
 def published_sha256(text: str) -> str:
@@ -106,4 +113,7 @@ def manifest_problem(manifest: Any) -> str | None:
             shown = repr(manifest[field])
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
             return f"field {field!r} must be {what}; it holds {shown}"
+    present = [f for f in SAMPLES_FIELDS if f in manifest]
+    if present and len(present) < len(SAMPLES_FIELDS):
+        return f"field {next(f for f in SAMPLES_FIELDS if f not in manifest)!r} is missing (the samples' fields go together)"
     return None
