@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .colours import IMPUTED_COLOUR, PALETTE, TRUE_COLOUR, colour_of  # noqa: F401 (pages take them here)
+from .labels import place_labels
 
 INK, MUTED, GRID, AXIS = "#111827", "#6b7280", "#e5e7eb", "#9ca3af"
 TRANSFER_PANELS = 3  # tasks a row on the transfer curves: wider would shrink each panel on a phone
@@ -307,13 +308,17 @@ def pareto_plot(points: pd.DataFrame, quality_label: str, front: np.ndarray, col
         step_x = np.repeat(xs, 2)[1:]
         step_y = np.repeat(ys, 2)[:-1]
         svg.polyline(step_x, step_y, INK, 1)
-    for i in np.flatnonzero(known):
-        name = str(points["imputer"].iloc[i])
+    shown = np.flatnonzero(known)
+    names = [str(points["imputer"].iloc[i]) for i in shown]
+    cxs, cys = [float(x(seconds[i])) for i in shown], [float(y(quality[i])) for i in shown]
+    labels = place_labels(cxs, cys, names, 10, top, height - bottom)  # no two labels overlap
+    for i, name, cx, cy, label in zip(shown, names, cxs, cys, labels):
         strong = highlight is None or name == highlight
-        cx, cy = float(x(seconds[i])), float(y(quality[i]))
         svg.circle(cx, cy, 5 if front[i] else 3.5, colours.get(name, MUTED), 1.0 if strong else 0.35,
                    INK if front[i] else "")
-        svg.text(cx + 6, cy - 6, name, 10, colour=INK if strong else MUTED, weight="600" if highlight == name else "")
+        if label.moved:  # a leader line from the point to its nudged label
+            svg.line(cx, cy, label.x - 1, label.y, MUTED, 0.6)
+        svg.text(label.x, label.y, name, 10, colour=INK if strong else MUTED, weight="600" if highlight == name else "")
     return svg.render()
 
 

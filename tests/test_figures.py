@@ -162,3 +162,53 @@ def test_the_palette_has_24_distinct_colours_safe_for_colour_blind_readers() -> 
     assert closest([plots.IMPUTED_COLOUR, plots.TRUE_COLOUR], palette) >= 9
     names = [f"imputer{i:02d}" for i in range(20)]
     assert len(set(plots.colour_of(names).values())) == 20
+
+
+def _label_extents(svg: str, names: set[str]) -> list:
+    """The drawn labels' bounding boxes as matplotlib's renderer measures the same text (10 px, a
+    sans-serif font, vertically centred as the SVG's dominant-baseline middle places it)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    width, height = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    fig = plt.figure(figsize=(width / 72, height / 72), dpi=72)  # one px per SVG unit
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for x, y, text in re.findall(r'<text x="([\d.-]+)" y="([\d.-]+)" font-size="10"[^>]*>([^<]+)</text>', svg):
+        if text in names:
+            t = fig.text(float(x) / width, 1 - float(y) / height, text, fontsize=10, ha="left", va="center",
+                         family="sans-serif")
+            boxes.append((text, t.get_window_extent(renderer)))
+    plt.close(fig)
+    return boxes
+
+
+def _overlapping(boxes: list) -> list[tuple[str, str]]:
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
+            if min(box_a.x1, box_b.x1) > max(box_a.x0, box_b.x0) and min(box_a.y1, box_b.y1) > max(box_a.y0, box_b.y0)]
+
+
+def test_pareto_labels_of_colliding_points_do_not_overlap() -> None:
+    names = ["mean", "median", "missforest", "softimpute", "knn", "mice", "gain", "em"]
+    # Seven imputers with nearly the same time and rank (an eighth far off stretches the axes): their
+    # labels would sit on one another.
+    points = pd.DataFrame({"imputer": names, "seconds": [1.0, 1.02, 1.05, 0.98, 1.01, 1.03, 0.99, 100.0],
+                           "quality": [3.0, 3.05, 3.1, 2.95, 3.02, 3.08, 2.98, 8.0]})
+    svg = plots.pareto_plot(points, "mean rank, RMSE", np.zeros(len(names), dtype=bool), {})
+    boxes = _label_extents(svg, set(names))
+    assert sorted(t for t, _ in boxes) == sorted(names)  # every label drawn once
+    assert _overlapping(boxes) == []
+    # Not vacuous: at their unmoved places (6 px right of and above each point) the same labels overlap.
+    circles = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)
+    unmoved = "".join(f'<text x="{float(cx) + 6:.1f}" y="{float(cy) - 6:.1f}" font-size="10">{n}</text>'
+                      for (cx, cy), n in zip(circles, names))
+    width = re.search(r'viewBox="[^"]*"', svg).group(0)
+    assert len(_overlapping(_label_extents(f"<svg {width}>{unmoved}</svg>", set(names)))) >= 5
+    moved = sum(f'x="{float(cx) + 6:.1f}" y="{float(cy) - 6:.1f}" font-size="10"' not in svg for cx, cy in circles)
+    assert moved >= 3 and svg.count('stroke="#6b7280" stroke-width="0.6"') == moved  # a leader line per moved label
+    # Points far apart keep their labels beside them, without leader lines, and the same data gives the same bytes.
+    apart = points.assign(seconds=[0.01, 0.1, 1, 10, 100, 1000, 5000, 20000], quality=np.arange(1.0, 9.0))
+    again = plots.pareto_plot(apart, "mean rank", np.zeros(len(names), dtype=bool), {})
+    assert 'stroke-width="0.6"' not in again and again == plots.pareto_plot(apart, "mean rank",
+                                                                             np.zeros(len(names), dtype=bool), {})
