@@ -61,6 +61,7 @@ def make_rows(datasets=("iris", "wine"), imputers=("em", "knn", "mean", PLUGIN),
                                 "job_key": f"{dataset}-{setting}-{mechanism}-{rate}-{seed}-{imputer}",
                                 "dataset": dataset, "mechanism": mechanism, "rate": rate, "seed": seed,
                                 "imputer": imputer, "params": json.dumps({"k": 5}) if imputer == "knn" else "{}",
+                                "params_overridden": False,  # as a store writes it: the profile's own settings
                                 "profile": "quick", "setting": setting, "status": status, "error": error,
                                 "armse": value if ok else np.nan, "rmse": value * 1.1 if ok else np.nan,
                                 "downstream": 0.9 - value if ok else np.nan, "complete_downstream": 0.95,
@@ -292,6 +293,25 @@ def test_meta_gain_ablation_table_splits_the_variants(tmp_path):
     # metagain at its defaults ties with gain (the same synthetic level): both bold; KL off (+0.05) second.
     wine = rows[(rows.dataset == "wine") & (rows.imputer == "metagain")]["armse"].item()
     assert body[1][1:] == [rf"\underline{{{wine + 0.05:.3f}}}", rf"\textbf{{{wine:.3f}}}", rf"\textbf{{{wine:.3f}}}"]
+
+
+def test_two_settings_of_one_imputer_are_two_rows_of_the_leaderboard(tmp_path):
+    rows = make_rows(imputers=("em", "knn", "mean"))
+    # knn again with k=10, a --param override, scoring worse: pooled with k=5 it would be one blended row.
+    other = rows[rows["imputer"] == "knn"].assign(
+        params=json.dumps({"k": 10}), params_overridden=True, armse=lambda f: f["armse"] + 0.3,
+        job_key=lambda f: f["job_key"] + "-k10")
+    export(pd.concat([rows, other], ignore_index=True), tmp_path / "out")
+    board = pd.read_csv(tmp_path / "out" / "tables" / "leaderboard-in-sample-armse.csv")
+    assert sorted(board["imputer"]) == ["em", "knn", "knn[k=10]", "mean"]
+    lead = [r[0] for r in tex_rows((tmp_path / "out" / "tables" / "leaderboard-in-sample-armse.tex").read_text())]
+    assert sorted(lead) == ["em", "knn", "knn[k=10]", "mean"] and lead[-1] == "knn[k=10]"  # worst everywhere
+    results = pd.read_csv(tmp_path / "out" / "tables" / "results-in-sample-armse.csv")
+    iris = results[(results.dataset == "iris") & (results.mechanism == "mcar") & (results.rate == 0.2)]
+    means = iris.set_index("imputer")["mean"]
+    assert means["knn[k=10]"] == pytest.approx(means["knn"] + 0.3)  # each its own jobs, not their average
+    bib = {e.key for e in parse_bibtex((tmp_path / "out" / "references.bib").read_text())}
+    assert set(IMPUTER_KEYS["knn"]) <= bib  # cited by its registered name
 
 
 class Cited(MeanImputer):

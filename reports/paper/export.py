@@ -29,6 +29,7 @@ import pandas as pd
 from ...errors import UsageError
 from ...protocol.metrics import METRIC_REGISTRY
 from .. import leaderboard as lb
+from ..entries import BASE_IMPUTER, parameter_entries
 from .bib import collect_references, plugin_citations
 from .latex import document, table_tex
 from .layouts import ablation_table, layout_table, seed_layouts
@@ -236,7 +237,9 @@ def export_paper(rows: pd.DataFrame, out: Path, selection: Selection, source: So
                  options: ExportOptions | None = None, version: str = "") -> OutputFolder:
     """Write the export folder for the rows a selection keeps (see the module docstring)."""
     options = options or ExportOptions()
-    rows = select_rows(rows, selection)
+    # One entry per imputer and hyper-parameters (as on the site): two settings of knn are two rows of
+    # every table, never pooled; ``base_imputer`` keeps the registered name (citations, the ablation).
+    rows = parameter_entries(select_rows(rows, selection))
     out = Path(out)
     prepare_folder(out)
     folder = OutputFolder(out, options)
@@ -248,7 +251,7 @@ def export_paper(rows: pd.DataFrame, out: Path, selection: Selection, source: So
         main_tables(folder, main, metrics, agg, boards)
         main_figures(folder, main, metrics, selection.metrics, agg)
     export_tracks(folder, rows, list(selection.metrics))
-    imputers, datasets = sorted(rows["imputer"].dropna().unique()), sorted(rows["dataset"].dropna().unique())
+    imputers, datasets = sorted(rows[BASE_IMPUTER].dropna().unique()), sorted(rows["dataset"].dropna().unique())
     refs = collect_references(imputers, datasets, plugin_citations(imputers))
     (out / "references.bib").write_text(refs.text, encoding="utf-8")
     keys = list(dict.fromkeys(k for ks in refs.keys.values() for k in ks))

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ...protocol.metrics import METRIC_REGISTRY
+from ..entries import BASE_IMPUTER
 from .tables import (NO_JOB, Cell, PaperTable, annotate, caption_of, cells_of, grid, mean_sd, measured, rank_marks,
                      rate_label)
 
@@ -130,13 +131,15 @@ def ablation_table(rows: pd.DataFrame, n_seeds: int, metrics: Sequence[str]) -> 
         return None
     sel = rows[(rows["setting"] == setting) & (rows["mechanism"] == layout.mechanism)
                & np.isclose(rows["rate"].to_numpy(dtype=float), float(layout.rate))]
-    meta = sel[sel["imputer"] == "metagain"]
+    # By registered name: the variants are entries of their own (metagain[use_kl=false], ...), told apart here by params.
+    base = sel[BASE_IMPUTER] if BASE_IMPUTER in sel else sel["imputer"]
+    meta = sel[base == "metagain"]
     if meta.empty or meta["params"].map(variant_of).nunique() < 2:
         return None
     datasets = [d for d in dict.fromkeys(_published("metagain.csv").query("table == @ABLATION_TABLE")["dataset"])
                 if d in set(meta["dataset"])]
     labelled = pd.concat([meta.assign(column="Meta-GAIN: " + meta["params"].map(variant_of)),
-                          sel[sel["imputer"] == "gain"].assign(column="gain (all off)")], ignore_index=True)
+                          sel[base == "gain"].assign(column="gain (all off)")], ignore_index=True)
     labelled = labelled[labelled["dataset"].isin(datasets)]
     ok = labelled[labelled["status"] == "ok"]
     stats = ok.groupby(["dataset", "column"])[metric].agg(["mean", "std"])
