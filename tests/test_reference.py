@@ -33,8 +33,8 @@ def small_set(tmp_path_factory) -> Path:
 
 def copy_set(manifest: Path, where: Path) -> Path:
     where.mkdir(parents=True, exist_ok=True)
-    for suffix in (".json", ".parquet"):
-        shutil.copy(manifest.with_suffix(suffix), where / (manifest.stem + suffix))
+    for suffix in (".json", ".parquet", ".samples.parquet"):  # the manifest, its rows and its samples
+        shutil.copy(manifest.with_name(manifest.stem + suffix), where / (manifest.stem + suffix))
     return where / manifest.name
 
 

@@ -42,6 +42,9 @@ def test_compute_writes_the_histogram_jobs_samples_under_the_manifest(tiny_set):
     key = sorted(histogram_jobs(rows))[0]
     stored = pq.read_table(sample_path(work, key)).to_pandas()
     assert stored["imputed_value"].tolist() == samples[samples["job_key"] == key]["imputed_value"].tolist()
+    from imputebench.gates.reference.render import info_lines
+    assert any(line.startswith(f"  samples    tiny.samples.parquet: {len(samples)} true vs imputed cells")
+               for line in info_lines(ref, []))
 
 
 def test_edited_samples_are_refused_and_a_set_without_samples_stays_valid(tiny_set, tmp_path):
@@ -59,6 +62,8 @@ def test_edited_samples_are_refused_and_a_set_without_samples_stays_valid(tiny_s
     older = find_reference(str(copy))
     older.check()
     assert older.samples() is None
+    from imputebench.gates.reference.render import info_lines
+    assert "  samples    none: the set predates samples" in "\n".join(info_lines(older, []))
     meta.pop("samples_sha256")
     copy.write_text(json.dumps(meta))
     with pytest.raises(Exception, match="'samples_sha256' is missing"):
@@ -96,3 +101,16 @@ def test_run_against_a_set_with_samples_draws_its_imputers_histograms(tiny_set, 
     html = (results / "site" / "dataset-iris.html").read_text()
     assert "true vs imputed at masked cells" in html
     assert "true vs imputed at masked cells" in (results / "site" / "imputer-knn.html").read_text()  # the set's
+
+
+def test_a_set_written_again_from_a_fresh_store_keeps_its_samples(tiny_set, tmp_path):
+    import shutil
+    for suffix in (".json", ".parquet", ".samples.parquet"):
+        shutil.copy(tiny_set.with_name("tiny" + suffix), tmp_path / ("tiny" + suffix))
+    # --export-only runs nothing: the samples can only come from the set itself, imported with its rows.
+    assert cli.main(["reference", "compute", "tiny", "--results", str(tmp_path / "fresh"), "--out", str(tmp_path),
+                     "--export-only"]) == 0
+    again, first = find_reference(str(tmp_path / "tiny.json")), find_reference(str(tiny_set))
+    assert again.manifest["n_samples"] == first.manifest["n_samples"] > 0
+    assert again.samples().sort_values(["job_key", "feature"], kind="stable").reset_index(drop=True).equals(
+        first.samples().sort_values(["job_key", "feature"], kind="stable").reset_index(drop=True))

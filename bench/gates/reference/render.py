@@ -41,7 +41,8 @@ def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[st
     statuses = ", ".join(f"{n} {k}" for k, n in m["statuses"].items())
     lines += [f"  jobs       {s['rows']} of the grid's {s['planned']} ({statuses})",
               f"  computing  {hours(s['cpu_seconds'])} over {len(m.get('runs', []))} runs",
-              "  rows per imputer: " + ", ".join(f"{k} {n}" for k, n in m["rows_per_imputer"].items())]
+              "  rows per imputer: " + ", ".join(f"{k} {n}" for k, n in m["rows_per_imputer"].items()),
+              samples_line(ref)]
     absent = [name for name in builtins if name not in m["rows_per_imputer"]]
     if absent:
         lines.append(f"  not in the set yet: {', '.join(absent)} (rank them by running them with --reference)")
@@ -51,6 +52,16 @@ def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[st
         lines.append(f"  run {r.get('started_at')}  imputebench {r.get('imputebench_version')}  {machine}  {cpu}: "
                      f"{r.get('command')}")
     return lines
+
+
+def samples_line(ref: ReferenceSet) -> str:
+    """What the set carries for the site's histograms, or that it predates samples."""
+    m = ref.manifest
+    if ref.samples_path is None:
+        return ("  samples    none: the set predates samples of imputed cells, so its site's dataset and imputer "
+                "pages have no histograms")
+    return (f"  samples    {ref.samples_path.name}: {m['n_samples']} true vs imputed cells of the jobs the "
+            f"histograms show ({m['samples_bytes'] / 1e6:.2f} MB, sha256 {m['samples_sha256']})")
 
 
 def verdict_line(v: Verdict) -> str:
