@@ -157,6 +157,34 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
     return svg.render()
 
 
+def calibration_plot(calibration: pd.DataFrame, colours: Mapping[str, str]) -> str:
+    """Actual against nominal interval coverage, one line per imputer, with the diagonal a calibrated
+    imputer lies on (below it: intervals too narrow). ``calibration``: columns imputer, nominal, actual
+    (:func:`imputebench.reports.uncertainty.calibration_frame`). The legend sits below the square panel,
+    so the figure keeps its width on a phone."""
+    names = sorted(calibration["imputer"].unique())
+    side, left, top, bottom = 240.0, 50.0, 12.0, 40.0
+    width, height = left + side + 16, top + side + bottom + 16 * len(names) + 6
+    svg = Svg(width, height, "interval coverage: actual against nominal")
+    ticks = np.round(np.arange(0.0, 1.01, 0.2), 1)
+    x = Scale(0.0, 1.0, left, left + side)
+    y = Scale(0.0, 1.0, top + side, top)
+    _y_axis(svg, y, ticks, left, left + side, "actual coverage")
+    for t in ticks:
+        svg.line(float(x(t)), top, float(x(t)), top + side, GRID, 0.8)
+        svg.text(float(x(t)), top + side + 12, tick_label(t), 10, "middle", MUTED)
+    svg.line(left, top + side, left + side, top + side, AXIS)
+    svg.line(float(x(0)), float(y(0)), float(x(1)), float(y(1)), MUTED, 1, ' stroke-dasharray="4 3"')
+    svg.text(left + side / 2, top + side + 28, "nominal coverage", 11, "middle")
+    for name, part in calibration.sort_values("nominal").groupby("imputer", sort=True):
+        xs, ys = x(part["nominal"].to_numpy(dtype=float)), y(part["actual"].to_numpy(dtype=float))
+        svg.polyline(xs, ys, colours[name], 1.8)
+        for cx, cy in zip(xs, ys):
+            svg.circle(float(cx), float(cy), 2.6, colours[name])
+    _legend(svg, left, top + side + bottom + 6, names, colours)
+    return svg.render()
+
+
 def cd_diagram(mean_ranks: pd.Series, cd: float, title: str, n_compared: int | None = None) -> str:
     """Critical-difference diagram (Demšar 2006), one row per imputer so that it reads on a phone:
     the imputer's mean rank on a shared axis (1 = best, left), a bar of length CD on top, and on the
