@@ -1,7 +1,10 @@
 """The uncertainty view (issue 33, PROTOCOL §9): the calibration and inference frames on synthetic
-rows and the calibration plot."""
+rows, the calibration plot, and the uncertainty page of a small site."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +13,7 @@ import pytest
 from imputebench.protocol.draw_metrics import COVERAGE_LEVELS
 from imputebench.protocol.metrics import INFERENCE_METRICS
 from imputebench.reports import plots
+from imputebench.reports.site import build_site
 from imputebench.reports.uncertainty import (calibration_frame, calibration_table, datasets_without_inference,
                                              inference_frame, without_inference)
 from synthetic import synthetic_rows  # tests/synthetic.py
@@ -80,3 +84,23 @@ def test_the_calibration_plot_draws_the_diagonal_and_a_line_per_imputer():
     assert svg.count("<polyline") == 2 and 'stroke-dasharray="4 3"' in svg
     assert ">em</text>" in svg and ">mice</text>" in svg and ">mean</text>" not in svg
     assert svg.count("<circle") == 2 * len(COVERAGE_LEVELS)
+
+
+@pytest.mark.slow  # a whole site: about 15 s
+def test_the_uncertainty_page_shows_calibration_and_inference_and_the_metric_filter_lists_the_new_metrics(
+        tmp_path: Path):
+    rows = rows_with_draws()
+    build_site(rows, tmp_path / "site", {"protocol_version": 1, "versions": {}, "seeds": [0, 1]}, n_boot=20)
+    html = (tmp_path / "site" / "uncertainty.html").read_text(encoding="utf-8")
+    assert '<a href="uncertainty.html"' in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<figure class="plot' in html and (tmp_path / "site" / "plots" / "calibration.svg").exists()
+    assert html.count('<div class="scroll">') == 2  # the calibration table and the inference table
+    assert "Not in the table: knn." in html and "Datasets without inference rows: iris" in html
+    assert "Distribution metrics" in html and "Uncertainty metrics" in html
+    inference = re.search(r"Inference after imputation.*?</table>", html, re.S).group(0)
+    assert ">mice</a>" in inference and ">knn</a>" not in inference
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    select = re.search(r'<select data-filter="metric"[^>]*>(.*?)</select>', index, re.S).group(1)
+    listed = set(re.findall(r'<option value="([^"]*)"', select))
+    assert {"energy_distance", "corr_error", "coverage_50", "coverage_90", "coverage_95", "width_90",
+            "inference_bias"} <= listed
