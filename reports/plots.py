@@ -166,15 +166,19 @@ def calibration_plot(calibration: pd.DataFrame, colours: Mapping[str, str]) -> s
     side, left, top, bottom = 240.0, 50.0, 12.0, 40.0
     width, height = left + side + 16, top + side + bottom + 16 * len(names) + 6
     svg = Svg(width, height, "interval coverage: actual against nominal")
-    ticks = np.round(np.arange(0.0, 1.01, 0.2), 1)
-    x = Scale(0.0, 1.0, left, left + side)
-    y = Scale(0.0, 1.0, top + side, top)
+    # One range on both axes (the diagonal stays the diagonal), from a tenth below the lowest value.
+    values = np.r_[calibration["nominal"].to_numpy(dtype=float), calibration["actual"].to_numpy(dtype=float)]
+    low = max(0.0, math.floor(10 * float(np.nanmin(values, initial=0.5))) / 10 - 0.1)
+    ticks = nice_ticks(low, 1.0, 5)
+    ticks = ticks[(ticks >= low - 1e-9) & (ticks <= 1.0 + 1e-9)]
+    x = Scale(low, 1.0, left, left + side)
+    y = Scale(low, 1.0, top + side, top)
     _y_axis(svg, y, ticks, left, left + side, "actual coverage")
     for t in ticks:
         svg.line(float(x(t)), top, float(x(t)), top + side, GRID, 0.8)
         svg.text(float(x(t)), top + side + 12, tick_label(t), 10, "middle", MUTED)
     svg.line(left, top + side, left + side, top + side, AXIS)
-    svg.line(float(x(0)), float(y(0)), float(x(1)), float(y(1)), MUTED, 1, ' stroke-dasharray="4 3"')
+    svg.line(float(x(low)), float(y(low)), float(x(1)), float(y(1)), MUTED, 1, ' stroke-dasharray="4 3"')
     svg.text(left + side / 2, top + side + 28, "nominal coverage", 11, "middle")
     for name, part in calibration.sort_values("nominal").groupby("imputer", sort=True):
         xs, ys = x(part["nominal"].to_numpy(dtype=float)), y(part["actual"].to_numpy(dtype=float))

@@ -84,6 +84,8 @@ def test_the_calibration_plot_draws_the_diagonal_and_a_line_per_imputer():
     assert svg.count("<polyline") == 2 and 'stroke-dasharray="4 3"' in svg
     assert ">em</text>" in svg and ">mice</text>" in svg and ">mean</text>" not in svg
     assert svg.count("<circle") == 2 * len(COVERAGE_LEVELS)
+    # Both axes start a tenth below the lowest value (em's 0.3 at 50 %), not at 0.
+    assert ">0.2</text>" in svg and ">0</text>" not in svg
 
 
 @pytest.mark.slow  # a whole site: about 15 s
