@@ -11,19 +11,17 @@ Every function takes plain data and returns SVG markup; none reads the store. Te
 
 from __future__ import annotations
 
-import html
 import math
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .colours import IMPUTED_COLOUR, PALETTE, TRUE_COLOUR, colour_of  # noqa: F401 (pages take them here)
 from .labels import place_labels
+from .svg import AXIS, GRID, INK, MUTED, Scale, Svg
 
-INK, MUTED, GRID, AXIS = "#111827", "#6b7280", "#e5e7eb", "#9ca3af"
 TRANSFER_PANELS = 3  # tasks a row on the transfer curves: wider would shrink each panel on a phone
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 
 
 def finite_runs(x: np.ndarray, y: np.ndarray) -> list[slice]:
@@ -55,73 +53,6 @@ def log_ticks(low: float, high: float) -> np.ndarray:
 
 def tick_label(value: float) -> str:
     return f"{value:g}"
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-class Svg:
-    """An SVG document built as a list of elements; coordinates are rounded to 0.1 px."""
-
-    def __init__(self, width: float, height: float, title: str = "") -> None:
-        self.width, self.height = width, height
-        self.parts: list[str] = []
-        if title:
-            self.parts.append(f"<title>{_e(title)}</title>")
-
-    def line(self, x1: float, y1: float, x2: float, y2: float, colour: str = AXIS, width: float = 1.0,
-             extra: str = "") -> None:
-        self.parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
-                          f'stroke-width="{width:g}"{extra}/>')
-
-    def polyline(self, xs: Iterable[float], ys: Iterable[float], colour: str, width: float = 1.4) -> None:
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
-        self.parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="{width:g}" '
-                          'stroke-linejoin="round"/>')
-
-    def polygon(self, xs: Iterable[float], ys: Iterable[float], colour: str, opacity: float) -> None:
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
-        self.parts.append(f'<polygon points="{points}" fill="{colour}" fill-opacity="{opacity:g}" stroke="none"/>')
-
-    def circle(self, x: float, y: float, r: float, colour: str, opacity: float = 1.0, stroke: str = "") -> None:
-        edge = f' stroke="{stroke}" stroke-width="1.2"' if stroke else ""
-        alpha = f' fill-opacity="{opacity:g}"' if opacity < 1 else ""
-        self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{colour}"{alpha}{edge}/>')
-
-    def rect(self, x: float, y: float, w: float, h: float, colour: str, opacity: float = 1.0) -> None:
-        alpha = f' fill-opacity="{opacity:g}"' if opacity < 1 else ""
-        self.parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" '
-                          f'fill="{colour}"{alpha}/>')
-
-    def text(self, x: float, y: float, text: object, size: float = 11, anchor: str = "start", colour: str = INK,
-             weight: str = "", rotate: bool = False, baseline: str = "middle") -> None:
-        bold = f' font-weight="{weight}"' if weight else ""
-        turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rotate else ""
-        self.parts.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" '
-                          f'dominant-baseline="{baseline}" fill="{colour}"{bold}{turn}>{_e(text)}</text>')
-
-    def render(self) -> str:
-        # Shown at 1.25x the drawing's units on a wide screen (text at about 13 px); the page scales it down.
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width:g} {self.height:g}" '
-                f'width="{1.25 * self.width:g}" height="{1.25 * self.height:g}" font-family="{FONT}">'
-                f'<rect width="100%" height="100%" fill="#fff"/>' + "".join(self.parts) + "</svg>\n")
-
-
-class Scale:
-    """A linear or log map from data values to pixels."""
-
-    def __init__(self, low: float, high: float, start: float, end: float, log: bool = False) -> None:
-        self.log = log
-        if log:
-            low, high = math.log10(low), math.log10(high)
-        if high <= low:
-            low, high = low - 0.5, high + 0.5
-        self.low, self.high, self.start, self.end = low, high, start, end
-
-    def __call__(self, value: float | np.ndarray) -> np.ndarray:
-        v = np.log10(value) if self.log else np.asarray(value, dtype=float)
-        return self.start + (v - self.low) / (self.high - self.low) * (self.end - self.start)
 
 
 def _value_range(values: np.ndarray, pad: float = 0.05) -> tuple[float, float]:
@@ -224,6 +155,38 @@ def metric_vs_rate(agg: pd.DataFrame, metric: str, label: str, colours: Mapping[
             _legend(svg, 10 + (i % per_row) * legend_w, legend_top + 16 * (i // per_row), [name], colours)
     else:
         _legend(svg, width - legend_w + 4, top + 8, names, colours)
+    return svg.render()
+
+
+def calibration_plot(calibration: pd.DataFrame, colours: Mapping[str, str]) -> str:
+    """Actual against nominal interval coverage, one line per imputer, with the diagonal a calibrated
+    imputer lies on (below it: intervals too narrow). ``calibration``: columns imputer, nominal, actual
+    (:func:`imputebench.reports.uncertainty.calibration_frame`). The legend sits below the square panel,
+    so the figure keeps its width on a phone."""
+    names = sorted(calibration["imputer"].unique())
+    side, left, top, bottom = 240.0, 50.0, 12.0, 40.0
+    width, height = left + side + 16, top + side + bottom + 16 * len(names) + 6
+    svg = Svg(width, height, "interval coverage: actual against nominal")
+    # One range on both axes (the diagonal stays the diagonal), from a tenth below the lowest value.
+    values = np.r_[calibration["nominal"].to_numpy(dtype=float), calibration["actual"].to_numpy(dtype=float)]
+    low = max(0.0, math.floor(10 * float(np.nanmin(values, initial=0.5))) / 10 - 0.1)
+    ticks = nice_ticks(low, 1.0, 5)
+    ticks = ticks[(ticks >= low - 1e-9) & (ticks <= 1.0 + 1e-9)]
+    x = Scale(low, 1.0, left, left + side)
+    y = Scale(low, 1.0, top + side, top)
+    _y_axis(svg, y, ticks, left, left + side, "actual coverage")
+    for t in ticks:
+        svg.line(float(x(t)), top, float(x(t)), top + side, GRID, 0.8)
+        svg.text(float(x(t)), top + side + 12, tick_label(t), 10, "middle", MUTED)
+    svg.line(left, top + side, left + side, top + side, AXIS)
+    svg.line(float(x(low)), float(y(low)), float(x(1)), float(y(1)), MUTED, 1, ' stroke-dasharray="4 3"')
+    svg.text(left + side / 2, top + side + 28, "nominal coverage", 11, "middle")
+    for name, part in calibration.sort_values("nominal").groupby("imputer", sort=True):
+        xs, ys = x(part["nominal"].to_numpy(dtype=float)), y(part["actual"].to_numpy(dtype=float))
+        svg.polyline(xs, ys, colours[name], 1.8)
+        for cx, cy in zip(xs, ys):
+            svg.circle(float(cx), float(cy), 2.6, colours[name])
+    _legend(svg, left, top + side + bottom + 6, names, colours)
     return svg.render()
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imputebench.protocol.draw_metrics import draw_metrics, energy_score, prediction_interval
+from imputebench.protocol.draw_metrics import (COVERAGE_LEVELS, DRAW_METRICS, draw_metrics, energy_score,
+                                               prediction_interval, prediction_intervals)
 from imputebench.errors import ContractViolation
 from imputebench.imputer import Imputer, ImputerInfo, can_sample, restore_observed
 from imputebench.registry import make_imputer
@@ -47,6 +48,7 @@ def test_one_draw_scores_its_error_with_a_zero_width_interval():
     scores = draw_metrics(X, [imputed], mask)
     span = X["x1"].max() - X["x1"].min()
     assert scores["width_90"] == 0.0 and scores["coverage_90"] == pytest.approx(0.1)
+    assert scores["coverage_50"] == scores["coverage_95"] == scores["coverage_90"]  # a point: every level alike
     assert scores["energy_score"] == pytest.approx(0.9 / span)  # the rows' Euclidean errors on the §5 scale
 
 
@@ -55,6 +57,33 @@ def test_prediction_interval_covers_90_percent_of_exchangeable_truths():
     draws, truth = rng.normal(size=(5, 40_000)), rng.normal(size=40_000)
     lower, upper = prediction_interval(draws)
     assert np.mean((truth >= lower) & (truth <= upper)) == pytest.approx(0.9, abs=0.006)
+
+
+def test_intervals_at_every_nominal_level_cover_that_share_of_exchangeable_truths():
+    rng = np.random.default_rng(2)
+    draws, truth = rng.normal(size=(5, 40_000)), rng.normal(size=40_000)
+    intervals = prediction_intervals(draws, COVERAGE_LEVELS)
+    for level, (lower, upper) in zip(COVERAGE_LEVELS, intervals):
+        assert np.mean((truth >= lower) & (truth <= upper)) == pytest.approx(level, abs=0.008)
+    widths = [np.mean(upper - lower) for lower, upper in intervals]
+    assert widths == sorted(widths) and widths[0] > 0  # nested: a higher level, a wider interval
+
+
+def test_calibration_coverages_come_with_coverage_90_in_one_call():
+    X = _gaussian(400, 5)
+    mask = np.random.default_rng(6).random(X.shape) >= 0.3
+    # Draws spread like the truth around the cell's conditional centre 0: calibrated on average.
+    rng = np.random.default_rng(7)
+    draws = [X.where(mask, rng.normal(size=X.shape)) for _ in range(20)]
+    scores = draw_metrics(X, draws, mask, seed=0)
+    assert set(scores) == set(DRAW_METRICS)
+    assert scores["coverage_90"] == draw_metrics(X, draws, mask, seed=0)["coverage_90"]
+    covered = [scores[f"coverage_{round(100 * level)}"] for level in COVERAGE_LEVELS]
+    assert covered == sorted(covered)  # nested intervals cover more as the level rises
+    for level, actual in zip(COVERAGE_LEVELS, covered):
+        assert actual == pytest.approx(level, abs=0.06)
+    narrow = [X.where(mask, 0.2 * rng.normal(size=X.shape)) for _ in range(20)]  # too sure: under-covers
+    assert all(draw_metrics(X, narrow, mask)[f"coverage_{round(100 * lv)}"] < lv - 0.2 for lv in COVERAGE_LEVELS)
 
 
 # -- the sample contract ---------------------------------------------------------------------------

@@ -305,6 +305,7 @@ def test_draw_and_inference_metrics_are_declared_with_their_directions_and_store
     assert INFERENCE_METRICS == ("inference_coverage", "inference_bias", "inference_width")
     better = {n: METRIC_REGISTRY[n].higher_is_better for n in DRAW_METRICS + INFERENCE_METRICS}
     assert better == {"energy_score": False, "coverage_90": True, "width_90": False,
+                      "coverage_50": True, "coverage_80": True, "coverage_95": True,
                       "inference_coverage": True, "inference_bias": False, "inference_width": False}
     assert set(better) <= set(COLUMNS) and set(better) <= set(QUALITY_METRICS)  # stored, ranked, gated
     assert pickle.loads(pickle.dumps(METRIC_REGISTRY["coverage_90"])).name == "coverage_90"

@@ -16,6 +16,10 @@ An imputer with ``sample`` (PROTOCOL §9) gives ``m`` completed tables; one that
   62 % of the time with 5 normal draws and 82 % with 20, even then). Coverage is the share of cells
   whose true value lies in their interval, width the mean interval width. With ``m = 1`` the interval
   is the imputed value itself: width 0, and coverage is the share of cells imputed exactly right.
+- **calibration**: the same coverage at the nominal levels of :data:`COVERAGE_LEVELS` (50, 80, 90 and
+  95 %), from the same draws' mean and spread in the same pass, so that actual coverage can be read
+  against nominal coverage (a calibrated imputer's points lie on the diagonal). Only the 90 % width is
+  kept: the other widths are the same spread times another t quantile.
 """
 
 from __future__ import annotations
@@ -28,7 +32,17 @@ import pandas as pd
 from .distribution_metrics import Section5Scale, scored_rows
 
 LEVEL = 0.9
-DRAW_METRICS = ("energy_score", "coverage_90", "width_90")
+# The nominal levels of the calibration view; 0.9 is LEVEL's coverage_90.
+COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
+
+
+def coverage_name(level: float) -> str:
+    """The metric name of the coverage at nominal ``level`` (0.9 -> ``coverage_90``)."""
+    return f"coverage_{round(100 * level)}"
+
+
+CALIBRATION_METRICS = tuple(coverage_name(level) for level in COVERAGE_LEVELS if level != LEVEL)
+DRAW_METRICS = ("energy_score", "coverage_90", "width_90", *CALIBRATION_METRICS)
 
 
 def energy_score(draws: np.ndarray, truth: np.ndarray) -> float:
@@ -44,24 +58,31 @@ def energy_score(draws: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(to_truth - between / (2.0 * m * m)))
 
 
-def prediction_interval(draws: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell (columns of ``draws``, m x cells) the normal-theory interval for one more draw at
-    ``level``; the draw itself when ``m = 1``."""
+def prediction_intervals(draws: np.ndarray, levels: Sequence[float]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per level, per cell (columns of ``draws``, m x cells) the normal-theory interval for one more
+    draw at that level; the draw itself when ``m = 1``. The mean and spread are computed once."""
     from scipy.stats import t as student_t
 
     m = draws.shape[0]
     centre = draws.mean(axis=0)
     if m == 1:
-        return centre, centre
-    half = student_t.ppf(0.5 + level / 2.0, m - 1) * draws.std(axis=0, ddof=1) * np.sqrt(1.0 + 1.0 / m)
-    return centre - half, centre + half
+        return [(centre, centre) for _ in levels]
+    spread = draws.std(axis=0, ddof=1) * np.sqrt(1.0 + 1.0 / m)
+    halves = (student_t.ppf(0.5 + level / 2.0, m - 1) * spread for level in levels)
+    return [(centre - half, centre + half) for half in halves]
+
+
+def prediction_interval(draws: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`prediction_intervals` at one ``level``."""
+    return prediction_intervals(draws, [level])[0]
 
 
 def draw_metrics(X_true: pd.DataFrame, draws: Sequence[pd.DataFrame], mask: np.ndarray,
                  reference: pd.DataFrame | None = None, seed: int = 0) -> dict[str, float]:
-    """Energy score, and coverage and mean width of the 90 % interval, of ``draws`` (one table per
-    imputation, ``m = len(draws)``) at the masked cells of ``X_true`` (see the module docstring),
-    keyed as :data:`DRAW_METRICS`; NaN where nothing was masked (no numeric cell: no interval).
+    """Energy score, coverage and mean width of the 90 % interval, and coverage at the other
+    :data:`COVERAGE_LEVELS`, of ``draws`` (one table per imputation, ``m = len(draws)``) at the masked
+    cells of ``X_true`` (see the module docstring), keyed as :data:`DRAW_METRICS`; NaN where nothing
+    was masked (no numeric cell: no interval).
 
     ``reference`` sets the numeric scale as in :func:`imputebench.protocol.metrics.imputation_metrics`;
     ``seed`` draws the energy score's rows when more than the limit had a masked cell.
@@ -78,12 +99,13 @@ def draw_metrics(X_true: pd.DataFrame, draws: Sequence[pd.DataFrame], mask: np.n
     score = energy_score(drawn[:, rows], truth[rows]) if rows.size else nan
     numeric = [X_true.columns.get_loc(c) for c in scale.numeric]
     cells = missing[:, numeric]  # the numeric block comes first, in table order
+    out = dict.fromkeys(DRAW_METRICS, nan) | {"energy_score": score}
     if not cells.any():
-        return {"energy_score": score, "coverage_90": nan, "width_90": nan}
-    lower, upper = prediction_interval(drawn[:, :, :len(numeric)][:, cells])
+        return out
     true_cells = truth[:, :len(numeric)][cells]
-    return {
-        "energy_score": score,
-        "coverage_90": float(np.mean((true_cells >= lower) & (true_cells <= upper))),
-        "width_90": float(np.mean(upper - lower)),
-    }
+    intervals = prediction_intervals(drawn[:, :, :len(numeric)][:, cells], COVERAGE_LEVELS)
+    for level, (lower, upper) in zip(COVERAGE_LEVELS, intervals):
+        out[coverage_name(level)] = float(np.mean((true_cells >= lower) & (true_cells <= upper)))
+        if level == LEVEL:
+            out["width_90"] = float(np.mean(upper - lower))
+    return out

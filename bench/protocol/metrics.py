@@ -73,7 +73,7 @@ class ScoredDraws:
 
     @cached_property
     def scores(self) -> dict[str, float]:
-        """Energy score, 90 % coverage and width, computed together (one encoding of the draws)."""
+        """Energy score, coverage at every nominal level and the 90 % width, computed together (one pass)."""
         from .draw_metrics import draw_metrics
 
         return draw_metrics(self.X_true, list(self.draws), self.mask, self.reference, self.seed)
@@ -251,6 +251,10 @@ METRICS_DECLARED: tuple[Metric, ...] = (
     Metric("energy_score", "energy score", False, "draws", drawn=_draw_score("energy_score")),
     Metric("coverage_90", "90 % interval coverage", True, "draws", drawn=_draw_score("coverage_90")),
     Metric("width_90", "90 % interval width", False, "draws", drawn=_draw_score("width_90")),
+    # The calibration view's other nominal levels (the same intervals, computed in the same pass).
+    Metric("coverage_50", "50 % interval coverage", True, "draws", drawn=_draw_score("coverage_50")),
+    Metric("coverage_80", "80 % interval coverage", True, "draws", drawn=_draw_score("coverage_80")),
+    Metric("coverage_95", "95 % interval coverage", True, "draws", drawn=_draw_score("coverage_95")),
     # PROTOCOL §9, inference after imputation (Rubin's rules against the complete-data fit), over the
     # slopes: the share covered (nominally above 0.95), |bias| in complete-data standard errors, and
     # the width relative to the complete-data interval (read with the coverage: narrow and missing

@@ -29,13 +29,15 @@ class MainTrack(Track):
     reference_sets = True
     columns = (("draw_seconds", "float64"),)  # PROTOCOL §9's draws and inference, apart from fit_seconds
     # Its site: the store-wide downloads, the results and paper views, a page per dataset and per
-    # imputer, and the overview (which lists every download, so any order works: pages are written last).
+    # imputer, the uncertainty page (PROTOCOL §9), and the overview (which lists every download, so
+    # any order works: pages are written last).
     pages = (
         "imputebench.reports.pages.data:add_data_files",
         "imputebench.reports.pages.results:add_results_pages",
         "imputebench.reports.pages.paper:add_paper_page",
         "imputebench.reports.pages.dataset:add_dataset_pages",
         "imputebench.reports.pages.imputer:add_imputer_pages",
+        "imputebench.reports.pages.uncertainty:add_uncertainty_page",
         "imputebench.reports.pages.index:add_index_page",
     )
 
