@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import __version__
 from ..harness.store import STATUSES
 
 
@@ -188,5 +189,5 @@ def provenance_items(provenance: Mapping[str, Any]) -> list[tuple[str, str]]:
             value = provenance[key]
             items.append((label, human_time(value) if key == "date" else human_value(value)))
     items.append(("versions", human_value(versions)))
-    items.append(("site built", built))
+    items.append(("site built", f"{built} by imputebench {__version__}"))  # the one version, as --version says
     return items

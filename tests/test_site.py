@@ -634,3 +634,11 @@ def test_an_imputer_page_shows_its_profiles_parameters_and_the_declared_departur
     assert "badge overridden" in page and re.search(r"<code>200</code> \(overridden\)", page)
     assert all(str(markupsafe.escape(str(d))) in page for d in info_of("gain").deviations)
     assert gain in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_the_footer_names_the_imputebench_that_built_the_site(site: Path) -> None:
+    """One version number, in one place: the one `imputebench --version` prints is on every page."""
+    from imputebench import __version__
+
+    for page in ("index.html", "dataset-wine.html"):
+        assert f"by imputebench {__version__}</code>" in (site / page).read_text(encoding="utf-8"), page
