@@ -115,7 +115,8 @@ def test_direction_per_metric(metric):
 
 
 def test_higher_is_better_metrics_are_the_accuracies_and_coverages():
-    assert {m for m in METRICS if HIGHER_IS_BETTER[m]} == {"cat_accuracy", "downstream", "coverage_90",
+    assert {m for m in METRICS if HIGHER_IS_BETTER[m]} == {"cat_accuracy", "downstream", "coverage_50",
+                                                            "coverage_80", "coverage_90", "coverage_95",
                                                             "inference_coverage"}
 
 
