@@ -128,7 +128,8 @@ def _verify(args: argparse.Namespace) -> int:
                               progress=not args.json)
     for v in result.verdicts:
         print(json.dumps(v.to_dict(), default=str) if args.json else verdict_line(v))
-    print(verify_summary(result.verdicts, result.skipped_datasets, result.unavailable_imputers))
+    print(verify_summary(result.verdicts, result.skipped_datasets, result.unavailable_imputers,
+                         result.unchecked_metrics))
     return 0 if result.passed else 1
 
 

@@ -4,7 +4,7 @@ re-run a sample of a set's jobs to check that they reproduce here (``reference v
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
@@ -127,6 +127,7 @@ class Verification:
     verdicts: list[Verdict]
     skipped_datasets: list[str]
     unavailable_imputers: list[str]
+    unchecked_metrics: list[str] = field(default_factory=list)  # metrics the set predates: nothing to check
 
     @property
     def passed(self) -> bool:
@@ -158,6 +159,8 @@ def verify_reference(ref: ReferenceSet, *, sample: int, seed: int, source: "Data
     picked = picked.assign(mask_checksum=[ref.manifest["masks"].get(k) for k in mask_keys(picked)])
     drawn = stored_mask_checksums(results, mask_keys(here)) if len(here) else {}
     here = here.assign(mask_checksum=[drawn.get(k) for k in mask_keys(here)])
-    metrics = sorted((m for m in METRICS if m in rows), key=lambda m: m != "rmse")  # RMSE shown when all agree
+    # A metric the set has no value of (it predates the metric) cannot be verified: said, not failed.
+    held = [m for m in METRICS if m in rows and rows[m].notna().any()]
+    metrics = sorted(held, key=lambda m: m != "rmse")  # RMSE shown when all agree
     return Verification(verify_verdicts(picked, here, rows, metrics), sorted(set(rows["dataset"]) - set(loadable)),
-                        sorted(set(rows["imputer"]) - set(runnable)))
+                        sorted(set(rows["imputer"]) - set(runnable)), [m for m in METRICS if m not in held])

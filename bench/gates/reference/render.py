@@ -74,14 +74,16 @@ def verdict_line(v: Verdict) -> str:
 
 
 def verify_summary(verdicts: Sequence[Verdict], skipped_datasets: Sequence[str],
-                   unavailable_imputers: Sequence[str]) -> str:
+                   unavailable_imputers: Sequence[str], unchecked_metrics: Sequence[str] = ()) -> str:
     """How many sampled jobs reproduce (how many exactly), and what could not be sampled here."""
     failed = sum(not v.passed for v in verdicts)
     return (f"{len(verdicts) - failed} of {len(verdicts)} sampled jobs reproduce "
             f"({sum(v.verdict == 'exact' for v in verdicts)} exactly)"
             + (f"; datasets not loadable here, not sampled: {', '.join(skipped_datasets)}" if skipped_datasets else "")
             + (f"; imputers unavailable here, not sampled: {', '.join(unavailable_imputers)}"
-               if unavailable_imputers else ""))
+               if unavailable_imputers else "")
+            + (f"; metrics the set has no value of, not verified: {', '.join(unchecked_metrics)}"
+               if unchecked_metrics else ""))
 
 
 def written_line(ref: ReferenceSet) -> str:
