@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..protocol.draw_metrics import COVERAGE_LEVELS, coverage_name
@@ -51,7 +52,9 @@ def calibration_table(calibration: pd.DataFrame) -> pd.DataFrame:
     if calibration.empty:
         return pd.DataFrame(columns=["imputer", "shortfall"])
     wide = calibration.pivot(index="imputer", columns="nominal", values="actual")
-    shortfall = (wide.columns.to_numpy()[None, :] - wide.to_numpy()).max(axis=1).clip(min=0)
+    shortfall = np.nanmax(wide.columns.to_numpy()[None, :] - wide.to_numpy(), axis=1).clip(min=0)
+    # Every level a column, NaN where the store predates it (a store of 90 % coverage only).
+    wide = wide.reindex(columns=list(COVERAGE_LEVELS))
     wide.columns = [coverage_name(level) for level in wide.columns]
     return wide.assign(shortfall=shortfall).reset_index()
 

@@ -106,3 +106,13 @@ def test_the_uncertainty_page_shows_calibration_and_inference_and_the_metric_fil
     listed = set(re.findall(r'<option value="([^"]*)"', select))
     assert {"energy_distance", "corr_error", "coverage_50", "coverage_90", "coverage_95", "width_90",
             "inference_bias"} <= listed
+
+
+def test_a_store_older_than_the_extra_levels_keeps_every_column_with_nan():
+    """A store written when only the 90 % interval was scored: its other levels are NaN, not missing."""
+    rows = rows_with_draws()
+    rows[["coverage_50", "coverage_80", "coverage_95"]] = np.nan
+    table = calibration_table(calibration_frame(rows)).set_index("imputer")
+    assert list(table.columns) == [*COVERAGES.values(), "shortfall"]
+    assert table[["coverage_50", "coverage_80", "coverage_95"]].isna().all().all()
+    assert table.loc["em", "coverage_90"] == pytest.approx(0.8) and table.loc["em", "shortfall"] == pytest.approx(0.1)
