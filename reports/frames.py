@@ -300,33 +300,6 @@ def selections(table: pd.DataFrame) -> list[Selection]:
     return out
 
 
-# -- the overview's Family filter on its figures -----------------------------------------------------------
-def family_members(family: dict[str, str]) -> dict[str, frozenset[str] | None]:
-    """The Family filter's choices as imputer sets: ``lb.ALL`` (None: every imputer) first, then each
-    family by name, the figures' variants (a figure is one image, so each choice is drawn)."""
-    members: dict[str, set[str]] = {}
-    for imputer, name in family.items():
-        members.setdefault(name, set()).add(imputer)
-    return {lb.ALL: None, **{name: frozenset(members[name]) for name in sorted(members)}}
-
-
-def ranks_among(mean_ranks: pd.Series, members: frozenset[str] | None) -> pd.Series:
-    """The mean ranks of the imputers a Family filter shows, each as ranked among every compared imputer:
-    the filter hides imputers, it does not re-rank them (the ranking table's rows keep their ranks)."""
-    return mean_ranks if members is None else mean_ranks[mean_ranks.index.isin(list(members))]
-
-
-def pareto_among(pareto: tuple[pd.DataFrame, np.ndarray], members: frozenset[str] | None
-                 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The Pareto points of the imputers a Family filter shows, with the front over every imputer
-    (a point on it is not beaten by any compared imputer, shown or not)."""
-    points, front = pareto
-    if members is None:
-        return points, front
-    keep = points["imputer"].isin(list(members)).to_numpy()
-    return points[keep].reset_index(drop=True), np.asarray(front, dtype=bool)[keep]
-
-
 def pareto_points(matrix: lb.BlockMatrix, metric: str, seconds: pd.Series) -> tuple[pd.DataFrame, np.ndarray] | str:
     """Points (imputer, quality = mean rank on ``metric`` over the blocks of ``matrix``, PROTOCOL §6,
     seconds per job) and their Pareto front (lower is better on both); a reason when none is ranked."""

@@ -187,11 +187,11 @@ def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Pa
     page.wait_for_function("() => location.hash.includes('q=mi')")
     assert all(f"{k}={v}" in page.url for k, v in state.items()), page.url
     cd, pareto = visible_figure(page, "cd-"), visible_figure(page, "pareto-")
-    # Both figures follow metric, mechanism, rate and family; the search cannot filter an image, and a
-    # note beside each figure says so while a search is active.
+    # Both figures follow metric, mechanism and rate; family and search cannot filter an image, and a
+    # note beside each figure says so while either narrows the table.
     for shown, pooled in ((cd, pooled_cd), (pareto, pooled_pareto)):
         assert len(shown) == 1 and shown != pooled, shown
-        assert all(part in shown[0] for part in ("-rmse-", "-mar-0.3", "-family-iterative")), shown
+        assert all(part in shown[0] for part in ("-rmse-", "-mar-0.3")), shown
     assert len(visible_texts(page, "p.search-note")) == 2
     rows = visible_texts(page, "div.ranking:not([hidden]) tbody tr td:first-child")
     assert rows and all("mi" in r for r in rows)  # mice, missforest: iterative and matching the search
@@ -207,11 +207,12 @@ def test_filter_state_round_trips_through_the_url_and_moves_the_figures(site: Pa
     page.reload()
     sync_api.expect(page.locator("select[data-filter=mechanism]")).to_have_value("mar")
     page.fill("input[data-search]", "")
-    page.select_option("select[data-filter=family]", "all")  # all families: that variant alone, no family's
+    assert len(visible_texts(page, "p.search-note")) == 2  # the family filter still narrows the table
+    page.select_option("select[data-filter=family]", "all")
     assert visible_texts(page, "p.search-note") == []
     for prefix in ("cd-", "pareto-"):
         shown = visible_figure(page, prefix)
-        assert len(shown) == 1 and "-rmse-mar-0.3" in shown[0] and "-family-" not in shown[0], shown
+        assert len(shown) == 1 and "-rmse-mar-0.3" in shown[0], shown
     page.select_option("select[data-filter=metric]", "mae")  # the Pareto plot follows the metric too
     assert "-mae-mar-0.3" in visible_figure(page, "pareto-")[0]
     assert watch.errors == [] and fresh.errors == []

@@ -168,20 +168,6 @@ def test_selections_carry_the_critical_difference_and_a_pareto_front_per_metric(
     assert all(s.reading is None for s in two)  # fewer than 3 imputers: no CD
 
 
-def test_the_family_filter_shows_its_imputers_as_ranked_among_all() -> None:
-    members = frames.family_members({"A": "x", "C": "x", "B": "y"})
-    assert members == {"all": None, "x": frozenset({"A", "C"}), "y": frozenset({"B"})}
-    assert list(members) == ["all", "x", "y"]  # the filter's choices, "all" first
-    ranks = pd.Series({"A": 1.5, "B": 1.5, "C": 3.0})
-    assert frames.ranks_among(ranks, None) is ranks
-    assert frames.ranks_among(ranks, members["x"]).to_dict() == {"A": 1.5, "C": 3.0}  # not re-ranked to 1, 2
-    points = pd.DataFrame({"imputer": ["A", "B", "C"], "quality": [1.5, 1.5, 3.0], "seconds": [4.0, 2.0, 1.0]})
-    front = np.array([False, True, True])
-    shown, on_front = frames.pareto_among((points, front), members["x"])
-    assert list(shown["imputer"]) == ["A", "C"] and list(on_front) == [False, True]  # A stays beaten by B
-    assert frames.pareto_among((points, front), members["y"])[1].tolist() == [True]
-
-
 def test_pareto_points_over_all_datasets_or_one_and_the_reasons_for_none() -> None:
     rows = three_imputers()
     lf = frames.leaderboard_frames(rows, n_boot=20)

@@ -19,13 +19,10 @@ from ..frames import (
     PooledTest,
     comparison_extras,
     dataset_rank_matrix,
-    family_members,
     friedman_table,
-    pareto_among,
     pooled_tests,
     ranking_table,
     rate_label,
-    ranks_among,
     selections,
 )
 from . import Site
@@ -110,37 +107,23 @@ class Comparison:
 
 
 def comparison_figures(site: Site, view: LeaderboardView, c: Comparison) -> tuple[list[Figure], list[Figure]]:
-    """A comparison's CD diagram and Pareto plot in every variant of the Family filter
-    (:func:`.frames.family_members`): a figure is one image, so each family gets its own, and the page's
-    script shows the one the filter selects (``data-exact``: never the other families' under "all")."""
+    """A comparison's CD diagram and Pareto plot. They follow the setting, metric, mechanism and rate
+    filters (one image each); not the family filter or the search box, which the page says: one image
+    per family multiplied the landing page's figures by the number of families (3,229 plots and a
+    4.6 MB page for the default run) for a view the ranking table already filters."""
     label = METRIC_LABELS[c.attrs["metric"]]
-    cds, paretos = [], []
-    for family, members in family_members(view.family).items():
-        attrs = {**c.attrs, "family": family, "exact": "family"}
-        suffix, shown = ("", "") if members is None else (
-            f"-family-{slug(family)}", f"; family {family} only, ranked among every compared imputer")
-        title = f"{c.where}{shown}"
-        if isinstance(c.cd, str):
-            cds.append(Figure(title, attrs, note=c.cd))
-        elif not len(ranks := ranks_among(c.cd[0], members)):
-            cds.append(Figure(title, attrs, note=f"No imputer of family {family} is ranked here."))
-        else:
-            figure = site.figure(f"cd-{c.stem}{suffix}", c.cd[2] + shown, c.priorities[0], "cd_diagram",
-                                 (ranks, c.cd[1].cd, "", len(c.cd[0])), attrs)
-            figure.warning = c.cd[1].warning
-            cds.append(figure)
-        if isinstance(c.pareto, str):
-            paretos.append(Figure(title, attrs, note=c.pareto))
-            continue
-        points, front = pareto_among(c.pareto, members)
-        if not len(points):
-            paretos.append(Figure(title, attrs, note=f"No imputer of family {family} is ranked here."))
-            continue
-        caption = (f"{c.where}: time against mean rank on {label} (lower is better on both){shown}; "
-                   f"on the front: {', '.join(points['imputer'][front]) or 'none of these'}")
-        paretos.append(site.figure(f"pareto-{c.stem}{suffix}", caption, c.priorities[1], "pareto_plot",
-                                   (points, f"mean rank, {label}", front, view.colours, None), attrs))
-    return cds, paretos
+    if isinstance(c.cd, str):
+        cd = Figure(c.where, c.attrs, note=c.cd)
+    else:
+        cd = site.figure(f"cd-{c.stem}", c.cd[2], c.priorities[0], "cd_diagram", (c.cd[0], c.cd[1].cd, ""), c.attrs)
+        cd.warning = c.cd[1].warning
+    if isinstance(c.pareto, str):
+        return [cd], [Figure(c.where, c.attrs, note=c.pareto)]
+    points, front = c.pareto
+    caption = (f"{c.where}: time against mean rank on {label} (lower is better on both); "
+               f"on the front: {', '.join(points['imputer'][front]) or 'none of these'}")
+    return [cd], [site.figure(f"pareto-{c.stem}", caption, c.priorities[1], "pareto_plot",
+                              (points, f"mean rank, {label}", front, view.colours, None), c.attrs)]
 
 
 def pooled_comparisons(site: Site, view: LeaderboardView, tests: list[PooledTest]) -> list[Comparison]:

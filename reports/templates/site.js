@@ -69,10 +69,12 @@
         if (query && el.getAttribute(field).indexOf(query) < 0) { el.hidden = true; }
       });
     });
-    /* A figure is one image: the search box cannot filter it, and a note beside it says so while a
-       search is active. */
+    /* A figure is one image: the family filter and the search box do not filter it, and a note beside
+       it says so while either narrows the ranking table. */
     var searching = Array.prototype.some.call(document.querySelectorAll("input[data-search]"), function (input) {
       return input.value.trim() !== "";
+    }) || Array.prototype.some.call(document.querySelectorAll("select[data-filter=family]"), function (s) {
+      return s.value !== "all";
     });
     document.querySelectorAll(".search-note").forEach(function (note) { note.hidden = !searching; });
     document.querySelectorAll(".empty-note").forEach(function (note) {
