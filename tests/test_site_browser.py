@@ -298,22 +298,39 @@ def test_failed_cells_carry_their_error_in_a_tooltip(site: Path, browser) -> Non
     watch.close()
 
 
-def test_reference_leaderboard_loads_and_is_pictured(browser, tmp_path: Path) -> None:
-    """The shipped reference set's site, as the Pages workflow builds it (README's picture)."""
+@pytest.fixture(scope="module")
+def reference_site(tmp_path_factory) -> Path:
+    """The shipped reference set's site, as the Pages workflow builds it."""
     from imputebench import cli
 
-    assert cli.main(["reference", "site", "quick-v1", "--out", str(tmp_path / "site")]) == 0
-    watch = PageWatch(browser, WIDTHS["desktop"])
-    watch.open(tmp_path / "site" / "index.html")
-    out = artifacts_dir() / "reference-desktop.png"
+    out = tmp_path_factory.mktemp("reference") / "site"
+    assert cli.main(["reference", "site", "quick-v1", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_reference_leaderboard_loads_fits_the_screen_and_is_pictured(reference_site: Path, browser,
+                                                                     device: str) -> None:
+    """README's picture of the reference site; on a 390 px phone its pages scroll no wider than the screen."""
+    watch = PageWatch(browser, WIDTHS[device])
+    watch.open(reference_site / "index.html")
+    out = artifacts_dir() / f"reference-{device}.png"
     watch.page.screenshot(path=str(out))
     text = watch.page.inner_text("body")
     rows = visible_texts(watch.page, ".ranking tbody tr td:first-child")
+    overflow = {"index.html": watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")}
     watch.close()
     assert watch.errors == [], watch.errors
     assert "This leaderboard is reference set quick-v1" in text
     assert {"mean", "knn", "missforest"} <= set(rows)
     assert out.stat().st_size > 10_000
+    for page in ("imputer-remasker.html", "dataset-letter.html", "protocol.html"):
+        other = PageWatch(browser, WIDTHS[device])
+        other.open(reference_site / page)
+        overflow[page] = other.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        other.close()
+        assert other.errors == [], (page, other.errors)
+    assert all(v <= 1 for v in overflow.values()), overflow
 
 
 @pytest.mark.parametrize("device", list(WIDTHS))
