@@ -201,6 +201,30 @@ def test_metagain_without_kl_has_a_deterministic_embedding():
     assert MetaGAINImputer()._embedding_noise(4, torch.Generator(), torch.device("cpu")).shape == (4, 100)
 
 
+def test_metagain_decay_reading_switches_between_lr_decay_and_weight_decay():
+    ds, _, X = masked("wine")
+    params = {**TINY["metagain"], "decay": 1e-2, "random_state": 0}
+    lr_decay = MetaGAINImputer(**params).fit(X, ds.y)
+    assert lr_decay.g_opt_.param_groups[0]["weight_decay"] == 0.0
+    assert lr_decay.g_opt_.param_groups[0]["lr"] < 1e-2  # lr / (1 + decay t) after 15 steps
+    weight_decay = MetaGAINImputer(**params, decay_as="weight").fit(X, ds.y)
+    assert weight_decay.g_opt_.param_groups[0]["weight_decay"] == 1e-2
+    assert weight_decay.d_opt_.param_groups[0]["weight_decay"] == 1e-2
+    assert weight_decay.g_opt_.param_groups[0]["lr"] == 1e-2  # constant rate
+
+
+def test_metagain_reupdate_keeps_the_look_ahead_step():
+    # The literal re-update (Eq. 12 twice) commits the look-ahead w_hat, so one iteration moves the
+    # generator by two steps; without it, by one (the look-ahead is discarded).
+    ds, _, X = masked("wine")
+    moved = {}
+    for reupdate in (False, True):
+        imp = MetaGAINImputer(**{**TINY["metagain"], "n_iterations": 1}, reupdate=reupdate, momentum=0.0,
+                              random_state=0).fit(X, ds.y)
+        moved[reupdate] = imp.generator_.decoder[0].weight.detach().clone()
+    assert not np.allclose(moved[False].numpy(), moved[True].numpy())
+
+
 def test_metagain_without_meta_network_picks_fixed_weights_from_the_grid():
     ds, _, X = masked("wine")
     imp = MetaGAINImputer(**TINY["metagain"], use_meta=False, search_iterations=5, random_state=0).fit(X, ds.y)
