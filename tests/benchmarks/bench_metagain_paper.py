@@ -46,14 +46,34 @@ PLANS = {
 }
 
 
+def summarise(out: Path) -> str:
+    """Markdown: per dataset and method, published (Table 1 or 5, MCAR) beside our mean ± sd over seeds."""
+    import pandas as pd
+
+    ours = pd.read_csv(out)
+    pub = pd.read_csv(Path(__file__).resolve().parents[2] / "bench" / "data" / "metagain.csv")
+    pub = pub[(pub["mechanism"] == "mcar") & pub["table"].isin(["Table 1", "Table 5"])]
+    lines = ["| dataset | method | published | ours (mean ± sd) | seeds | each |", "|---|---|---|---|---|---|"]
+    for (dataset, method), g in ours.groupby(["dataset", "method"], sort=False):
+        p = pub[(pub["dataset"] == dataset) & (pub["method"] == method)]["value"]
+        each = ", ".join(f"{v:.3f}" for v in g["armse"])
+        lines.append(f"| {dataset} | {method} | {p.iloc[0] if len(p) else '-'} | {g['armse'].mean():.3f} ± "
+                     f"{g['armse'].std(ddof=0):.3f} | {len(g)} | {each} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--summarise", action="store_true", help="print the markdown table of --out and exit")
     ap.add_argument("--dataset", default="wine")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--plan", default="table1,leave1,readings,singles,alloff")
     ap.add_argument("--mechanism", default="mcar")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+    if args.summarise:
+        print(summarise(args.out))
+        return
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
     ds = load_dataset(args.dataset, mirror=os.environ.get("IMPUTEBENCH_MIRROR"), allow_network=False)
