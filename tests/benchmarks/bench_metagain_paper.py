@@ -42,6 +42,15 @@ PLANS = {
                  ("Meta-GAIN reupdate", "metagain", {**ON, "reupdate": True})],
     "singles": [(n, "metagain", p) for n, p in (variant(True, False, False), variant(False, True, False),
                                                  variant(False, False, True))],
+    # The meta network under the paper's SGD instead of our Adam (the declared deviation), and the two
+    # readings under it.
+    "sgd_meta": [("Meta-GAIN meta_optimizer=sgd", "metagain", {**ON, "meta_optimizer": "sgd"})],
+    "readings_sgd": [("Meta-GAIN meta_optimizer=sgd decay_as=weight", "metagain",
+                      {**ON, "meta_optimizer": "sgd", "decay_as": "weight"}),
+                     ("Meta-GAIN meta_optimizer=sgd reupdate", "metagain",
+                      {**ON, "meta_optimizer": "sgd", "reupdate": True})],
+    # Without the meta network a fit is about 3x cheaper (no second-order look-ahead).
+    "no_mn": [(n, "metagain", p) for n, p in (variant(True, False, True),)],
     "alloff": [(variant(False, False, False)[0], "metagain", variant(False, False, False)[1])],
 }
 
