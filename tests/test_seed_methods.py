@@ -20,7 +20,8 @@ pytest.importorskip("torch")
 
 # Budgets that only exercise the code paths.
 TINY = {
-    "metagain": {"n_iterations": 15, "batch_size": 32, "hidden_dim": 16, "latent_dim": 8, "log_every": 1},
+    "metagain": {"n_iterations": 15, "batch_size": 32, "hidden_dim": 16, "latent_dim": 8, "log_every": 1,
+                 "meta_optimizer": "adam"},
     "diffputer": {"n_em_iterations": 2, "n_epochs": 5, "width": 16, "n_steps": 4, "n_samples": 2,
                   "resample_steps": 2, "patience": None},
     "remasker": {"embed_dim": 8, "depth": 1, "decoder_depth": 1, "num_heads": 2, "max_epochs": 2,
