@@ -52,6 +52,8 @@ PLANS = {
                       {**ON, "meta_optimizer": "sgd", "decay_as": "weight"}),
                      ("Meta-GAIN meta_optimizer=sgd reupdate", "metagain",
                       {**ON, "meta_optimizer": "sgd", "reupdate": True})],
+    "leave1_sgd": [(n.replace(" [Adam meta]", " meta_optimizer=sgd"), "metagain", {**p, "meta_optimizer": "sgd"})
+                   for n, p in (variant(True, True, False), variant(False, True, True))],
     # Without the meta network a fit is about 3x cheaper (no second-order look-ahead).
     "no_mn": [(n, "metagain", p) for n, p in (variant(True, False, True),)],
     "alloff": [(variant(False, False, False)[0], "metagain", variant(False, False, False)[1])],
