@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from imputebench.cli import main
-from imputebench.gates.reproductions.metagain import METHOD_TO_IMPUTER, published
+from imputebench.gates.reproductions.metagain import METHOD_TO_IMPUTER, published, rankings, render_rankings
 
 pytest.importorskip("torch")
 
@@ -59,6 +59,23 @@ def test_reproduce_prints_tables_and_reuses_the_store(tmp_path, capsys):
     assert main(args) == 0  # the second run finds every job in the store: same numbers
     again = [line for line in capsys.readouterr().out.splitlines() if line.startswith("wine")]
     assert first == again
+
+
+def test_rankings_put_the_papers_order_beside_ours_for_the_methods_measured():
+    import pandas as pd
+
+    rows = [("Table 1", "wine", "armse", "Mean", 0.228, 0.207), ("Table 1", "wine", "armse", "GAIN", 0.171, 0.210),
+            ("Table 1", "wine", "armse", "Meta-GAIN", 0.156, 0.150), ("Table 1", "wine", "armse", "KNNI", 0.204, np.nan),
+            ("Table 4", "wine", "accuracy", "Complete", 0.983, 0.98), ("Table 4", "wine", "accuracy", "GAIN", 0.947, 0.97),
+            ("Table 4", "wine", "accuracy", "Meta-GAIN", 0.962, 0.93)]
+    table = pd.DataFrame(rows, columns=["table", "dataset", "metric", "method", "published", "measured_mean"])
+    ranks = rankings(table).set_index("table")
+    assert ranks.loc["Table 1", "paper"] == "Meta-GAIN < GAIN < Mean"  # KNNI not measured: left out
+    assert ranks.loc["Table 1", "ours"] == "Meta-GAIN < Mean < GAIN"
+    assert ranks.loc["Table 1", "same_best"]
+    assert ranks.loc["Table 4", "paper"] == "Meta-GAIN > GAIN"  # accuracy: high first, Complete left out
+    assert not ranks.loc["Table 4", "same_best"]
+    assert "(best differs)" in render_rankings(table)
 
 
 def test_ablation_variants_map_to_metagain_switches():

@@ -20,7 +20,8 @@ pytest.importorskip("torch")
 
 # Budgets that only exercise the code paths.
 TINY = {
-    "metagain": {"n_iterations": 15, "batch_size": 32, "hidden_dim": 16, "latent_dim": 8, "log_every": 1},
+    "metagain": {"n_iterations": 15, "batch_size": 32, "hidden_dim": 16, "latent_dim": 8, "log_every": 1,
+                 "meta_optimizer": "adam"},
     "diffputer": {"n_em_iterations": 2, "n_epochs": 5, "width": 16, "n_steps": 4, "n_samples": 2,
                   "resample_steps": 2, "patience": None},
     "remasker": {"embed_dim": 8, "depth": 1, "decoder_depth": 1, "num_heads": 2, "max_epochs": 2,
@@ -199,6 +200,30 @@ def test_metagain_without_kl_has_a_deterministic_embedding():
     imp = MetaGAINImputer(use_kl=False)
     assert imp._embedding_noise(4, torch.Generator().manual_seed(0), torch.device("cpu")) is None
     assert MetaGAINImputer()._embedding_noise(4, torch.Generator(), torch.device("cpu")).shape == (4, 100)
+
+
+def test_metagain_decay_reading_switches_between_lr_decay_and_weight_decay():
+    ds, _, X = masked("wine")
+    params = {**TINY["metagain"], "decay": 1e-2, "random_state": 0}
+    lr_decay = MetaGAINImputer(**params).fit(X, ds.y)
+    assert lr_decay.g_opt_.param_groups[0]["weight_decay"] == 0.0
+    assert lr_decay.g_opt_.param_groups[0]["lr"] < 1e-2  # lr / (1 + decay t) after 15 steps
+    weight_decay = MetaGAINImputer(**params, decay_as="weight").fit(X, ds.y)
+    assert weight_decay.g_opt_.param_groups[0]["weight_decay"] == 1e-2
+    assert weight_decay.d_opt_.param_groups[0]["weight_decay"] == 1e-2
+    assert weight_decay.g_opt_.param_groups[0]["lr"] == 1e-2  # constant rate
+
+
+def test_metagain_reupdate_keeps_the_look_ahead_step():
+    # The literal re-update (Eq. 12 twice) commits the look-ahead w_hat, so one iteration moves the
+    # generator by two steps; without it, by one (the look-ahead is discarded).
+    ds, _, X = masked("wine")
+    moved = {}
+    for reupdate in (False, True):
+        imp = MetaGAINImputer(**{**TINY["metagain"], "n_iterations": 1}, reupdate=reupdate, momentum=0.0,
+                              random_state=0).fit(X, ds.y)
+        moved[reupdate] = imp.generator_.decoder[0].weight.detach().clone()
+    assert not np.allclose(moved[False].numpy(), moved[True].numpy())
 
 
 def test_metagain_without_meta_network_picks_fixed_weights_from_the_grid():
