@@ -80,7 +80,7 @@ def imputer_catalogue(imputers: Sequence[str], base_of: Mapping[str, str] | None
 
 
 def entry_bases(rows: pd.DataFrame) -> dict[str, str]:
-    """Per entry (:func:`.frames.parameter_entries`): the registered imputer behind it."""
+    """Per entry (:func:`.entries.parameter_entries`): the registered imputer behind it."""
     if BASE_IMPUTER not in rows:
         return {}
     return rows.drop_duplicates("imputer").set_index("imputer")[BASE_IMPUTER].to_dict()

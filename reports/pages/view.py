@@ -33,7 +33,7 @@ class LeaderboardView:
     family: dict[str, str]
     uses_labels: dict[str, bool]
     profiles: dict[str, str]
-    params: dict[str, str]  # per entry, its hyper-parameters as k=v (frames.entry_params)
+    params: dict[str, str]  # per entry, its hyper-parameters as k=v (entries.entry_params)
     overridden: set[str]  # entries whose jobs a --param changed from the profile's (facts.overridden_entries)
     base_of: dict[str, str]  # entry -> the registered imputer behind it
     datasets: pd.DataFrame
