@@ -6,12 +6,14 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..harness.config import RunConfig
+    from ..harness.job import DataSource
 
 
 def unique(values: Iterable) -> list:
@@ -131,3 +133,35 @@ def max_rows_of(cfg: "RunConfig") -> int | None:
     from ..protocol.profiles import get_profile
 
     return get_profile(cfg.profile).max_rows if cfg.max_rows == "profile" else cfg.max_rows  # type: ignore[return-value]
+
+
+def load_tables(cfg: "RunConfig", names: Sequence[str], **options: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each named table loaded once, in the driver, with the run's row cap; those that cannot be had
+    are returned apart with why, so the rest runs. ``options`` go to the data layer as they are (the
+    natural track's ``keep_missing=True, natural=DIR``)."""
+    from .. import datasets as dsmod
+    from ..errors import DatasetError
+
+    src, max_rows = cfg.source, max_rows_of(cfg)
+    where = dict(mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network, **options)
+    unavailable = {n: why for n, why in dsmod.availability(list(names), **where).items() if why is not None}
+    loaded = {}
+    for n in names:
+        if n in unavailable:
+            continue
+        try:
+            loaded[n] = dsmod.load_dataset(n, max_rows=max_rows, **where)
+        except DatasetError as exc:
+            unavailable[n] = str(exc)
+    return loaded, unavailable
+
+
+@lru_cache(maxsize=4)
+def job_table(name: str, max_rows: int | None, source: "DataSource", keep_missing: bool = False) -> Any:
+    """A job's table when the driver shipped none (a job run on its own); ``keep_missing``: with the
+    table's own holes, from the natural tables folder too."""
+    from ..datasets import load_dataset
+
+    extra = dict(keep_missing=True, natural=source.natural) if keep_missing else {}
+    return load_dataset(name, max_rows=max_rows, mirror=source.mirror, data_home=source.data_home,
+                        allow_network=source.allow_network, **extra)

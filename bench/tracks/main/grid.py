@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ...errors import UsageError
 from ...protocol.profiles import SETTINGS, get_profile
 from ..base import Plan
-from ..grid import check_dataset_names, check_shared_axes, max_rows_of, unique
+from ..grid import check_dataset_names, check_shared_axes, load_tables, unique
 from .job import MainJob, table_key
 
 if TYPE_CHECKING:
@@ -47,26 +47,7 @@ def check_grid(cfg: "RunConfig") -> Grid:
 
 def resolve_datasets(cfg: "RunConfig", names: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """Load the canonical tables (once, in the driver); datasets that cannot be had are returned apart."""
-    from ... import datasets as dsmod
-    from ...errors import DatasetError
-
-    names = list(cfg.datasets if names is None else names)
-    max_rows = max_rows_of(cfg)
-    src = cfg.source
-    # Datasets that cannot be had are reported before the run starts, and the rest runs.
-    unavailable = {n: why for n, why in dsmod.availability(
-        names, mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network).items()
-        if why is not None}
-    loaded = {}
-    for n in names:
-        if n in unavailable:
-            continue
-        try:
-            loaded[n] = dsmod.load_dataset(n, max_rows=max_rows, mirror=src.mirror, data_home=src.data_home,
-                                           allow_network=src.allow_network)
-        except DatasetError as exc:
-            unavailable[n] = str(exc)
-    return loaded, unavailable
+    return load_tables(cfg, list(cfg.datasets if names is None else names))
 
 
 def plan(cfg: "RunConfig", grid: Grid) -> Plan:

@@ -13,7 +13,6 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,6 +21,7 @@ from ... import PROTOCOL_VERSION
 from ...errors import InfeasibleMaskError
 from ...errors import one_line
 from ...harness.guard import ImputerGuard, device_of, failure_fields, uses_labels
+from ..grid import job_table
 from ...harness.job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
                     mask_key, table_columns)
 from ...protocol.masks import PackedMask, apply_mask, draw_mask, job_rng, job_seed
@@ -72,7 +72,7 @@ class MainJob:
         return data.X.shape
 
     def load_data(self, source: DataSource) -> Any:
-        return _load_table(self.dataset, self.max_rows, source)
+        return job_table(self.dataset, self.max_rows, source)
 
     def base_row(self, context: RunContext) -> dict[str, Any]:
         return {**core_row(self, context), "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
@@ -101,15 +101,6 @@ class MainJob:
         with counted_warnings(row):
             samples = _impute_and_score(self, context, data, mask.unpack(), row)
         return JobResult(row, samples, drawn)
-
-
-@lru_cache(maxsize=4)
-def _load_table(name: str, max_rows: int | None, source: DataSource):
-    """A job's table when the driver shipped none (a job run on its own)."""
-    from ...datasets import load_dataset
-
-    return load_dataset(name, max_rows=max_rows, mirror=source.mirror, data_home=source.data_home,
-                        allow_network=source.allow_network)
 
 
 def draw_table_mask(X, job: MainJob) -> PackedMask:

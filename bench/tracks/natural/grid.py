@@ -12,9 +12,9 @@ import difflib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ...errors import DatasetError, UsageError
+from ...errors import UsageError
 from ..base import Plan
-from ..grid import check_choices, check_shared_axes, max_rows_of, unique
+from ..grid import check_choices, check_shared_axes, load_tables, unique
 from .holes import missing_share, pattern_json
 from .job import TRACK, NaturalJob, table_key
 from .scores import MASKED, settings
@@ -84,29 +84,14 @@ def check_grid(cfg: "RunConfig") -> NaturalGrid:
     return NaturalGrid(tables, chosen, axes.imputers, axes.mechanisms, axes.rates, axes.seeds, axes.params)
 
 
-def load_tables(cfg: "RunConfig", names: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+def natural_tables(cfg: "RunConfig", names: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Each table with its holes (once, in the driver); those that cannot be had are returned apart."""
-    from ... import datasets as dsmod
-
-    src, max_rows = cfg.source, max_rows_of(cfg)
-    unavailable = {n: why for n, why in dsmod.availability(
-        names, mirror=src.mirror, data_home=src.data_home, allow_network=src.allow_network, keep_missing=True,
-        natural=src.natural).items() if why is not None}
-    loaded = {}
-    for n in names:
-        if n in unavailable:
-            continue
-        try:
-            loaded[n] = dsmod.load_dataset(n, max_rows=max_rows, mirror=src.mirror, data_home=src.data_home,
-                                           allow_network=src.allow_network, keep_missing=True, natural=src.natural)
-        except DatasetError as exc:
-            unavailable[n] = str(exc)
-    return loaded, unavailable
+    return load_tables(cfg, names, keep_missing=True, natural=cfg.source.natural)
 
 
 def plan(cfg: "RunConfig", grid: NaturalGrid) -> Plan:
     """The grid: tables x settings x (extra masks) x seeds x imputers."""
-    tables, unavailable = load_tables(cfg, grid.datasets)
+    tables, unavailable = natural_tables(cfg, grid.datasets)
     jobs: list[NaturalJob] = []
     data = {}
     for name, ds in tables.items():

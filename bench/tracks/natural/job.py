@@ -17,7 +17,6 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -25,6 +24,7 @@ import pandas as pd
 
 from ... import PROTOCOL_VERSION
 from ...harness.guard import ImputerGuard, device_of, failure_fields, one_line, uses_labels
+from ..grid import job_table
 from ...harness.job import (DataSource, JobResult, KeyedMemo, RunContext, core_row, counted_warnings, identity_key,
                             table_columns)
 from ...protocol.masks import PackedMask, apply_mask, job_rng, job_seed, rate_text
@@ -90,7 +90,7 @@ class NaturalJob:
         return data.X.shape
 
     def load_data(self, source: DataSource) -> Any:
-        return load_table(self.dataset, self.max_rows, source)
+        return job_table(self.dataset, self.max_rows, source, keep_missing=True)
 
     def base_row(self, context: RunContext) -> dict[str, Any]:
         return {**core_row(self, context), "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
@@ -122,15 +122,6 @@ class NaturalJob:
         with counted_warnings(row):
             impute_and_score(self, context, data, mask.unpack() if self.setting == MASKED else None, row)
         return JobResult(row, None, drawn)
-
-
-@lru_cache(maxsize=4)
-def load_table(name: str, max_rows: int | None, source: DataSource):
-    """A job's table with its holes when the driver shipped none (a job run on its own)."""
-    from ...datasets import load_dataset
-
-    return load_dataset(name, max_rows=max_rows, mirror=source.mirror, data_home=source.data_home,
-                        allow_network=source.allow_network, keep_missing=True, natural=source.natural)
 
 
 def draw_extra_mask(X: pd.DataFrame, job: NaturalJob) -> PackedMask:
@@ -234,6 +225,6 @@ SCORERS: dict[str, Scorer] = {MASKED: score_masked, DOWNSTREAM: score_downstream
 
 def clear_memos() -> None:
     """Forget this process's tables, extra masks and baselines (tests, after ``datasets add``)."""
-    load_table.cache_clear()
+    job_table.cache_clear()
     for memo in (_masks, _baselines):
         memo.clear()
