@@ -12,8 +12,8 @@ A track is one module or package declaring, in one :class:`Track` object:
 - ``check_grid(cfg)``: every grid value validated, one line for bad input, nothing loaded or written;
 - ``plan(cfg, grid)``: the jobs (frozen :class:`imputebench.harness.job.Job` dataclasses of the track's own
   module), each dataset loaded once, every remaining value checked against the data;
-- ``summaries``, ``pages`` and ``paper_exports``: the summary frames it computes from its rows, the
-  site pages it contributes and its own tables in ``imputebench export paper``, as dotted
+- ``pages`` and ``paper_exports``: the site pages it contributes (each computes its summary frames
+  with pure functions and renders them) and its own tables in ``imputebench export paper``, as dotted
   ``module:function`` names (imported only by the report or the export);
 - ``reference_sets``: whether its grid is the one reference sets hold (PROTOCOL §8).
 
@@ -79,7 +79,6 @@ class Track:
     options: tuple[TrackOption, ...] = ()
     columns: tuple[tuple[str, str], ...] = ()  # extra store columns: (name, arrow type alias, e.g. "int64")
     axes: tuple[Axis, ...] = CORE_AXES  # its grid's axes, as store columns
-    summaries: Mapping[str, str] = {}  # frame name -> "module:function(rows) -> DataFrame"
     pages: tuple[str, ...] = ()  # "module:function" site pages, called by the report's page seam
     # "module:function(rows, folder, metrics)": the track's own tables and figures in `export paper`
     # (the default track's leaderboard tables are the export's core).

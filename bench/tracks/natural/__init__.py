@@ -38,8 +38,6 @@ class NaturalTrack(Track):
     # extra masks (mechanism x rate) only under the masked score: scores and masks are one axis
     axes = (("tables", ("dataset",)), ("scores and masks", ("setting", "mechanism", "rate")), ("seeds", ("seed",)),
             ("imputers", ("imputer",)))
-    summaries = {"natural-rankings": "imputebench.reports.natural_tables:table_rankings",
-                 "natural-agreement": "imputebench.reports.natural_tables:rank_agreement"}
     pages = ("imputebench.reports.natural_page:add_natural_page",)
 
     def check_grid(self, cfg: "RunConfig") -> "NaturalGrid":

@@ -33,8 +33,6 @@ class TransferTrack(Track):
     # fine-tune only for imputers that adapt: imputers and strategies are one axis, their pairs
     axes = (("tasks", ("task",)), ("n_target", ("n_target",)), ("mechanisms", ("mechanism",)), ("rates", ("rate",)),
             ("seeds", ("seed",)), ("imputer-strategy pairs", ("imputer", "strategy")))
-    summaries = {"transfer-gain": "imputebench.tracks.transfer.gain:transfer_gain",
-                 "transfer-gain-summary": "imputebench.reports.transfer_tables:gain_summary"}
     pages = ("imputebench.reports.transfer_page:add_transfer_page",)
     paper_exports = ("imputebench.reports.paper.transfer:export_track",)
 
