@@ -44,7 +44,7 @@ As published:
 - with the identity term off (``use_kl=False``: no KL), the embedding is deterministic (Z = mu).
 
 The meta network's optimiser: the ``paper`` profile uses the paper's SGD (``meta_optimizer="sgd"``);
-the quick profile uses Adam (as Meta-Weight-Net, Shu et al. 2019;
+the constructor's default and so the quick profile use Adam (as Meta-Weight-Net, Shu et al. 2019;
 tests/benchmarks/metagain_meta_optimizer.md), which over the paper's 10,000 iterations drives the weights
 to extremes and diverges (tests/benchmarks/metagain_reproduction.md). Why Adam at all: its meta gradient carries a factor lr * <grad meta loss, grad term>, and under SGD at the
 paper's learning rate the weights stay within 0.14 % of their start over 2,000 iterations on wine
@@ -143,7 +143,7 @@ class MetaGAINImputer(Imputer):
     def __init__(self, n_iterations: int = 10000, batch_size: int = 64, hidden_dim: int = 100,
                  n_layers: int = 5, latent_dim: int = 100, lr: float = 1e-2, momentum: float = 0.9,
                  decay: float = 1e-5, decay_as: str = "lr", reupdate: bool = False,
-                 meta_lr: float = 1e-3, meta_optimizer: str = "sgd",
+                 meta_lr: float = 1e-3, meta_optimizer: str = "adam",
                  meta_fraction: float = 0.1, hint_rate: float = 0.9, use_kl: bool = True, use_task: bool = True,
                  use_meta: bool = True, beta: float = 0.01, gamma: float = 0.01, eta: float = 0.01,
                  weight_grid: tuple[float, ...] | None = WEIGHT_GRID, search_iterations: int | None = None,

@@ -205,6 +205,19 @@ def test_verify_reproduces_and_catches_a_wrong_row(small_set, tmp_path, capsys):
     assert "0 of 3 sampled jobs reproduce" in out and out.count("differs") == 3
 
 
+@pytest.mark.slow  # runner-driven end to end
+def test_verify_names_the_parameters_of_a_job_planned_otherwise_here(small_set, tmp_path, capsys):
+    # A row computed under another default or profile has a job key this imputebench does not plan.
+    other = copy_set(small_set, tmp_path / "sets")
+    knn = lambda rows: rows["imputer"] != "knn"  # noqa: E731
+    rewrite_rows(other, lambda rows: rows.assign(params=rows["params"].where(knn(rows), '{"n_neighbors": 3}'),
+                                                 job_key=rows["job_key"].where(knn(rows), "old" + rows["job_key"])))
+    assert cli.main(["reference", "verify", str(other), "--sample", "3", "--results", str(tmp_path / "v")]) == 1
+    failed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and failed[0].split()[1] == "knn", failed
+    assert 'not the same job here  params {"n_neighbors": 3} -> ' in failed[0]
+
+
 def test_compare_rows_exact_for_deterministic_within_noise_for_the_rest():
     ref = dict(job_key="k", imputer="mean", dataset="d", mechanism="mcar", rate=0.2, seed=0, setting="in-sample",
                rmse=0.2, mae=0.1)

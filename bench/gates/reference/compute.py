@@ -4,7 +4,7 @@ re-run a sample of a set's jobs to check that they reproduce here (``reference v
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
@@ -134,6 +134,15 @@ class Verification:
         return all(v.passed for v in self.verdicts)
 
 
+def _say_why_not_run(verdicts: list[Verdict], picked: pd.DataFrame, params: Mapping[str, str]) -> list[Verdict]:
+    """A sampled job this imputebench plans with other parameters is not run here (its job key differs):
+    its verdict names the parameters then and now, so a changed profile or default is found at once."""
+    stale = picked[stale_params(picked, params)]
+    why = {k: f"params {p} -> {params[i]} here" for k, i, p in zip(stale["job_key"], stale["imputer"], stale["params"])}
+    return [replace(v, detail=why[v.job_key]) if v.verdict == "not the same job here" and not v.detail
+            and v.job_key in why else v for v in verdicts]
+
+
 def verify_reference(ref: ReferenceSet, *, sample: int, seed: int, source: "DataSource", command: str,
                      results: Path | None = None, jobs: int | None = None, progress: bool = True) -> Verification:
     """Re-run ``sample`` of the set's ok jobs (of the datasets and imputers that can be had here) with
@@ -162,5 +171,7 @@ def verify_reference(ref: ReferenceSet, *, sample: int, seed: int, source: "Data
     # A metric the set has no value of (it predates the metric) cannot be verified: said, not failed.
     held = [m for m in METRICS if m in rows and rows[m].notna().any()]
     metrics = sorted(held, key=lambda m: m != "rmse")  # RMSE shown when all agree
-    return Verification(verify_verdicts(picked, here, rows, metrics), sorted(set(rows["dataset"]) - set(loadable)),
+    verdicts = _say_why_not_run(verify_verdicts(picked, here, rows, metrics), picked,
+                                expected_params(ref.profile, runnable))
+    return Verification(verdicts, sorted(set(rows["dataset"]) - set(loadable)),
                         sorted(set(rows["imputer"]) - set(runnable)), [m for m in METRICS if m not in held])
