@@ -13,6 +13,11 @@ if str(TESTS) not in sys.path:
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one worker per core, at most 4 (the runner's own tests start worker processes too)."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
 def mirror_dir() -> Path | None:
     """The shared dataset mirror, if present (never committed to the repo)."""
     env = os.environ.get("IMPUTEBENCH_MIRROR")

@@ -220,13 +220,15 @@ BEFORE = {
 
 
 @pytest.mark.parametrize("case", list(BEFORE))
-def test_declared_metrics_reproduce_the_earlier_numbers_bit_for_bit(case):
+def test_declared_metrics_reproduce_the_earlier_numbers(case):
     X, Xi, mask, reference = _metric_cases()[case]
     got = imputation_metrics(X, Xi, mask, reference=reference)
     assert [k for k in got if k in BEFORE[case]] == list(BEFORE[case])
     assert set(got) - set(BEFORE[case]) == {"energy_distance", "corr_error"}  # PROTOCOL §9's, added since
     for key, want in BEFORE[case].items():
-        assert (math.isnan(got[key]) and math.isnan(want)) or got[key] == want, (case, key, got[key], want)
+        # To a few ulps: scipy's and numpy's own summation order may move the last bit between releases.
+        assert (math.isnan(got[key]) and math.isnan(want)) or math.isclose(got[key], want, rel_tol=1e-14, abs_tol=0), \
+            (case, key, got[key], want)
 
 
 def test_every_metric_says_how_it_is_computed():

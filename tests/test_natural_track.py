@@ -296,6 +296,7 @@ def test_the_energy_iscore_is_a_truth_free_score_of_every_job(holey_rows):
 
 # -- slow: the runner, Ray, a killed run, the shared tables -----------------------------------------------
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")
 def test_the_runner_gives_the_same_rows_on_ray_and_resumes(holey_home, tmp_path):
     pytest.importorskip("ray")
     local = run(natural_config(holey_home, tmp_path / "local", jobs=2))

@@ -22,7 +22,7 @@ from imputebench.harness.runner import RunConfig, run
 from imputebench.harness.store import METRICS, ResultStore
 
 # A Ray cluster costs seconds to start: the whole file is in the slow tier.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one local Ray cluster at a time
 
 MODULE = Path(__file__).stem  # test-only imputers below are named by dotted path: f"{MODULE}:Class"
 COMPARED = ["job_key", "status", "n_rows", "realised_rate", *METRICS, "complete_downstream"]

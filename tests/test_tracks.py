@@ -183,6 +183,7 @@ def test_a_track_defined_in_the_tests_runs_resumes_and_reports(halves, tmp_path)
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")
 def test_a_track_defined_in_the_tests_gives_the_same_rows_on_ray(halves, tmp_path):
     pytest.importorskip("ray")
     local = run(halves_config(tmp_path / "local")).rows
