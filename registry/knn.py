@@ -211,7 +211,7 @@ def _screened_candidates(screened: np.ndarray, n_candidates: int) -> tuple[np.nd
 
     ``partition`` of the values and one comparison are half the cost of an ``argpartition``."""
     n_rows, n_donors = screened.shape
-    threshold = np.partition(screened, n_candidates - 1, axis=1)[:, n_candidates - 1]
+    threshold = kth_smallest(screened, n_candidates)
     row, donor = np.divmod(np.flatnonzero(screened <= threshold[:, None]), n_donors)
     counts = np.bincount(row, minlength=n_rows)
     crowded = counts > 4 * n_candidates
@@ -220,3 +220,42 @@ def _screened_candidates(screened: np.ndarray, n_candidates: int) -> tuple[np.nd
     candidates = np.full((n_rows, int(counts[~crowded].max(initial=1))), -1, dtype=np.int64)
     candidates[row[keep], position[keep]] = donor[keep]
     return candidates, threshold.view(np.float32)
+
+
+# kth_smallest: every SAMPLE_STRIDE-th donor gives a first guess of the threshold, and only the values
+# at most that guess (about SAMPLE_MARGIN times the k needed) are partitioned.
+SAMPLE_STRIDE = 16
+SAMPLE_MARGIN = 3
+
+
+def kth_smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the ``k``-th smallest of ``values`` (rows x n, 1-based ``k``): exactly
+    ``np.partition(values, k - 1, axis=1)[:, k - 1]``, at a fraction of its cost on wide rows.
+
+    A partition of a strided sample of each row gives a value that at least ``k`` of the row's
+    values are very likely at most; the k-th smallest is then found among those values alone. A row
+    for which the guess leaves fewer than ``k`` values (or far too many, on ties) is partitioned whole."""
+    n_rows, n = values.shape
+    sample = values[:, ::SAMPLE_STRIDE]
+    picked = min(sample.shape[1], SAMPLE_MARGIN * (k // SAMPLE_STRIDE + 2))
+    if n < 8 * SAMPLE_STRIDE * picked:  # narrow rows: the sample would not save anything
+        return np.partition(values, k - 1, axis=1)[:, k - 1]
+    guess = np.partition(sample, picked - 1, axis=1)[:, picked - 1]
+    below = values <= guess[:, None]
+    counts = np.count_nonzero(below, axis=1)
+    width = 4 * SAMPLE_MARGIN * SAMPLE_STRIDE * picked
+    easy = (counts >= k) & (counts <= width)
+    out = np.empty(n_rows, dtype=values.dtype)
+    if easy.any():
+        # The values at most the guess, row by row, padded with the largest value after them.
+        below &= easy[:, None]
+        kept = values[below]  # row by row, in order
+        per_row = counts[easy]
+        padded = np.full((per_row.size, int(per_row.max())), np.iinfo(values.dtype).max
+                         if values.dtype.kind in "ui" else np.inf, dtype=values.dtype)
+        position = np.arange(kept.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        padded[np.repeat(np.arange(per_row.size), per_row), position] = kept
+        out[easy] = np.partition(padded, k - 1, axis=1)[:, k - 1]
+    if not easy.all():
+        out[~easy] = np.partition(values[~easy], k - 1, axis=1)[:, k - 1]
+    return out

@@ -160,6 +160,24 @@ def test_knn_matches_scikit_learn_on_numeric_table(wine: pd.DataFrame) -> None:
     np.testing.assert_allclose(ours.to_numpy(), theirs * span + lo, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("n, k", [(100_000, 40), (20_000, 200), (100_000, 1_000), (3_000, 3)])
+def test_knn_kth_smallest_is_the_partition_on_wide_rows_with_ties_and_nan(n: int, k: int) -> None:
+    # The sampled first guess must never change the threshold: rows of ties, NaN stretches, a row
+    # whose guess leaves too few values, as the screening's uint32 bits.
+    from imputebench.registry.knn import kth_smallest
+
+    rng = np.random.default_rng(n + k)
+    values = rng.random((12, n), dtype=np.float32)
+    values[1] = 0.5
+    values[2, ::7] = np.nan
+    values[3, : n // 2] = np.nan
+    values[4, ::16] = 1.0  # the strided sample sees only its largest values: the guess keeps too many
+    values[5] += 1.0
+    values[5, ::16] = np.linspace(0.0, 0.5, values[5, ::16].size)  # ... only its smallest: too few
+    bits = values.view(np.uint32)
+    assert np.array_equal(kth_smallest(bits, k), np.partition(bits, k - 1, axis=1)[:, k - 1])
+
+
 def test_em_recovers_gaussian_mean_and_covariance() -> None:
     rng = np.random.default_rng(8)
     true_cov = np.array([[1.0, 0.8, 0.3], [0.8, 1.0, 0.5], [0.3, 0.5, 1.0]])
