@@ -215,11 +215,17 @@ def _screened_candidates(screened: np.ndarray, n_candidates: int) -> tuple[np.nd
     row, donor = np.divmod(np.flatnonzero(screened <= threshold[:, None]), n_donors)
     counts = np.bincount(row, minlength=n_rows)
     crowded = counts > 4 * n_candidates
-    position = np.arange(row.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    keep = ~crowded[row]
-    candidates = np.full((n_rows, int(counts[~crowded].max(initial=1))), -1, dtype=np.int64)
-    candidates[row[keep], position[keep]] = donor[keep]
+    candidates = padded_rows(donor[~crowded[row]], np.where(crowded, 0, counts), fill=-1)
     return candidates, threshold.view(np.float32)
+
+
+def padded_rows(flat: np.ndarray, counts: np.ndarray, fill) -> np.ndarray:
+    """Ragged rows (``flat`` holds ``counts[i]`` values of row i, row after row) as a matrix of
+    ``len(counts)`` rows and at least one column, each row padded with ``fill``."""
+    out = np.full((counts.size, max(1, int(counts.max(initial=0)))), fill, dtype=flat.dtype)
+    position = np.arange(flat.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    out[np.repeat(np.arange(counts.size), counts), position] = flat
+    return out
 
 
 # kth_smallest: every SAMPLE_STRIDE-th donor gives a first guess of the threshold, and only the values
@@ -249,12 +255,8 @@ def kth_smallest(values: np.ndarray, k: int) -> np.ndarray:
     if easy.any():
         # The values at most the guess, row by row, padded with the largest value after them.
         below &= easy[:, None]
-        kept = values[below]  # row by row, in order
-        per_row = counts[easy]
-        padded = np.full((per_row.size, int(per_row.max())), np.iinfo(values.dtype).max
-                         if values.dtype.kind in "ui" else np.inf, dtype=values.dtype)
-        position = np.arange(kept.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-        padded[np.repeat(np.arange(per_row.size), per_row), position] = kept
+        largest = np.iinfo(values.dtype).max if values.dtype.kind in "ui" else np.inf  # pads after every value
+        padded = padded_rows(values[below], counts[easy], fill=largest)
         out[easy] = np.partition(padded, k - 1, axis=1)[:, k - 1]
     if not easy.all():
         out[~easy] = np.partition(values[~easy], k - 1, axis=1)[:, k - 1]
