@@ -120,24 +120,30 @@ class EncodedLayout:
         return obs[..., self.column_slots].sum(-1)
 
     def reconstruction_loss(self, raw: torch.Tensor, x: torch.Tensor, obs: torch.Tensor,
-                            numeric: str = "identity", categorical: str = "cross_entropy") -> torch.Tensor:
+                            numeric: str = "identity", categorical: str = "cross_entropy",
+                            per_leading: bool = False) -> torch.Tensor:
         """Mean over observed cells of squared error (numeric, after ``numeric`` activation) and, per
         categorical block, cross-entropy or (``categorical="brier"``) the squared error of the softmax
-        probabilities against the one-hot truth: the autoencoder/GAIN reconstruction term."""
+        probabilities against the one-hot truth: the autoencoder/GAIN reconstruction term.
+        ``per_leading``: (..., rows, width) inputs give one mean per leading index (one per model of a
+        stack), each over its own rows."""
+        def total_of(t: torch.Tensor) -> torch.Tensor:  # t: (..., rows)
+            return t.sum(-1) if per_leading else t.sum()
+
         if categorical == "brier":
             total = raw.new_zeros(())
             for s, e in self.blocks:
                 err = (torch.softmax(raw[..., s:e], dim=-1) - x[..., s:e]) ** 2
-                total = total + (err.sum(-1) * obs[..., s]).sum()
+                total = total + total_of(err.sum(-1) * obs[..., s])
         else:
-            total = -self.categorical_log_prob(raw, x, obs).sum()
+            total = -total_of(self.categorical_log_prob(raw, x, obs))
         if self.n_numeric:
             pred = raw[..., self.numeric]
             if numeric == "sigmoid":
                 pred = torch.sigmoid(pred)
             err = (pred - x[..., self.numeric]) ** 2 * obs[..., self.numeric]
-            total = total + err.sum()
-        return total / self.observed_cells(obs).sum().clamp_min(1.0)
+            total = total + total_of(err.sum(-1) if per_leading else err)
+        return total / total_of(self.observed_cells(obs)).clamp_min(1.0)
 
 
 def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,

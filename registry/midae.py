@@ -16,10 +16,13 @@ zeros the network never sees mean-filled inputs with a loss on them and learns t
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import torch
 from torch import nn
 
-from .deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
+from .deep_tabular import DeepTabularImputer, sgd_step, xavier_init
 from ..imputer import DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -41,6 +44,37 @@ class _DAE(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class _DAEStack(nn.Module):
+    """Several :class:`_DAE` of one shape trained side by side: layer ``i``'s weights of all models
+    stacked as ``weights[i]`` (models, out, in), so a training step is one batched matmul per layer
+    for every model instead of one small matmul (and optimiser update) per model and layer. The
+    models stay independent (own initialisation, batches, dropout draws and loss)."""
+
+    def __init__(self, nets: list[_DAE]) -> None:
+        super().__init__()
+        layers = [[m for m in net.net if isinstance(m, nn.Linear)] for net in nets]
+        self.weights = nn.ParameterList([nn.Parameter(torch.stack([ls[i].weight.detach() for ls in layers]))
+                                         for i in range(len(layers[0]))])
+        self.biases = nn.ParameterList([nn.Parameter(torch.stack([ls[i].bias.detach() for ls in layers]))
+                                        for i in range(len(layers[0]))])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Every model on its own rows: ``x`` is (models, rows, width)."""
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+            x = torch.tanh(x) if i < last else x
+        return x
+
+    def model(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """Model ``k`` alone on ``x`` (rows, width), the same arithmetic as its :class:`_DAE`."""
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = nn.functional.linear(x, w[k], b[k])
+            x = torch.tanh(x) if i < last else x
+        return x
 
 
 class MIDAEImputer(DeepTabularImputer):
@@ -66,22 +100,38 @@ class MIDAEImputer(DeepTabularImputer):
 
     def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:
         self.fill_ = self.column_means(x, obs)
-        self.models_ = []
-        for _ in range(max(1, int(self.n_imputations))):
-            model = _DAE(self.layout_.width, int(self.theta), int(self.depth)).to(self.device_)
-            xavier_init(model)
-            opt = torch.optim.SGD(model.parameters(), lr=self.learning_rate, momentum=self.momentum, nesterov=True)
-            for idx in training_batches(len(x), self.batch_size, self.rng_, epochs=int(self.epochs)):
-                keep_cols = torch.rand((len(idx), self.layout_.n_columns), generator=self.generator_,
-                                       device=x.device) >= self.dropout
-                keep = self.layout_.per_slot(keep_cols.float()) * obs[idx]
-                corrupted = keep * x[idx] + (1 - keep) * self.fill_
-                out = model(corrupted)
-                sgd_step(opt, self.layout_.reconstruction_loss(out, x[idx], obs[idx]))
-            self.models_.append(model)
+        n_models, epochs, layout = max(1, int(self.n_imputations)), int(self.epochs), self.layout_
+        n, width = len(x), layout.width
+        batch = max(1, min(int(self.batch_size), n))
+        # The models are trained together, but each one's randomness is what it was when they were
+        # trained one after another: initialisations drawn in model order from torch's global RNG,
+        # and model k's batch orders and dropout draws are the stretch of ``rng_`` / ``generator_``
+        # that follows model k-1's (forked here by replaying those draws).
+        nets = [xavier_init(_DAE(width, int(self.theta), int(self.depth)).to(self.device_)) for _ in range(n_models)]
+        orders, masks = [], []
+        for k in range(n_models):
+            orders.append(copy.deepcopy(self.rng_))
+            masks.append(torch.Generator(device=x.device))
+            masks[-1].set_state(self.generator_.get_state())
+            for _ in range(epochs if k < n_models - 1 else 0):
+                self.rng_.permutation(n)
+                torch.rand((n, layout.n_columns), generator=self.generator_, device=x.device)
+        self.models_ = _DAEStack(nets)
+        opt = torch.optim.SGD(self.models_.parameters(), lr=self.learning_rate, momentum=self.momentum, nesterov=True,
+                              foreach=True)
+        for _ in range(epochs):
+            perm = torch.as_tensor(np.stack([r.permutation(n) for r in orders]), device=x.device)
+            drops = torch.stack([torch.rand((n, layout.n_columns), generator=g, device=x.device) for g in masks])
+            for start in range(0, n, batch):
+                idx = perm[:, start:start + batch]
+                xb, mb = x[idx], obs[idx]
+                keep = layout.per_slot((drops[:, start:start + batch] >= self.dropout).float()) * mb
+                corrupted = keep * xb + (1 - keep) * self.fill_
+                out = self.models_(corrupted)
+                sgd_step(opt, layout.reconstruction_loss(out, xb, mb, per_leading=True).sum())
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         # Multiple imputation pooled by averaging (probabilities for blocks, then arg-max on decode).
         start = obs * x + (1 - obs) * self.fill_
-        outs = [self.layout_.activate(m(start)) for m in self.models_]
+        outs = [self.layout_.activate(self.models_.model(k, start)) for k in range(len(self.models_.weights[0]))]
         return torch.stack(outs).mean(0)
