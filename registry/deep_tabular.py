@@ -147,14 +147,17 @@ class EncodedLayout:
 
 
 def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,
-                     epochs: int | None = None, iterations: int | None = None) -> Iterator[np.ndarray]:
+                     epochs: int | None = None, iterations: int | None = None) -> Iterator[torch.Tensor]:
     """Row indices of every mini-batch of a training run: ``epochs`` shuffled passes, or exactly
-    ``iterations`` batches drawn from back-to-back shuffled passes (GAIN counts iterations)."""
+    ``iterations`` batches drawn from back-to-back shuffled passes (GAIN counts iterations).
+
+    The indices are slices of one CPU index tensor per pass: a numpy index would be converted to a
+    tensor again at every ``x[idx]`` of every step."""
     batch_size = max(1, min(int(batch_size), n_rows))
     if iterations is not None:
         done = 0
         while done < iterations:
-            order = rng.permutation(n_rows)
+            order = torch.from_numpy(rng.permutation(n_rows))
             for start in range(0, n_rows - batch_size + 1, batch_size):
                 yield order[start:start + batch_size]
                 done += 1
@@ -162,7 +165,7 @@ def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,
                     return
         return
     for _ in range(int(epochs or 0)):
-        order = rng.permutation(n_rows)
+        order = torch.from_numpy(rng.permutation(n_rows))
         for start in range(0, n_rows, batch_size):
             yield order[start:start + batch_size]
 
