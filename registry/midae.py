@@ -46,37 +46,6 @@ class _DAE(nn.Module):
         return self.net(x)
 
 
-class _DAEStack(nn.Module):
-    """Several :class:`_DAE` of one shape trained side by side: layer ``i``'s weights of all models
-    stacked as ``weights[i]`` (models, out, in), so a training step is one batched matmul per layer
-    for every model instead of one small matmul (and optimiser update) per model and layer. The
-    models stay independent (own initialisation, batches, dropout draws and loss)."""
-
-    def __init__(self, nets: list[_DAE]) -> None:
-        super().__init__()
-        layers = [[m for m in net.net if isinstance(m, nn.Linear)] for net in nets]
-        self.weights = nn.ParameterList([nn.Parameter(torch.stack([ls[i].weight.detach() for ls in layers]))
-                                         for i in range(len(layers[0]))])
-        self.biases = nn.ParameterList([nn.Parameter(torch.stack([ls[i].bias.detach() for ls in layers]))
-                                        for i in range(len(layers[0]))])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Every model on its own rows: ``x`` is (models, rows, width)."""
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
-            x = torch.tanh(x) if i < last else x
-        return x
-
-    def model(self, k: int, x: torch.Tensor) -> torch.Tensor:
-        """Model ``k`` alone on ``x`` (rows, width), the same arithmetic as its :class:`_DAE`."""
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = nn.functional.linear(x, w[k], b[k])
-            x = torch.tanh(x) if i < last else x
-        return x
-
-
 class MIDAEImputer(DeepTabularImputer):
     info = BUILTIN_INFO["midae"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "theta": [POSITIVE_INT], "depth": [POSITIVE_INT], "dropout": [FRACTION],
@@ -103,10 +72,12 @@ class MIDAEImputer(DeepTabularImputer):
         n_models, epochs, layout = max(1, int(self.n_imputations)), int(self.epochs), self.layout_
         n, width = len(x), layout.width
         batch = max(1, min(int(self.batch_size), n))
-        # The models are trained together, but each one's randomness is what it was when they were
-        # trained one after another: initialisations drawn in model order from torch's global RNG,
-        # and model k's batch orders and dropout draws are the stretch of ``rng_`` / ``generator_``
-        # that follows model k-1's (forked here by replaying those draws).
+        # The models are trained side by side: one corruption, loss, backward call and optimiser step
+        # per batch for all of them (each model's matmuls stay its own, so the arithmetic is what it
+        # was when they were trained one after another). Each model's randomness is also what it was
+        # then: initialisations drawn in model order from torch's global RNG, and model k's batch
+        # orders and dropout draws the stretch of ``rng_`` / ``generator_`` that follows model k-1's
+        # (forked here by replaying those draws).
         nets = [xavier_init(_DAE(width, int(self.theta), int(self.depth)).to(self.device_)) for _ in range(n_models)]
         orders, masks = [], []
         for k in range(n_models):
@@ -116,8 +87,8 @@ class MIDAEImputer(DeepTabularImputer):
             for _ in range(epochs if k < n_models - 1 else 0):
                 self.rng_.permutation(n)
                 torch.rand((n, layout.n_columns), generator=self.generator_, device=x.device)
-        self.models_ = _DAEStack(nets)
-        opt = torch.optim.SGD(self.models_.parameters(), lr=self.learning_rate, momentum=self.momentum, nesterov=True,
+        self.models_ = nets
+        opt = torch.optim.SGD([p for net in nets for p in net.parameters()], lr=self.learning_rate, momentum=self.momentum, nesterov=True,
                               foreach=True)
         for _ in range(epochs):
             perm = torch.as_tensor(np.stack([r.permutation(n) for r in orders]), device=x.device)
@@ -127,11 +98,11 @@ class MIDAEImputer(DeepTabularImputer):
                 xb, mb = x[idx], obs[idx]
                 keep = layout.per_slot((drops[:, start:start + batch] >= self.dropout).float()) * mb
                 corrupted = keep * xb + (1 - keep) * self.fill_
-                out = self.models_(corrupted)
+                out = torch.stack([net(c) for net, c in zip(nets, corrupted)])
                 sgd_step(opt, layout.reconstruction_loss(out, xb, mb, per_leading=True).sum())
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         # Multiple imputation pooled by averaging (probabilities for blocks, then arg-max on decode).
         start = obs * x + (1 - obs) * self.fill_
-        outs = [self.layout_.activate(self.models_.model(k, start)) for k in range(len(self.models_.weights[0]))]
+        outs = [self.layout_.activate(m(start)) for m in self.models_]
         return torch.stack(outs).mean(0)
