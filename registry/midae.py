@@ -46,6 +46,63 @@ class _DAE(nn.Module):
         return self.net(x)
 
 
+def _linears(net: _DAE) -> list[nn.Linear]:
+    return [m for m in net.net if isinstance(m, nn.Linear)]
+
+
+def _stacking_is_exact(nets: list[_DAE], batch_sizes: set[int], device: torch.device) -> bool:
+    """Whether one ``baddbmm`` per layer over the models' stacked weights computes bit for bit what
+    each model's own ``nn.Linear`` computes (output and all three gradients) at these layer shapes
+    and batch sizes. A matmul kernel picks its summation order by shape and device, not by value, so
+    random numbers from a private generator settle it; at some widths (and maybe on other devices) the
+    orders differ, and the models then keep a matmul each."""
+    gen = torch.Generator(device=device).manual_seed(0)
+    n = len(nets)
+    for lin in _linears(nets[0]):
+        for rows in batch_sizes:
+            w, b, x, g = (torch.randn(shape, generator=gen, device=device) for shape in
+                          ((n, *lin.weight.shape), (n, lin.out_features), (n, rows, lin.in_features), (n, rows, lin.out_features)))
+            w, b, x = (t.requires_grad_() for t in (w, b, x))
+            stacked = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+            stacked.backward(g)
+            for k in range(n):
+                wk, bk, xk = (t[k].detach().clone().requires_grad_() for t in (w, b, x))
+                out = nn.functional.linear(xk, wk, bk)
+                out.backward(g[k])
+                grads = (wk.grad.equal(w.grad[k]), bk.grad.equal(b.grad[k]), xk.grad.equal(x.grad[k]))
+                if not (out.equal(stacked[k]) and all(grads)):
+                    return False
+    return True
+
+
+class _Stacked:
+    """The models' layers as stacked parameters (models, out, in): one ``baddbmm`` per layer for all
+    of them. Built from the models' weights; ``unstack`` copies the trained ones back."""
+
+    def __init__(self, nets: list[_DAE]) -> None:
+        self.nets = nets
+        layers = [_linears(net) for net in nets]
+        self.weights = [torch.stack([ls[i].weight.detach() for ls in layers]).requires_grad_() for i in range(len(layers[0]))]
+        self.biases = [torch.stack([ls[i].bias.detach() for ls in layers]).requires_grad_() for i in range(len(layers[0]))]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [*self.weights, *self.biases]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+            x = torch.tanh(x) if i < last else x
+        return x
+
+    def unstack(self) -> None:
+        with torch.no_grad():
+            for k, net in enumerate(self.nets):
+                for lin, w, b in zip(_linears(net), self.weights, self.biases):
+                    lin.weight.copy_(w[k])
+                    lin.bias.copy_(b[k])
+
+
 class MIDAEImputer(DeepTabularImputer):
     info = BUILTIN_INFO["midae"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"epochs": [POSITIVE_INT], "theta": [POSITIVE_INT], "depth": [POSITIVE_INT], "dropout": [FRACTION],
@@ -73,8 +130,9 @@ class MIDAEImputer(DeepTabularImputer):
         n, width = len(x), layout.width
         batch = max(1, min(int(self.batch_size), n))
         # The models are trained side by side: one corruption, loss, backward call and optimiser step
-        # per batch for all of them (each model's matmuls stay its own, so the arithmetic is what it
-        # was when they were trained one after another). Each model's randomness is also what it was
+        # per batch for all of them, and one batched matmul per layer where that sums exactly as each
+        # model's own matmul (_stacking_is_exact), so the arithmetic is what it was when they were
+        # trained one after another. Each model's randomness is also what it was
         # then: initialisations drawn in model order from torch's global RNG, and model k's batch
         # orders and dropout draws the stretch of ``rng_`` / ``generator_`` that follows model k-1's
         # (forked here by replaying those draws).
@@ -88,7 +146,11 @@ class MIDAEImputer(DeepTabularImputer):
                 self.rng_.permutation(n)
                 torch.rand((n, layout.n_columns), generator=self.generator_, device=x.device)
         self.models_ = nets
-        opt = torch.optim.SGD([p for net in nets for p in net.parameters()], lr=self.learning_rate, momentum=self.momentum, nesterov=True,
+        batch_sizes = {batch, n % batch} - {0}
+        stacked = _Stacked(self._warm(nets, x)) if _stacking_is_exact(nets, batch_sizes, x.device) else None
+        forward = stacked or (lambda c: torch.stack([net(c_k) for net, c_k in zip(nets, c)]))
+        params = stacked.parameters() if stacked else [p for net in nets for p in net.parameters()]
+        opt = torch.optim.SGD(params, lr=self.learning_rate, momentum=self.momentum, nesterov=True,
                               foreach=True)
         for _ in range(epochs):
             perm = torch.as_tensor(np.stack([r.permutation(n) for r in orders]), device=x.device)
@@ -98,8 +160,20 @@ class MIDAEImputer(DeepTabularImputer):
                 xb, mb = x[idx], obs[idx]
                 keep = layout.per_slot((drops[:, start:start + batch] >= self.dropout).float()) * mb
                 corrupted = keep * xb + (1 - keep) * self.fill_
-                out = torch.stack([net(c) for net, c in zip(nets, corrupted)])
+                out = forward(corrupted)
                 sgd_step(opt, layout.reconstruction_loss(out, xb, mb, per_leading=True).sum())
+        if stacked:
+            stacked.unstack()
+
+    @staticmethod
+    def _warm(nets: list[_DAE], x: torch.Tensor) -> list[_DAE]:
+        """``nets`` after one forward pass each (on one row, no gradient): a fine-tune's warm start
+        (PROTOCOL §7, ``warm_start``) loads the fitted weights at a network's first forward pass, and
+        the stacked copy must be taken after that."""
+        with torch.no_grad():
+            for net in nets:
+                net(x[:1])
+        return nets
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         # Multiple imputation pooled by averaging (probabilities for blocks, then arg-max on decode).
