@@ -100,6 +100,10 @@ class EncodedLayout:
     def log_likelihood(self, dist: torch.distributions.Distribution | None, raw: torch.Tensor,
                        x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """log p(x_obs | ...) per row: ``dist`` for numeric slots, softmax of ``raw`` for blocks."""
+        if dist is not None and self.n_numeric and not self.blocks:
+            # The categorical term is a tensor of zeros then: adding the scalar 0.0 gives the same bits
+            # without building it.
+            return self.numeric_log_prob(dist, x, obs) + 0.0
         total = self.categorical_log_prob(raw, x, obs)
         if dist is not None and self.n_numeric:
             total = total + self.numeric_log_prob(dist, x, obs)
@@ -130,19 +134,25 @@ class EncodedLayout:
         def total_of(t: torch.Tensor) -> torch.Tensor:  # t: (..., rows)
             return t.sum(-1) if per_leading else t.sum()
 
+        # Without blocks the categorical term is an exact zero (a sum of non-negative squared errors
+        # added to it keeps its bits), so it is not built.
+        total = None
         if categorical == "brier":
-            total = raw.new_zeros(())
             for s, e in self.blocks:
                 err = (torch.softmax(raw[..., s:e], dim=-1) - x[..., s:e]) ** 2
-                total = total + total_of(err.sum(-1) * obs[..., s])
-        else:
+                term = total_of(err.sum(-1) * obs[..., s])
+                total = term if total is None else total + term
+        elif self.blocks:
             total = -total_of(self.categorical_log_prob(raw, x, obs))
         if self.n_numeric:
             pred = raw[..., self.numeric]
             if numeric == "sigmoid":
                 pred = torch.sigmoid(pred)
             err = (pred - x[..., self.numeric]) ** 2 * obs[..., self.numeric]
-            total = total + total_of(err.sum(-1) if per_leading else err)
+            term = total_of(err.sum(-1) if per_leading else err)
+            total = term if total is None else total + term
+        if total is None:  # neither blocks nor numeric slots: an empty table
+            total = raw.new_zeros(raw.shape[:-2] if per_leading else ())
         return total / total_of(self.observed_cells(obs)).clamp_min(1.0)
 
 
