@@ -186,7 +186,10 @@ def main() -> int:
     lines += ["", "Other tables (first 600 rows, 20% MCAR, quick hyper-parameters, MIDAE with 2 models; Adult has "
               "8 categorical columns, MAGIC 10 numeric ones): transform outputs identical before/after: "
               + ", ".join(f"{n} on {d} {v}" for (n, d), v in others.items()) + "."]
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # The hand-written analysis below the figures ("## Notes" onwards) survives a re-run.
+    kept = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    notes = kept[kept.index("\n## Notes"):] if "\n## Notes" in kept else ""
+    args.out.write_text("\n".join(lines) + "\n" + notes, encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
