@@ -154,11 +154,13 @@ class MIDAEImputer(DeepTabularImputer):
                               foreach=True)
         for _ in range(epochs):
             perm = torch.as_tensor(np.stack([r.permutation(n) for r in orders]), device=x.device)
-            drops = torch.stack([torch.rand((n, layout.n_columns), generator=g, device=x.device) for g in masks])
+            # The epoch's keep/drop draws of every model, kept as booleans (a quarter of the floats' memory).
+            kept = torch.stack([torch.rand((n, layout.n_columns), generator=g, device=x.device) >= self.dropout
+                                for g in masks])
             for start in range(0, n, batch):
                 idx = perm[:, start:start + batch]
                 xb, mb = x[idx], obs[idx]
-                keep = layout.per_slot((drops[:, start:start + batch] >= self.dropout).float()) * mb
+                keep = layout.per_slot(kept[:, start:start + batch].float()) * mb
                 corrupted = keep * xb + (1 - keep) * self.fill_
                 out = forward(corrupted)
                 sgd_step(opt, layout.reconstruction_loss(out, xb, mb, per_leading=True).sum())
