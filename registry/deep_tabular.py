@@ -26,7 +26,7 @@ from torch import nn
 from ..protocol.encoding import MixedEncoder, Scaling
 from ..errors import NotApplicableError
 from ..imputer import AdaptableImputer
-from .neural import resolve_device, seeded_generator, to_tensor
+from .neural import LeanAdam, resolve_device, seeded_generator, to_tensor
 
 
 class EncodedLayout:
@@ -180,7 +180,7 @@ def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,
             yield order[start:start + batch_size]
 
 
-def sgd_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+def sgd_step(optimizer: torch.optim.Optimizer | LeanAdam, loss: torch.Tensor) -> float:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -25,7 +25,7 @@ from torch import nn
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from .neural import mlp
+from .neural import LeanAdam, mlp
 from ..imputer import DEVICE, FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, StrOptions
 from .info import BUILTIN_INFO
 
@@ -78,8 +78,8 @@ class GAINImputer(DeepTabularImputer):
         self.discriminator_net_ = mlp([2 * dim, dim, dim, dim], out=nn.Sigmoid()).to(self.device_)
         reference_init(self.generator_net_)
         reference_init(self.discriminator_net_)
-        opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=self.learning_rate, foreach=True)
-        opt_d = torch.optim.Adam(self.discriminator_net_.parameters(), lr=self.learning_rate, foreach=True)
+        opt_g = LeanAdam(self.generator_net_.parameters(), lr=self.learning_rate)
+        opt_d = LeanAdam(self.discriminator_net_.parameters(), lr=self.learning_rate)
         layout = self.layout_
         for idx in training_batches(len(x), self.batch_size, self.rng_, iterations=int(self.iterations)):
             mb = obs[idx]

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
-from .neural import NormalLaw
+from .neural import LeanAdam, NormalLaw
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -89,7 +89,7 @@ class HIVAEImputer(DeepTabularImputer):
         cat_blocks = [(i, b.start, b.stop) for i, b in enumerate(blocks) if b.kind == "categorical"]
         self.model_ = _HIVAE(self.layout_.width, numeric_columns, cat_blocks, len(blocks),
                              int(self.dim_s), int(self.dim_z), int(self.dim_y)).to(self.device_)
-        opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate, foreach=True)
+        opt = LeanAdam(self.model_.parameters(), lr=self.learning_rate)
         m, layout = self.model_, self.layout_
         epochs = max(1, int(self.epochs))
         steps_per_epoch = math.ceil(len(x) / max(1, min(int(self.batch_size), len(x))))

@@ -18,7 +18,7 @@ from torch import nn
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from .neural import NormalLaw, StudentTLaw, mlp, standard_normal_log_prob
+from .neural import LeanAdam, NormalLaw, StudentTLaw, mlp, standard_normal_log_prob
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -67,7 +67,7 @@ class MIWAEImputer(DeepTabularImputer):
         self.encoder_net_ = mlp([width, h, h, 2 * d], activation=nn.Tanh).to(self.device_)
         self.decoder_ = mlp([d, h, h, width + 2 * self.layout_.n_numeric], activation=nn.Tanh).to(self.device_)
         params = list(self.encoder_net_.parameters()) + list(self.decoder_.parameters())
-        opt = torch.optim.Adam(params, lr=self.learning_rate, foreach=True)
+        opt = LeanAdam(params, lr=self.learning_rate)
         k = int(self.n_samples)
         for idx in training_batches(len(x), self.batch_size, self.rng_, epochs=int(self.epochs)):
             log_w, _, _ = self._log_weights(x[idx], obs[idx], k)

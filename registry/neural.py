@@ -6,7 +6,7 @@ torch is imported here, so only neural imputers pay for it (it is the ``deep`` e
 from __future__ import annotations
 
 import math
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -84,3 +84,39 @@ class StudentTLaw:
         Z = (self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi)
              + torch.lgamma(0.5 * self.df) - torch.lgamma(0.5 * (self.df + 1.0)))
         return -0.5 * (self.df + 1.0) * torch.log1p(y ** 2.0 / self.df) - Z
+
+
+class LeanAdam:
+    """Adam (no weight decay, no AMSGrad) with the arithmetic of ``torch.optim.Adam`` op for op, so the
+    same bits (tests/test_deep.py checks it against ``torch.optim.Adam``), without the optimiser's
+    per-step wrappers (hooks, profiling records, grouping, step tensors): on a network of a few small
+    layers those cost as much as the update itself."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.params = list(params)
+        self.lr, (self.beta1, self.beta2), self.eps = float(lr), betas, eps
+        self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.steps = [0] * len(self.params)  # per parameter, as torch counts them (one with no grad skips)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        params = [self.params[i] for i in live]
+        grads = [p.grad for p in params]
+        avgs, sqs = [self.exp_avgs[i] for i in live], [self.exp_avg_sqs[i] for i in live]
+        for i in live:
+            self.steps[i] += 1
+        torch._foreach_lerp_(avgs, grads, 1 - self.beta1)
+        torch._foreach_mul_(sqs, self.beta2)
+        torch._foreach_addcmul_(sqs, grads, grads, 1 - self.beta2)
+        steps = [float(self.steps[i]) for i in live]
+        denom = torch._foreach_sqrt(sqs)
+        torch._foreach_div_(denom, [(1 - self.beta2 ** t) ** 0.5 for t in steps])
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(params, avgs, denom, [(self.lr / (1 - self.beta1 ** t)) * -1 for t in steps])

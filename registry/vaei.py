@@ -23,7 +23,7 @@ from torch import nn
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from .neural import NormalLaw, mlp
+from .neural import LeanAdam, NormalLaw, mlp
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -71,7 +71,7 @@ class VAEImputer(DeepTabularImputer):
         self.encoder_net_ = mlp([width, h, h, 2 * d], activation=nn.Softplus).to(self.device_)
         self.decoder_ = mlp([d, h, h, width + self.layout_.n_numeric], activation=nn.Softplus).to(self.device_)
         params = list(self.encoder_net_.parameters()) + list(self.decoder_.parameters())
-        opt = torch.optim.Adam(params, lr=self.learning_rate, foreach=True)
+        opt = LeanAdam(params, lr=self.learning_rate)
         for idx in training_batches(len(x), self.batch_size, self.rng_, epochs=int(self.epochs)):
             xb, mb = x[idx], obs[idx]
             mu, log_var = self.encoder_net_(xb).chunk(2, dim=-1)

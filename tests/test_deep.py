@@ -225,3 +225,24 @@ def test_midae_models_side_by_side_match_one_matmul_each(monkeypatch):
     monkeypatch.setattr(midae, "_stacking_is_exact", lambda *a: False)
     separate = make_imputer("midae", params).fit_transform(Xm)
     assert np.array_equal(batched.to_numpy(), separate.to_numpy())
+
+
+def test_lean_adam_updates_as_torch_adam_bit_for_bit():
+    """LeanAdam (the deep imputers' optimiser) is torch.optim.Adam's arithmetic without its wrappers:
+    after many steps, with a parameter left out of some steps, the weights are the same bits."""
+    from imputebench.registry.neural import LeanAdam
+
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Linear(7, 9), torch.nn.Tanh(), torch.nn.Linear(9, 3)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.Adam(nets[0].parameters(), lr=3e-3), LeanAdam(nets[1].parameters(), lr=3e-3)]
+    x = torch.randn(50, 7)
+    for step in range(300):
+        for net, opt in zip(nets, opts):
+            opt.zero_grad(set_to_none=True)
+            out = net(x + step * 1e-3) if step % 7 else net[1](net[0](x)).sum(-1, keepdim=True).expand(-1, 3)
+            (out ** 2).mean().backward()
+            if step % 7 == 0:
+                net[2].weight.grad = net[2].bias.grad = None  # this step leaves the last layer out
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
