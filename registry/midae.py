@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .deep_tabular import DeepTabularImputer, sgd_step, xavier_init
+from .neural import LeanNesterovSGD
 from ..imputer import DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -150,8 +151,7 @@ class MIDAEImputer(DeepTabularImputer):
         stacked = _Stacked(self._warm(nets, x)) if _stacking_is_exact(nets, batch_sizes, x.device) else None
         forward = stacked or (lambda c: torch.stack([net(c_k) for net, c_k in zip(nets, c)]))
         params = stacked.parameters() if stacked else [p for net in nets for p in net.parameters()]
-        opt = torch.optim.SGD(params, lr=self.learning_rate, momentum=self.momentum, nesterov=True,
-                              foreach=True)
+        opt = LeanNesterovSGD(params, lr=self.learning_rate, momentum=self.momentum)
         for _ in range(epochs):
             perm = torch.as_tensor(np.stack([r.permutation(n) for r in orders]), device=x.device)
             # The epoch's keep/drop draws of every model, kept as booleans (a quarter of the floats' memory).

@@ -120,3 +120,35 @@ class LeanAdam:
         torch._foreach_div_(denom, [(1 - self.beta2 ** t) ** 0.5 for t in steps])
         torch._foreach_add_(denom, self.eps)
         torch._foreach_addcdiv_(params, avgs, denom, [(self.lr / (1 - self.beta1 ** t)) * -1 for t in steps])
+
+
+class LeanNesterovSGD:
+    """SGD with Nesterov momentum (no dampening, no weight decay) with the arithmetic of
+    ``torch.optim.SGD(nesterov=True)`` op for op, without its per-step wrappers (as :class:`LeanAdam`)."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float) -> None:
+        self.params = list(params)
+        self.lr, self.momentum = float(lr), float(momentum)
+        self.buffers: list[torch.Tensor | None] = [None] * len(self.params)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        grads = [self.params[i].grad for i in live]
+        held = [self.buffers[i] for i in live]
+        if all(b is not None for b in held):
+            torch._foreach_mul_(held, self.momentum)
+            torch._foreach_add_(held, grads, alpha=1)
+        else:  # a parameter's first step: its buffer starts as its gradient
+            for k, i in enumerate(live):
+                if self.buffers[i] is None:
+                    self.buffers[i] = grads[k].detach().clone()
+                else:
+                    self.buffers[i].mul_(self.momentum).add_(grads[k], alpha=1)
+            held = [self.buffers[i] for i in live]
+        torch._foreach_add_(grads, held, alpha=self.momentum)
+        torch._foreach_add_([self.params[i] for i in live], grads, alpha=-self.lr)

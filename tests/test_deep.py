@@ -246,3 +246,21 @@ def test_lean_adam_updates_as_torch_adam_bit_for_bit():
                 net[2].weight.grad = net[2].bias.grad = None  # this step leaves the last layer out
             opt.step()
     assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
+
+
+def test_lean_nesterov_sgd_updates_as_torch_sgd_bit_for_bit():
+    """LeanNesterovSGD (MIDAE's optimiser) against torch.optim.SGD(nesterov=True): the same bits."""
+    from imputebench.registry.neural import LeanNesterovSGD
+
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Linear(7, 9), torch.nn.Tanh(), torch.nn.Linear(9, 7)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.SGD(nets[0].parameters(), lr=0.01, momentum=0.99, nesterov=True),
+            LeanNesterovSGD(nets[1].parameters(), lr=0.01, momentum=0.99)]
+    x = torch.randn(50, 7)
+    for step in range(300):
+        for net, opt in zip(nets, opts):
+            opt.zero_grad(set_to_none=True)
+            ((net(x + step * 1e-3) - x) ** 2).mean().backward()
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
