@@ -1,4 +1,5 @@
-"""What every torch imputer shares: device choice, seeding, MLPs and mini-batches.
+"""What every torch imputer shares: device choice, seeding, MLPs and mini-batches, and lean stand-ins
+(log-densities, optimisers) that compute torch's arithmetic op for op with less per-step overhead.
 
 torch is imported here, so only neural imputers pay for it (it is the ``deep`` extra).
 """
