@@ -26,7 +26,7 @@ from torch import nn
 from ..protocol.encoding import MixedEncoder, Scaling
 from ..errors import NotApplicableError
 from ..imputer import AdaptableImputer
-from .neural import resolve_device, seeded_generator, to_tensor
+from .neural import LeanAdam, resolve_device, seeded_generator, to_tensor
 
 
 class EncodedLayout:
@@ -100,6 +100,10 @@ class EncodedLayout:
     def log_likelihood(self, dist: torch.distributions.Distribution | None, raw: torch.Tensor,
                        x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         """log p(x_obs | ...) per row: ``dist`` for numeric slots, softmax of ``raw`` for blocks."""
+        if dist is not None and self.n_numeric and not self.blocks:
+            # The categorical term is a tensor of zeros then: adding the scalar 0.0 gives the same bits
+            # without building it.
+            return self.numeric_log_prob(dist, x, obs) + 0.0
         total = self.categorical_log_prob(raw, x, obs)
         if dist is not None and self.n_numeric:
             total = total + self.numeric_log_prob(dist, x, obs)
@@ -120,35 +124,50 @@ class EncodedLayout:
         return obs[..., self.column_slots].sum(-1)
 
     def reconstruction_loss(self, raw: torch.Tensor, x: torch.Tensor, obs: torch.Tensor,
-                            numeric: str = "identity", categorical: str = "cross_entropy") -> torch.Tensor:
+                            numeric: str = "identity", categorical: str = "cross_entropy",
+                            per_leading: bool = False) -> torch.Tensor:
         """Mean over observed cells of squared error (numeric, after ``numeric`` activation) and, per
         categorical block, cross-entropy or (``categorical="brier"``) the squared error of the softmax
-        probabilities against the one-hot truth: the autoencoder/GAIN reconstruction term."""
+        probabilities against the one-hot truth: the autoencoder/GAIN reconstruction term.
+        ``per_leading``: (..., rows, width) inputs give one mean per leading index (one per model of a
+        stack), each over its own rows."""
+        def total_of(t: torch.Tensor) -> torch.Tensor:  # t: (..., rows)
+            return t.sum(-1) if per_leading else t.sum()
+
+        # Without blocks the categorical term is an exact zero (a sum of non-negative squared errors
+        # added to it keeps its bits), so it is not built.
+        total = None
         if categorical == "brier":
-            total = raw.new_zeros(())
             for s, e in self.blocks:
                 err = (torch.softmax(raw[..., s:e], dim=-1) - x[..., s:e]) ** 2
-                total = total + (err.sum(-1) * obs[..., s]).sum()
-        else:
-            total = -self.categorical_log_prob(raw, x, obs).sum()
+                term = total_of(err.sum(-1) * obs[..., s])
+                total = term if total is None else total + term
+        elif self.blocks:
+            total = -total_of(self.categorical_log_prob(raw, x, obs))
         if self.n_numeric:
             pred = raw[..., self.numeric]
             if numeric == "sigmoid":
                 pred = torch.sigmoid(pred)
             err = (pred - x[..., self.numeric]) ** 2 * obs[..., self.numeric]
-            total = total + err.sum()
-        return total / self.observed_cells(obs).sum().clamp_min(1.0)
+            term = total_of(err.sum(-1) if per_leading else err)
+            total = term if total is None else total + term
+        if total is None:  # neither blocks nor numeric slots: an empty table
+            total = raw.new_zeros(raw.shape[:-2] if per_leading else ())
+        return total / total_of(self.observed_cells(obs)).clamp_min(1.0)
 
 
 def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,
-                     epochs: int | None = None, iterations: int | None = None) -> Iterator[np.ndarray]:
+                     epochs: int | None = None, iterations: int | None = None) -> Iterator[torch.Tensor]:
     """Row indices of every mini-batch of a training run: ``epochs`` shuffled passes, or exactly
-    ``iterations`` batches drawn from back-to-back shuffled passes (GAIN counts iterations)."""
+    ``iterations`` batches drawn from back-to-back shuffled passes (GAIN counts iterations).
+
+    The indices are slices of one CPU index tensor per pass: a numpy index would be converted to a
+    tensor again at every ``x[idx]`` of every step."""
     batch_size = max(1, min(int(batch_size), n_rows))
     if iterations is not None:
         done = 0
         while done < iterations:
-            order = rng.permutation(n_rows)
+            order = torch.from_numpy(rng.permutation(n_rows))
             for start in range(0, n_rows - batch_size + 1, batch_size):
                 yield order[start:start + batch_size]
                 done += 1
@@ -156,12 +175,12 @@ def training_batches(n_rows: int, batch_size: int, rng: np.random.Generator, *,
                     return
         return
     for _ in range(int(epochs or 0)):
-        order = rng.permutation(n_rows)
+        order = torch.from_numpy(rng.permutation(n_rows))
         for start in range(0, n_rows, batch_size):
             yield order[start:start + batch_size]
 
 
-def sgd_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+def sgd_step(optimizer: torch.optim.Optimizer | LeanAdam, loss: torch.Tensor) -> float:
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -25,7 +25,7 @@ from torch import nn
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from .neural import mlp
+from .neural import LeanAdam, mlp
 from ..imputer import DEVICE, FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, StrOptions
 from .info import BUILTIN_INFO
 
@@ -78,8 +78,8 @@ class GAINImputer(DeepTabularImputer):
         self.discriminator_net_ = mlp([2 * dim, dim, dim, dim], out=nn.Sigmoid()).to(self.device_)
         reference_init(self.generator_net_)
         reference_init(self.discriminator_net_)
-        opt_g = torch.optim.Adam(self.generator_net_.parameters(), lr=self.learning_rate)
-        opt_d = torch.optim.Adam(self.discriminator_net_.parameters(), lr=self.learning_rate)
+        opt_g = LeanAdam(self.generator_net_.parameters(), lr=self.learning_rate)
+        opt_d = LeanAdam(self.discriminator_net_.parameters(), lr=self.learning_rate)
         layout = self.layout_
         for idx in training_batches(len(x), self.batch_size, self.rng_, iterations=int(self.iterations)):
             mb = obs[idx]
@@ -97,16 +97,17 @@ class GAINImputer(DeepTabularImputer):
                 weight = torch.ones_like(mb)
             norm = weight.sum().clamp_min(1.0)
 
-            # Discriminator step (generator fixed).
-            raw = self.generator_net_(torch.cat([xb, mb], dim=1)).detach()
+            # One generator pass serves both steps: its weights do not change during D's step, so a
+            # second pass would give the same output (D's step sees it detached).
+            raw = self.generator_net_(torch.cat([xb, mb], dim=1))
             filled = mb * xb + (1 - mb) * layout.activate(raw, numeric="sigmoid")
-            d_prob = self.discriminator_net_(torch.cat([filled, hint], dim=1))
+
+            # Discriminator step (generator fixed).
+            d_prob = self.discriminator_net_(torch.cat([filled.detach(), hint], dim=1))
             d_loss = -(weight * (mb * torch.log(d_prob + EPS) + (1 - mb) * torch.log(1 - d_prob + EPS))).sum() / norm
             sgd_step(opt_d, d_loss)
 
             # Generator step: fool D on the missing cells + alpha * reconstruction of observed ones.
-            raw = self.generator_net_(torch.cat([xb, mb], dim=1))
-            filled = mb * xb + (1 - mb) * layout.activate(raw, numeric="sigmoid")
             d_prob = self.discriminator_net_(torch.cat([filled, hint], dim=1))
             g_adv = -(weight * (1 - mb) * torch.log(d_prob + EPS)).sum() / norm
             g_rec = layout.reconstruction_loss(raw, xb, mb, numeric="sigmoid", categorical=self.categorical_loss)

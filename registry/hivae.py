@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.distributions import Normal
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
+from .neural import LeanAdam, NormalLaw
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -49,7 +49,7 @@ class _HIVAE(nn.Module):
         self.num_var = nn.Linear(dim_s, n_num) if n_num else None
         self.cat_heads = nn.ModuleList([nn.Linear(dim_y, stop - start) for _, start, stop in blocks])
 
-    def decode(self, z: torch.Tensor, s: torch.Tensor, width: int, numeric_slots: torch.Tensor) -> tuple[Normal | None, torch.Tensor]:
+    def decode(self, z: torch.Tensor, s: torch.Tensor, width: int, numeric_slots: torch.Tensor) -> tuple[NormalLaw | None, torch.Tensor]:
         y = self.p_y(z).view(*z.shape[:-1], -1, self.dim_y)
         raw = z.new_zeros(*z.shape[:-1], width)
         law = None
@@ -59,7 +59,7 @@ class _HIVAE(nn.Module):
             mean = (torch.cat([y_num, s_rep], -1) * self.num_mean_w).sum(-1) + self.num_mean_b
             var = nn.functional.softplus(self.num_var(s)) + 1e-3
             raw[..., numeric_slots] = mean
-            law = Normal(mean, var.sqrt())
+            law = NormalLaw(mean, var.sqrt())
         for head, (col, start, stop) in zip(self.cat_heads, self.blocks):
             raw[..., start:stop] = head(y[..., col, :])
         return law, raw
@@ -89,7 +89,7 @@ class HIVAEImputer(DeepTabularImputer):
         cat_blocks = [(i, b.start, b.stop) for i, b in enumerate(blocks) if b.kind == "categorical"]
         self.model_ = _HIVAE(self.layout_.width, numeric_columns, cat_blocks, len(blocks),
                              int(self.dim_s), int(self.dim_z), int(self.dim_y)).to(self.device_)
-        opt = torch.optim.Adam(self.model_.parameters(), lr=self.learning_rate)
+        opt = LeanAdam(self.model_.parameters(), lr=self.learning_rate)
         m, layout = self.model_, self.layout_
         epochs = max(1, int(self.epochs))
         steps_per_epoch = math.ceil(len(x) / max(1, min(int(self.batch_size), len(x))))

@@ -16,10 +16,14 @@ zeros the network never sees mean-filled inputs with a loss on them and learns t
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import torch
 from torch import nn
 
-from .deep_tabular import DeepTabularImputer, sgd_step, training_batches, xavier_init
+from .deep_tabular import DeepTabularImputer, sgd_step, xavier_init
+from .neural import LeanNesterovSGD
 from ..imputer import DEVICE, FRACTION, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -41,6 +45,63 @@ class _DAE(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+def _linears(net: _DAE) -> list[nn.Linear]:
+    return [m for m in net.net if isinstance(m, nn.Linear)]
+
+
+def _stacking_is_exact(nets: list[_DAE], batch_sizes: set[int], device: torch.device) -> bool:
+    """Whether one ``baddbmm`` per layer over the models' stacked weights computes bit for bit what
+    each model's own ``nn.Linear`` computes (output and all three gradients) at these layer shapes
+    and batch sizes. A matmul kernel picks its summation order by shape and device, not by value, so
+    random numbers from a private generator settle it; at some widths (and maybe on other devices) the
+    orders differ, and the models then keep a matmul each."""
+    gen = torch.Generator(device=device).manual_seed(0)
+    n = len(nets)
+    for lin in _linears(nets[0]):
+        for rows in batch_sizes:
+            w, b, x, g = (torch.randn(shape, generator=gen, device=device) for shape in
+                          ((n, *lin.weight.shape), (n, lin.out_features), (n, rows, lin.in_features), (n, rows, lin.out_features)))
+            w, b, x = (t.requires_grad_() for t in (w, b, x))
+            stacked = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+            stacked.backward(g)
+            for k in range(n):
+                wk, bk, xk = (t[k].detach().clone().requires_grad_() for t in (w, b, x))
+                out = nn.functional.linear(xk, wk, bk)
+                out.backward(g[k])
+                grads = (wk.grad.equal(w.grad[k]), bk.grad.equal(b.grad[k]), xk.grad.equal(x.grad[k]))
+                if not (out.equal(stacked[k]) and all(grads)):
+                    return False
+    return True
+
+
+class _Stacked:
+    """The models' layers as stacked parameters (models, out, in): one ``baddbmm`` per layer for all
+    of them. Built from the models' weights; ``unstack`` copies the trained ones back."""
+
+    def __init__(self, nets: list[_DAE]) -> None:
+        self.nets = nets
+        layers = [_linears(net) for net in nets]
+        self.weights = [torch.stack([ls[i].weight.detach() for ls in layers]).requires_grad_() for i in range(len(layers[0]))]
+        self.biases = [torch.stack([ls[i].bias.detach() for ls in layers]).requires_grad_() for i in range(len(layers[0]))]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [*self.weights, *self.biases]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+            x = torch.tanh(x) if i < last else x
+        return x
+
+    def unstack(self) -> None:
+        with torch.no_grad():
+            for k, net in enumerate(self.nets):
+                for lin, w, b in zip(_linears(net), self.weights, self.biases):
+                    lin.weight.copy_(w[k])
+                    lin.bias.copy_(b[k])
 
 
 class MIDAEImputer(DeepTabularImputer):
@@ -66,19 +127,55 @@ class MIDAEImputer(DeepTabularImputer):
 
     def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:
         self.fill_ = self.column_means(x, obs)
-        self.models_ = []
-        for _ in range(max(1, int(self.n_imputations))):
-            model = _DAE(self.layout_.width, int(self.theta), int(self.depth)).to(self.device_)
-            xavier_init(model)
-            opt = torch.optim.SGD(model.parameters(), lr=self.learning_rate, momentum=self.momentum, nesterov=True)
-            for idx in training_batches(len(x), self.batch_size, self.rng_, epochs=int(self.epochs)):
-                keep_cols = torch.rand((len(idx), self.layout_.n_columns), generator=self.generator_,
-                                       device=x.device) >= self.dropout
-                keep = self.layout_.per_slot(keep_cols.float()) * obs[idx]
-                corrupted = keep * x[idx] + (1 - keep) * self.fill_
-                out = model(corrupted)
-                sgd_step(opt, self.layout_.reconstruction_loss(out, x[idx], obs[idx]))
-            self.models_.append(model)
+        n_models, epochs, layout = max(1, int(self.n_imputations)), int(self.epochs), self.layout_
+        n, width = len(x), layout.width
+        batch = max(1, min(int(self.batch_size), n))
+        # The models are trained side by side: one corruption, loss, backward call and optimiser step
+        # per batch for all of them, and one batched matmul per layer where that sums exactly as each
+        # model's own matmul (_stacking_is_exact), so the arithmetic is what it was when they were
+        # trained one after another. Each model's randomness is also what it was
+        # then: initialisations drawn in model order from torch's global RNG, and model k's batch
+        # orders and dropout draws the stretch of ``rng_`` / ``generator_`` that follows model k-1's
+        # (forked here by replaying those draws).
+        nets = [xavier_init(_DAE(width, int(self.theta), int(self.depth)).to(self.device_)) for _ in range(n_models)]
+        orders, masks = [], []
+        for k in range(n_models):
+            orders.append(copy.deepcopy(self.rng_))
+            masks.append(torch.Generator(device=x.device))
+            masks[-1].set_state(self.generator_.get_state())
+            for _ in range(epochs if k < n_models - 1 else 0):
+                self.rng_.permutation(n)
+                torch.rand((n, layout.n_columns), generator=self.generator_, device=x.device)
+        self.models_ = nets
+        batch_sizes = {batch, n % batch} - {0}
+        stacked = _Stacked(self._warm(nets, x)) if _stacking_is_exact(nets, batch_sizes, x.device) else None
+        forward = stacked or (lambda c: torch.stack([net(c_k) for net, c_k in zip(nets, c)]))
+        params = stacked.parameters() if stacked else [p for net in nets for p in net.parameters()]
+        opt = LeanNesterovSGD(params, lr=self.learning_rate, momentum=self.momentum)
+        for _ in range(epochs):
+            perm = torch.as_tensor(np.stack([r.permutation(n) for r in orders]), device=x.device)
+            # The epoch's keep/drop draws of every model, kept as booleans (a quarter of the floats' memory).
+            kept = torch.stack([torch.rand((n, layout.n_columns), generator=g, device=x.device) >= self.dropout
+                                for g in masks])
+            for start in range(0, n, batch):
+                idx = perm[:, start:start + batch]
+                xb, mb = x[idx], obs[idx]
+                keep = layout.per_slot(kept[:, start:start + batch].float()) * mb
+                corrupted = keep * xb + (1 - keep) * self.fill_
+                out = forward(corrupted)
+                sgd_step(opt, layout.reconstruction_loss(out, xb, mb, per_leading=True).sum())
+        if stacked:
+            stacked.unstack()
+
+    @staticmethod
+    def _warm(nets: list[_DAE], x: torch.Tensor) -> list[_DAE]:
+        """``nets`` after one forward pass each (on one row, no gradient): a fine-tune's warm start
+        (PROTOCOL §7, ``warm_start``) loads the fitted weights at a network's first forward pass, and
+        the stacked copy must be taken after that."""
+        with torch.no_grad():
+            for net in nets:
+                net(x[:1])
+        return nets
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         # Multiple imputation pooled by averaging (probabilities for blocks, then arg-max on decode).

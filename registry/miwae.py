@@ -15,11 +15,10 @@ import math
 import pandas as pd
 import torch
 from torch import nn
-from torch.distributions import Normal, StudentT
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from .neural import mlp
+from .neural import LeanAdam, NormalLaw, StudentTLaw, mlp, standard_normal_log_prob
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -44,10 +43,10 @@ class MIWAEImputer(DeepTabularImputer):
         self.device = device
         self.random_state = random_state
 
-    def _log_weights(self, x: torch.Tensor, obs: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, StudentT | None]:
+    def _log_weights(self, x: torch.Tensor, obs: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, StudentTLaw | None]:
         """``k`` posterior samples per row: log importance weights (k, n), raw decoder output, numeric law."""
         mu, scale_raw = self.encoder_net_(x).chunk(2, dim=-1)
-        q = Normal(mu, nn.functional.softplus(scale_raw) + 1e-3)
+        q = NormalLaw(mu, nn.functional.softplus(scale_raw) + 1e-3)
         eps = torch.randn((k, *mu.shape), generator=self.generator_, device=mu.device)
         z = q.loc + q.scale * eps
         out = self.decoder_(z)
@@ -57,9 +56,9 @@ class MIWAEImputer(DeepTabularImputer):
         if n_num:
             scale = nn.functional.softplus(out[..., width:width + n_num]) + 1e-3
             df = nn.functional.softplus(out[..., width + n_num:]) + 3.0
-            law = StudentT(df, raw[..., self.layout_.numeric], scale)
+            law = StudentTLaw(df, raw[..., self.layout_.numeric], scale)
         log_px = self.layout_.log_likelihood(law, raw, x, obs)
-        log_pz = Normal(0.0, 1.0).log_prob(z).sum(-1)
+        log_pz = standard_normal_log_prob(z).sum(-1)
         log_qz = q.log_prob(z).sum(-1)
         return log_px + log_pz - log_qz, raw, law
 
@@ -68,7 +67,7 @@ class MIWAEImputer(DeepTabularImputer):
         self.encoder_net_ = mlp([width, h, h, 2 * d], activation=nn.Tanh).to(self.device_)
         self.decoder_ = mlp([d, h, h, width + 2 * self.layout_.n_numeric], activation=nn.Tanh).to(self.device_)
         params = list(self.encoder_net_.parameters()) + list(self.decoder_.parameters())
-        opt = torch.optim.Adam(params, lr=self.learning_rate)
+        opt = LeanAdam(params, lr=self.learning_rate)
         k = int(self.n_samples)
         for idx in training_batches(len(x), self.batch_size, self.rng_, epochs=int(self.epochs)):
             log_w, _, _ = self._log_weights(x[idx], obs[idx], k)

@@ -1,11 +1,13 @@
-"""What every torch imputer shares: device choice, seeding, MLPs and mini-batches.
+"""What every torch imputer shares: device choice, seeding, MLPs and mini-batches, and lean stand-ins
+(log-densities, optimisers) that compute torch's arithmetic op for op with less per-step overhead.
 
 torch is imported here, so only neural imputers pay for it (it is the ``deep`` extra).
 """
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+import math
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -50,3 +52,104 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[n
 
 def to_tensor(a: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)
+
+
+class NormalLaw:
+    """A Gaussian's ``loc``, ``scale`` and ``log_prob``: the arithmetic of
+    ``torch.distributions.Normal.log_prob`` op for op (so the same bits), without the distribution's
+    per-call broadcasting and argument checks, which cost more than the maths on a small batch."""
+
+    def __init__(self, loc: torch.Tensor, scale: torch.Tensor) -> None:
+        self.loc, self.scale = loc, scale
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
+
+
+def standard_normal_log_prob(value: torch.Tensor) -> torch.Tensor:
+    """``Normal(0.0, 1.0).log_prob(value)``'s bits: subtracting a zero loc and log-scale, and
+    dividing by 2 * 1.0, are exact, so they are left out."""
+    return -(value ** 2) / 2.0 - math.log(math.sqrt(2 * math.pi))
+
+
+class StudentTLaw:
+    """Student's t ``df``, ``loc``, ``scale`` and ``log_prob``, op for op as
+    ``torch.distributions.StudentT.log_prob`` (which also builds a chi-square law per call)."""
+
+    def __init__(self, df: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor) -> None:
+        self.df, self.loc, self.scale = df, loc, scale
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        y = (value - self.loc) / self.scale
+        Z = (self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi)
+             + torch.lgamma(0.5 * self.df) - torch.lgamma(0.5 * (self.df + 1.0)))
+        return -0.5 * (self.df + 1.0) * torch.log1p(y ** 2.0 / self.df) - Z
+
+
+class LeanAdam:
+    """Adam (no weight decay, no AMSGrad) with the arithmetic of ``torch.optim.Adam`` op for op, so the
+    same bits (tests/test_deep.py checks it against ``torch.optim.Adam``), without the optimiser's
+    per-step wrappers (hooks, profiling records, grouping, step tensors): on a network of a few small
+    layers those cost as much as the update itself."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.params = list(params)
+        self.lr, (self.beta1, self.beta2), self.eps = float(lr), betas, eps
+        self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
+        self.steps = [0] * len(self.params)  # per parameter, as torch counts them (one with no grad skips)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        params = [self.params[i] for i in live]
+        grads = [p.grad for p in params]
+        avgs, sqs = [self.exp_avgs[i] for i in live], [self.exp_avg_sqs[i] for i in live]
+        for i in live:
+            self.steps[i] += 1
+        torch._foreach_lerp_(avgs, grads, 1 - self.beta1)
+        torch._foreach_mul_(sqs, self.beta2)
+        torch._foreach_addcmul_(sqs, grads, grads, 1 - self.beta2)
+        steps = [float(self.steps[i]) for i in live]
+        denom = torch._foreach_sqrt(sqs)
+        torch._foreach_div_(denom, [(1 - self.beta2 ** t) ** 0.5 for t in steps])
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(params, avgs, denom, [(self.lr / (1 - self.beta1 ** t)) * -1 for t in steps])
+
+
+class LeanNesterovSGD:
+    """SGD with Nesterov momentum (no dampening, no weight decay) with the arithmetic of
+    ``torch.optim.SGD(nesterov=True)`` op for op, without its per-step wrappers (as :class:`LeanAdam`)."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float) -> None:
+        self.params = list(params)
+        self.lr, self.momentum = float(lr), float(momentum)
+        self.buffers: list[torch.Tensor | None] = [None] * len(self.params)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        grads = [self.params[i].grad for i in live]
+        held = [self.buffers[i] for i in live]
+        if all(b is not None for b in held):
+            torch._foreach_mul_(held, self.momentum)
+            torch._foreach_add_(held, grads, alpha=1)
+        else:  # a parameter's first step: its buffer starts as its gradient
+            for k, i in enumerate(live):
+                if self.buffers[i] is None:
+                    self.buffers[i] = grads[k].detach().clone()
+                else:
+                    self.buffers[i].mul_(self.momentum).add_(grads[k], alpha=1)
+            held = [self.buffers[i] for i in live]
+        torch._foreach_add_(grads, held, alpha=self.momentum)
+        torch._foreach_add_([self.params[i] for i in live], grads, alpha=-self.lr)

@@ -20,11 +20,10 @@ from __future__ import annotations
 import pandas as pd
 import torch
 from torch import nn
-from torch.distributions import Normal
 
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
-from .neural import mlp
+from .neural import LeanAdam, NormalLaw, mlp
 from ..imputer import DEVICE, POSITIVE_INT, POSITIVE_REAL, SEED
 from .info import BUILTIN_INFO
 
@@ -50,13 +49,13 @@ class VAEImputer(DeepTabularImputer):
         self.device = device
         self.random_state = random_state
 
-    def _decode(self, z: torch.Tensor) -> tuple[Normal | None, torch.Tensor]:
+    def _decode(self, z: torch.Tensor) -> tuple[NormalLaw | None, torch.Tensor]:
         out = self.decoder_(z)
         width = self.layout_.width
         raw, log_var = out[..., :width], out[..., width:]
         dist = None
         if self.layout_.n_numeric:
-            dist = Normal(raw[..., self.layout_.numeric], torch.exp(0.5 * log_var.clamp(-10.0, 10.0)))
+            dist = NormalLaw(raw[..., self.layout_.numeric], torch.exp(0.5 * log_var.clamp(-10.0, 10.0)))
         return dist, raw
 
     def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:
@@ -72,7 +71,7 @@ class VAEImputer(DeepTabularImputer):
         self.encoder_net_ = mlp([width, h, h, 2 * d], activation=nn.Softplus).to(self.device_)
         self.decoder_ = mlp([d, h, h, width + self.layout_.n_numeric], activation=nn.Softplus).to(self.device_)
         params = list(self.encoder_net_.parameters()) + list(self.decoder_.parameters())
-        opt = torch.optim.Adam(params, lr=self.learning_rate)
+        opt = LeanAdam(params, lr=self.learning_rate)
         for idx in training_batches(len(x), self.batch_size, self.rng_, epochs=int(self.epochs)):
             xb, mb = x[idx], obs[idx]
             mu, log_var = self.encoder_net_(xb).chunk(2, dim=-1)

@@ -204,3 +204,63 @@ def test_vaei_chain_stays_inside_the_observed_range() -> None:
     errors = (np.abs(out - X) / span)[missing]
     mean_errors = (np.abs(np.nanmean(Xm.to_numpy(), 0) - X) / span)[missing]
     assert errors.mean() < 0.03 and errors.mean() < 0.5 * mean_errors.mean()
+
+
+def test_midae_models_side_by_side_match_one_matmul_each(monkeypatch):
+    """MIDAE trains its models side by side with one batched matmul per layer only where that sums
+    exactly as each model's own matmul: both paths give the same imputation, bit for bit."""
+    from imputebench.registry import midae
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(300, 4))
+    X = pd.DataFrame(np.hstack([base, base @ rng.normal(size=(4, 12))]), columns=[f"c{i}" for i in range(16)])
+    Xm, _ = mcar(X, 0.2, 1)
+    params = {"epochs": 2, "n_imputations": 3, "device": "cpu", "random_state": 0}
+    calls = []
+    probe = midae._stacking_is_exact
+    monkeypatch.setattr(midae, "_stacking_is_exact", lambda *a: calls.append(probe(*a)) or calls[-1])
+    batched = make_imputer("midae", params).fit_transform(Xm)
+    if not calls[-1]:
+        pytest.skip("the batched matmul does not sum as the per-model one at these shapes here")
+    monkeypatch.setattr(midae, "_stacking_is_exact", lambda *a: False)
+    separate = make_imputer("midae", params).fit_transform(Xm)
+    assert np.array_equal(batched.to_numpy(), separate.to_numpy())
+
+
+def test_lean_adam_updates_as_torch_adam_bit_for_bit():
+    """LeanAdam (the deep imputers' optimiser) is torch.optim.Adam's arithmetic without its wrappers:
+    after many steps, with a parameter left out of some steps, the weights are the same bits."""
+    from imputebench.registry.neural import LeanAdam
+
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Linear(7, 9), torch.nn.Tanh(), torch.nn.Linear(9, 3)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.Adam(nets[0].parameters(), lr=3e-3), LeanAdam(nets[1].parameters(), lr=3e-3)]
+    x = torch.randn(50, 7)
+    for step in range(300):
+        for net, opt in zip(nets, opts):
+            opt.zero_grad(set_to_none=True)
+            out = net(x + step * 1e-3) if step % 7 else net[1](net[0](x)).sum(-1, keepdim=True).expand(-1, 3)
+            (out ** 2).mean().backward()
+            if step % 7 == 0:
+                net[2].weight.grad = net[2].bias.grad = None  # this step leaves the last layer out
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
+
+
+def test_lean_nesterov_sgd_updates_as_torch_sgd_bit_for_bit():
+    """LeanNesterovSGD (MIDAE's optimiser) against torch.optim.SGD(nesterov=True): the same bits."""
+    from imputebench.registry.neural import LeanNesterovSGD
+
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Linear(7, 9), torch.nn.Tanh(), torch.nn.Linear(9, 7)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.SGD(nets[0].parameters(), lr=0.01, momentum=0.99, nesterov=True),
+            LeanNesterovSGD(nets[1].parameters(), lr=0.01, momentum=0.99)]
+    x = torch.randn(50, 7)
+    for step in range(300):
+        for net, opt in zip(nets, opts):
+            opt.zero_grad(set_to_none=True)
+            ((net(x + step * 1e-3) - x) ** 2).mean().backward()
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
