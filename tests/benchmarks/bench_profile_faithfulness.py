@@ -15,7 +15,8 @@ so they are the same); re-running resumes, and a changed profile re-runs only th
 parameters changed. ``--timeout`` is the runner's per-job limit (default: each profile's): a paper
 setting that does not finish in it is a ``timeout`` row, reported as such, never dropped. The limit
 holds the whole job: the fit, PROTOCOL §9's draws, and its inference, a second fit on tables whose
-target calls for a model (breast_cancer, diabetes), so a fit of half the limit can time out there.
+target calls for a model (of the 4 built-ins, diabetes: iris and wine have 3 classes, breast_cancer's
+features separate its 2), so a fit of half the limit can time out there.
 
 Reported: the jobs that did not finish (status and error, per imputer and profile); per setting,
 over the imputers that finished every job under both profiles, the leaderboard's mean rank of each
