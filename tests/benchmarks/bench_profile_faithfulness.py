@@ -35,7 +35,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -48,6 +47,7 @@ from imputebench.harness.runner import RunConfig, run  # noqa: E402
 from imputebench.harness.store import ResultStore  # noqa: E402
 from imputebench.protocol.profiles import get_profile  # noqa: E402
 from imputebench.registry import BUILTINS, resolve  # noqa: E402
+from imputebench.tracks.grid import job_params  # noqa: E402
 from imputebench.reports.leaderboard import block_matrix, complete_blocks, rank_imputers, rank_rows  # noqa: E402
 
 OUT = Path(__file__).with_name("profile_faithfulness_all.md")
@@ -66,8 +66,7 @@ def stored_rows(profile: str, args: argparse.Namespace) -> pd.DataFrame:
     """What the profile's store holds for the grid, at the imputers' current parameters (a store may
     also hold rows of earlier parameters, and of other grids)."""
     rows = ResultStore(args.results / profile).load()
-    current = {name: json.dumps(resolve(name).info.params_for(profile), sort_keys=True, default=str)
-               for name in args.imputers}
+    current = {name: job_params(resolve(name).info.params_for(profile)) for name in args.imputers}  # as job keys
     keep = ((rows["imputer"].map(current) == rows["params"]) & rows["seed"].isin(seeds_of(args))
             & rows["setting"].isin(args.settings) & rows["dataset"].isin(args.datasets)
             & rows["mechanism"].isin(args.mechanisms) & rows["rate"].isin(args.rates))
