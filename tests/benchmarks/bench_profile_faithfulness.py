@@ -86,11 +86,13 @@ def run_profile(profile: str, args: argparse.Namespace) -> pd.DataFrame:
 
 
 def unfinished(quick: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
-    """Per imputer, profile and status other than ok: how many jobs, and the first error."""
+    """Per imputer, profile, status other than ok and the limit it ran under: how many jobs, on
+    which datasets, and the first error."""
     both = pd.concat([quick.assign(profile="quick"), paper.assign(profile="paper")], ignore_index=True)
-    bad = both[both["status"] != "ok"]
-    return (bad.groupby(["imputer", "profile", "status"])
-            .agg(jobs=("job_key", "size"), error=("error", "first")).reset_index())
+    bad = both[both["status"] != "ok"].rename(columns={"timeout_s": "limit s"})
+    return (bad.groupby(["imputer", "profile", "status", "limit s"], dropna=False)
+            .agg(jobs=("job_key", "size"), datasets=("dataset", lambda d: ", ".join(sorted(set(d)))),
+                 error=("error", "first")).reset_index())
 
 
 def finished_both(quick: pd.DataFrame, paper: pd.DataFrame) -> list[str]:
