@@ -31,20 +31,29 @@ def faithfulness_module():
 
 
 def current_rows(root: Path, profile: str) -> pd.DataFrame:
-    """The ok rows of ``root/profile`` at the imputers' current parameters under that profile."""
-    import json
-
+    """The ok rows of the classical imputers in ``root/profile`` at their current parameters under
+    that profile (as job keys hold them)."""
     from imputebench.harness.store import ResultStore
     from imputebench.registry import CLASSICAL, resolve
+    from imputebench.tracks.grid import job_params
 
     rows = ResultStore(root / profile).load()
-    now = {name: json.dumps(resolve(name).info.params_for(profile), sort_keys=True, default=str) for name in CLASSICAL}
+    now = {name: job_params(resolve(name).info.params_for(profile)) for name in CLASSICAL}
     keep = (rows["status"] == "ok") & (rows["imputer"].map(now) == rows["params"])
     return rows[keep].drop_duplicates(["dataset", "mechanism", "rate", "seed", "setting", "imputer"])
 
 
+def common_masks(quick: pd.DataFrame, paper: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both frames on the masks where each has every classical imputer."""
+    from imputebench.registry import CLASSICAL
+
+    full = [set(f.groupby(keys)["imputer"].nunique().loc[lambda n: n == len(CLASSICAL)].index) for f in (quick, paper)]
+    both = full[0] & full[1]
+    return tuple(f[[k in both for k in zip(*(f[c] for c in keys))]] for f in (quick, paper))
+
+
 def grid_section(name: str, root: Path, pf) -> tuple[str, list[tuple]]:
-    quick, paper = pf.common_masks(current_rows(root, "quick"), current_rows(root, "paper"))
+    quick, paper = common_masks(current_rows(root, "quick"), current_rows(root, "paper"), pf.MASK_KEYS)
     found = []
     lines = [f"## {name}", "", f"Datasets: {', '.join(sorted(set(quick['dataset'])))}; seeds "
              f"{', '.join(map(str, sorted(set(quick['seed']))))}; rates {', '.join(f'{r:g}' for r in sorted(set(quick['rate'])))}.",
