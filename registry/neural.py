@@ -87,7 +87,23 @@ class StudentTLaw:
         return -0.5 * (self.df + 1.0) * torch.log1p(y ** 2.0 / self.df) - Z
 
 
-class LeanAdam:
+class LeanOptimiser:
+    """What the lean optimisers share: their parameters, ``zero_grad`` (gradients to None, as torch's
+    default), and which parameters have a gradient this step (torch skips the others, state included)."""
+
+    def __init__(self, params: Iterable[torch.Tensor]) -> None:
+        self.params = list(params)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def live(self) -> list[int]:
+        """Indices of the parameters with a gradient."""
+        return [i for i, p in enumerate(self.params) if p.grad is not None]
+
+
+class LeanAdam(LeanOptimiser):
     """Adam (no weight decay, no AMSGrad) with the arithmetic of ``torch.optim.Adam`` op for op, so the
     same bits (tests/test_deep.py checks it against ``torch.optim.Adam``), without the optimiser's
     per-step wrappers (hooks, profiling records, grouping, step tensors): on a network of a few small
@@ -95,19 +111,15 @@ class LeanAdam:
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
-        self.params = list(params)
+        super().__init__(params)
         self.lr, (self.beta1, self.beta2), self.eps = float(lr), betas, eps
         self.exp_avgs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
         self.exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.params]
         self.steps = [0] * len(self.params)  # per parameter, as torch counts them (one with no grad skips)
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.params:
-            p.grad = None
-
     @torch.no_grad()
     def step(self) -> None:
-        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        live = self.live()
         params = [self.params[i] for i in live]
         grads = [p.grad for p in params]
         avgs, sqs = [self.exp_avgs[i] for i in live], [self.exp_avg_sqs[i] for i in live]
@@ -123,22 +135,18 @@ class LeanAdam:
         torch._foreach_addcdiv_(params, avgs, denom, [(self.lr / (1 - self.beta1 ** t)) * -1 for t in steps])
 
 
-class LeanNesterovSGD:
+class LeanNesterovSGD(LeanOptimiser):
     """SGD with Nesterov momentum (no dampening, no weight decay) with the arithmetic of
     ``torch.optim.SGD(nesterov=True)`` op for op, without its per-step wrappers (as :class:`LeanAdam`)."""
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float) -> None:
-        self.params = list(params)
+        super().__init__(params)
         self.lr, self.momentum = float(lr), float(momentum)
         self.buffers: list[torch.Tensor | None] = [None] * len(self.params)
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.params:
-            p.grad = None
-
     @torch.no_grad()
     def step(self) -> None:
-        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+        live = self.live()
         grads = [self.params[i].grad for i in live]
         held = [self.buffers[i] for i in live]
         if all(b is not None for b in held):
