@@ -30,16 +30,14 @@ def faithfulness_module():
     return module
 
 
-def current_rows(root: Path, profile: str) -> pd.DataFrame:
+def current_rows(root: Path, profile: str, pf) -> pd.DataFrame:
     """The ok rows of the classical imputers in ``root/profile`` at their current parameters under
-    that profile (as job keys hold them)."""
+    that profile (``pf.at_current_params``)."""
     from imputebench.harness.store import ResultStore
-    from imputebench.registry import CLASSICAL, resolve
-    from imputebench.tracks.grid import job_params
+    from imputebench.registry import CLASSICAL
 
     rows = ResultStore(root / profile).load()
-    now = {name: job_params(resolve(name).info.params_for(profile)) for name in CLASSICAL}
-    keep = (rows["status"] == "ok") & (rows["imputer"].map(now) == rows["params"])
+    keep = (rows["status"] == "ok") & pf.at_current_params(rows, profile, CLASSICAL)
     return rows[keep].drop_duplicates(["dataset", "mechanism", "rate", "seed", "setting", "imputer"])
 
 
@@ -53,7 +51,7 @@ def common_masks(quick: pd.DataFrame, paper: pd.DataFrame, keys: list[str]) -> t
 
 
 def grid_section(name: str, root: Path, pf) -> tuple[str, list[tuple]]:
-    quick, paper = common_masks(current_rows(root, "quick"), current_rows(root, "paper"), pf.MASK_KEYS)
+    quick, paper = common_masks(current_rows(root, "quick", pf), current_rows(root, "paper", pf), pf.MASK_KEYS)
     found = []
     lines = [f"## {name}", "", f"Datasets: {', '.join(sorted(set(quick['dataset'])))}; seeds "
              f"{', '.join(map(str, sorted(set(quick['seed']))))}; rates {', '.join(f'{r:g}' for r in sorted(set(quick['rate'])))}.",

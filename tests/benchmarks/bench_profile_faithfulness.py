@@ -62,12 +62,18 @@ def seeds_of(args: argparse.Namespace) -> list[int]:
     return [int(s) for s in args.seeds.split(",")]
 
 
+def at_current_params(rows: pd.DataFrame, profile: str, imputers) -> pd.Series:
+    """True for the rows of ``imputers`` computed with their current parameters under ``profile``
+    (as job keys hold them: adapt_* left out)."""
+    current = {name: job_params(resolve(name).info.params_for(profile)) for name in imputers}
+    return rows["imputer"].map(current) == rows["params"]
+
+
 def stored_rows(profile: str, args: argparse.Namespace) -> pd.DataFrame:
     """What the profile's store holds for the grid, at the imputers' current parameters (a store may
     also hold rows of earlier parameters, and of other grids)."""
     rows = ResultStore(args.results / profile).load()
-    current = {name: job_params(resolve(name).info.params_for(profile)) for name in args.imputers}  # as job keys
-    keep = ((rows["imputer"].map(current) == rows["params"]) & rows["seed"].isin(seeds_of(args))
+    keep = (at_current_params(rows, profile, args.imputers) & rows["seed"].isin(seeds_of(args))
             & rows["setting"].isin(args.settings) & rows["dataset"].isin(args.datasets)
             & rows["mechanism"].isin(args.mechanisms) & rows["rate"].isin(args.rates))
     return rows[keep].drop_duplicates(JOB_KEYS, keep="last")
