@@ -51,7 +51,7 @@ echo "imputebench regression: imputebench run ${grid[*]}"
 imputebench run "${grid[@]}" "${run_opts[@]}"
 # all=1e-6: CI builds a fresh venv, and a newer BLAS or library may move the last digits; a real
 # regression is orders of magnitude larger.
-# Not so for mice: on a new CPU a last digit can flip a near-tied PMM donor (docs/ci-regression.md,
-# Reproducibility); its baseline is then re-created on the CI machine.
+# mice's discrete choices (PMM donors) are made robust to last digits (docs/ci-regression.md,
+# Reproducibility), so one tolerance serves every imputer.
 imputebench check --baseline "$BASELINE" --results "$out/results" --tolerance all=1e-6 \
     --junit "$out/junit.xml" --summary "$out/summary.md"

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import qr, solve_triangular
+from scipy.linalg import solve_triangular
 from sklearn.linear_model import BayesianRidge, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -47,8 +47,10 @@ from .info import BUILTIN_INFO
 from .iterative import ChainedEquationsImputer
 from .transductive import seed_for
 
-# lm.fit's tolerance for declaring a predictor aliased (pivoted QR, relative to the largest pivot).
+# lm.fit's tolerance for declaring a predictor aliased: what is left of a column once the columns
+# before it are projected out, relative to the column's own norm (LINPACK dqrdc2).
 ALIASED_TOL = 1e-7
+MATCH_GRID = 1e-9  # predicted means closer than this (relative) are one value to PMM's matching
 SEED_CHAIN = 100  # first key of seed_for for chain k, apart from the loop's own keys
 
 
@@ -62,11 +64,8 @@ class PMMRegressor:
     def fit(self, X: np.ndarray, y: np.ndarray) -> "PMMRegressor":
         rng = np.random.default_rng(self.seed)
         A = np.column_stack([np.ones(len(X)), X])
-        # Pivoted QR drops aliased predictors (collinear dummies, constant columns) as lm.fit does.
-        Q, R, pivot = qr(A, mode="economic", pivoting=True)
-        diag = np.abs(np.diag(R))
-        rank = max(1, int((diag > ALIASED_TOL * diag[0]).sum()))
-        self.keep_ = np.sort(pivot[:rank])
+        self.keep_ = unaliased_columns(A)
+        rank = len(self.keep_)
         Ak = A[:, self.keep_]
         Q, R = np.linalg.qr(Ak)
         coef = solve_triangular(R, Q.T @ y)
@@ -86,11 +85,36 @@ class PMMRegressor:
         return self.y_obs_[nearest_donors(self.yhat_obs_, yhat_mis, self.donors, rng)]
 
 
+def unaliased_columns(A: np.ndarray, tol: float = ALIASED_TOL) -> np.ndarray:
+    """Indices of the columns of ``A`` that ``lm.fit`` keeps: in table order, a column is dropped when
+    less than ``tol`` of its norm is left after projecting out the columns kept before it (constant
+    columns, the last dummy of a one-hot block beside the intercept).
+
+    In column order, not by pivoting on the largest norm: with exact collinearity the pivots tie,
+    and which aliased column a pivoted QR drops then follows the last digits of the data, which
+    moves the coefficient draw (and every later donor) from one CPU or BLAS to another."""
+    kept: list[int] = []
+    basis = np.empty((A.shape[0], A.shape[1]))  # orthonormal, one column per kept column
+    for j in range(A.shape[1]):
+        column, Q = A[:, j], basis[:, :len(kept)]
+        residual = column - Q @ (Q.T @ column)
+        residual -= Q @ (Q.T @ residual)  # Gram-Schmidt twice is enough (Giraud et al. 2005)
+        left = np.linalg.norm(residual)
+        if left > tol * np.linalg.norm(column):
+            basis[:, len(kept)] = residual / left
+            kept.append(j)
+    return np.asarray(kept, dtype=int)
+
+
 def nearest_donors(yhat_obs: np.ndarray, yhat_mis: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Per target, the index of one of the ``k`` donors whose ``yhat_obs`` is nearest, drawn uniformly.
 
     Donors are shuffled before the stable sort, so ties among equal predicted means are broken at
-    random, as R's ``matchindex`` does."""
+    random, as R's ``matchindex`` does. Predicted means are first put on a grid of 1e-9 of the largest
+    one: duplicate rows of the table get means that differ in the last bit with their place in a BLAS
+    block, and the shuffle, not that bit, must choose between them (or numbers change between CPUs)."""
+    unit = MATCH_GRID * max(float(np.abs(yhat_obs).max(initial=0.0)), np.finfo(float).tiny)
+    yhat_obs, yhat_mis = np.rint(yhat_obs / unit), np.rint(yhat_mis / unit)
     n = len(yhat_obs)
     k = max(1, min(int(k), n))
     shuffled = rng.permutation(n)
