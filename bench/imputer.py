@@ -42,6 +42,7 @@ NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
 POSITIVE_REAL = Interval(Real, 0, None, closed="neither")
 NON_NEGATIVE_REAL = Interval(Real, 0, None, closed="left")
 FRACTION = Interval(Real, 0, 1, closed="both")
+SHARE = Interval(Real, 0, 1, closed="left")  # a share that must leave something: 0 <= x < 1
 SWEEP_MODELS = StrOptions({"every-sweep", "last-sweep"})
 DEVICE = [str]  # "auto", "cpu", "cuda", "cuda:1", ...
 SEED = ["random_state"]

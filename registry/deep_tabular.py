@@ -119,6 +119,13 @@ class EncodedLayout:
             drawn[..., s:e] = nn.functional.one_hot(k, e - s).to(raw.dtype)
         return drawn
 
+    def held_out(self, obs: torch.Tensor, fraction: float, rng: np.random.Generator) -> torch.Tensor:
+        """A random ``fraction`` of the observed cells (1 = held out), drawn per source column so a
+        categorical cell's slots go together: cells to hide from training and score it on."""
+        per_column = torch.as_tensor(rng.random((obs.shape[0], self.n_columns)) < fraction,
+                                     dtype=obs.dtype, device=obs.device)
+        return self.per_slot(per_column) * obs
+
     def observed_cells(self, obs: torch.Tensor) -> torch.Tensor:
         """Observed source cells per row (a categorical cell counts once)."""
         return obs[..., self.column_slots].sum(-1)

@@ -11,6 +11,11 @@ truth (``categorical_loss="brier"``, on the same scale as the numeric terms that
 slots of one block share it: a per-slot hint would tell D a categorical cell's mask through its
 sibling slots and starve G of any signal for it.
 
+``holdout_fraction > 0`` (not the paper's; 0 by default) hides that share of the observed cells from
+training and keeps the generator weights that imputed them best, checked every ``check_every``
+iterations: GAIN's last iterate drifts after its best one by a run-specific amount
+(tests/benchmarks/gain_spread.md), and this picks the iterate on observed data only.
+
 ``hint="paper"`` (default) is the paper's hint ``H = B*M + 0.5(1-B)`` with ``B ~ Bernoulli(hint_rate)``,
 and both adversarial losses count only the cells the hint leaves open (``B = 0``), as in the paper's
 objective. ``hint="reference"`` is the published code's variant (jsyoon0823/GAIN): ``H = B*M``
@@ -19,6 +24,9 @@ and losses averaged over all cells.
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -26,10 +34,12 @@ from torch import nn
 from .deep_tabular import DeepTabularImputer, sgd_step, training_batches
 
 from .neural import LeanAdam, mlp
-from ..imputer import DEVICE, FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, StrOptions
+from ..imputer import DEVICE, FRACTION, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, SEED, SHARE, StrOptions
 from .info import BUILTIN_INFO
+from .transductive import seed_for
 
 EPS = 1e-8  # inside the logs, as in the reference code
+SEED_HOLDOUT = 1  # seed_for key of the held-out cells (holdout_fraction > 0)
 
 
 def reference_init(module: nn.Module) -> None:
@@ -45,12 +55,15 @@ class GAINImputer(DeepTabularImputer):
     info = BUILTIN_INFO["gain"]  # declared in registry/info/ (read without importing this module)
     _parameter_constraints = {"iterations": [POSITIVE_INT], "batch_size": [POSITIVE_INT], "hint_rate": [FRACTION],
                               "alpha": [NON_NEGATIVE_REAL], "learning_rate": [POSITIVE_REAL], "hint": [StrOptions({"paper", "reference"})],
-                              "categorical_loss": [StrOptions({"brier", "cross_entropy"})], "device": DEVICE, "random_state": SEED}
+                              "categorical_loss": [StrOptions({"brier", "cross_entropy"})],
+                              "holdout_fraction": [SHARE], "check_every": [POSITIVE_INT],
+                              "device": DEVICE, "random_state": SEED}
     scaling = "minmax"
 
     def __init__(self, iterations: int = 10000, batch_size: int = 128, hint_rate: float = 0.9,
                  alpha: float = 100.0, learning_rate: float = 1e-3, hint: str = "paper",
-                 categorical_loss: str = "brier", device: str = "auto", random_state: int | None = None) -> None:
+                 categorical_loss: str = "brier", holdout_fraction: float = 0.0, check_every: int = 500,
+                 device: str = "auto", random_state: int | None = None) -> None:
         self.iterations = iterations
         self.batch_size = batch_size
         self.hint_rate = hint_rate
@@ -58,6 +71,8 @@ class GAINImputer(DeepTabularImputer):
         self.learning_rate = learning_rate
         self.hint = hint
         self.categorical_loss = categorical_loss
+        self.holdout_fraction = holdout_fraction
+        self.check_every = check_every
         self.device = device
         self.random_state = random_state
 
@@ -81,7 +96,18 @@ class GAINImputer(DeepTabularImputer):
         opt_g = LeanAdam(self.generator_net_.parameters(), lr=self.learning_rate)
         opt_d = LeanAdam(self.discriminator_net_.parameters(), lr=self.learning_rate)
         layout = self.layout_
-        for idx in training_batches(len(x), self.batch_size, self.rng_, iterations=int(self.iterations)):
+        held = None
+        if self.holdout_fraction > 0:
+            # A stream of its own: the harness draws masks from the bare seed, and cells drawn from the
+            # same stream as the mask would all be missing ones.
+            seed = seed_for(self.random_state, SEED_HOLDOUT)
+            held = layout.held_out(obs, self.holdout_fraction, np.random.default_rng(seed))
+            obs = obs * (1 - held)  # training never sees the held-out cells
+            checks = torch.Generator(device=x.device)
+            checks.manual_seed(seed)
+            best = (self._held_out_error(x, obs, held, checks), 0, copy.deepcopy(self.generator_net_.state_dict()))
+            self.holdout_errors_: list[tuple[int, float]] = [(0, best[0])]
+        for step, idx in enumerate(training_batches(len(x), self.batch_size, self.rng_, iterations=int(self.iterations)), 1):
             mb = obs[idx]
             # One noise draw per batch serves both steps, as in the reference code's feed.
             xb = self._noisy_input(x[idx], mb)
@@ -112,6 +138,23 @@ class GAINImputer(DeepTabularImputer):
             g_adv = -(weight * (1 - mb) * torch.log(d_prob + EPS)).sum() / norm
             g_rec = layout.reconstruction_loss(raw, xb, mb, numeric="sigmoid", categorical=self.categorical_loss)
             sgd_step(opt_g, g_adv + self.alpha * g_rec)
+
+            if held is not None and (step % int(self.check_every) == 0 or step == int(self.iterations)):
+                error = self._held_out_error(x, obs, held, checks)
+                self.holdout_errors_.append((step, error))
+                if error < best[0]:
+                    best = (error, step, copy.deepcopy(self.generator_net_.state_dict()))
+        if held is not None:
+            self.generator_net_.load_state_dict(best[2])
+            self.best_iteration_ = best[1]
+
+    def _held_out_error(self, x: torch.Tensor, seen: torch.Tensor, held: torch.Tensor, generator: torch.Generator) -> float:
+        """The reconstruction error on the held-out cells of the generator's imputation from the cells it
+        trains on; its noise from ``generator``, so checking leaves the training's random streams alone."""
+        with torch.no_grad():
+            noise = torch.rand(x.shape, generator=generator, device=x.device) * 0.01
+            raw = self.generator_net_(torch.cat([seen * x + (1 - seen) * noise, seen], dim=1))
+            return float(self.layout_.reconstruction_loss(raw, x, held, numeric="sigmoid", categorical=self.categorical_loss))
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         self.generator_net_.eval()

@@ -357,10 +357,7 @@ class MetaGAINImputer(Imputer):
         """The paper's grid for the fixed weights, one weight at a time (see the module docstring)."""
         x_all, m_all, _ = data
         meta_m = m_all[torch.as_tensor(self.meta_rows_, device=m_all.device)]
-        # Hold out a share of the meta set's observed cells, per source column (a block's slots together).
-        per_column = torch.as_tensor(rng.random((meta_m.shape[0], self.layout_.n_columns)) < self.holdout_fraction,
-                                     dtype=meta_m.dtype, device=meta_m.device)
-        held = self.layout_.per_slot(per_column) * meta_m
+        held = self.layout_.held_out(meta_m, self.holdout_fraction, rng)
         budget = self.search_iterations or max(1, self.n_iterations // 10)
         best = self._given_weights()
         scores: dict[tuple[float, ...], float] = {}

@@ -264,3 +264,30 @@ def test_lean_nesterov_sgd_updates_as_torch_sgd_bit_for_bit():
             ((net(x + step * 1e-3) - x) ** 2).mean().backward()
             opt.step()
     assert all(torch.equal(a, b) for a, b in zip(nets[0].parameters(), nets[1].parameters()))
+
+
+def test_gain_early_stopping_keeps_the_best_checked_iterate_on_cells_it_never_trained_on() -> None:
+    """holdout_fraction > 0 (not the paper's): GAIN trains without a share of the observed cells and
+    keeps the weights that imputed them best. The held-out cells come from a stream of their own: a
+    mask drawn from the bare seed (as the harness does) must not decide them, or every held-out
+    cell would be a missing one and nothing would be checked."""
+    from imputebench.registry.gain import GAINImputer
+
+    X = load_dataset("iris").X
+    seed = 3
+    observed = np.random.default_rng(seed).random(X.shape) >= 0.2
+    # A large step, so that the held-out error falls and then rises within 600 iterations.
+    gain = GAINImputer(iterations=600, check_every=50, learning_rate=1e-2, holdout_fraction=0.2, random_state=seed,
+                       device="cpu")
+    out = gain.fit_transform(X.where(observed))
+    validate_output(X.where(observed), out)
+    steps, errors = zip(*gain.holdout_errors_)
+    assert steps == tuple(range(0, 601, 50))
+    assert min(errors) > 0  # cells were held out and scored
+    assert gain.best_iteration_ == steps[int(np.argmin(errors))]
+    assert gain.best_iteration_ not in (0, 600)  # the error fell, then rose: a middle iterate is kept
+    again = GAINImputer(**gain.get_params()).fit_transform(X.where(observed))
+    pd.testing.assert_frame_equal(out, again)
+    # The kept iterate is the last one's only when the error fell to the end: it differs from a plain run.
+    plain = GAINImputer(iterations=600, learning_rate=1e-2, random_state=seed, device="cpu").fit_transform(X.where(observed))
+    assert not np.allclose(plain.to_numpy(float), out.to_numpy(float))
