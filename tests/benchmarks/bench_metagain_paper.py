@@ -38,6 +38,7 @@ def variant(kl: bool, mn: bool, tr: bool) -> tuple[str, dict]:
 
 
 PLANS = {
+    "baselines": [("Mean", "mean", {}), ("KNNI", "knn", {}), ("GAIN", "gain", {})],
     "table1": [("Mean", "mean", {}), ("KNNI", "knn", {}), ("GAIN", "gain", {}), ("Meta-GAIN [Adam meta]", "metagain", ON)],
     "leave1": [(n, "metagain", p) for n, p in (variant(True, True, False), variant(True, False, True),
                                                 variant(False, True, True))],
