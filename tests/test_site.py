@@ -623,7 +623,7 @@ def test_an_imputer_page_shows_its_profiles_parameters_and_the_declared_departur
     assert re.search(r"<th>max_iter</th><td><code>5</code></td>", page) and "badge overridden" not in page
     for deviation in info_of("mice_linear").deviations:
         assert str(markupsafe.escape(str(deviation))) in page
-    gain = "gain[iterations=200]"  # quick declares 600 iterations: this store's GAIN is not quick's
+    gain = "gain[iterations=200]"  # quick declares 400 iterations: this store's GAIN is not quick's
     page = (tmp_path / "site" / f"imputer-{slug(gain)}.html").read_text()
     assert "badge overridden" in page and re.search(r"<code>200</code> \(overridden\)", page)
     assert all(str(markupsafe.escape(str(d))) in page for d in info_of("gain").deviations)

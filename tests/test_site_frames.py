@@ -519,7 +519,8 @@ def test_jobs_with_other_parameters_are_their_own_entry_named_by_the_keys_that_d
 
 def test_a_lone_override_is_named_and_a_store_without_the_flag_is_compared_with_the_declaration() -> None:
     rows = frame([configured("gain", '{"iterations": 200}', None, profile="quick"),
-                  configured("gain", '{"adapt_iterations": 200, "iterations": 600}', None, track="transfer",
+                  configured("gain", '{"adapt_iterations": 200, "batch_size": 256, "iterations": 400, "learning_rate": 0.01}',
+                             None, track="transfer",
                              profile="quick"),
                   configured("mean", "{}", None)])
     out = entries.parameter_entries(rows)
