@@ -62,19 +62,21 @@ PLANS = {
 
 
 def summarise(out: Path) -> str:
-    """Markdown: per dataset and method, published (Table 1 or 5, MCAR) beside our mean ± sd over seeds."""
+    """Markdown: per dataset, mechanism and method, published (Table 1, 2 or 3 by mechanism, and Table 5
+    for MCAR) beside our mean ± sd over seeds."""
     import pandas as pd
 
     ours = pd.read_csv(out)
     pub = pd.read_csv(Path(__file__).resolve().parents[2] / "bench" / "data" / "metagain.csv")
-    pub = pub[(pub["mechanism"] == "mcar") & pub["table"].isin(["Table 1", "Table 5"])]
-    lines = ["| dataset | method | published | ours (mean ± sd) | seeds | each |", "|---|---|---|---|---|---|"]
-    for (dataset, method), g in ours.groupby(["dataset", "method"], sort=False):
-        p = pub[(pub["dataset"] == dataset) & (pub["method"] == method.replace(" [Adam meta]", ""))]["value"]
+    table_of = {"mcar": ["Table 1", "Table 5"], "mar": ["Table 2"], "mnar": ["Table 3"]}
+    lines = ["| dataset | mechanism | method | published | ours (mean ± sd) | seeds | each |", "|---|---|---|---|---|---|---|"]
+    for (dataset, mechanism, method), g in ours.groupby(["dataset", "mechanism", "method"], sort=False):
+        p = pub[(pub["dataset"] == dataset) & (pub["mechanism"] == mechanism) & pub["table"].isin(table_of[mechanism])
+                & (pub["method"] == method.replace(" [Adam meta]", "").replace(" meta_optimizer=sgd", ""))]["value"]
         each = ", ".join("diverged (NaN)" if pd.isna(v) else f"{v:.3f}" for v in g["armse"])
         ok = g["armse"].dropna()  # a diverged fit (NaN) is counted, not averaged
-        ours = f"{ok.mean():.3f} ± {ok.std(ddof=0):.3f}" if len(ok) else "diverged"
-        lines.append(f"| {dataset} | {method} | {p.iloc[0] if len(p) else '-'} | {ours} | "
+        ours_text = f"{ok.mean():.3f} ± {ok.std(ddof=0):.3f}" if len(ok) else "diverged"
+        lines.append(f"| {dataset} | {mechanism} | {method} | {p.iloc[0] if len(p) else '-'} | {ours_text} | "
                      f"{len(ok)} of {len(g)} finite | {each} |")
     return "\n".join(lines)
 
