@@ -70,3 +70,23 @@ def test_reference_verify_pairs_through_the_engine_and_checks_the_masks():
     assert same.verdict == "exact" and same.passed
     assert other_mask.verdict == "not the same job here" and "mask checksum m1 -> m2" in other_mask.detail
     assert not compare_rows(dict(ROW, job_key="k"), dict(ROW, params="{}"), ["rmse"], {}).passed
+
+
+def test_a_set_extended_imputer_by_imputer_verifies_each_imputer_on_the_metrics_its_rows_hold() -> None:
+    """quick-v1 after GAIN's rows were recomputed: GAIN's rows hold the §9 metrics, the others' predate
+    them. Each row is judged on its imputer's metrics; a metric no row of an imputer holds is said."""
+    from imputebench.gates.reference.compare import held_metrics, unverified_metrics
+
+    nan = math.nan
+    rows = pd.DataFrame({"imputer": ["gain", "gain", "mean"], "rmse": [0.1, 0.2, 0.3],
+                         "energy_distance": [0.01, nan, nan], "corr_error": [0.5, 0.4, nan], "w1": [nan, nan, nan]})
+    held = held_metrics(rows, ["w1", "energy_distance", "rmse", "corr_error"])
+    assert held == {"gain": ["rmse", "energy_distance", "corr_error"], "mean": ["rmse"]}
+    assert unverified_metrics(held, ["w1", "energy_distance", "rmse", "corr_error"]) == [
+        "w1", "energy_distance, corr_error (held by gain only)"]
+    # Judged per imputer: mean's row predates energy_distance (passes), gain's holds it (a change fails).
+    ref = pd.DataFrame([dict(ROW, imputer="mean", job_key="k0", energy_distance=nan),
+                        dict(ROW, imputer="gain", job_key="k1", energy_distance=0.01)])
+    here = ref.assign(energy_distance=[0.02, 0.02])
+    kept, changed = verify_verdicts(ref, here, ref, {"mean": ["rmse"], "gain": ["rmse", "energy_distance"]})
+    assert kept.verdict == "exact" and changed.verdict == "differs" and changed.metric == "energy_distance"

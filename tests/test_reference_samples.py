@@ -45,6 +45,11 @@ def test_compute_writes_the_histogram_jobs_samples_under_the_manifest(tiny_set):
     from imputebench.gates.reference.render import info_lines
     assert any(line.startswith(f"  samples    tiny.samples.parquet: {len(samples)} true vs imputed cells")
                for line in info_lines(ref, []))
+    assert ref.sampled_imputers() == ["knn", "mean"]
+    assert " only " not in "\n".join(info_lines(ref, [], sampled=ref.sampled_imputers()))
+    # A set extended by one imputer after samples began (quick-v1 and gain) says whose cells it holds.
+    partial = "\n".join(info_lines(ref, [], sampled=["knn"]))
+    assert "histograms show for knn only (1 of 2 imputers; the others' rows predate samples" in partial
 
 
 def test_edited_samples_are_refused_and_a_set_without_samples_stays_valid(tiny_set, tmp_path):

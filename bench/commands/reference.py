@@ -105,7 +105,7 @@ def _info(args: argparse.Namespace) -> int:
         print(json.dumps({**ref.manifest, "set_sha256": ref.set_sha256, "signature": signature}, indent=1, default=str))
         return 0
     ref.check()
-    print("\n".join(info_lines(ref, list(BUILTINS), signature)))
+    print("\n".join(info_lines(ref, list(BUILTINS), signature, ref.sampled_imputers())))
     return 0
 
 

@@ -180,17 +180,39 @@ def compare_rows(ref: Mapping[str, Any], here: Mapping[str, Any] | None, metrics
 
 
 def verify_verdicts(sample: pd.DataFrame, here: pd.DataFrame, reference_rows: pd.DataFrame,
-                    metrics: Sequence[str]) -> list[Verdict]:
+                    metrics: Sequence[str] | Mapping[str, Sequence[str]]) -> list[Verdict]:
     """A verdict per sampled reference row: paired with the row re-run here as the same job
     (:func:`imputebench.gates.comparison.match_jobs`) and judged by :func:`compare_rows` against the seed
-    noise of ``reference_rows``."""
+    noise of ``reference_rows``. ``metrics``: the metrics to judge, or per imputer (:func:`held_metrics`)."""
     matching = match_jobs(sample.to_dict("records"), here.to_dict("records"))
     partner = {old["job_key"]: new for old, new in matching.pairs}
-    noise = seed_noise(reference_rows, metrics)
+    per_imputer = metrics if isinstance(metrics, Mapping) else None
+    noise = seed_noise(reference_rows, sorted({m for ms in per_imputer.values() for m in ms}) if per_imputer
+                       else list(metrics))
     verdicts = []
     for row in sample.to_dict("records"):
         key = tuple(row[c] for c in NOISE_GROUP)
         sd = noise.loc[key].to_dict() if key in noise.index else {}
-        verdicts.append(compare_rows(row, partner.get(row["job_key"]), metrics, sd))
+        judged = per_imputer.get(row["imputer"], []) if per_imputer is not None else metrics
+        verdicts.append(compare_rows(row, partner.get(row["job_key"]), judged, sd))
     return verdicts
+
+
+def held_metrics(rows: pd.DataFrame, metrics: Sequence[str]) -> dict[str, list[str]]:
+    """Per imputer, the ``metrics`` its rows in a set have a value of (RMSE first, shown when all
+    agree). A metric an imputer's rows have no value of was computed before the metric existed
+    (a set extended imputer by imputer, such as quick-v1 after PROTOCOL §9): it cannot be verified."""
+    return {str(imputer): sorted((m for m in metrics if m in g and g[m].notna().any()), key=lambda m: m != "rmse")
+            for imputer, g in rows.groupby("imputer", sort=True)}
+
+
+def unverified_metrics(held: Mapping[str, Sequence[str]], metrics: Sequence[str]) -> list[str]:
+    """The metrics some imputer's rows have no value of, grouped by whose rows do have one."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for m in metrics:
+        having = tuple(i for i, ms in held.items() if m in ms)
+        if len(having) < len(held):
+            groups.setdefault(having, []).append(m)
+    return [", ".join(ms) + (f" (held by {', '.join(having)} only)" if having else "")
+            for having, ms in groups.items()]
 

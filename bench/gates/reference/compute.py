@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..comparison import mask_keys, stale_params
 from ...errors import ImputeBenchError, UsageError
-from .compare import Verdict, sample_for_verify, verify_verdicts
+from .compare import Verdict, held_metrics, sample_for_verify, unverified_metrics, verify_verdicts
 from ...protocol.samples import encode_samples
 from ...reports.samples import read_samples
 from .files import PACKAGE_FOLDER, ReferenceSet, existing_set, export_reference, histogram_jobs, stored_mask_checksums
@@ -168,10 +168,9 @@ def verify_reference(ref: ReferenceSet, *, sample: int, seed: int, source: "Data
     picked = picked.assign(mask_checksum=[ref.manifest["masks"].get(k) for k in mask_keys(picked)])
     drawn = stored_mask_checksums(results, mask_keys(here)) if len(here) else {}
     here = here.assign(mask_checksum=[drawn.get(k) for k in mask_keys(here)])
-    # A metric the set has no value of (it predates the metric) cannot be verified: said, not failed.
-    held = [m for m in METRICS if m in rows and rows[m].notna().any()]
-    metrics = sorted(held, key=lambda m: m != "rmse")  # RMSE shown when all agree
-    verdicts = _say_why_not_run(verify_verdicts(picked, here, rows, metrics), picked,
+    # A metric an imputer's rows have no value of (they predate the metric) cannot be verified: said, not failed.
+    held = held_metrics(rows, METRICS)
+    verdicts = _say_why_not_run(verify_verdicts(picked, here, rows, held), picked,
                                 expected_params(ref.profile, runnable))
     return Verification(verdicts, sorted(set(rows["dataset"]) - set(loadable)),
-                        sorted(set(rows["imputer"]) - set(runnable)), [m for m in METRICS if m not in held])
+                        sorted(set(rows["imputer"]) - set(runnable)), unverified_metrics(held, METRICS))

@@ -139,6 +139,15 @@ class ReferenceSet:
         self.check()
         return pq.read_table(self.samples_path).to_pandas()
 
+    def sampled_imputers(self) -> list[str]:
+        """The imputers whose jobs the samples file holds cells of ([] for a set that predates samples):
+        a set extended by one imputer after samples began carries that imputer's only."""
+        samples = self.samples()
+        if samples is None:
+            return []
+        rows = self.rows()
+        return sorted(set(rows.loc[rows["job_key"].isin(set(samples["job_key"])), "imputer"]))
+
     def summary(self) -> dict[str, Any]:
         m = self.manifest
         planned = math.prod(len(self.grid[k]) for k in GRID_AXES)

@@ -23,7 +23,8 @@ def list_lines(summaries: Iterable[Mapping[str, Any]]) -> list[str]:
     return lines or ["no reference set is shipped with this imputebench"]
 
 
-def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[str, Any] | None = None) -> list[str]:
+def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[str, Any] | None = None,
+               sampled: Sequence[str] = ()) -> list[str]:
     """A set's files, checksum and signature, grid, jobs, cost, rows per imputer, the built-ins it lacks
     and its runs (who computed it, with what commands)."""
     s, m = ref.summary(), ref.manifest
@@ -42,7 +43,7 @@ def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[st
     lines += [f"  jobs       {s['rows']} of the grid's {s['planned']} ({statuses})",
               f"  computing  {hours(s['cpu_seconds'])} over {len(m.get('runs', []))} runs",
               "  rows per imputer: " + ", ".join(f"{k} {n}" for k, n in m["rows_per_imputer"].items()),
-              samples_line(ref)]
+              samples_line(ref, sampled)]
     absent = [name for name in builtins if name not in m["rows_per_imputer"]]
     if absent:
         lines.append(f"  not in the set yet: {', '.join(absent)} (rank them by running them with --reference)")
@@ -54,14 +55,19 @@ def info_lines(ref: ReferenceSet, builtins: Sequence[str], signature: Mapping[st
     return lines
 
 
-def samples_line(ref: ReferenceSet) -> str:
-    """What the set carries for the site's histograms, or that it predates samples."""
+def samples_line(ref: ReferenceSet, sampled: Sequence[str] = ()) -> str:
+    """What the set carries for the site's histograms (and for which imputers, ``sampled``), or that it
+    predates samples."""
     m = ref.manifest
     if ref.samples_path is None:
         return ("  samples    none: the set predates samples of imputed cells, so its site's dataset and imputer "
                 "pages have no histograms")
+    imputers = list(m.get("rows_per_imputer", {}))
+    missing = [name for name in imputers if name not in sampled]
+    whose = (f" for {', '.join(sampled)} only ({len(sampled)} of {len(imputers)} imputers; the others' rows "
+             "predate samples and have no histograms)" if sampled and missing else "")
     return (f"  samples    {ref.samples_path.name}: {m['n_samples']} true vs imputed cells of the jobs the "
-            f"histograms show ({m['samples_bytes'] / 1e6:.2f} MB, sha256 {m['samples_sha256']})")
+            f"histograms show{whose} ({m['samples_bytes'] / 1e6:.2f} MB, sha256 {m['samples_sha256']})")
 
 
 def verdict_line(v: Verdict) -> str:
