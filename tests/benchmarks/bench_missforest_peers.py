@@ -1,16 +1,16 @@
 """missforest (quick, paper) against the Python packages a user would pick instead: RMSE and CPU
 on the same masks (Letter, first N rows, 20 % MCAR), with the Pareto front of the arms.
 
-    OMP_NUM_THREADS=1 IMPUTEBENCH_MIRROR=DIR /work/mf-venv/bin/python \
+    OMP_NUM_THREADS=1 IMPUTEBENCH_MIRROR=DIR PEERS/bin/python \
         tests/benchmarks/bench_missforest_peers.py --rows 2000 --seeds 0,1,2 --log runs.jsonl
     python tests/benchmarks/bench_missforest_peers.py --summarize runs.jsonl
 
 The peers are not dependencies; they live in a venv of their own that also sees imputebench's:
 
-    python3 -m venv /work/mf-venv
-    echo /work/main/.venv/lib/python3.11/site-packages \
-        > /work/mf-venv/lib/python3.11/site-packages/zz_main.pth   # numpy, pandas, sklearn, pyarrow, tqdm
-    /work/mf-venv/bin/pip install --no-deps MissForest==4.2.3 miceforest==6.0.5 lightgbm==4.5.0
+    python3 -m venv PEERS
+    echo IMPUTEBENCH_VENV/lib/python3.11/site-packages \
+        > PEERS/lib/python3.11/site-packages/zz_main.pth   # numpy, pandas, sklearn, pyarrow, tqdm
+    PEERS/bin/pip install --no-deps MissForest==4.2.3 miceforest==6.0.5 lightgbm==4.5.0
     # imputebench itself: the worktree's editable finder (__editable__.imputebench-0.1.0.pth,
     # __editable___imputebench_0_1_0_finder.py, the dist-info) copied from .venv's site-packages
     # (the venv's setuptools 65 cannot build the project's pyproject.toml). lightgbm 4.5.0, not 4.7.0:
