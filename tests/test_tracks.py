@@ -212,7 +212,10 @@ def test_ctrl_c_stops_the_run_and_keeps_what_finished(tmp_path):
     results = tmp_path / "res"
     cmd = [sys.executable, "-m", "imputebench.cli", "run", "--datasets", "wine,iris", "--imputers", "faulty:Slow,mean",
            "--mechanisms", "mcar,mar", "--rates", "0.2,0.5", "--seeds", "0-2", "--setting", "in-sample",
-           "--results", str(results), "--jobs", "2", "--no-report", "--quiet"]
+           "--results", str(results), "--jobs", "2", "--no-report", "--quiet",
+           # 24 slow jobs of 1.5 s on 2 workers: about 18 s, well past the first flush (5 s), so the
+           # interrupt lands mid-run however fast the machine (at 0.4 s an idle one finished first).
+           "--param", "faulty:Slow.seconds=1.5"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=ENV)
     store = ResultStore(results)
