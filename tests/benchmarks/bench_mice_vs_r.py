@@ -10,7 +10,7 @@ sweep of ``mice`` over every mirrored catalog dataset at 50% MNAR.
    are pooled as ours are (per-cell mean, majority category). Our ``mice`` (quick profile) and
    ``mice_linear`` run on the same masked table. Scores are the product's metrics (PROTOCOL §5).
    Without ``Rscript`` on PATH this part is skipped (R is not a project dependency; on Debian
-   ``apt-get install r-cran-mice``).
+   ``apt-get install r-cran-mice r-cran-nnet``: polyreg needs nnet, which --no-install-recommends leaves out).
 2. **Never diverges.** ``imputebench.harness.runner.run`` with ``mice`` and ``mice_linear`` on every catalog
    dataset the mirror (``IMPUTEBENCH_MIRROR``) holds, MNAR 50%, seed 0, in-sample, quick profile rows;
    the largest per-column RMSE on the [0, 1] scale (above 1 is ``diverged``, PROTOCOL §6).
@@ -105,7 +105,7 @@ def ours(name: str, X: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, float]:
 def compare_with_r(seeds: list[int], mirror: str | None, cache: Path, run_r: bool) -> pd.DataFrame:
     """Rows per (case, seed, who); each case and seed is kept in ``cache`` (CSV) as soon as it is done,
     so an interrupted run resumes and ``run_r=False`` reports what the cache holds."""
-    done = pd.read_csv(cache) if cache.exists() else pd.DataFrame(columns=["dataset", "mask", "seed"])
+    done = pd.read_csv(cache) if cache.exists() else pd.DataFrame(columns=["dataset", "mask", "seed", "who"])
     rows = done.to_dict("records")
     with tempfile.TemporaryDirectory() as tmp:
         # Seeds outermost: an interrupted run still covers every case.
