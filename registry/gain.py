@@ -76,13 +76,14 @@ class GAINImputer(DeepTabularImputer):
         self.device = device
         self.random_state = random_state
 
-    def _noisy_input(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
-        noise = torch.rand(x.shape, generator=self.generator_, device=x.device) * 0.01
+    def _noisy_input(self, x: torch.Tensor, obs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Observed cells kept, the others U(0, 0.01) noise (from the training's stream unless ``generator``)."""
+        noise = torch.rand(x.shape, generator=generator or self.generator_, device=x.device) * 0.01
         return obs * x + (1 - obs) * noise
 
-    def _generate(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+    def _generate(self, x: torch.Tensor, obs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Raw generator output (logits) on the noisy input and the mask."""
-        return self.generator_net_(torch.cat([self._noisy_input(x, obs), obs], dim=1))
+        return self.generator_net_(torch.cat([self._noisy_input(x, obs, generator), obs], dim=1))
 
     def _fit_model(self, x: torch.Tensor, obs: torch.Tensor) -> None:
         if self.hint not in ("paper", "reference"):
@@ -152,8 +153,7 @@ class GAINImputer(DeepTabularImputer):
         """The reconstruction error on the held-out cells of the generator's imputation from the cells it
         trains on; its noise from ``generator``, so checking leaves the training's random streams alone."""
         with torch.no_grad():
-            noise = torch.rand(x.shape, generator=generator, device=x.device) * 0.01
-            raw = self.generator_net_(torch.cat([seen * x + (1 - seen) * noise, seen], dim=1))
+            raw = self._generate(x, seen, generator)
             return float(self.layout_.reconstruction_loss(raw, x, held, numeric="sigmoid", categorical=self.categorical_loss))
 
     def _impute(self, x: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
