@@ -66,7 +66,7 @@ def test_reference_verify_pairs_through_the_engine_and_checks_the_masks():
                         dict(ROW, imputer="mean", job_key="k1", seed=1, mask_checksum="m1")])
     here = pd.DataFrame([dict(ROW, imputer="mean", job_key="k0", mask_checksum="m1"),
                          dict(ROW, imputer="mean", job_key="k1", seed=1, mask_checksum="m2")])
-    same, other_mask = verify_verdicts(ref, here, ref, ["rmse"])
+    same, other_mask = verify_verdicts(ref, here, ref, {"mean": ["rmse"]})
     assert same.verdict == "exact" and same.passed
     assert other_mask.verdict == "not the same job here" and "mask checksum m1 -> m2" in other_mask.detail
     assert not compare_rows(dict(ROW, job_key="k"), dict(ROW, params="{}"), ["rmse"], {}).passed

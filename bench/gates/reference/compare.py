@@ -180,21 +180,18 @@ def compare_rows(ref: Mapping[str, Any], here: Mapping[str, Any] | None, metrics
 
 
 def verify_verdicts(sample: pd.DataFrame, here: pd.DataFrame, reference_rows: pd.DataFrame,
-                    metrics: Sequence[str] | Mapping[str, Sequence[str]]) -> list[Verdict]:
+                    metrics: Mapping[str, Sequence[str]]) -> list[Verdict]:
     """A verdict per sampled reference row: paired with the row re-run here as the same job
-    (:func:`imputebench.gates.comparison.match_jobs`) and judged by :func:`compare_rows` against the seed
-    noise of ``reference_rows``. ``metrics``: the metrics to judge, or per imputer (:func:`held_metrics`)."""
+    (:func:`imputebench.gates.comparison.match_jobs`) and judged by :func:`compare_rows` on its
+    imputer's ``metrics`` (:func:`held_metrics`) against the seed noise of ``reference_rows``."""
     matching = match_jobs(sample.to_dict("records"), here.to_dict("records"))
     partner = {old["job_key"]: new for old, new in matching.pairs}
-    per_imputer = metrics if isinstance(metrics, Mapping) else None
-    noise = seed_noise(reference_rows, sorted({m for ms in per_imputer.values() for m in ms}) if per_imputer
-                       else list(metrics))
+    noise = seed_noise(reference_rows, sorted({m for ms in metrics.values() for m in ms}))
     verdicts = []
     for row in sample.to_dict("records"):
         key = tuple(row[c] for c in NOISE_GROUP)
         sd = noise.loc[key].to_dict() if key in noise.index else {}
-        judged = per_imputer.get(row["imputer"], []) if per_imputer is not None else metrics
-        verdicts.append(compare_rows(row, partner.get(row["job_key"]), judged, sd))
+        verdicts.append(compare_rows(row, partner.get(row["job_key"]), metrics.get(row["imputer"], []), sd))
     return verdicts
 
 
