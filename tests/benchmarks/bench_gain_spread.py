@@ -28,7 +28,6 @@ the markdown table of ``tests/benchmarks/gain_spread.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ from imputebench.datasets import load_dataset
 from imputebench.protocol.masks import apply_mask, draw_mask
 from imputebench.protocol.metrics import imputation_metrics
 from imputebench.registry import make_imputer, resolve
+from peer_runs import emit, read_runs
 
 PAPER = resolve("gain").info.params_for("paper")
 
@@ -94,7 +94,7 @@ def fit_with_trajectory(X: pd.DataFrame, Xm: pd.DataFrame, mask: np.ndarray, see
 def summarize(log: Path) -> str:
     """Per arm: runs, mean and standard deviation (ddof 1) of the final RMSE, and of the RMSE at
     iterations 1,000 and 5,000 of the same runs; mean RMSE after rounding to Letter's integer grid."""
-    runs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    runs = read_runs(log)
     by_arm: dict[str, list[dict]] = {}
     for r in runs:
         dataset = r.get("dataset", "letter")
@@ -161,12 +161,8 @@ def main() -> None:
             test_rows = np.sort(order[int(len(X) * 0.8):])
         res = fit_with_trajectory(X, apply_mask(X, mask), mask, model_seed,
                                   {"iterations": args.iterations, **params}, args.every, test_rows)
-        line = json.dumps({"dataset": args.dataset, "arm": arm, "mask_seed": mask_seed, "model_seed": model_seed,
-                           "params": {"iterations": args.iterations, **params}, "rows": len(X), **res})
-        print(line, flush=True)
-        if args.log:
-            with args.log.open("a") as fh:
-                fh.write(line + "\n")
+        emit({"dataset": args.dataset, "arm": arm, "mask_seed": mask_seed, "model_seed": model_seed,
+              "params": {"iterations": args.iterations, **params}, "rows": len(X), **res}, args.log)
 
 
 if __name__ == "__main__":

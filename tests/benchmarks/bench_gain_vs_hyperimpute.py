@@ -19,18 +19,18 @@ min-max scaling by the complete column (PROTOCOL §5). One JSON line per run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from imputebench.datasets import load_dataset
-from imputebench.protocol.masks import apply_mask, draw_mask
-from imputebench.protocol.metrics import imputation_metrics
+from imputebench.protocol.masks import draw_mask
 from imputebench.registry import make_imputer, resolve
+from peer_runs import emit, front_table, read_runs, timed_imputation
+
+HYPERIMPUTE = "HyperImpute GAIN (its defaults)"
 
 
 def hyperimpute_gain(seed: int):  # noqa: ANN201 - a HyperImpute plugin
@@ -39,30 +39,8 @@ def hyperimpute_gain(seed: int):  # noqa: ANN201 - a HyperImpute plugin
     return Imputers().get("gain", random_state=seed)
 
 
-def run(arm: str, X, mask: np.ndarray, seed: int, params: dict) -> dict:
-    Xm = apply_mask(X, mask)
-    imputer = hyperimpute_gain(seed) if arm == "hyperimpute" else make_imputer("gain", params, random_state=seed)
-    t0 = time.process_time()
-    out = imputer.fit_transform(Xm)
-    cpu = time.process_time() - t0
-    out.columns, out.index = X.columns, X.index
-    return {"rmse": float(imputation_metrics(X, out, mask)["rmse"]), "cpu_s": round(cpu, 2)}
-
-
 def summarize(log: Path) -> str:
-    runs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    arms: dict[str, list[dict]] = {}
-    for r in runs:
-        arms.setdefault(r["label"], []).append(r)
-    hi = arms.get("HyperImpute GAIN (its defaults)", [])
-    hi_cpu = np.mean([r["cpu_s"] for r in hi]) if hi else float("nan")
-    lines = ["| arm | seeds | RMSE mean ± sd | CPU s per fit | CPU vs HyperImpute's |", "|---|---|---|---|---|"]
-    for label, rs in arms.items():
-        v = np.array([r["rmse"] for r in rs])
-        cpu = np.mean([r["cpu_s"] for r in rs])
-        lines.append(f"| {label} | {len(rs)} | {v.mean():.4f} ± {v.std(ddof=1) if len(v) > 1 else 0:.4f} | "
-                     f"{cpu:.1f} | {cpu / hi_cpu:.2f}x |")
-    return "\n".join(lines)
+    return front_table(read_runs(log), "label", HYPERIMPUTE)
 
 
 def main() -> None:
@@ -83,7 +61,7 @@ def main() -> None:
     X = load_dataset("letter", mirror=args.mirror, allow_network=False, max_rows=args.rows).X
     quick = {**resolve("gain").info.params_for("quick"), "device": "cpu"}
     quick.pop("adapt_iterations", None)
-    plan = [] if args.no_hyperimpute else [("hyperimpute", "HyperImpute GAIN (its defaults)", {})]
+    plan = [] if args.no_hyperimpute else [("hyperimpute", HYPERIMPUTE, {})]
     # The quick profile until 2026-12-07: the paper's step (Adam lr 1e-3, batch 128), 600 iterations.
     plan.append(("ours", "imputebench GAIN, former quick (600 iterations, lr 1e-3, batch 128)",
                  {"iterations": 600, "device": "cpu"}))
@@ -96,11 +74,9 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         mask = draw_mask(X, "mcar", 0.2, np.random.default_rng(seed))
         for arm, label, params in plan:
-            line = json.dumps({"label": label, "seed": seed, "rows": len(X), **run(arm, X, mask, seed, params)})
-            print(line, flush=True)
-            if args.log:
-                with args.log.open("a") as fh:
-                    fh.write(line + "\n")
+            imputer = hyperimpute_gain(seed) if arm == "hyperimpute" else make_imputer("gain", params, random_state=seed)
+            emit({"label": label, "seed": seed, "rows": len(X), **timed_imputation(imputer.fit_transform, X, mask)},
+                 args.log)
 
 
 if __name__ == "__main__":

@@ -37,18 +37,15 @@ Each run: ``draw_mask(X, "mcar", 0.2, default_rng(seed))``, CPU seconds of fit+i
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from imputebench.datasets import load_dataset
-from imputebench.protocol.masks import apply_mask, draw_mask
-from imputebench.protocol.metrics import imputation_metrics
+from imputebench.protocol.masks import draw_mask
 from imputebench.registry import make_imputer, resolve
+from peer_runs import emit, front_table, read_runs, timed_imputation
 
 QUICK = "missforest quick"
 
@@ -74,45 +71,10 @@ def impute(arm: str, Xm: pd.DataFrame, seed: int) -> pd.DataFrame:
     return kernel.complete_data()
 
 
-def run(arm: str, X: pd.DataFrame, mask: np.ndarray, seed: int) -> dict:
-    Xm = apply_mask(X, mask)
-    c0, w0 = time.process_time(), time.perf_counter()
-    ch0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = impute(arm, Xm, seed)
-    ch1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = time.process_time() - c0 + (ch1.ru_utime + ch1.ru_stime) - (ch0.ru_utime + ch0.ru_stime)
-    wall = time.perf_counter() - w0
-    if isinstance(out, pd.DataFrame) and set(out.columns) == set(X.columns):
-        out = out[X.columns]  # the MissForest package returns its columns sorted by missingness
-    out = pd.DataFrame(np.asarray(out, dtype=float), columns=X.columns, index=X.index)
-    return {"rmse": float(imputation_metrics(X, out, mask)["rmse"]), "cpu_s": round(cpu, 2),
-            "wall_s": round(wall, 2), "load": round(os.getloadavg()[0], 1)}
-
-
 def summarize(log: Path) -> str:
-    runs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    tables = []
-    for rows in sorted({r["rows"] for r in runs}):
-        arms: dict[str, list[dict]] = {}
-        for r in runs:
-            if r["rows"] == rows:
-                arms.setdefault(r["arm"], []).append(r)
-        stats = {a: (np.mean([r["rmse"] for r in rs]), np.mean([r["cpu_s"] for r in rs])) for a, rs in arms.items()}
-        base = stats[QUICK][1] if QUICK in stats else float("nan")
-        lines = [f"Letter, first {rows:,} rows", "",
-                 "| arm | seeds | RMSE mean ± sd | CPU s mean | CPU / missforest quick | Pareto front |",
-                 "|---|---|---|---|---|---|"]
-        for arm, rs in arms.items():
-            v = np.array([r["rmse"] for r in rs])
-            rmse, cpu = stats[arm]
-            # Dominated: another arm at most as costly and as wrong, and strictly better in one.
-            dominated = any(o != arm and c <= cpu and e <= rmse and (c < cpu or e < rmse)
-                            for o, (e, c) in stats.items())
-            sd = v.std(ddof=1) if len(v) > 1 else 0.0
-            lines.append(f"| {arm} | {len(rs)} | {rmse:.4f} ± {sd:.4f} | {cpu:.1f} | {cpu / base:.2f}x | "
-                         f"{'no' if dominated else 'yes'} |")
-        tables.append("\n".join(lines))
-    return "\n\n".join(tables)
+    runs = read_runs(log)
+    return "\n\n".join(f"Letter, first {rows:,} rows\n\n" + front_table([r for r in runs if r["rows"] == rows], "arm", QUICK)
+                       for rows in sorted({r["rows"] for r in runs}))
 
 
 def main() -> None:
@@ -134,11 +96,8 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         mask = draw_mask(X, "mcar", 0.2, np.random.default_rng(seed))
         for arm in arms:
-            line = json.dumps({"arm": arm, "seed": seed, "rows": len(X), **run(arm, X, mask, seed)})
-            print(line, flush=True)
-            if args.log:
-                with args.log.open("a") as fh:
-                    fh.write(line + "\n")
+            scored = timed_imputation(lambda Xm: impute(arm, Xm, seed), X, mask)  # noqa: B023 - called at once
+            emit({"arm": arm, "seed": seed, "rows": len(X), **scored}, args.log)
 
 
 if __name__ == "__main__":
