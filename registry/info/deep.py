@@ -71,10 +71,16 @@ MIDAE = BuiltinImputer("imputebench.registry.midae:MIDAEImputer", **DEEP, info=I
                                  "of 30 epochs instead of 100. Measured: quick's ARMSE is 1.34x paper's, more than "
                                  "10 % worse (geometric mean over wine, iris, breast_cancer, diabetes at mcar 20 %, "
                                  "seed 0, in-sample; worst 1.44x on wine; "
-                                 "tests/benchmarks/profile_faithfulness_all.md).",
+                                 "tests/benchmarks/profile_faithfulness_all.md). 200 epochs would be 1.05x at about "
+                                 "6x this profile's fit time (tests/benchmarks/quick_sweep.md).",
                   profile="quick", params=("epochs", "n_imputations", "adapt_epochs")),
     ),
 ))
+
+# clip_to_observed is named (though the default) so that job keys change with it: rows computed
+# before the bound existed are not taken for rows computed with it.
+VAEI_PAPER = {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25,
+              "clip_to_observed": True, "adapt_epochs": 100}
 
 VAEI = BuiltinImputer("imputebench.registry.vaei:VAEImputer", **DEEP, info=ImputerInfo(
     name="vaei", cites=('mccoy2018vaei',), family="deep",
@@ -84,12 +90,10 @@ VAEI = BuiltinImputer("imputebench.registry.vaei:VAEImputer", **DEEP, info=Imput
               "Application to a Simulated Milling Circuit. IFAC-PapersOnLine 51(21), 2018.",
     native_categorical=True, gpu=True,
     profiles={
-        # clip_to_observed is named (though the default) so that job keys change with it: rows
-        # computed before the bound existed are not taken for rows computed with it.
-        "quick": {"epochs": 25, "batch_size": 64, "learning_rate": 0.003, "clip_to_observed": True,
-                  "adapt_epochs": 25},
-        "paper": {"epochs": 500, "batch_size": 250, "hidden": 20, "latent_dim": 5, "impute_iterations": 25,
-                  "clip_to_observed": True, "adapt_epochs": 100},
+        # The paper setting itself: 3.4x the run CPU of the former cut (25 epochs, 1.32x worse), a few
+        # seconds a job (tests/benchmarks/quick_sweep.md), so quick does not cut it.
+        "quick": VAEI_PAPER,
+        "paper": VAEI_PAPER,
     },
     deviations=(
         Deviation("code", "Each imputation iterate is kept inside its column's observed range "
@@ -97,12 +101,6 @@ VAEI = BuiltinImputer("imputebench.registry.vaei:VAEImputer", **DEEP, info=Imput
                           "incomplete rows, the chain can be expansive, and without the bound it ran away on 27 of "
                           "528 masks of the quick reference set (hill_valley, turkiye).",
                   params=("clip_to_observed",)),
-        Deviation("profile-cut", "25 epochs instead of 500 with batch 64 instead of 250 at lr 3e-3 instead of 1e-3; "
-                                 "a transfer fine-tune of 25 epochs instead of 100. Measured: quick's ARMSE is 1.46x "
-                                 "paper's, more than 10 % worse (geometric mean over wine, iris, breast_cancer, "
-                                 "diabetes at mcar 20 %, seed 0, in-sample; worst 1.74x on iris; "
-                                 "tests/benchmarks/profile_faithfulness_all.md).",
-                  profile="quick", params=("epochs", "batch_size", "learning_rate", "adapt_epochs")),
     ),
 ))
 
