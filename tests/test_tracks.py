@@ -213,9 +213,10 @@ def test_ctrl_c_stops_the_run_and_keeps_what_finished(tmp_path):
     cmd = [sys.executable, "-m", "imputebench.cli", "run", "--datasets", "wine,iris", "--imputers", "faulty:Slow,mean",
            "--mechanisms", "mcar,mar", "--rates", "0.2,0.5", "--seeds", "0-2", "--setting", "in-sample",
            "--results", str(results), "--jobs", "2", "--no-report", "--quiet",
-           # 24 slow jobs of 1.5 s on 2 workers: about 18 s, well past the first flush (5 s), so the
-           # interrupt lands mid-run however fast the machine (at 0.4 s an idle one finished first).
-           "--param", "faulty:Slow.seconds=1.5"]
+           # 24 slow jobs of 5 s on 2 workers: a minute, far past the first flush (5 s after the first
+           # row), so the interrupt lands mid-run on an idle machine (at 0.4 s it finished first) and on
+           # a loaded one (at 1.5 s a CI run beside other work once ended before the interrupt).
+           "--param", "faulty:Slow.seconds=5"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=ENV)
     store = ResultStore(results)
@@ -223,9 +224,10 @@ def test_ctrl_c_stops_the_run_and_keeps_what_finished(tmp_path):
     while time.time() < deadline and not store.files():
         time.sleep(0.2)
     flushed = len(store.load())
+    assert proc.poll() is None, f"the run ended before the interrupt (exit {proc.returncode}, {flushed} rows flushed)"
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, f"exit {proc.returncode} after the interrupt, {flushed} rows flushed before it: {err}"
     assert "Traceback" not in err and err.strip().splitlines()[-1] == (
         "imputebench: interrupted; finished jobs are kept in the store")
     rows = store.load()
