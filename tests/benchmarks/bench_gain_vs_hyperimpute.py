@@ -28,7 +28,7 @@ import torch
 from imputebench.datasets import load_dataset
 from imputebench.protocol.masks import draw_mask
 from imputebench.registry import make_imputer, resolve
-from peer_runs import emit, front_table, read_runs, timed_imputation
+from peer_runs import emit, front_table, read_runs, timed_imputation, add_log_options, summarized
 
 HYPERIMPUTE = "HyperImpute GAIN (its defaults)"
 
@@ -51,11 +51,9 @@ def main() -> None:
     ap.add_argument("--iterations", default="400", help="GAIN's quick profile with these iterations")
     ap.add_argument("--early-stop", action="store_true", help="also each with holdout_fraction=0.05, check_every=100")
     ap.add_argument("--no-hyperimpute", action="store_true")
-    ap.add_argument("--log", type=Path, default=None)
-    ap.add_argument("--summarize", type=Path, default=None)
+    add_log_options(ap)
     args = ap.parse_args()
-    if args.summarize:
-        print(summarize(args.summarize))
+    if summarized(args, summarize):
         return
     torch.set_num_threads(1)
     X = load_dataset("letter", mirror=args.mirror, allow_network=False, max_rows=args.rows).X

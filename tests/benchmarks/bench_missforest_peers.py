@@ -45,7 +45,7 @@ import pandas as pd
 from imputebench.datasets import load_dataset
 from imputebench.protocol.masks import draw_mask
 from imputebench.registry import make_imputer, resolve
-from peer_runs import emit, front_table, read_runs, timed_imputation
+from peer_runs import emit, front_table, read_runs, timed_imputation, add_log_options, summarized
 
 QUICK = "missforest quick"
 
@@ -85,11 +85,9 @@ def main() -> None:
     ap.add_argument("--arms", default=f"{QUICK},missforest paper,MissForest package (defaults),miceforest (README usage)",
                     help="comma-separated arm names (see the docstring)")
     ap.add_argument("--pmm-off", action="store_true", help="also miceforest without mean matching")
-    ap.add_argument("--log", type=Path, default=None)
-    ap.add_argument("--summarize", type=Path, default=None)
+    add_log_options(ap)
     args = ap.parse_args()
-    if args.summarize:
-        print(summarize(args.summarize))
+    if summarized(args, summarize):
         return
     X = load_dataset("letter", mirror=args.mirror, allow_network=False, max_rows=args.rows).X
     arms = args.arms.split(",") + (["miceforest, no mean matching"] if args.pmm_off else [])

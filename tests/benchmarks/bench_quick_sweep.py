@@ -35,7 +35,7 @@ from imputebench.harness.runner import RunConfig, run  # noqa: E402
 from imputebench.protocol.profiles import get_profile  # noqa: E402
 from imputebench.registry import resolve  # noqa: E402
 
-from peer_runs import emit, read_runs  # noqa: E402
+from peer_runs import emit, read_runs, add_log_options, summarized  # noqa: E402
 
 QUICK = get_profile("quick")
 MASK = ["dataset", "mechanism", "rate", "seed"]
@@ -110,11 +110,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--results", type=Path, default=Path("results-quick-sweep"))
-    ap.add_argument("--log", type=Path, default=None)
-    ap.add_argument("--summarize", type=Path, default=None)
+    add_log_options(ap)
     args = ap.parse_args()
-    if args.summarize:
-        print(summarize(args.summarize))
+    if summarized(args, summarize):
         return
     paper = run_arm(args, "paper")
     emit(record(args, "paper", paper, paper), args.log)

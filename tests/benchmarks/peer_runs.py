@@ -5,6 +5,7 @@ the Pareto front. Numeric tables only (the peers compared take numbers)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -71,3 +72,16 @@ def front_table(runs: list[dict], key: str, base: str) -> str:
         lines.append(f"| {arm} | {len(rs)} | {rmse:.4f} ± {sd:.4f} | {cpu:.1f} | {cpu / base_cpu:.2f}x | "
                      f"{'no' if dominated else 'yes'} |")
     return "\n".join(lines)
+
+
+def add_log_options(parser: argparse.ArgumentParser) -> None:
+    """``--log FILE`` (append each run's JSON line) and ``--summarize FILE`` (print a log's table)."""
+    parser.add_argument("--log", type=Path, default=None)
+    parser.add_argument("--summarize", type=Path, default=None)
+
+
+def summarized(args: argparse.Namespace, summarize: Callable[[Path], str]) -> bool:
+    """Print ``summarize(args.summarize)`` when asked; True when it did (the script then stops)."""
+    if args.summarize:
+        print(summarize(args.summarize))
+    return bool(args.summarize)
